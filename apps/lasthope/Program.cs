@@ -1,1 +1,3 @@
-return 0;
+using Lasthope.Cli;
+
+return await LasthopeCli.RunAsync(args, CliContext.FromProcess());

@@ -1,0 +1,40 @@
+using Spectre.Console;
+
+namespace Lasthope.Cli;
+
+/// <summary>
+/// Where a command writes. <see cref="Out"/> carries the command's data (scores, JSON, tables meant for pipes);
+/// <see cref="Console"/> carries what people read: progress bars, rich tables, messages. By default the latter goes
+/// to standard error so that standard output stays machine-readable. Tests pass their own writers.
+/// </summary>
+public sealed class CliContext
+{
+    public CliContext(TextWriter output, IAnsiConsole console, TextWriter error)
+    {
+        Out = output;
+        Console = console;
+        Error = error;
+    }
+
+    /// <summary>Machine-readable output (stdout).</summary>
+    public TextWriter Out { get; }
+
+    /// <summary>Human-facing output: progress, tables, messages (stderr by default).</summary>
+    public IAnsiConsole Console { get; }
+
+    /// <summary>Plain error text (stderr).</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>The real process streams.</summary>
+    public static CliContext FromProcess() => new(
+        System.Console.Out,
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) }),
+        System.Console.Error);
+
+    /// <summary>Writes a one-line error and returns the exit code, so commands can <c>return ctx.Fail(...)</c>.</summary>
+    public int Fail(int exitCode, string message)
+    {
+        Error.WriteLine($"error: {message}");
+        return exitCode;
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+
+namespace Lasthope.Cli;
+
+/// <summary>Builds the command tree. Each area's commands live in Commands/ as a static class with Create methods.</summary>
+public static class LasthopeCli
+{
+    public static RootCommand CreateRootCommand(CliContext context)
+    {
+        var root = new RootCommand("Lasthope: ranking and recommendations that are fast, never blank, and truthful about what served them.");
+        return root;
+    }
+
+    /// <summary>Parses and runs; the entry point for Program and for tests.</summary>
+    public static Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    {
+        var root = CreateRootCommand(context);
+        return root.Parse(args).InvokeAsync(cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,96 @@
+namespace Lasthope.Evaluation;
+
+/// <summary>A point estimate with a two-sided confidence interval.</summary>
+/// <param name="Estimate">The statistic on the full sample.</param>
+/// <param name="Lower">Lower bound of the interval.</param>
+/// <param name="Upper">Upper bound of the interval.</param>
+/// <param name="Level">The interval's confidence level, for example 0.95.</param>
+public readonly record struct Interval(double Estimate, double Lower, double Upper, double Level)
+{
+    /// <summary>True when this interval lies entirely above <paramref name="other"/>: a difference the intervals show.</summary>
+    public bool IsAbove(Interval other) => Lower > other.Upper;
+
+    public override string ToString() => $"{Estimate:F4} [{Lower:F4}, {Upper:F4}]";
+}
+
+/// <summary>
+/// Nonparametric percentile bootstrap (Efron and Tibshirani 1993, ch. 13) for the mean of per-unit values, where a
+/// unit is a user or a query. Resampling units, not interactions, respects that a user's hits are correlated.
+/// </summary>
+public static class Bootstrap
+{
+    /// <summary>Percentile interval for the mean of <paramref name="values"/>.</summary>
+    /// <param name="values">One value per unit (per user, per query).</param>
+    /// <param name="level">Confidence level, in (0, 1).</param>
+    /// <param name="resamples">Number of bootstrap resamples.</param>
+    /// <param name="seed">Seed of the resampling; the same seed gives the same interval.</param>
+    public static Interval MeanInterval(ReadOnlySpan<double> values, double level = 0.95, int resamples = 1000, int seed = 42)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(level, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(level, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(resamples, 1);
+        var n = values.Length;
+        if (n == 0)
+        {
+            return new Interval(double.NaN, double.NaN, double.NaN, level);
+        }
+
+        var mean = Mean(values);
+        var random = new Random(seed);
+        var means = new double[resamples];
+        for (var r = 0; r < resamples; r++)
+        {
+            var sum = 0.0;
+            for (var i = 0; i < n; i++)
+            {
+                sum += values[random.Next(n)];
+            }
+
+            means[r] = sum / n;
+        }
+
+        Array.Sort(means);
+        var alpha = (1 - level) / 2;
+        return new Interval(mean, Quantile(means, alpha), Quantile(means, 1 - alpha), level);
+    }
+
+    /// <summary>
+    /// Paired percentile interval for the mean difference a - b over the same units (same users, same queries), the
+    /// right comparison of a model with its baseline on one test set.
+    /// </summary>
+    public static Interval MeanDifferenceInterval(ReadOnlySpan<double> a, ReadOnlySpan<double> b, double level = 0.95, int resamples = 1000, int seed = 42)
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException($"Paired samples differ in length: {a.Length} and {b.Length}.", nameof(b));
+        }
+
+        var diff = new double[a.Length];
+        for (var i = 0; i < diff.Length; i++)
+        {
+            diff[i] = a[i] - b[i];
+        }
+
+        return MeanInterval(diff, level, resamples, seed);
+    }
+
+    private static double Mean(ReadOnlySpan<double> values)
+    {
+        var sum = 0.0;
+        foreach (var v in values)
+        {
+            sum += v;
+        }
+
+        return sum / values.Length;
+    }
+
+    /// <summary>Linear interpolation between order statistics (type 7 of Hyndman and Fan 1996).</summary>
+    private static double Quantile(double[] sorted, double p)
+    {
+        var h = (sorted.Length - 1) * p;
+        var lo = (int)Math.Floor(h);
+        var hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
+    }
+}
