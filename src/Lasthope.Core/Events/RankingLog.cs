@@ -1,0 +1,60 @@
+using Lasthope.Core.Serving;
+
+namespace Lasthope.Core.Events;
+
+/// <summary>One item of a served list, as logged: its 1-based position, its score, and which path placed it.</summary>
+public sealed record ServedItem(string ItemId, int Position, double Score, ItemSource Source);
+
+/// <summary>The experiment arm a request was assigned to.</summary>
+public sealed record ExperimentArm(string ExperimentId, string Arm);
+
+/// <summary>
+/// The feature vectors a model scored for a request, exactly as scored, so that training uses what serving saw.
+/// <see cref="Values"/> is row-major: one row of <see cref="Names"/>.Count values per entry of <see cref="ItemIds"/>.
+/// </summary>
+public sealed record FeatureLog(IReadOnlyList<string> Names, IReadOnlyList<string> ItemIds, double[] Values);
+
+/// <summary>
+/// A ranking the server served, logged by the server itself (clients never re-post impressions). Each served item is
+/// one impression at its position. The fields after <see cref="Items"/> are the served-path contract.
+/// </summary>
+public sealed record RankingLog
+{
+    public required string RequestId { get; init; }
+
+    /// <summary>Event time of the impression (the server's clock when it served, or the logged time on import).</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    public string? UserId { get; init; }
+
+    public required string Segment { get; init; }
+
+    public required string Surface { get; init; }
+
+    /// <summary>The served list in order; positions start at 1.</summary>
+    public required IReadOnlyList<ServedItem> Items { get; init; }
+
+    public ServedBy ServedBy { get; init; } = ServedBy.Heuristic;
+
+    public FallbackReason? FallbackReason { get; init; }
+
+    public string? ModelVersion { get; init; }
+
+    public string HeuristicVersion { get; init; } = "";
+
+    /// <summary>How many of the top-K candidates the model actually scored (0 when it did not serve).</summary>
+    public int RerankDepth { get; init; }
+
+    public double BudgetMs { get; init; }
+
+    public ExperimentArm? Experiment { get; init; }
+
+    /// <summary>Milliseconds per pipeline stage.</summary>
+    public IReadOnlyDictionary<string, double>? TimingsMs { get; init; }
+
+    /// <summary>Conditions the heuristic met (unknown_user, empty_counters, store_unavailable, ...).</summary>
+    public IReadOnlyList<string>? Notes { get; init; }
+
+    /// <summary>The scored feature vectors, when a model scored.</summary>
+    public FeatureLog? Features { get; init; }
+}

@@ -1,0 +1,73 @@
+using Lasthope.Core.Events;
+
+namespace Lasthope.Core.Storage;
+
+/// <summary>
+/// The durable log of served rankings (impressions) and interaction events. The embedded SQLite store is the default;
+/// every implementation passes the same contract suite (tests/Lasthope.Storage.Tests).
+/// </summary>
+/// <remarks>
+/// Durability: when an append's task completes, the data survives a crash of the process. Entries carry one global
+/// sequence in append order, which <see cref="ReadLogAsync"/> preserves, so a replay rebuilds exactly the state the
+/// appends built. Failures surface as <see cref="StoreUnavailableException"/>.
+/// </remarks>
+public interface IEventStore : IAsyncDisposable
+{
+    /// <summary>A short name for logs and metrics (sqlite, redis, postgres, memory).</summary>
+    string Name { get; }
+
+    /// <summary>Appends served rankings. A request id seen before is ignored (the first ranking wins).</summary>
+    Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends interaction events atomically. Returns, per event, true when it was new and false when its event id
+    /// was seen before (a duplicate, which must count once).
+    /// </summary>
+    Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default);
+
+    /// <summary>The ranking logged under <paramref name="requestId"/>, or null.</summary>
+    Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default);
+
+    /// <summary>The most recent segment recorded for a user (from the rankings served to them), or null.</summary>
+    Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Rankings and events whose event time is at or after <paramref name="since"/>, in append order.</summary>
+    IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>Totals, for status output and tests.</summary>
+    Task<StoreCounts> CountAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A persisted setting (for example the position-bias curve), or null.</summary>
+    Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Persists a setting, replacing any previous value.</summary>
+    Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One entry of the log: exactly one of <see cref="Ranking"/> and <see cref="Event"/> is set.</summary>
+public readonly record struct LogEntry(long Sequence, RankingLog? Ranking, InteractionEvent? Event);
+
+/// <summary>What a store holds.</summary>
+/// <param name="Rankings">Logged rankings (requests served or imported).</param>
+/// <param name="Impressions">Served items over all rankings.</param>
+/// <param name="Events">Distinct interaction events.</param>
+/// <param name="Users">Distinct users with a known segment.</param>
+public readonly record struct StoreCounts(long Rankings, long Impressions, long Events, long Users);
+
+/// <summary>The store could not be reached or could not complete the operation. Nothing was acknowledged.</summary>
+public sealed class StoreUnavailableException : Exception
+{
+    public StoreUnavailableException()
+    {
+    }
+
+    public StoreUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public StoreUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
