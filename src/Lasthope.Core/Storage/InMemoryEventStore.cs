@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using Lasthope.Core.Events;
+
+namespace Lasthope.Core.Storage;
+
+/// <summary>
+/// A store that lives in process memory and forgets everything when the process ends. For tests, benchmarks and
+/// throwaway runs; it passes the same contract suite as the durable stores, except durability.
+/// </summary>
+public sealed class InMemoryEventStore : IEventStore
+{
+    private readonly Lock _gate = new();
+    private readonly List<LogEntry> _log = [];
+    private readonly Dictionary<string, RankingLog> _rankings = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _eventIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _settings = new(StringComparer.Ordinal);
+    private long _impressions;
+
+    public string Name => "memory";
+
+    public Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rankings);
+        lock (_gate)
+        {
+            foreach (var ranking in rankings)
+            {
+                if (_rankings.TryAdd(ranking.RequestId, ranking))
+                {
+                    _log.Add(new LogEntry(_log.Count + 1, ranking, null));
+                    _impressions += ranking.Items.Count;
+                    if (ranking.UserId is { } user && ranking.Segment != Segments.SegmentScheme.Unknown)
+                    {
+                        _users[user] = ranking.Segment;
+                    }
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var accepted = new bool[events.Count];
+        lock (_gate)
+        {
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (_eventIds.Add(events[i].EventId))
+                {
+                    accepted[i] = true;
+                    _log.Add(new LogEntry(_log.Count + 1, null, events[i]));
+                }
+            }
+        }
+
+        return Task.FromResult(accepted);
+    }
+
+    public Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_rankings.GetValueOrDefault(requestId));
+        }
+    }
+
+    public Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_users.GetValueOrDefault(userId));
+        }
+    }
+
+    public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        LogEntry[] snapshot;
+        lock (_gate)
+        {
+            snapshot = [.. _log];
+        }
+
+        foreach (var entry in snapshot)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var time = entry.Ranking?.Time ?? entry.Event!.Time;
+            if (time >= since)
+            {
+                yield return entry;
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task<StoreCounts> CountAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(new StoreCounts(_rankings.Count, _impressions, _eventIds.Count, _users.Count));
+        }
+    }
+
+    public Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_settings.GetValueOrDefault(key));
+        }
+    }
+
+    public Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            _settings[key] = value;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

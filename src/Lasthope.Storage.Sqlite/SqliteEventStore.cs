@@ -1,0 +1,430 @@
+using System.Runtime.CompilerServices;
+using Lasthope.Core.Events;
+using Lasthope.Core.Segments;
+using Lasthope.Core.Serialization;
+using Lasthope.Core.Serving;
+using Lasthope.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Lasthope.Storage.Sqlite;
+
+/// <summary>
+/// The embedded default store: one SQLite database in WAL mode under the data directory. One writer connection
+/// (appends are serialised and each is one transaction), readers on pooled connections that WAL lets run alongside it.
+/// </summary>
+/// <remarks>
+/// Why SQLite: it needs no server, is the most deployed embedded engine, has a stable file format, and in WAL mode gives
+/// concurrent readers with a single writer, which is this workload's shape. Durability: an append returns after its
+/// transaction commits, so acknowledged data survives a crash of the process (see <see cref="SqliteDurability"/>).
+/// The schema version is kept in <c>PRAGMA user_version</c>.
+/// </remarks>
+public sealed class SqliteEventStore : IEventStore
+{
+    /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
+    public const int SchemaVersion = 1;
+
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly SqliteCommand _insertEvent;
+    private readonly SqliteCommand _insertRanking;
+    private readonly SqliteCommand _upsertUser;
+    private long _nextSequence;
+    private bool _disposed;
+
+    private SqliteEventStore(string connectionString, SqliteConnection writer, long nextSequence)
+    {
+        _connectionString = connectionString;
+        _writer = writer;
+        _nextSequence = nextSequence;
+        _insertEvent = Prepare(
+            writer,
+            "INSERT OR IGNORE INTO events(seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface) VALUES ($seq, $event_id, $type, $weight, $item_id, $user_id, $request_id, $time, $segment, $position, $surface)",
+            "$seq", "$event_id", "$type", "$weight", "$item_id", "$user_id", "$request_id", "$time", "$segment", "$position", "$surface");
+        _insertRanking = Prepare(
+            writer,
+            "INSERT OR IGNORE INTO rankings(seq, request_id, time_ticks, user_id, segment, surface, served_by, fallback_reason, model_version, experiment_id, arm, item_count, body) VALUES ($seq, $request_id, $time, $user_id, $segment, $surface, $served_by, $fallback_reason, $model_version, $experiment_id, $arm, $item_count, $body)",
+            "$seq", "$request_id", "$time", "$user_id", "$segment", "$surface", "$served_by", "$fallback_reason", "$model_version", "$experiment_id", "$arm", "$item_count", "$body");
+        _upsertUser = Prepare(
+            writer,
+            "INSERT INTO users(user_id, segment) VALUES ($user_id, $segment) ON CONFLICT(user_id) DO UPDATE SET segment = excluded.segment WHERE segment <> excluded.segment",
+            "$user_id", "$segment");
+    }
+
+    public string Name => "sqlite";
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath { get; private init; } = "";
+
+    /// <summary>Opens (creating when needed) the store under <see cref="SqliteStoreOptions.DataDirectory"/>.</summary>
+    public static async Task<SqliteEventStore> OpenAsync(SqliteStoreOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+            var connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = options.DatabasePath,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Cache = SqliteCacheMode.Private,
+                Pooling = true,
+                DefaultTimeout = 30,
+            }.ToString();
+            var writer = new SqliteConnection(connectionString);
+            await writer.OpenAsync(cancellationToken);
+            var synchronous = options.Durability == SqliteDurability.PowerLoss ? "FULL" : "NORMAL";
+            await ExecuteAsync(writer, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;", cancellationToken);
+            await MigrateAsync(writer, cancellationToken);
+            var next = await ScalarAsync(writer, "SELECT MAX(m) FROM (SELECT MAX(seq) AS m FROM events UNION ALL SELECT MAX(seq) FROM rankings)", cancellationToken);
+            return new SqliteEventStore(connectionString, writer, next + 1) { DatabasePath = options.DatabasePath };
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreUnavailableException($"Cannot open the SQLite store at {options.DatabasePath}: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new StoreUnavailableException($"Cannot open the SQLite store at {options.DatabasePath}: {e.Message}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new StoreUnavailableException($"Cannot open the SQLite store at {options.DatabasePath}: {e.Message}", e);
+        }
+    }
+
+    public async Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rankings);
+        if (rankings.Count == 0)
+        {
+            return;
+        }
+
+        await WriteAsync(
+            transaction =>
+            {
+                _insertRanking.Transaction = transaction;
+                _upsertUser.Transaction = transaction;
+                var p = _insertRanking.Parameters;
+                foreach (var r in rankings)
+                {
+                    p[0].Value = _nextSequence++;
+                    p[1].Value = r.RequestId;
+                    p[2].Value = r.Time.UtcTicks;
+                    p[3].Value = (object?)r.UserId ?? DBNull.Value;
+                    p[4].Value = r.Segment;
+                    p[5].Value = r.Surface;
+                    p[6].Value = r.ServedBy.ToWire();
+                    p[7].Value = r.FallbackReason is { } reason ? reason.ToWire() : DBNull.Value;
+                    p[8].Value = (object?)r.ModelVersion ?? DBNull.Value;
+                    p[9].Value = (object?)r.Experiment?.ExperimentId ?? DBNull.Value;
+                    p[10].Value = (object?)r.Experiment?.Arm ?? DBNull.Value;
+                    p[11].Value = r.Items.Count;
+                    p[12].Value = LogJson.Serialize(r);
+                    if (_insertRanking.ExecuteNonQuery() == 1 && r.UserId is { } user && r.Segment != SegmentScheme.Unknown)
+                    {
+                        _upsertUser.Parameters[0].Value = user;
+                        _upsertUser.Parameters[1].Value = r.Segment;
+                        _upsertUser.ExecuteNonQuery();
+                    }
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return Task.FromResult(Array.Empty<bool>());
+        }
+
+        return WriteAsync(
+            transaction =>
+            {
+                _insertEvent.Transaction = transaction;
+                var p = _insertEvent.Parameters;
+                var accepted = new bool[events.Count];
+                for (var i = 0; i < events.Count; i++)
+                {
+                    var e = events[i];
+                    p[0].Value = _nextSequence++;
+                    p[1].Value = e.EventId;
+                    p[2].Value = e.Type;
+                    p[3].Value = e.Weight;
+                    p[4].Value = e.ItemId;
+                    p[5].Value = (object?)e.UserId ?? DBNull.Value;
+                    p[6].Value = (object?)e.RequestId ?? DBNull.Value;
+                    p[7].Value = e.Time.UtcTicks;
+                    p[8].Value = e.Segment;
+                    p[9].Value = (object?)e.Position ?? DBNull.Value;
+                    p[10].Value = (object?)e.Surface ?? DBNull.Value;
+                    accepted[i] = _insertEvent.ExecuteNonQuery() == 1;
+                }
+
+                return accepted;
+            },
+            cancellationToken);
+    }
+
+    public async Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT body FROM rankings WHERE request_id = $id";
+                command.Parameters.AddWithValue("$id", requestId);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                return await reader.ReadAsync(ct) ? LogJson.Deserialize((byte[])reader[0]) : null;
+            },
+            cancellationToken);
+    }
+
+    public async Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT segment FROM users WHERE user_id = $id";
+                command.Parameters.AddWithValue("$id", userId);
+                return await command.ExecuteScalarAsync(ct) as string;
+            },
+            cancellationToken);
+    }
+
+    public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Two ordered streams merged by sequence, on two connections (WAL gives both the same snapshot semantics
+        // per statement; entries appended meanwhile may or may not appear, which replay tolerates).
+        await using var rankingConnection = await OpenReaderAsync(cancellationToken);
+        await using var eventConnection = await OpenReaderAsync(cancellationToken);
+        await using var rankingCommand = rankingConnection.CreateCommand();
+        rankingCommand.CommandText = "SELECT seq, body FROM rankings WHERE time_ticks >= $since ORDER BY seq";
+        rankingCommand.Parameters.AddWithValue("$since", since.UtcTicks);
+        await using var eventCommand = eventConnection.CreateCommand();
+        eventCommand.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE time_ticks >= $since ORDER BY seq";
+        eventCommand.Parameters.AddWithValue("$since", since.UtcTicks);
+        await using var rankings = await rankingCommand.ExecuteReaderAsync(cancellationToken);
+        await using var events = await eventCommand.ExecuteReaderAsync(cancellationToken);
+        var hasRanking = await rankings.ReadAsync(cancellationToken);
+        var hasEvent = await events.ReadAsync(cancellationToken);
+        while (hasRanking || hasEvent)
+        {
+            if (hasRanking && (!hasEvent || rankings.GetInt64(0) < events.GetInt64(0)))
+            {
+                yield return new LogEntry(rankings.GetInt64(0), LogJson.Deserialize((byte[])rankings[1]), null);
+                hasRanking = await rankings.ReadAsync(cancellationToken);
+            }
+            else
+            {
+                yield return new LogEntry(events.GetInt64(0), null, ReadEvent(events));
+                hasEvent = await events.ReadAsync(cancellationToken);
+            }
+        }
+    }
+
+    public async Task<StoreCounts> CountAsync(CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT (SELECT COUNT(*) FROM rankings), (SELECT COALESCE(SUM(item_count), 0) FROM rankings), (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM users)";
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                await reader.ReadAsync(ct);
+                return new StoreCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+            },
+            cancellationToken);
+    }
+
+    public async Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT value FROM settings WHERE key = $key";
+                command.Parameters.AddWithValue("$key", key);
+                return await command.ExecuteScalarAsync(ct) as string;
+            },
+            cancellationToken);
+    }
+
+    public async Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default)
+    {
+        await WriteAsync(
+            transaction =>
+            {
+                using var command = _writer.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "INSERT INTO settings(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+                command.Parameters.AddWithValue("$key", key);
+                command.Parameters.AddWithValue("$value", value);
+                command.ExecuteNonQuery();
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writeGate.WaitAsync();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _insertEvent.Dispose();
+            _insertRanking.Dispose();
+            _upsertUser.Dispose();
+            await _writer.DisposeAsync();
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<T> WriteAsync<T>(Func<SqliteTransaction, T> work, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        var sequenceBefore = _nextSequence;
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var transaction = _writer.BeginTransaction();
+            var result = work(transaction);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            _nextSequence = sequenceBefore;
+            throw new StoreUnavailableException($"SQLite write failed: {e.Message}", e);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenReaderAsync(cancellationToken);
+            return await work(connection, cancellationToken);
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreUnavailableException($"SQLite read failed: {e.Message}", e);
+        }
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static InteractionEvent ReadEvent(SqliteDataReader r) => new()
+    {
+        EventId = r.GetString(1),
+        Type = r.GetString(2),
+        Weight = r.GetDouble(3),
+        ItemId = r.GetString(4),
+        UserId = r.IsDBNull(5) ? null : r.GetString(5),
+        RequestId = r.IsDBNull(6) ? null : r.GetString(6),
+        Time = new DateTimeOffset(r.GetInt64(7), TimeSpan.Zero),
+        Segment = r.GetString(8),
+        Position = r.IsDBNull(9) ? null : r.GetInt32(9),
+        Surface = r.IsDBNull(10) ? null : r.GetString(10),
+    };
+
+    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var version = await ScalarAsync(connection, "PRAGMA user_version", cancellationToken);
+        if (version > SchemaVersion)
+        {
+            throw new StoreUnavailableException($"The database has schema version {version}, newer than this build's {SchemaVersion}: upgrade Lasthope.");
+        }
+
+        if (version < 1)
+        {
+            await ExecuteAsync(
+                connection,
+                """
+                BEGIN;
+                CREATE TABLE IF NOT EXISTS rankings(
+                    seq INTEGER PRIMARY KEY,
+                    request_id TEXT NOT NULL UNIQUE,
+                    time_ticks INTEGER NOT NULL,
+                    user_id TEXT,
+                    segment TEXT NOT NULL,
+                    surface TEXT NOT NULL,
+                    served_by TEXT NOT NULL,
+                    fallback_reason TEXT,
+                    model_version TEXT,
+                    experiment_id TEXT,
+                    arm TEXT,
+                    item_count INTEGER NOT NULL,
+                    body BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS events(
+                    seq INTEGER PRIMARY KEY,
+                    event_id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    weight REAL NOT NULL,
+                    item_id TEXT NOT NULL,
+                    user_id TEXT,
+                    request_id TEXT,
+                    time_ticks INTEGER NOT NULL,
+                    segment TEXT NOT NULL,
+                    position INTEGER,
+                    surface TEXT);
+                CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, segment TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                PRAGMA user_version = 1;
+                COMMIT;
+                """,
+                cancellationToken);
+        }
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<long> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

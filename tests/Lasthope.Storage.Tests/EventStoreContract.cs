@@ -1,0 +1,202 @@
+using Lasthope.Core.Events;
+using Lasthope.Core.Serving;
+using Lasthope.Core.Storage;
+
+namespace Lasthope.Storage.Tests;
+
+/// <summary>
+/// The contract every <see cref="IEventStore"/> keeps. Each implementation is a subclass of a few lines; a new backend
+/// (Redis, PostgreSQL) joins by adding one.
+/// </summary>
+public abstract class EventStoreContract : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 5, 4, 10, 0, 0, TimeSpan.Zero);
+
+    private readonly List<IEventStore> _opened = [];
+
+    /// <summary>Opens a fresh, empty store.</summary>
+    protected abstract Task<IEventStore> CreateStoreAsync();
+
+    /// <summary>
+    /// Closes <paramref name="store"/> and opens the same one again, or returns null for stores that do not outlive
+    /// their process.
+    /// </summary>
+    protected abstract Task<IEventStore?> ReopenAsync(IEventStore store);
+
+    protected async Task<IEventStore> OpenAsync()
+    {
+        var store = await CreateStoreAsync();
+        _opened.Add(store);
+        return store;
+    }
+
+    protected void Track(IEventStore store) => _opened.Add(store);
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        foreach (var store in _opened)
+        {
+            await store.DisposeAsync();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    protected static RankingLog Ranking(string requestId, DateTimeOffset time, string? user = "u1", string segment = "f:25-34", params string[] items) => new()
+    {
+        RequestId = requestId,
+        Time = time,
+        UserId = user,
+        Segment = segment,
+        Surface = "home",
+        Items = [.. items.Select((id, i) => new ServedItem(id, i + 1, 1.0 / (i + 1), ItemSource.Heuristic))],
+        ServedBy = ServedBy.HeuristicFallback,
+        FallbackReason = FallbackReason.Timeout,
+        ModelVersion = "m1",
+        HeuristicVersion = "ctr-v1",
+        RerankDepth = 0,
+        BudgetMs = 80,
+        Experiment = new ExperimentArm("exp1", "treatment"),
+        TimingsMs = new Dictionary<string, double> { ["heuristic"] = 0.4 },
+        Notes = ["unknown_items"],
+        Features = new FeatureLog(["ctr7d", "price"], [.. items], [.. items.SelectMany(_ => new[] { 0.1, double.NaN })]),
+    };
+
+    protected static InteractionEvent Event(string id, DateTimeOffset time, string item = "a", string? requestId = "r1", double weight = 1) => new()
+    {
+        EventId = id,
+        Type = "click",
+        Weight = weight,
+        ItemId = item,
+        UserId = "u1",
+        RequestId = requestId,
+        Time = time,
+        Segment = "f:25-34",
+        Position = requestId is null ? null : 1,
+        Surface = "home",
+    };
+
+    [Fact]
+    public async Task AppendEvents_CountsARepeatedEventIdOnce_WithinAndAcrossBatches()
+    {
+        var store = await OpenAsync();
+        var first = await store.AppendEventsAsync([Event("e1", T0), Event("e2", T0), Event("e1", T0)]);
+        Assert.Equal([true, true, false], first);
+        var second = await store.AppendEventsAsync([Event("e2", T0), Event("e3", T0)]);
+        Assert.Equal([false, true], second);
+        Assert.Equal(3, (await store.CountAsync()).Events);
+    }
+
+    [Fact]
+    public async Task FindRanking_ReturnsTheWholeServedPathContract()
+    {
+        var store = await OpenAsync();
+        var ranking = Ranking("r1", T0, items: ["a", "b", "c"]);
+        await store.AppendRankingsAsync([ranking]);
+        var found = await store.FindRankingAsync("r1");
+        Assert.NotNull(found);
+        Assert.Equal(ranking.RequestId, found.RequestId);
+        Assert.Equal(ranking.Time, found.Time);
+        Assert.Equal(ranking.Items, found.Items);
+        Assert.Equal(ServedBy.HeuristicFallback, found.ServedBy);
+        Assert.Equal(FallbackReason.Timeout, found.FallbackReason);
+        Assert.Equal("m1", found.ModelVersion);
+        Assert.Equal(new ExperimentArm("exp1", "treatment"), found.Experiment);
+        Assert.Equal(0.4, found.TimingsMs!["heuristic"]);
+        Assert.Equal(["unknown_items"], found.Notes!);
+        Assert.Equal(ranking.Features!.Names, found.Features!.Names);
+        Assert.Equal(6, found.Features.Values.Length);
+        Assert.True(double.IsNaN(found.Features.Values[1]), "a missing feature value (NaN) must survive the log");
+        Assert.Null(await store.FindRankingAsync("nope"));
+    }
+
+    [Fact]
+    public async Task AppendRankings_IgnoresARepeatedRequestId_AndCountsImpressions()
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r1", T0, items: ["a", "b"]), Ranking("r2", T0, items: ["c"])]);
+        await store.AppendRankingsAsync([Ranking("r1", T0, items: ["x", "y", "z"])]);
+        var counts = await store.CountAsync();
+        Assert.Equal(2, counts.Rankings);
+        Assert.Equal(3, counts.Impressions);
+        Assert.Equal(["a", "b"], (await store.FindRankingAsync("r1"))!.Items.Select(i => i.ItemId));
+    }
+
+    [Fact]
+    public async Task ReadLog_ReturnsRankingsAndEventsInAppendOrder_FromTheGivenTime()
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("old", T0.AddDays(-40), items: ["a"])]);
+        await store.AppendEventsAsync([Event("e-old", T0.AddDays(-40))]);
+        await store.AppendRankingsAsync([Ranking("r1", T0, items: ["a"])]);
+        await store.AppendEventsAsync([Event("e1", T0.AddMinutes(1)), Event("e2", T0.AddMinutes(2))]);
+        await store.AppendRankingsAsync([Ranking("r2", T0.AddMinutes(3), items: ["b"])]);
+        await store.AppendEventsAsync([Event("e3", T0.AddMinutes(-5))]); // late: appended last, happened earlier
+
+        var entries = new List<LogEntry>();
+        await foreach (var entry in store.ReadLogAsync(T0.AddDays(-30)))
+        {
+            entries.Add(entry);
+        }
+
+        Assert.Equal(["r1", "e1", "e2", "r2", "e3"], entries.Select(e => e.Ranking?.RequestId ?? e.Event!.EventId));
+        Assert.True(entries.Zip(entries.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        var e1 = entries[1].Event!;
+        Assert.Equal(Event("e1", T0.AddMinutes(1)), e1);
+    }
+
+    [Fact]
+    public async Task UserSegment_IsTheSegmentOfTheLatestRankingServedToTheUser()
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r1", T0, user: "u7", segment: "m:35-44", items: ["a"])]);
+        Assert.Equal("m:35-44", await store.FindUserSegmentAsync("u7"));
+        await store.AppendRankingsAsync([Ranking("r2", T0, user: "u7", segment: "m:45-54", items: ["a"])]);
+        Assert.Equal("m:45-54", await store.FindUserSegmentAsync("u7"));
+        await store.AppendRankingsAsync([Ranking("r3", T0, user: "u7", segment: "unknown", items: ["a"])]);
+        Assert.Equal("m:45-54", await store.FindUserSegmentAsync("u7"));
+        Assert.Null(await store.FindUserSegmentAsync("u8"));
+        Assert.Equal(1, (await store.CountAsync()).Users);
+    }
+
+    [Fact]
+    public async Task Settings_RoundTripAndReplace()
+    {
+        var store = await OpenAsync();
+        Assert.Null(await store.GetSettingAsync("position-curve"));
+        await store.SetSettingAsync("position-curve", "1;0.5");
+        await store.SetSettingAsync("position-curve", "1;0.6");
+        Assert.Equal("1;0.6", await store.GetSettingAsync("position-curve"));
+    }
+
+    [Fact]
+    public async Task Reopen_KeepsEverything_AndContinuesTheSequence()
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r1", T0, items: ["a", "b"])]);
+        await store.AppendEventsAsync([Event("e1", T0)]);
+        await store.SetSettingAsync("k", "v");
+        var reopened = await ReopenAsync(store);
+        if (reopened is null)
+        {
+            return; // an in-process store has nothing to reopen; durability does not apply to it
+        }
+
+        Track(reopened);
+        Assert.Equal(new StoreCounts(1, 2, 1, 1), await reopened.CountAsync());
+        Assert.Equal("v", await reopened.GetSettingAsync("k"));
+        var appended = await reopened.AppendEventsAsync([Event("e1", T0), Event("e2", T0)]);
+        Assert.Equal([false, true], appended);
+        var sequences = new List<long>();
+        await foreach (var entry in reopened.ReadLogAsync(DateTimeOffset.MinValue))
+        {
+            sequences.Add(entry.Sequence);
+        }
+
+        Assert.Equal(3, sequences.Count);
+        Assert.Equal(sequences.Order(), sequences);
+        Assert.Equal(sequences.Count, sequences.Distinct().Count());
+    }
+}
