@@ -1,0 +1,351 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Lasthope.Factors;
+
+/*
+ * Implicit-feedback ALS: the maths the kernels below implement.
+ *
+ * Hu, Koren and Volinsky, "Collaborative Filtering for Implicit Feedback Datasets", ICDM 2008
+ * (https://doi.org/10.1109/ICDM.2008.22). For user u and item i with summed event weight r_ui:
+ *
+ *     preference  p_ui = 1 if r_ui > 0, else 0               (absent cells have r = 0)
+ *     confidence  c_ui = 1 + alpha |r_ui|                     (or 1 + alpha log(1 + |r_ui| / eps))
+ *     loss        L = sum_{u,i} c_ui (p_ui - x_u . y_i)^2 + lambda (sum_u |x_u|^2 + sum_i |y_i|^2)
+ *
+ * With the item factors Y (n x f) fixed, each user's x_u solves the normal equations (paper, eq. 4)
+ *
+ *     (Y^T C_u Y + lambda I) x_u = Y^T C_u p_u
+ *
+ * and the trick that makes this cheap is that C_u = I + (C_u - I), where C_u - I is non-zero only on the n_u items
+ * the user has, so
+ *
+ *     A_u = (Y^T Y + lambda I)  +  sum_{i in I_u} (c_ui - 1) y_i y_i^T         A0 = Y^T Y + lambda I, once per half-step
+ *     b_u = sum_{i in I_u} c_ui p_ui y_i
+ *
+ * The item half-step is the same with the roles of X and Y swapped (A0 = X^T X + lambda I).
+ *
+ * Takács, Pilászy and Tikk, "Applications of the Conjugate Gradient Method for Implicit Feedback Collaborative
+ * Filtering", RecSys 2011 (https://doi.org/10.1145/2043932.2043987): instead of forming A_u (n_u f^2) and factoring
+ * it (f^3), run a few conjugate-gradient steps on A_u x = b_u started from the previous x_u. A_u is never formed:
+ *
+ *     A_u v = A0 v + sum_{i in I_u} (c_ui - 1) (y_i . v) y_i                    O(f^2 + n_u f)
+ *
+ *     r = b_u - A_u x = -A0 x + sum_{i in I_u} [c_ui p_ui - (c_ui - 1)(y_i . x)] y_i
+ *     p = r, rs = r . r
+ *     repeat cg_steps times:
+ *         q = A_u p;  a = rs / (p . q)
+ *         x += a p;   r -= a q
+ *         rs' = r . r;  stop if rs' < 1e-20
+ *         p = r + (rs' / rs) p;  rs = rs'
+ *
+ * benfred/implicit (implicit/cpu/_als.pyx, least_squares_cg) does the same with BLAS level-1 calls per non-zero;
+ * here the per-non-zero dot and axpy are fused into one pass that keeps v and the accumulator in registers.
+ *
+ * Storage of the non-zeros: the kernels read one signed float v per cell, |v| = c - 1 and sign(v) = the preference
+ * (AlsOptions.ConfidenceMinusOne), so c p = (1 + |v|) when v > 0 and 0 otherwise.
+ */
+
+/// <summary>The per-row ALS kernels (see the equations above).</summary>
+internal static class AlsKernels
+{
+    /// <summary>Residual tolerance of CG, on r . r (as implicit).</summary>
+    public const float CgTolerance = 1e-20f;
+
+    /// <summary>How one pass over a row's non-zeros turns the dot y_i . v into the coefficient of y_i.</summary>
+    private interface IRowPass
+    {
+        /// <summary>Sign of the A0 v term.</summary>
+        static abstract float A0Sign { get; }
+
+        static abstract float Coefficient(float signedConfidenceMinusOne, float dot);
+    }
+
+    /// <summary>r = b - A x: coefficient c p - (c - 1)(y . x), and -A0 x.</summary>
+    private readonly struct ResidualPass : IRowPass
+    {
+        public static float A0Sign => -1f;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Coefficient(float v, float dot)
+        {
+            var cm1 = MathF.Abs(v);
+            return (v > 0 ? 1f + cm1 : 0f) - (cm1 * dot);
+        }
+    }
+
+    /// <summary>q = A p: coefficient (c - 1)(y . p), and +A0 p.</summary>
+    private readonly struct ProductPass : IRowPass
+    {
+        public static float A0Sign => 1f;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Coefficient(float v, float dot) => MathF.Abs(v) * dot;
+    }
+
+    /// <summary>
+    /// A few CG steps on row <paramref name="row"/> of <paramref name="target"/>, warm-started from its current value.
+    /// <paramref name="scratch"/> holds at least 3 * stride floats.
+    /// </summary>
+    public static void SolveConjugateGradient(
+        FactorMatrix target, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices,
+        ReadOnlySpan<float> confidence, int steps, Span<float> scratch)
+    {
+        var stride = target.Stride;
+        ref var x = ref target.RowRef(row);
+        if (indices.IsEmpty)
+        {
+            target.PaddedRow(row).Clear();
+            return;
+        }
+
+        ref var r = ref scratch[0];
+        ref var p = ref scratch[stride];
+        ref var q = ref scratch[2 * stride];
+        ref var a = ref MemoryMarshal.GetReference(a0);
+        var f = target.Factors;
+
+        Apply<ResidualPass>(ref a, f, stride, fixedSide, indices, confidence, ref x, ref r);
+        MemoryMarshal.CreateReadOnlySpan(ref r, stride).CopyTo(MemoryMarshal.CreateSpan(ref p, stride));
+        var rs = VectorMath.Dot(ref r, ref r, stride);
+        if (rs < CgTolerance)
+        {
+            return;
+        }
+
+        for (var step = 0; step < steps; step++)
+        {
+            Apply<ProductPass>(ref a, f, stride, fixedSide, indices, confidence, ref p, ref q);
+            var pq = VectorMath.Dot(ref p, ref q, stride);
+            if (!(pq > 0))
+            {
+                // Only when A is singular (lambda = 0 with too few non-zeros): keep the last good x.
+                return;
+            }
+
+            var alpha = rs / pq;
+            VectorMath.Axpy(alpha, ref p, ref x, stride);
+            VectorMath.Axpy(-alpha, ref q, ref r, stride);
+            var rsNew = VectorMath.Dot(ref r, ref r, stride);
+            if (rsNew < CgTolerance)
+            {
+                return;
+            }
+
+            VectorMath.Xpby(ref r, rsNew / rs, ref p, stride);
+            rs = rsNew;
+        }
+    }
+
+    /// <summary>
+    /// The exact solve of A x = b for one row, by Cholesky factorisation in double precision.
+    /// <paramref name="work"/> holds stride * stride floats, <paramref name="solve"/> f * f + f doubles.
+    /// </summary>
+    public static void SolveExact(
+        Span<float> destination, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices,
+        ReadOnlySpan<float> confidence, Span<float> work, Span<double> solve)
+    {
+        var f = fixedSide.Factors;
+        var stride = fixedSide.Stride;
+        if (indices.IsEmpty)
+        {
+            destination.Clear();
+            return;
+        }
+
+        // A = A0 + sum (c - 1) y y^T, in float with SIMD rank-1 updates; b = sum c p y.
+        var a = work[..(stride * stride)];
+        a0[..(stride * stride)].CopyTo(a);
+        var b = solve.Slice(f * f, f);
+        b.Clear();
+        ref var aRef = ref MemoryMarshal.GetReference(a);
+        for (var j = 0; j < indices.Length; j++)
+        {
+            var v = confidence[j];
+            var cm1 = MathF.Abs(v);
+            ref var y = ref fixedSide.RowRef(indices[j]);
+            for (var k = 0; k < f; k++)
+            {
+                VectorMath.Axpy(cm1 * Unsafe.Add(ref y, k), ref y, ref Unsafe.Add(ref aRef, k * stride), stride);
+            }
+
+            if (v > 0)
+            {
+                var c = 1.0 + cm1;
+                for (var k = 0; k < f; k++)
+                {
+                    b[k] += c * Unsafe.Add(ref y, k);
+                }
+            }
+        }
+
+        var m = solve[..(f * f)];
+        for (var i = 0; i < f; i++)
+        {
+            for (var k = 0; k < f; k++)
+            {
+                m[(i * f) + k] = a[(i * stride) + k];
+            }
+        }
+
+        Cholesky.SolveInPlace(m, f, b);
+        for (var k = 0; k < f; k++)
+        {
+            destination[k] = (float)b[k];
+        }
+    }
+
+    /// <summary>
+    /// The contribution of item row <paramref name="row"/> of <paramref name="solved"/> to the loss, given the other
+    /// side fixed: y^T A0 y + sum over the row's non-zeros of c (p - s)^2 - s^2 with s = x_u . y.
+    /// <paramref name="scratch"/> holds at least stride floats.
+    /// </summary>
+    public static double LossTerm(
+        FactorMatrix solved, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices,
+        ReadOnlySpan<float> confidence, Span<float> scratch)
+    {
+        var stride = solved.Stride;
+        ref var y = ref solved.RowRef(row);
+        ref var t = ref scratch[0];
+        VectorMath.SymmetricProduct(ref MemoryMarshal.GetReference(a0), solved.Factors, stride, ref y, ref t, 1f);
+        double loss = VectorMath.Dot(ref y, ref t, stride);
+        for (var j = 0; j < indices.Length; j++)
+        {
+            var v = confidence[j];
+            var s = (double)VectorMath.Dot(ref fixedSide.RowRef(indices[j]), ref y, stride);
+            var c = 1.0 + Math.Abs(v);
+            var e = (v > 0 ? 1.0 : 0.0) - s;
+            loss += (c * e * e) - (s * s);
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// dst = sign * A0 v + sum_j coefficient(v_j, y_j . v) y_j over the row's non-zeros (see <see cref="IRowPass"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Apply<TPass>(
+        ref float a0, int f, int stride, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
+        ref float v, ref float dst)
+        where TPass : struct, IRowPass
+    {
+        VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, TPass.A0Sign);
+        if (Vector512.IsHardwareAccelerated && stride == 64)
+        {
+            Accumulate64<TPass>(fixedSide, indices, confidence, ref v, ref dst);
+            return;
+        }
+
+        for (var j = 0; j < indices.Length; j++)
+        {
+            ref var y = ref fixedSide.RowRef(indices[j]);
+            var coefficient = TPass.Coefficient(confidence[j], VectorMath.Dot(ref y, ref v, stride));
+            VectorMath.Axpy(coefficient, ref y, ref dst, stride);
+        }
+    }
+
+    /// <summary>
+    /// The fused pass for 64 factors with AVX-512: v and the accumulator stay in eight registers; each non-zero costs
+    /// four loads, eight FMAs and one horizontal sum.
+    /// </summary>
+    private static void Accumulate64<TPass>(FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, ref float v, ref float dst)
+        where TPass : struct, IRowPass
+    {
+        var v0 = Vector512.LoadUnsafe(ref v, 0);
+        var v1 = Vector512.LoadUnsafe(ref v, 16);
+        var v2 = Vector512.LoadUnsafe(ref v, 32);
+        var v3 = Vector512.LoadUnsafe(ref v, 48);
+        var d0 = Vector512.LoadUnsafe(ref dst, 0);
+        var d1 = Vector512.LoadUnsafe(ref dst, 16);
+        var d2 = Vector512.LoadUnsafe(ref dst, 32);
+        var d3 = Vector512.LoadUnsafe(ref dst, 48);
+        ref var y0Ref = ref fixedSide.RowRef(0);
+        ref var idx = ref MemoryMarshal.GetReference(indices);
+        ref var conf = ref MemoryMarshal.GetReference(confidence);
+        for (var j = 0; j < indices.Length; j++)
+        {
+            ref var y = ref Unsafe.Add(ref y0Ref, (nint)Unsafe.Add(ref idx, j) * 64);
+            var y0 = Vector512.LoadUnsafe(ref y, 0);
+            var y1 = Vector512.LoadUnsafe(ref y, 16);
+            var y2 = Vector512.LoadUnsafe(ref y, 32);
+            var y3 = Vector512.LoadUnsafe(ref y, 48);
+            var s01 = Vector512.FusedMultiplyAdd(y1, v1, y0 * v0);
+            var s23 = Vector512.FusedMultiplyAdd(y3, v3, y2 * v2);
+            var c = Vector512.Create(TPass.Coefficient(Unsafe.Add(ref conf, j), Vector512.Sum(s01 + s23)));
+            d0 = Vector512.FusedMultiplyAdd(c, y0, d0);
+            d1 = Vector512.FusedMultiplyAdd(c, y1, d1);
+            d2 = Vector512.FusedMultiplyAdd(c, y2, d2);
+            d3 = Vector512.FusedMultiplyAdd(c, y3, d3);
+        }
+
+        d0.StoreUnsafe(ref dst, 0);
+        d1.StoreUnsafe(ref dst, 16);
+        d2.StoreUnsafe(ref dst, 32);
+        d3.StoreUnsafe(ref dst, 48);
+    }
+}
+
+/// <summary>Cholesky factorisation and solve of a small symmetric positive-definite system, in double precision.</summary>
+internal static class Cholesky
+{
+    /// <summary>
+    /// Solves A x = b for an n x n row-major symmetric positive-definite A (overwritten by its factor L) and b
+    /// (overwritten by x).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A is not positive definite (no regularization and too little data).</exception>
+    public static void SolveInPlace(Span<double> a, int n, Span<double> b)
+    {
+        for (var j = 0; j < n; j++)
+        {
+            var d = a[(j * n) + j];
+            for (var k = 0; k < j; k++)
+            {
+                d -= a[(j * n) + k] * a[(j * n) + k];
+            }
+
+            if (!(d > 0))
+            {
+                throw new InvalidOperationException(
+                    "The least-squares system is not positive definite; increase the regularization.");
+            }
+
+            var ljj = Math.Sqrt(d);
+            a[(j * n) + j] = ljj;
+            for (var i = j + 1; i < n; i++)
+            {
+                var s = a[(i * n) + j];
+                for (var k = 0; k < j; k++)
+                {
+                    s -= a[(i * n) + k] * a[(j * n) + k];
+                }
+
+                a[(i * n) + j] = s / ljj;
+            }
+        }
+
+        // L z = b, then L^T x = z.
+        for (var i = 0; i < n; i++)
+        {
+            var s = b[i];
+            for (var k = 0; k < i; k++)
+            {
+                s -= a[(i * n) + k] * b[k];
+            }
+
+            b[i] = s / a[(i * n) + i];
+        }
+
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var s = b[i];
+            for (var k = i + 1; k < n; k++)
+            {
+                s -= a[(k * n) + i] * b[k];
+            }
+
+            b[i] = s / a[(i * n) + i];
+        }
+    }
+}

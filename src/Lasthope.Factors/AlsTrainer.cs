@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace Lasthope.Factors;
+
+/// <summary>
+/// Trains implicit-feedback ALS (Hu, Koren and Volinsky 2008) with warm-started conjugate gradient (Takács, Pilászy and
+/// Tikk 2011) or exact Cholesky row solves; the equations are written beside the kernels in AlsKernels.cs.
+/// </summary>
+/// <remarks>
+/// Each iteration solves every user with the item factors fixed, then every item with the user factors fixed. Rows are
+/// processed by <see cref="AlsOptions.Threads"/> workers over chunks balanced by non-zeros. A row's solve reads only
+/// the other side, so the result does not depend on the number of threads or on scheduling: the same data, options
+/// and seed give the same factors bit for bit (the loss, a sum, is reduced in a fixed chunk order for the same reason).
+/// </remarks>
+public static class AlsTrainer
+{
+    /// <summary>Chunks per half-step, independent of the thread count so that reductions are deterministic.</summary>
+    private const int TargetChunks = 2048;
+
+    /// <summary>Trains a model on <paramref name="data"/>.</summary>
+    /// <param name="data">The user x item matrix; users or items with no interaction get zero factors.</param>
+    /// <param name="options">Hyperparameters; validated first.</param>
+    /// <param name="progress">Receives one report per finished iteration, with the loss when computed.</param>
+    /// <param name="cancellationToken">Checked between chunks of rows; cancellation throws <see cref="OperationCanceledException"/>.</param>
+    public static AlsModel Train(InteractionMatrix data, AlsOptions options, IProgress<AlsIterationReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        var byUser = data.ByUser;
+        var byItem = data.ByItem;
+        var userConfidence = Confidences(byUser.ValuesArray, options);
+        var itemConfidence = Confidences(byItem.ValuesArray, options);
+
+        var f = options.Factors;
+        var users = new FactorMatrix(data.Users.Count, f);
+        var items = new FactorMatrix(data.Items.Count, f);
+        Initialize(users, items, options);
+
+        var userChunks = Partition(byUser, f);
+        var itemChunks = Partition(byItem, f);
+        var itemLoss = new double[itemChunks.Length - 1];
+        var a0 = new float[users.Stride * users.Stride];
+        var lastLoss = double.NaN;
+        var denominator = LossDenominator(byUser, userConfidence, data.Users.Count, data.Items.Count);
+
+        for (var iteration = 1; iteration <= options.Iterations; iteration++)
+        {
+            var clock = Stopwatch.StartNew();
+            Gram(items, options.Regularization, a0, options.Threads);
+            SolveSide(users, items, byUser, userConfidence, a0, userChunks, options, null, cancellationToken);
+            Gram(users, options.Regularization, a0, options.Threads);
+            SolveSide(items, users, byItem, itemConfidence, a0, itemChunks, options, options.ComputeLoss ? itemLoss : null, cancellationToken);
+
+            if (options.ComputeLoss)
+            {
+                var loss = 0.0;
+                foreach (var part in itemLoss)
+                {
+                    loss += part;
+                }
+
+                loss += options.Regularization * SquaredNorm(users);
+                lastLoss = loss / denominator;
+            }
+
+            progress?.Report(new AlsIterationReport(iteration, options.Iterations, lastLoss, clock.Elapsed));
+        }
+
+        return new AlsModel(data.Users, data.Items, users, items, options.Regularization, byUser, ItemUserCounts(byItem), new AlsTrainingInfo(options, options.Iterations, lastLoss));
+    }
+
+    /// <summary>
+    /// One user half-step with the item factors of <paramref name="model"/> held fixed and the chosen solver: what a
+    /// retrain would give each user (for comparisons with <see cref="AlsModel.FoldIn(ReadOnlySpan{int}, ReadOnlySpan{float}, Span{float})"/>).
+    /// </summary>
+    internal static FactorMatrix SolveUsersWithFixedItems(AlsModel model, InteractionMatrix data, AlsOptions options)
+    {
+        var users = new FactorMatrix(data.Users.Count, options.Factors);
+        var confidence = Confidences(data.ByUser.ValuesArray, options);
+        var a0 = new float[users.Stride * users.Stride];
+        Gram(model.ItemMatrix, options.Regularization, a0, options.Threads);
+        SolveSide(users, model.ItemMatrix, data.ByUser, confidence, a0, Partition(data.ByUser, options.Factors), options, null, CancellationToken.None);
+        return users;
+    }
+
+    /// <summary>Signed c - 1 per non-zero (see AlsOptions.ConfidenceMinusOne).</summary>
+    internal static float[] Confidences(float[] weights, AlsOptions options)
+    {
+        var result = new float[weights.Length];
+        for (var k = 0; k < weights.Length; k++)
+        {
+            result[k] = options.ConfidenceMinusOne(weights[k]);
+        }
+
+        return result;
+    }
+
+    /// <summary>Uniform [0, InitScale) from the seed: users first, then items, row by row.</summary>
+    private static void Initialize(FactorMatrix users, FactorMatrix items, AlsOptions options)
+    {
+        var random = new Random(options.Seed);
+        foreach (var m in (ReadOnlySpan<FactorMatrix>)[users, items])
+        {
+            for (var r = 0; r < m.Rows; r++)
+            {
+                var row = m.Row(r);
+                for (var k = 0; k < row.Length; k++)
+                {
+                    row[k] = random.NextSingle() * options.InitScale;
+                }
+            }
+        }
+    }
+
+    /// <summary>Solves every row of <paramref name="target"/> given <paramref name="fixedSide"/>.</summary>
+    private static void SolveSide(
+        FactorMatrix target, FactorMatrix fixedSide, CsrMatrix rows, float[] confidence, float[] a0, int[] chunks,
+        AlsOptions options, double[]? lossPerChunk, CancellationToken cancellationToken)
+    {
+        var stride = target.Stride;
+        var chunkCount = chunks.Length - 1;
+        var next = -1;
+        var rowStart = rows.RowStartArray;
+        var indices = rows.IndicesArray;
+        var threads = Math.Min(options.Threads, chunkCount);
+        if (threads < 1)
+        {
+            return;
+        }
+
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+        {
+            var scratch = new float[Math.Max(3 * stride, options.Solver == AlsSolver.Cholesky ? stride * stride : 0)];
+            var solve = options.Solver == AlsSolver.Cholesky ? new double[(target.Factors * target.Factors) + target.Factors] : [];
+            int chunk;
+            while ((chunk = Interlocked.Increment(ref next)) < chunkCount)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                var loss = 0.0;
+                for (var row = chunks[chunk]; row < chunks[chunk + 1]; row++)
+                {
+                    var start = rowStart[row];
+                    var length = rowStart[row + 1] - start;
+                    var idx = indices.AsSpan(start, length);
+                    var conf = confidence.AsSpan(start, length);
+                    if (options.Solver == AlsSolver.ConjugateGradient)
+                    {
+                        AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, conf, options.CgSteps, scratch);
+                    }
+                    else
+                    {
+                        AlsKernels.SolveExact(target.Row(row), fixedSide, a0, idx, conf, scratch, solve);
+                    }
+
+                    if (lossPerChunk is not null)
+                    {
+                        loss += AlsKernels.LossTerm(target, row, fixedSide, a0, idx, conf, scratch);
+                    }
+                }
+
+                if (lossPerChunk is not null)
+                {
+                    lossPerChunk[chunk] = loss;
+                }
+            }
+        });
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// dst = M^T M + lambda I (stride x stride, zero outside the leading f x f block), summed over fixed chunks of rows
+    /// in parallel and reduced in chunk order.
+    /// </summary>
+    internal static void Gram(FactorMatrix m, float lambda, Span<float> destination, int threads)
+    {
+        var stride = m.Stride;
+        var size = stride * stride;
+        const int RowsPerChunk = 2048;
+        var chunkCount = Math.Max(1, (m.Rows + RowsPerChunk - 1) / RowsPerChunk);
+        var partials = new float[chunkCount * size];
+        Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        {
+            var g = partials.AsSpan(chunk * size, size);
+            ref var gRef = ref g[0];
+            var end = Math.Min(m.Rows, (chunk + 1) * RowsPerChunk);
+            var r = chunk * RowsPerChunk;
+            for (; r + 1 < end; r += 2)
+            {
+                ref var a = ref m.RowRef(r);
+                ref var b = ref m.RowRef(r + 1);
+                for (var k = 0; k < m.Factors; k++)
+                {
+                    ref var gk = ref Unsafe.Add(ref gRef, k * stride);
+                    VectorMath.Axpy(Unsafe.Add(ref a, k), ref a, ref gk, stride);
+                    VectorMath.Axpy(Unsafe.Add(ref b, k), ref b, ref gk, stride);
+                }
+            }
+
+            if (r < end)
+            {
+                ref var a = ref m.RowRef(r);
+                for (var k = 0; k < m.Factors; k++)
+                {
+                    VectorMath.Axpy(Unsafe.Add(ref a, k), ref a, ref Unsafe.Add(ref gRef, k * stride), stride);
+                }
+            }
+        });
+
+        var result = destination[..size];
+        partials.AsSpan(0, size).CopyTo(result);
+        for (var c = 1; c < chunkCount; c++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(result, partials.AsSpan(c * size, size), result);
+        }
+
+        for (var k = 0; k < m.Factors; k++)
+        {
+            result[(k * stride) + k] += lambda;
+        }
+    }
+
+    /// <summary>Chunk boundaries with roughly equal work: a row costs its non-zeros plus f/4 for the A0 products.</summary>
+    internal static int[] Partition(CsrMatrix rows, int factors)
+    {
+        var rowCost = (factors / 4) + 1;
+        var total = (long)rows.NonZeros + ((long)rows.RowCount * rowCost);
+        var target = Math.Max(1, total / TargetChunks);
+        var bounds = new List<int>(TargetChunks + 2) { 0 };
+        var cost = 0L;
+        for (var r = 0; r < rows.RowCount; r++)
+        {
+            cost += rows.RowLength(r) + rowCost;
+            if (cost >= target)
+            {
+                bounds.Add(r + 1);
+                cost = 0;
+            }
+        }
+
+        if (bounds[^1] != rows.RowCount)
+        {
+            bounds.Add(rows.RowCount);
+        }
+
+        return [.. bounds];
+    }
+
+    private static double LossDenominator(CsrMatrix byUser, float[] confidence, int users, int items)
+    {
+        var totalConfidence = 0.0;
+        foreach (var v in confidence)
+        {
+            totalConfidence += 1.0 + Math.Abs(v);
+        }
+
+        return totalConfidence + ((double)users * items) - byUser.NonZeros;
+    }
+
+    private static double SquaredNorm(FactorMatrix m)
+    {
+        var sum = 0.0;
+        for (var r = 0; r < m.Rows; r++)
+        {
+            ref var row = ref m.RowRef(r);
+            sum += VectorMath.Dot(ref row, ref row, m.Stride);
+        }
+
+        return sum;
+    }
+
+    private static int[] ItemUserCounts(CsrMatrix byItem)
+    {
+        var counts = new int[byItem.RowCount];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            foreach (var v in byItem.RowValues(i))
+            {
+                counts[i] += v > 0 ? 1 : 0;
+            }
+        }
+
+        return counts;
+    }
+}
