@@ -1,0 +1,120 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Lasthope.Trees.Evaluation;
+
+/// <summary>
+/// How a raw feature value becomes the value a node compares. LightGBM's rule (tree.h, NumericalDecision) branches on
+/// the node's missing type and default direction; the evaluator moves that branching out of the trees: each distinct
+/// (feature, missing type, default direction) used by the model gets a "slot" whose value is computed once per
+/// document, with missing values replaced by -inf (go left at every threshold) or +inf (go right). Every node then
+/// does one comparison, <c>slot &gt; threshold</c> means right, with no special cases.
+/// </summary>
+internal enum SlotKind : byte
+{
+    /// <summary>Missing type None: NaN counts as 0; |x| &lt;= 1e-35 is 0 (LightGBM's predictor drops such values).</summary>
+    Plain,
+
+    /// <summary>Missing type Zero, default left: NaN and |x| &lt;= 1e-35 go left.</summary>
+    ZeroLeft,
+
+    /// <summary>Missing type Zero, default right.</summary>
+    ZeroRight,
+
+    /// <summary>Missing type NaN, default left: NaN goes left, |x| &lt;= 1e-35 is 0.</summary>
+    NaNLeft,
+
+    /// <summary>Missing type NaN, default right.</summary>
+    NaNRight,
+
+    /// <summary>XGBoost, default left: NaN goes left, other values are rounded to float.</summary>
+    FloatLeft,
+
+    /// <summary>XGBoost, default right.</summary>
+    FloatRight,
+
+    /// <summary>Categorical: the raw value; the node does its own bitset test.</summary>
+    Raw,
+}
+
+/// <summary>One slot transform, specialised per kind through static abstract members so each loop is branch-free.</summary>
+internal interface ISlotTransform
+{
+    static abstract T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>;
+}
+
+internal static class SlotMath
+{
+    /// <summary>LightGBM's kZeroThreshold in T.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Zero<T>()
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) ? (T)(object)1e-35f : (T)(object)(double)1e-35f;
+
+    /// <summary>x if |x| &gt; 1e-35, else <paramref name="otherwise"/>; NaN gives <paramref name="otherwise"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T NonZeroOr<T>(T x, T otherwise)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.Abs(x) > Zero<T>() ? x : otherwise;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T RoundToFloat<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        typeof(T) == typeof(double) ? (T)(object)(double)(float)(double)(object)x : x;
+}
+
+internal readonly struct PlainTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.Zero);
+}
+
+internal readonly struct ZeroLeftTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.NegativeInfinity);
+}
+
+internal readonly struct ZeroRightTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.PositiveInfinity);
+}
+
+internal readonly struct NaNLeftTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NegativeInfinity : SlotMath.NonZeroOr(x, T.Zero);
+}
+
+internal readonly struct NaNRightTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.PositiveInfinity : SlotMath.NonZeroOr(x, T.Zero);
+}
+
+internal readonly struct FloatLeftTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NegativeInfinity : SlotMath.RoundToFloat(x);
+}
+
+internal readonly struct FloatRightTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.PositiveInfinity : SlotMath.RoundToFloat(x);
+}
+
+internal readonly struct RawTransform : ISlotTransform
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T>(T x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => x;
+}

@@ -1,0 +1,371 @@
+using System.Globalization;
+
+namespace Lasthope.Trees.Loading;
+
+/// <summary>
+/// Reads LightGBM's text model (what <c>Booster.save_model</c> writes; src/boosting/gbdt_model_text.cpp and
+/// src/io/tree.cpp upstream). Layout: a header of <c>key=value</c> lines after the line <c>tree</c>; then blocks
+/// <c>Tree=i</c> of <c>key=value</c> arrays separated by blank lines; then <c>end of trees</c>; then feature
+/// importances and an optional <c>parameters:</c> ... <c>end of parameters</c> section. A file that stops before
+/// <c>end of trees</c>, or inside the parameters section, is truncated and refused.
+/// </summary>
+internal static class LightGbmTextReader
+{
+    private const string EndOfTrees = "end of trees";
+
+    public static SourceEnsemble Read(string text)
+    {
+        var reader = new LineReader(text);
+        if (!reader.TryNext(out var first) || first.Trim().ToString() != "tree")
+        {
+            throw ModelLoadException.Corrupt("Not a LightGBM text model: the first line is not 'tree'.");
+        }
+
+        var header = new Dictionary<string, string>(StringComparer.Ordinal);
+        ReadOnlySpan<char> line = default;
+        var sawTree = false;
+        var sawEnd = false;
+        while (reader.TryNext(out line))
+        {
+            if (line.StartsWith("Tree=", StringComparison.Ordinal))
+            {
+                sawTree = true;
+                break;
+            }
+
+            if (line.SequenceEqual(EndOfTrees))
+            {
+                sawEnd = true;
+                break;
+            }
+
+            if (line.IsEmpty)
+            {
+                continue;
+            }
+
+            var eq = line.IndexOf('=');
+            if (eq < 0)
+            {
+                header[line.ToString()] = "";
+            }
+            else
+            {
+                header[line[..eq].ToString()] = line[(eq + 1)..].ToString();
+            }
+        }
+
+        var version = Get(header, "version") ?? throw ModelLoadException.Corrupt("The header has no 'version' line.");
+        if (version is not ("v3" or "v4"))
+        {
+            throw ModelLoadException.Unsupported($"LightGBM model format '{version}' is not supported (v3 and v4 are).");
+        }
+
+        var numClass = ParseHeaderInt(header, "num_class", 1);
+        if (numClass != 1)
+        {
+            throw ModelLoadException.Unsupported($"Multiclass models are not supported (num_class={numClass}).");
+        }
+
+        var perIteration = ParseHeaderInt(header, "num_tree_per_iteration", 1);
+        if (perIteration != 1)
+        {
+            throw ModelLoadException.Unsupported($"Models with several trees per iteration are not supported (num_tree_per_iteration={perIteration}).");
+        }
+
+        var maxFeature = ParseHeaderInt(header, "max_feature_idx", -1);
+        if (maxFeature < 0)
+        {
+            throw ModelLoadException.Corrupt("The header has no valid 'max_feature_idx'.");
+        }
+
+        var featureCount = maxFeature + 1;
+        var names = Get(header, "feature_names") is { } fn
+            ? fn.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : Enumerable.Range(0, featureCount).Select(i => $"Column_{i}").ToArray();
+        if (names.Length != featureCount)
+        {
+            throw ModelLoadException.Corrupt($"feature_names has {names.Length} names but max_feature_idx says {featureCount} features.");
+        }
+
+        var (objective, transform, sigmoid) = ParseObjective(Get(header, "objective") ?? "");
+        var expectedTrees = Get(header, "tree_sizes") is { } sizes ? Numbers.CountTokens(sizes) : -1;
+
+        var trees = new List<SourceTree>();
+        while (sawTree)
+        {
+            var index = Numbers.ParseInt(line["Tree=".Length..], "Tree=");
+            if (index != trees.Count)
+            {
+                throw ModelLoadException.Corrupt($"Expected Tree={trees.Count}, found Tree={index}.");
+            }
+
+            var block = new Dictionary<string, string>(StringComparer.Ordinal);
+            sawTree = false;
+            while (reader.TryNext(out line))
+            {
+                if (line.StartsWith("Tree=", StringComparison.Ordinal))
+                {
+                    sawTree = true;
+                    break;
+                }
+
+                if (line.SequenceEqual(EndOfTrees))
+                {
+                    sawEnd = true;
+                    break;
+                }
+
+                if (line.IsEmpty)
+                {
+                    continue;
+                }
+
+                var eq = line.IndexOf('=');
+                if (eq < 0)
+                {
+                    throw ModelLoadException.Corrupt($"Tree {index}: line '{Shorten(line)}' is not key=value.");
+                }
+
+                block[line[..eq].ToString()] = line[(eq + 1)..].ToString();
+            }
+
+            if (!sawTree && !sawEnd)
+            {
+                throw ModelLoadException.Truncated($"The model is truncated: tree {index} is not followed by another tree or 'end of trees'.");
+            }
+
+            trees.Add(ReadTree(index, block));
+        }
+
+        if (!sawEnd)
+        {
+            throw ModelLoadException.Truncated("The model is truncated: 'end of trees' is missing.");
+        }
+
+        if (expectedTrees >= 0 && expectedTrees != trees.Count)
+        {
+            throw ModelLoadException.Corrupt($"tree_sizes lists {expectedTrees} trees but the file has {trees.Count}.");
+        }
+
+        var boosting = "gbdt";
+        var sawParameters = false;
+        var sawParametersEnd = false;
+        while (reader.TryNext(out line))
+        {
+            if (line.SequenceEqual("parameters:"))
+            {
+                sawParameters = true;
+            }
+            else if (line.SequenceEqual("end of parameters"))
+            {
+                sawParametersEnd = true;
+            }
+            else if (sawParameters && !sawParametersEnd && line.StartsWith("[boosting: ", StringComparison.Ordinal))
+            {
+                boosting = line["[boosting: ".Length..].TrimEnd(']').ToString();
+            }
+            else if (sawParameters && !sawParametersEnd && line.SequenceEqual("[linear_tree: 1]"))
+            {
+                throw ModelLoadException.Unsupported("Linear trees are not supported (the model was trained with linear_tree=true).");
+            }
+        }
+
+        if (sawParameters && !sawParametersEnd)
+        {
+            throw ModelLoadException.Truncated("The model is truncated: 'parameters:' has no 'end of parameters'.");
+        }
+
+        for (var t = 0; t < trees.Count; t++)
+        {
+            trees[t].Validate(t, featureCount);
+        }
+
+        return new SourceEnsemble
+        {
+            Format = ModelFormat.LightGbmText,
+            Objective = objective,
+            Transform = transform,
+            SigmoidScale = sigmoid,
+            FeatureCount = featureCount,
+            FeatureNames = names,
+            Trees = [.. trees],
+            AverageOutput = header.ContainsKey("average_output"),
+            Boosting = boosting,
+            FormatVersion = version,
+        };
+    }
+
+    private static SourceTree ReadTree(int index, Dictionary<string, string> block)
+    {
+        var context = $"Tree {index}";
+        if (block.TryGetValue("is_linear", out var linear) && linear.Trim() != "0")
+        {
+            throw ModelLoadException.Unsupported($"Linear trees are not supported (tree {index} has is_linear={linear}).");
+        }
+
+        var leaves = Numbers.ParseInt(Require(block, index, "num_leaves"), $"{context} num_leaves");
+        if (leaves < 1)
+        {
+            throw ModelLoadException.Corrupt($"{context}: num_leaves={leaves}.");
+        }
+
+        var leafValue = Numbers.ParseDoubles(Require(block, index, "leaf_value"), leaves, $"{context} leaf_value");
+        if (leaves == 1)
+        {
+            return new SourceTree
+            {
+                Left = [],
+                Right = [],
+                Feature = [],
+                Threshold = [],
+                DecisionType = [],
+                Gain = [],
+                InternalCover = [],
+                LeafValue = leafValue,
+                LeafCover = block.TryGetValue("leaf_count", out var lc) && !string.IsNullOrWhiteSpace(lc)
+                    ? Numbers.ParseDoubles(lc, 1, $"{context} leaf_count")
+                    : [0.0],
+            };
+        }
+
+        var n = leaves - 1;
+        var numCat = block.TryGetValue("num_cat", out var nc) ? Numbers.ParseInt(nc, $"{context} num_cat") : 0;
+        var decisionInts = Numbers.ParseInts(Require(block, index, "decision_type"), n, $"{context} decision_type");
+        var decision = new byte[n];
+        for (var i = 0; i < n; i++)
+        {
+            if (decisionInts[i] is < 0 or > 15)
+            {
+                throw ModelLoadException.Corrupt($"{context} decision_type: {decisionInts[i]} is not a valid decision type.");
+            }
+
+            decision[i] = (byte)decisionInts[i];
+        }
+
+        int[] catBoundaries = [];
+        uint[] catBits = [];
+        if (numCat > 0)
+        {
+            catBoundaries = Numbers.ParseInts(Require(block, index, "cat_boundaries"), numCat + 1, $"{context} cat_boundaries");
+            var bitsText = Require(block, index, "cat_threshold");
+            var bits = Numbers.ParseDoubles(bitsText, catBoundaries[^1], $"{context} cat_threshold");
+            catBits = new uint[bits.Length];
+            for (var i = 0; i < bits.Length; i++)
+            {
+                if (bits[i] is < 0 or > uint.MaxValue || bits[i] != Math.Floor(bits[i]))
+                {
+                    throw ModelLoadException.Corrupt($"{context} cat_threshold: {bits[i]} is not a 32-bit word.");
+                }
+
+                catBits[i] = (uint)bits[i];
+            }
+        }
+        else if (decision.Any(Decision.IsCategorical))
+        {
+            throw ModelLoadException.Corrupt($"{context} has categorical splits but num_cat=0.");
+        }
+
+        return new SourceTree
+        {
+            Left = Numbers.ParseInts(Require(block, index, "left_child"), n, $"{context} left_child"),
+            Right = Numbers.ParseInts(Require(block, index, "right_child"), n, $"{context} right_child"),
+            Feature = Numbers.ParseInts(Require(block, index, "split_feature"), n, $"{context} split_feature"),
+            Threshold = Numbers.ParseDoubles(Require(block, index, "threshold"), n, $"{context} threshold"),
+            DecisionType = decision,
+            Gain = block.TryGetValue("split_gain", out var gain) ? Numbers.ParseDoubles(gain, n, $"{context} split_gain") : new double[n],
+            InternalCover = Numbers.ParseDoubles(Require(block, index, "internal_count"), n, $"{context} internal_count"),
+            LeafValue = leafValue,
+            LeafCover = Numbers.ParseDoubles(Require(block, index, "leaf_count"), leaves, $"{context} leaf_count"),
+            CatBoundaries = catBoundaries,
+            CatBits = catBits,
+        };
+    }
+
+    /// <summary>
+    /// The objective line is the objective's name followed by its options (<c>binary sigmoid:1</c>,
+    /// <c>regression sqrt</c>); the output transform follows LightGBM's ObjectiveFunction::ConvertOutput.
+    /// </summary>
+    private static (string Objective, OutputTransform Transform, double Sigmoid) ParseObjective(string line)
+    {
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            return ("none", OutputTransform.Identity, 1.0);
+        }
+
+        var name = parts[0];
+        var sigmoid = 1.0;
+        foreach (var part in parts.Skip(1))
+        {
+            if (part.StartsWith("sigmoid:", StringComparison.Ordinal))
+            {
+                sigmoid = Numbers.ParseDouble(part.AsSpan("sigmoid:".Length), "objective sigmoid");
+            }
+        }
+
+        var transform = name switch
+        {
+            "lambdarank" or "rank_xendcg" or "regression_l1" or "huber" or "fair" or "quantile" or "mape" or "custom" or "none" =>
+                OutputTransform.Identity,
+            "regression" => parts.Contains("sqrt") ? OutputTransform.SignedSquare : OutputTransform.Identity,
+            "binary" or "cross_entropy" => OutputTransform.Sigmoid,
+            "poisson" or "gamma" or "tweedie" => OutputTransform.Exponential,
+            "multiclass" or "multiclassova" => throw ModelLoadException.Unsupported($"Multiclass models are not supported (objective {name})."),
+            _ => throw ModelLoadException.Unsupported($"The objective '{name}' is not supported."),
+        };
+        if (name == "cross_entropy")
+        {
+            sigmoid = 1.0;
+        }
+
+        return (line.Trim(), transform, sigmoid);
+    }
+
+    private static string? Get(Dictionary<string, string> header, string key) => header.TryGetValue(key, out var v) ? v : null;
+
+    private static int ParseHeaderInt(Dictionary<string, string> header, string key, int fallback) =>
+        header.TryGetValue(key, out var v) ? Numbers.ParseInt(v, key) : fallback;
+
+    private static string Require(Dictionary<string, string> block, int index, string key) =>
+        block.TryGetValue(key, out var v) ? v : throw ModelLoadException.Corrupt($"Tree {index} has no '{key}' line.");
+
+    private static string Shorten(ReadOnlySpan<char> line) =>
+        line.Length <= 40 ? line.ToString() : string.Create(CultureInfo.InvariantCulture, $"{line[..40]}...");
+
+    /// <summary>Lines of a string without allocating, with <c>\r\n</c> and <c>\n</c> endings.</summary>
+    private ref struct LineReader
+    {
+        private ReadOnlySpan<char> _rest;
+
+        public LineReader(string text) => _rest = text;
+
+        public bool TryNext(out ReadOnlySpan<char> line)
+        {
+            if (_rest.IsEmpty)
+            {
+                line = default;
+                return false;
+            }
+
+            var nl = _rest.IndexOf('\n');
+            if (nl < 0)
+            {
+                line = _rest;
+                _rest = default;
+            }
+            else
+            {
+                line = _rest[..nl];
+                _rest = _rest[(nl + 1)..];
+            }
+
+            if (!line.IsEmpty && line[^1] == '\r')
+            {
+                line = line[..^1];
+            }
+
+            return true;
+        }
+    }
+}
