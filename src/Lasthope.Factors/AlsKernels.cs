@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lasthope.Factors;
 
@@ -59,13 +60,28 @@ internal static class AlsKernels
         /// <summary>Sign of the A0 v term.</summary>
         static abstract float A0Sign { get; }
 
+        /// <summary>Whether the pass is the first over its rows, whose loads miss the cache (prefetch them).</summary>
+        static abstract bool Prefetch { get; }
+
         static abstract float Coefficient(float signedConfidenceMinusOne, float dot);
+
+        static abstract Vector256<float> Coefficients(Vector256<float> signedConfidenceMinusOne, Vector256<float> dots);
     }
 
     /// <summary>r = b - A x: coefficient c p - (c - 1)(y . x), and -A0 x.</summary>
     private readonly struct ResidualPass : IRowPass
     {
         public static float A0Sign => -1f;
+
+        public static bool Prefetch => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Coefficients(Vector256<float> v, Vector256<float> dots)
+        {
+            var cm1 = Vector256.Abs(v);
+            var cp = Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), cm1 + Vector256<float>.One, Vector256<float>.Zero);
+            return cp - (cm1 * dots);
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Coefficient(float v, float dot)
@@ -79,6 +95,11 @@ internal static class AlsKernels
     private readonly struct ProductPass : IRowPass
     {
         public static float A0Sign => 1f;
+
+        public static bool Prefetch => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Coefficients(Vector256<float> v, Vector256<float> dots) => Vector256.Abs(v) * dots;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Coefficient(float v, float dot) => MathF.Abs(v) * dot;
@@ -247,8 +268,11 @@ internal static class AlsKernels
     }
 
     /// <summary>
-    /// The fused pass for 64 factors with AVX-512: v and the accumulator stay in eight registers; each non-zero costs
-    /// four loads, eight FMAs and one horizontal sum.
+    /// The fused pass for 64 factors with AVX-512: v and the accumulator stay in eight registers. Rows go in blocks
+    /// of eight: the eight dot products are reduced together (one horizontal-add tree instead of eight horizontal
+    /// sums, which would dominate the cost), the eight coefficients are computed in one Vector256, and each row is
+    /// then added into the accumulator from L1. The next block's rows are prefetched on the first pass over a row
+    /// set (the residual), whose loads are the ones that miss the cache.
     /// </summary>
     private static void Accumulate64<TPass>(FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, ref float v, ref float dst)
         where TPass : struct, IRowPass
@@ -261,19 +285,53 @@ internal static class AlsKernels
         var d1 = Vector512.LoadUnsafe(ref dst, 16);
         var d2 = Vector512.LoadUnsafe(ref dst, 32);
         var d3 = Vector512.LoadUnsafe(ref dst, 48);
-        ref var y0Ref = ref fixedSide.RowRef(0);
+        ref var yBase = ref fixedSide.RowRef(0);
         ref var idx = ref MemoryMarshal.GetReference(indices);
         ref var conf = ref MemoryMarshal.GetReference(confidence);
-        for (var j = 0; j < indices.Length; j++)
+        var n = indices.Length;
+        Span<float> coefficients = stackalloc float[8];
+        ref var coef = ref MemoryMarshal.GetReference(coefficients);
+        var j = 0;
+        for (; j + 8 <= n; j += 8)
         {
-            ref var y = ref Unsafe.Add(ref y0Ref, (nint)Unsafe.Add(ref idx, j) * 64);
+            if (TPass.Prefetch && j + 16 <= n)
+            {
+                for (var k = 8; k < 16; k++)
+                {
+                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref idx, j + k) * 64));
+                }
+            }
+
+            var s0 = RowDot(ref Row64(ref yBase, ref idx, j), v0, v1, v2, v3);
+            var s1 = RowDot(ref Row64(ref yBase, ref idx, j + 1), v0, v1, v2, v3);
+            var s2 = RowDot(ref Row64(ref yBase, ref idx, j + 2), v0, v1, v2, v3);
+            var s3 = RowDot(ref Row64(ref yBase, ref idx, j + 3), v0, v1, v2, v3);
+            var s4 = RowDot(ref Row64(ref yBase, ref idx, j + 4), v0, v1, v2, v3);
+            var s5 = RowDot(ref Row64(ref yBase, ref idx, j + 5), v0, v1, v2, v3);
+            var s6 = RowDot(ref Row64(ref yBase, ref idx, j + 6), v0, v1, v2, v3);
+            var s7 = RowDot(ref Row64(ref yBase, ref idx, j + 7), v0, v1, v2, v3);
+            var dots = Reduce8(s0, s1, s2, s3, s4, s5, s6, s7);
+            TPass.Coefficients(Vector256.LoadUnsafe(ref conf, (nuint)j), dots).StoreUnsafe(ref coef);
+            for (var k = 0; k < 8; k++)
+            {
+                ref var y = ref Row64(ref yBase, ref idx, j + k);
+                var c = Vector512.Create(Unsafe.Add(ref coef, k));
+                d0 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 0), d0);
+                d1 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 16), d1);
+                d2 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 32), d2);
+                d3 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 48), d3);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            ref var y = ref Row64(ref yBase, ref idx, j);
             var y0 = Vector512.LoadUnsafe(ref y, 0);
             var y1 = Vector512.LoadUnsafe(ref y, 16);
             var y2 = Vector512.LoadUnsafe(ref y, 32);
             var y3 = Vector512.LoadUnsafe(ref y, 48);
-            var s01 = Vector512.FusedMultiplyAdd(y1, v1, y0 * v0);
-            var s23 = Vector512.FusedMultiplyAdd(y3, v3, y2 * v2);
-            var c = Vector512.Create(TPass.Coefficient(Unsafe.Add(ref conf, j), Vector512.Sum(s01 + s23)));
+            var s = Vector512.FusedMultiplyAdd(y1, v1, y0 * v0) + Vector512.FusedMultiplyAdd(y3, v3, y2 * v2);
+            var c = Vector512.Create(TPass.Coefficient(Unsafe.Add(ref conf, j), VectorMath.HorizontalSum(s)));
             d0 = Vector512.FusedMultiplyAdd(c, y0, d0);
             d1 = Vector512.FusedMultiplyAdd(c, y1, d1);
             d2 = Vector512.FusedMultiplyAdd(c, y2, d2);
@@ -284,6 +342,44 @@ internal static class AlsKernels
         d1.StoreUnsafe(ref dst, 16);
         d2.StoreUnsafe(ref dst, 32);
         d3.StoreUnsafe(ref dst, 48);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Row64(ref float yBase, ref int idx, int j) => ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref idx, j) * 64);
+
+    /// <summary>The lane-wise products of a 64-float row with v, folded to one Vector512 (not yet summed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowDot(ref float y, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3) =>
+        Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref y, 16), v1, Vector512.LoadUnsafe(ref y, 0) * v0) +
+        Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref y, 48), v3, Vector512.LoadUnsafe(ref y, 32) * v2);
+
+    /// <summary>The horizontal sums of eight vectors, as one Vector256 (lane k = sum of sk), by a horizontal-add tree.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Reduce8(
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7)
+    {
+        var h0 = s0.GetLower() + s0.GetUpper();
+        var h1 = s1.GetLower() + s1.GetUpper();
+        var h2 = s2.GetLower() + s2.GetUpper();
+        var h3 = s3.GetLower() + s3.GetUpper();
+        var h4 = s4.GetLower() + s4.GetUpper();
+        var h5 = s5.GetLower() + s5.GetUpper();
+        var h6 = s6.GetLower() + s6.GetUpper();
+        var h7 = s7.GetLower() + s7.GetUpper();
+        var e = Avx.HorizontalAdd(Avx.HorizontalAdd(h0, h1), Avx.HorizontalAdd(h2, h3));
+        var g = Avx.HorizontalAdd(Avx.HorizontalAdd(h4, h5), Avx.HorizontalAdd(h6, h7));
+        return Avx.Permute2x128(e, g, 0x20) + Avx.Permute2x128(e, g, 0x31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchRow(ref float row)
+    {
+        var p = (byte*)Unsafe.AsPointer(ref row);
+        Sse.Prefetch0(p);
+        Sse.Prefetch0(p + 64);
+        Sse.Prefetch0(p + 128);
+        Sse.Prefetch0(p + 192);
     }
 }
 

@@ -31,7 +31,7 @@ internal static class VectorMath
                 s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, (nuint)i), Vector512.LoadUnsafe(ref b, (nuint)i), s0);
             }
 
-            return Vector512.Sum(s0 + s1);
+            return HorizontalSum(s0 + s1);
         }
 
         if (Vector256.IsHardwareAccelerated)
@@ -56,6 +56,17 @@ internal static class VectorMath
         }
 
         return Vector128.Sum(t0 + t1);
+    }
+
+    /// <summary>
+    /// The sum of a vector's lanes by halving (512 to 256 to 128 bits): Vector512.Sum compiles to four separate
+    /// 128-bit reductions, three times the instructions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HorizontalSum(Vector512<float> v)
+    {
+        var h = v.GetLower() + v.GetUpper();
+        return Vector128.Sum(h.GetLower() + h.GetUpper());
     }
 
     /// <summary>y += alpha * x over [0, n); n is a multiple of 16.</summary>
