@@ -1,0 +1,51 @@
+namespace Lasthope.Simulation.Tests;
+
+public class OptionsTests
+{
+    [Fact]
+    public void Defaults_AreValid_AndReproducible()
+    {
+        var options = new SimulationOptions();
+
+        options.Validate();
+        Assert.Equal(SimulationOptions.DefaultStartTime, options.StartTime);
+        Assert.Equal(TimeSpan.Zero, options.StartTime.Offset);
+        Assert.Equal(200, options.CandidatesPerRequest);
+        Assert.Equal(10, new Core.Segments.SegmentScheme(options.Segments).GridSegments.Count);
+    }
+
+    public static TheoryData<SimulationOptions, string> InvalidOptions => new()
+    {
+        { new SimulationOptions { InitialItemCount = 0 }, nameof(SimulationOptions.InitialItemCount) },
+        { new SimulationOptions { NewItemsPerDay = -1 }, nameof(SimulationOptions.NewItemsPerDay) },
+        { new SimulationOptions { UserCount = 0 }, nameof(SimulationOptions.UserCount) },
+        { new SimulationOptions { UnknownUserFraction = 1.0 }, nameof(SimulationOptions.UnknownUserFraction) },
+        { new SimulationOptions { CandidatesPerRequest = 0 }, nameof(SimulationOptions.CandidatesPerRequest) },
+        { new SimulationOptions { CandidatesPerRequest = 10_001 }, nameof(SimulationOptions.CandidatesPerRequest) },
+        { new SimulationOptions { RequestsPerDay = 0 }, nameof(SimulationOptions.RequestsPerDay) },
+        { new SimulationOptions { BaselineCtr = 0 }, nameof(SimulationOptions.BaselineCtr) },
+        { new SimulationOptions { BaselineCtr = 0.9 }, nameof(SimulationOptions.BaselineCtr) },
+        { new SimulationOptions { DriftStrength = double.NaN }, nameof(SimulationOptions.DriftStrength) },
+        { new SimulationOptions { DailyCycleAmplitude = 1.0 }, nameof(SimulationOptions.DailyCycleAmplitude) },
+        { new SimulationOptions { NoveltyDays = 0 }, nameof(SimulationOptions.NoveltyDays) },
+        { new SimulationOptions { ItemLifetime = TimeSpan.FromHours(1) }, nameof(SimulationOptions.ItemLifetime) },
+        { new SimulationOptions { InitialItemAgeSpan = TimeSpan.FromDays(-1) }, nameof(SimulationOptions.InitialItemAgeSpan) },
+        { new SimulationOptions { StartTime = new DateTimeOffset(2025, 1, 6, 0, 0, 0, TimeSpan.FromHours(2)) }, nameof(SimulationOptions.StartTime) },
+        { new SimulationOptions { PositionBias = null! }, nameof(SimulationOptions.PositionBias) },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void Validate_NamesTheOffendingSetting(SimulationOptions options, string setting)
+    {
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(setting, error.ParamName);
+    }
+
+    [Fact]
+    public void Generator_ValidatesItsOptions()
+    {
+        Assert.Throws<ArgumentException>(() => new TrafficGenerator(new SimulationOptions { UserCount = 0 }));
+    }
+}
