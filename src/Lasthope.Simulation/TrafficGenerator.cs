@@ -345,7 +345,7 @@ public sealed class TrafficGenerator
             var ordinal = day == firstDay ? FirstOrdinalAtOrAfter(day, from) : 0;
             for (; ordinal < _options.RequestsPerDay; ordinal++)
             {
-                if (TimeOf(day, ordinal, out _) >= to)
+                if (TimeOf(day, ordinal) >= to)
                 {
                     yield break;
                 }
@@ -361,7 +361,7 @@ public sealed class TrafficGenerator
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (TimeOf(day, mid, out _) < time)
+            if (TimeOf(day, mid) < time)
             {
                 lo = mid + 1;
             }
@@ -378,17 +378,21 @@ public sealed class TrafficGenerator
     /// The time of request (day, ordinal): stratified over the daily cycle, ordinal j at the quantile (j + u) / n of the
     /// day's traffic, so times increase with the ordinal without sorting and each is a function of its own generator.
     /// </summary>
-    private DateTimeOffset TimeOf(int day, int ordinal, out SimRandom rng)
+    private DateTimeOffset TimeOf(int day, int ordinal) =>
+        TimeOf(day, ordinal, Keys.Random(_options.Seed, Internal.Stream.Request, day, ordinal).NextDouble());
+
+    private DateTimeOffset TimeOf(int day, int ordinal, double jitter)
     {
-        rng = Keys.Random(_options.Seed, Internal.Stream.Request, day, ordinal);
-        var fraction = _cycle.Inverse((ordinal + rng.NextDouble()) / _options.RequestsPerDay);
+        var fraction = _cycle.Inverse((ordinal + jitter) / _options.RequestsPerDay);
         var offset = Math.Min((long)(fraction * TimeSpan.TicksPerDay), TimeSpan.TicksPerDay - 1);
         return new DateTimeOffset(_options.StartTime.UtcTicks + (day * TimeSpan.TicksPerDay) + offset, TimeSpan.Zero);
     }
 
     private SimulatedRequest CreateRequest(int day, int ordinal)
     {
-        var time = TimeOf(day, ordinal, out var rng);
+        // The first draw places the request in time (TimeOf repeats it); the rest pick the user and the candidates.
+        var rng = Keys.Random(_options.Seed, Internal.Stream.Request, day, ordinal);
+        var time = TimeOf(day, ordinal, rng.NextDouble());
         var dayTime = (double)(time.UtcTicks - _options.StartTime.UtcTicks) / TimeSpan.TicksPerDay;
         var user = _users[PickUser(rng.NextDouble())];
         var table = Day(day);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Lasthope.Simulation.Internal;
 
@@ -24,6 +25,7 @@ internal struct SimRandom
         _s3 = SplitMix(ref x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
     {
         var result = BitOperations.RotateLeft(_s1 * 5, 7) * 9;
@@ -38,9 +40,11 @@ internal struct SimRandom
     }
 
     /// <summary>Uniform on [0, 1) with 53 random bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>Uniform on [0, <paramref name="n"/>), unbiased (Lemire, "Fast random integer generation in an interval", 2019).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int NextInt(int n)
     {
         var bound = (uint)n;
