@@ -8,7 +8,7 @@ namespace Lasthope.Trees.Evaluation;
 /// <summary>
 /// A node of the scoring kernel: everything one step reads, together (16 bytes in float, 24 in double), where
 /// per-field arrays would cost three cache lines a step. <see cref="Left"/> and <see cref="Right"/> are adjacent so the
-/// child is <c>(&amp;Left)[x &gt; Threshold ? 1 : 0]</c>, an address computation rather than a branch.
+/// child is <c>(&amp;Left)[x &lt;= Threshold ? 0 : 1]</c>, an address computation rather than a branch.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct Node<T>

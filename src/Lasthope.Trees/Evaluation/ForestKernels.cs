@@ -111,7 +111,7 @@ internal static unsafe class ForestKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Step<T>(Node<T>* node, T* xs)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        (&node->Left)[xs[node->SlotOffset] > node->Threshold ? 1 : 0];
+        (&node->Left)[xs[node->SlotOffset] <= node->Threshold ? 0 : 1];
 
     /// <summary>
     /// The general kernel for models with categorical splits: one document at a time, a branch per node on its kind.
@@ -150,7 +150,7 @@ internal static unsafe class ForestKernels
             return InCategorySet(forest, node, double.CreateTruncating(v)) ? forest.Left[node] : forest.Right[node];
         }
 
-        return v > forest.Threshold<T>(node) ? forest.Right[node] : forest.Left[node];
+        return v <= forest.Threshold<T>(node) ? forest.Left[node] : forest.Right[node];
     }
 
     /// <summary>

@@ -7,8 +7,10 @@ namespace Lasthope.Trees.Evaluation;
 /// How a raw feature value becomes the value a node compares. LightGBM's rule (tree.h, NumericalDecision) branches on
 /// the node's missing type and default direction; the evaluator moves that branching out of the trees: each distinct
 /// (feature, missing type, default direction) used by the model gets a "slot" whose value is computed once per
-/// document, with missing values replaced by -inf (go left at every threshold) or +inf (go right). Every node then
-/// does one comparison, <c>slot &gt; threshold</c> means right, with no special cases.
+/// document, with missing values replaced by -inf (go left at every threshold) or NaN (go right at every threshold,
+/// since the node's test <c>x &lt;= threshold</c> is false for NaN). Every node then does that one comparison, with no
+/// special cases, and real infinities in the input or in thresholds (LightGBM writes <c>inf</c> for "every value but
+/// the missing ones") compare as LightGBM compares them.
 /// </summary>
 internal enum SlotKind : byte
 {
@@ -81,7 +83,7 @@ internal readonly struct ZeroRightTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.PositiveInfinity);
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.NaN);
 }
 
 internal readonly struct NaNLeftTransform : ISlotTransform
@@ -95,7 +97,7 @@ internal readonly struct NaNRightTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.PositiveInfinity : SlotMath.NonZeroOr(x, T.Zero);
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NaN : SlotMath.NonZeroOr(x, T.Zero);
 }
 
 internal readonly struct FloatLeftTransform : ISlotTransform
@@ -109,7 +111,7 @@ internal readonly struct FloatRightTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.PositiveInfinity : SlotMath.RoundToFloat(x);
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NaN : SlotMath.RoundToFloat(x);
 }
 
 internal readonly struct RawTransform : ISlotTransform

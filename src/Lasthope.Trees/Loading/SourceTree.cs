@@ -43,7 +43,7 @@ internal sealed class SourceTree
     /// <summary>
     /// Checks that the arrays describe one tree: every array has its length, every child index is in range, every node
     /// but the root and every leaf is reached exactly once, features are in range, categorical bitsets exist and
-    /// numerical thresholds are finite. A corrupt file fails here rather than scoring wrongly.
+    /// numerical thresholds are numbers. A corrupt file fails here rather than scoring wrongly.
     /// </summary>
     public void Validate(int treeIndex, int featureCount)
     {
@@ -93,9 +93,9 @@ internal sealed class SourceTree
             }
             else
             {
-                if (!double.IsFinite(Threshold[i]))
+                if (double.IsNaN(Threshold[i]))
                 {
-                    throw ModelLoadException.Corrupt($"Tree {treeIndex} node {i} has a non-finite threshold {Threshold[i]}.");
+                    throw ModelLoadException.Corrupt($"Tree {treeIndex} node {i} has the threshold NaN.");
                 }
 
                 if (Decision.MissingType(type) > Decision.MissingNaN)

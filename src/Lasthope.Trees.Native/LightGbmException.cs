@@ -1,0 +1,40 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Lasthope.Trees.Native.Interop;
+
+namespace Lasthope.Trees.Native;
+
+/// <summary>lib_lightgbm reported an error; the message is LightGBM's own (<c>LGBM_GetLastError</c>).</summary>
+public sealed class LightGbmException : Exception
+{
+    public LightGbmException()
+    {
+    }
+
+    public LightGbmException(string message)
+        : base(message)
+    {
+    }
+
+    public LightGbmException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Turns a C API return code into an exception naming the call.</summary>
+    internal static void Check(int result, [CallerArgumentExpression(nameof(result))] string call = "")
+    {
+        if (result != 0)
+        {
+            Throw(call);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Throw(string call)
+    {
+        var message = Marshal.PtrToStringUTF8(NativeMethods.GetLastError()) ?? "unknown error";
+        var name = call.Split('(')[0].Replace("NativeMethods.", "LGBM_", StringComparison.Ordinal);
+        throw new LightGbmException($"{name} failed: {message}");
+    }
+}
