@@ -1,0 +1,244 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lasthope.Core.Serving;
+
+namespace Lasthope.Server.Api;
+
+/// <summary>The user a request is for. The segment is explicit, or derived from age and gender, or remembered.</summary>
+public sealed record UserDto
+{
+    public string? Id { get; init; }
+
+    public int? Age { get; init; }
+
+    public string? Gender { get; init; }
+
+    public string? Segment { get; init; }
+}
+
+/// <summary>A candidate: a bare id in JSON (<c>"item-1"</c>) or an object with request-supplied features.</summary>
+[JsonConverter(typeof(CandidateDtoConverter))]
+public sealed record CandidateDto(string Id, IReadOnlyDictionary<string, double>? Features = null);
+
+/// <summary>POST /v1/rank.</summary>
+public sealed record RankRequest
+{
+    /// <summary>Generated when absent. Clicks name it to attribute themselves to this ranking.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>Where the list is shown; selects the model and the re-rank depth. Default "default".</summary>
+    public string? Surface { get; init; }
+
+    public UserDto? User { get; init; }
+
+    public IReadOnlyList<CandidateDto>? Candidates { get; init; }
+
+    /// <summary>How many items to return (and log as impressions). Default from configuration (10).</summary>
+    public int? Count { get; init; }
+
+    /// <summary>Items not to return, for example those already seen.</summary>
+    public IReadOnlyList<string>? Exclude { get; init; }
+
+    /// <summary>Per-request re-rank depth K ([3 of 4]); default per surface.</summary>
+    public int? RerankDepth { get; init; }
+
+    /// <summary>Per-request end-to-end budget in milliseconds ([3 of 4]); default from configuration.</summary>
+    public double? BudgetMs { get; init; }
+}
+
+/// <summary>One ranked item.</summary>
+public sealed record RankedItemDto(string Id, int Rank, double Score, ItemSource Source);
+
+/// <summary>The experiment arm of a request.</summary>
+public sealed record ExperimentDto(string Id, string Arm);
+
+/// <summary>The response of POST /v1/rank: the list and the served-path contract.</summary>
+public sealed record RankResponse
+{
+    public required string RequestId { get; init; }
+
+    public required ServedBy ServedBy { get; init; }
+
+    public FallbackReason? FallbackReason { get; init; }
+
+    public string? ModelVersion { get; init; }
+
+    public required string HeuristicVersion { get; init; }
+
+    public int RerankDepth { get; init; }
+
+    public double BudgetMs { get; init; }
+
+    public ExperimentDto? Experiment { get; init; }
+
+    /// <summary>The segment the ranking was computed for.</summary>
+    public required string Segment { get; init; }
+
+    public required IReadOnlyList<RankedItemDto> Items { get; init; }
+
+    /// <summary>Milliseconds per stage, plus "total".</summary>
+    public required IReadOnlyDictionary<string, double> Timings { get; init; }
+
+    /// <summary>Conditions met on the way: unknown_user, empty_counters, unknown_items, store_unavailable, ...</summary>
+    public required IReadOnlyList<string> Notes { get; init; }
+
+    /// <summary>Candidates that had no data at all and were scored from the prior.</summary>
+    public int UnknownItems { get; init; }
+}
+
+/// <summary>One interaction event in POST /v1/events.</summary>
+public sealed record EventDto
+{
+    public string? EventId { get; init; }
+
+    /// <summary>Default "click". Other types and their weights are configured.</summary>
+    public string? Type { get; init; }
+
+    public string? ItemId { get; init; }
+
+    public string? UserId { get; init; }
+
+    /// <summary>The ranking the interaction came from; its logged position is used.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>Event time; default now.</summary>
+    public DateTimeOffset? Timestamp { get; init; }
+}
+
+/// <summary>POST /v1/events.</summary>
+public sealed record EventBatchRequest
+{
+    public IReadOnlyList<EventDto>? Events { get; init; }
+}
+
+/// <summary>Why one event of a batch was rejected.</summary>
+public sealed record RejectedEvent(int Index, string Field, string Reason);
+
+/// <summary>The response of POST /v1/events.</summary>
+/// <param name="Accepted">New events, now durable and counted.</param>
+/// <param name="Duplicates">Events whose id was seen before: acknowledged, counted once (earlier).</param>
+/// <param name="Rejected">Invalid events, by index in the batch, with the field and the reason.</param>
+public sealed record EventBatchResponse(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
+
+/// <summary>Counter figures of one item in one segment (or overall).</summary>
+public sealed record SegmentStatsDto(
+    string Segment,
+    double Impressions7d,
+    double Clicks7d,
+    double Impressions30d,
+    double Clicks30d,
+    double Ctr7d,
+    double Ctr30d,
+    double Trend,
+    double HeuristicScore,
+    string Level);
+
+/// <summary>GET /v1/items/{id}/stats.</summary>
+public sealed record ItemStatsResponse(string ItemId, bool Known, string HeuristicVersion, SegmentStatsDto Overall, IReadOnlyList<SegmentStatsDto> Segments);
+
+/// <summary>GET /v1/status.</summary>
+public sealed record StatusResponse(
+    string Version,
+    string Store,
+    long Rankings,
+    long Impressions,
+    long Events,
+    long Users,
+    int TrackedItems,
+    long ImpressionLogQueued,
+    long ImpressionLogDropped,
+    string? StoreError,
+    double UptimeSeconds);
+
+/// <summary>Reads a candidate from a string or from <c>{"id": ..., "features": {...}}</c>.</summary>
+public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
+{
+    public override CandidateDto Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return new CandidateDto(reader.GetString()!);
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("A candidate must be an item id (string) or an object {\"id\": ..., \"features\": {...}}.");
+        }
+
+        string? id = null;
+        Dictionary<string, double>? features = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (string.Equals(name, "id", StringComparison.OrdinalIgnoreCase))
+            {
+                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new JsonException("A candidate's id must be a string.");
+            }
+            else if (string.Equals(name, "features", StringComparison.OrdinalIgnoreCase))
+            {
+                features = reader.TokenType == JsonTokenType.Null ? null : ReadFeatures(ref reader);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return new CandidateDto(id ?? throw new JsonException("A candidate object needs an id."), features);
+    }
+
+    public override void Write(Utf8JsonWriter writer, CandidateDto value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Features is null)
+        {
+            writer.WriteStringValue(value.Id);
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("id", value.Id);
+        writer.WriteStartObject("features");
+        foreach (var (name, v) in value.Features)
+        {
+            writer.WriteNumber(name, v);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static Dictionary<string, double> ReadFeatures(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("A candidate's features must be an object of name: number.");
+        }
+
+        var features = new Dictionary<string, double>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value) || !double.IsFinite(value))
+            {
+                throw new JsonException($"Feature '{name}' must be a finite number.");
+            }
+
+            features[name] = value;
+        }
+
+        return features;
+    }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RankRequest))]
+[JsonSerializable(typeof(RankResponse))]
+[JsonSerializable(typeof(EventBatchRequest))]
+[JsonSerializable(typeof(EventBatchResponse))]
+[JsonSerializable(typeof(ItemStatsResponse))]
+[JsonSerializable(typeof(StatusResponse))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

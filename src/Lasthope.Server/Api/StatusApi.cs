@@ -1,0 +1,51 @@
+using System.Reflection;
+using Lasthope.Core.Storage;
+using Lasthope.Server.Ingestion;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Lasthope.Server.Api;
+
+/// <summary>GET /v1/status: what the server holds and how its log is doing.</summary>
+public static class StatusApi
+{
+    private static readonly DateTimeOffset Started = DateTimeOffset.UtcNow;
+
+    public static string Version { get; } =
+        typeof(StatusApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/status", GetStatusAsync).WithName("Status");
+        return app;
+    }
+
+    public static async Task<Results<Ok<StatusResponse>, ProblemHttpResult>> GetStatusAsync(
+        IEventStore store, CounterState state, ImpressionLog log, CancellationToken cancellationToken)
+    {
+        StoreCounts counts;
+        try
+        {
+            counts = await store.CountAsync(cancellationToken);
+        }
+        catch (StoreUnavailableException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable");
+        }
+
+        return TypedResults.Ok(new StatusResponse(
+            Version,
+            store.Name,
+            counts.Rankings,
+            counts.Impressions,
+            counts.Events,
+            counts.Users,
+            state.Counters.ItemCount,
+            log.Queued,
+            log.Dropped,
+            log.StoreError,
+            (DateTimeOffset.UtcNow - Started).TotalSeconds));
+    }
+}

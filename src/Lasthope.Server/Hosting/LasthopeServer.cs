@@ -1,0 +1,214 @@
+using Lasthope.Core.Segments;
+using Lasthope.Core.Storage;
+using Lasthope.Server.Api;
+using Lasthope.Server.Ingestion;
+using Lasthope.Server.Ranking;
+using Lasthope.Server.Telemetry;
+using Lasthope.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace Lasthope.Server.Hosting;
+
+/// <summary>How to start a <see cref="LasthopeServer"/>. Everything is optional.</summary>
+public sealed class ServerSetup
+{
+    /// <summary>Where to listen. Default http://127.0.0.1:8080; port 0 picks a free port (see <see cref="LasthopeServer.BaseAddress"/>).</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>Overrides Lasthope:Storage:DataDirectory.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>A JSON configuration file with a "Lasthope" section.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Configuration overrides, as flat keys ("Lasthope:Counters:PriorStrength" = "100"); applied last.</summary>
+    public IDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>The clock of counters and event validation. Default the system clock; tests and the demo pass their own.</summary>
+    public TimeProvider? Time { get; init; }
+
+    /// <summary>A store to use instead of the configured one (not disposed by the server).</summary>
+    public IEventStore? Store { get; init; }
+
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
+}
+
+/// <summary>
+/// The Lasthope service as a class: the CLI's <c>serve</c> and <c>demo</c>, the tests and the benchmarks all host it
+/// in-process. Start opens the store, rebuilds the counters from its log, then listens.
+/// </summary>
+public sealed class LasthopeServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly IEventStore? _ownedStore;
+
+    private LasthopeServer(WebApplication app, IEventStore? ownedStore, Uri baseAddress)
+    {
+        _app = app;
+        _ownedStore = ownedStore;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>The address the server listens on, with the real port when port 0 was asked.</summary>
+    public Uri BaseAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public LasthopeOptions Options => _app.Services.GetRequiredService<IOptions<LasthopeOptions>>().Value;
+
+    /// <summary>Binds and validates the configuration as the server would, without starting anything.</summary>
+    public static LasthopeOptions LoadOptions(ServerSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var configuration = BuildConfiguration(setup);
+        var options = configuration.GetSection(LasthopeOptions.Section).Get<LasthopeOptions>() ?? new LasthopeOptions();
+        if (setup.DataDirectory is not null)
+        {
+            options = new LasthopeOptions
+            {
+                Storage = new StorageOptions { Backend = options.Storage.Backend, DataDirectory = setup.DataDirectory, Durability = options.Storage.Durability },
+                Counters = options.Counters,
+                Heuristic = options.Heuristic,
+                Segments = options.Segments,
+                Events = options.Events,
+                Ranking = options.Ranking,
+            };
+        }
+
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>Opens the configured store (the embedded SQLite store by default).</summary>
+    public static async Task<IEventStore> OpenStoreAsync(LasthopeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Storage.Backend switch
+        {
+            "memory" => new InMemoryEventStore(),
+            _ => await SqliteEventStore.OpenAsync(
+                new SqliteStoreOptions { DataDirectory = options.Storage.DataDirectory, Durability = options.Storage.Durability },
+                cancellationToken),
+        };
+    }
+
+    public static async Task<LasthopeServer> StartAsync(ServerSetup setup, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var options = LoadOptions(setup);
+        var time = setup.Time ?? TimeProvider.System;
+        var store = setup.Store ?? await OpenStoreAsync(options, cancellationToken);
+        var owned = setup.Store is null ? store : null;
+        try
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Configuration.AddConfiguration(BuildConfiguration(setup));
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(setup.MinimumLogLevel);
+            builder.WebHost.UseUrls(setup.Urls);
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Ranking.MaxBodyBytes);
+
+            var users = new UserSegments();
+            using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(setup.MinimumLogLevel));
+            var state = await CounterState.LoadAsync(store, options, time, users, loggerFactory.CreateLogger<CounterState>(), cancellationToken);
+
+            ConfigureServices(builder.Services, options, time, store, users, state);
+            var app = builder.Build();
+            MapEndpoints(app);
+            await app.StartAsync(cancellationToken);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new LasthopeServer(app, owned, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        }
+        catch
+        {
+            if (owned is not null)
+            {
+                await owned.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Stops listening, drains the impression log into the store, and closes a store the server opened.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StopAsync(cancellationToken);
+    }
+
+    /// <summary>Waits until the host shuts down (Ctrl+C or SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_ownedStore is not null)
+        {
+            await _ownedStore.DisposeAsync();
+        }
+    }
+
+    private static void ConfigureServices(IServiceCollection services, LasthopeOptions options, TimeProvider time, IEventStore store, UserSegments users, CounterState state)
+    {
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        services.AddSingleton(time);
+        services.AddSingleton(store);
+        services.AddSingleton(users);
+        services.AddSingleton(state);
+        services.AddSingleton(new SegmentScheme(options.Segments));
+        services.AddSingleton(options.Events);
+        services.AddSingleton(new RecentRankings(options.Ranking.RecentRankings));
+        services.AddSingleton<LasthopeMetrics>();
+        services.AddSingleton(sp => new ImpressionLog(sp.GetRequiredService<IEventStore>(), options.Ranking.ImpressionLogCapacity, sp.GetRequiredService<LasthopeMetrics>(), sp.GetRequiredService<ILogger<ImpressionLog>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
+        services.AddSingleton<EventIngestor>();
+        services.AddSingleton<RankingService>();
+
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemExceptionHandler.Customize);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [HealthApi.ReadyTag]);
+        services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(LasthopeMetrics.MeterName)
+            .AddMeter("Microsoft.AspNetCore.Hosting")
+            .AddPrometheusExporter());
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapRankApi();
+        app.MapEventsApi();
+        app.MapItemsApi();
+        app.MapStatusApi();
+        app.MapHealthApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+    }
+
+    private static IConfiguration BuildConfiguration(ServerSetup setup)
+    {
+        var builder = new ConfigurationBuilder();
+        if (setup.ConfigFile is not null)
+        {
+            builder.AddJsonFile(Path.GetFullPath(setup.ConfigFile), optional: false);
+        }
+
+        builder.AddEnvironmentVariables();
+        builder.AddInMemoryCollection(setup.Settings);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,178 @@
+using Lasthope.Core.Events;
+using Lasthope.Core.Segments;
+using Lasthope.Core.Storage;
+using Lasthope.Server.Api;
+using Lasthope.Server.Telemetry;
+
+namespace Lasthope.Server.Ingestion;
+
+/// <summary>
+/// The one path by which interaction events enter Lasthope (POST /v1/events, import and the ingestion benchmark all
+/// use it): validate, attribute each event to its logged ranking (position and segment), append to the store
+/// (durable when it returns), then count the new ones. Duplicates by event id are acknowledged and not counted again.
+/// </summary>
+public sealed class EventIngestor
+{
+    private const int MaxIdLength = 256;
+    private readonly IEventStore _store;
+    private readonly CounterState _state;
+    private readonly RecentRankings _recent;
+    private readonly UserSegments _users;
+    private readonly EventTypeOptions _types;
+    private readonly TimeProvider _time;
+    private readonly LasthopeMetrics _metrics;
+
+    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics metrics)
+    {
+        _store = store;
+        _state = state;
+        _recent = recent;
+        _users = users;
+        _types = types;
+        _time = time;
+        _metrics = metrics;
+    }
+
+    /// <summary>
+    /// Ingests a batch. Throws <see cref="StoreUnavailableException"/> when the store cannot take it; then nothing of
+    /// the batch was acknowledged or counted.
+    /// </summary>
+    public async Task<EventBatchResponse> IngestAsync(IReadOnlyList<EventDto> batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var now = _time.GetUtcNow();
+        var valid = new List<InteractionEvent>(batch.Count);
+        var rejected = new List<RejectedEvent>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (interaction, rejection) = await ValidateAsync(i, batch[i], now, cancellationToken);
+            if (interaction is not null)
+            {
+                valid.Add(interaction);
+            }
+            else
+            {
+                rejected.Add(rejection!);
+            }
+        }
+
+        var isNew = await _store.AppendEventsAsync(valid, cancellationToken);
+        var accepted = 0;
+        var counters = _state.Counters;
+        for (var i = 0; i < valid.Count; i++)
+        {
+            if (isNew[i])
+            {
+                var e = valid[i];
+                counters.RecordClick(e.ItemId, e.Segment, e.Time, e.Weight, e.Position);
+                accepted++;
+            }
+        }
+
+        _metrics.Events(accepted, valid.Count - accepted, rejected.Count);
+        return new EventBatchResponse(accepted, valid.Count - accepted, rejected);
+    }
+
+    private async ValueTask<(InteractionEvent? Event, RejectedEvent? Rejection)> ValidateAsync(int index, EventDto? dto, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (dto is null)
+        {
+            return Reject(index, "", "the event is null");
+        }
+
+        if (string.IsNullOrEmpty(dto.EventId) || dto.EventId.Length > MaxIdLength)
+        {
+            return Reject(index, "eventId", $"eventId is required, at most {MaxIdLength} characters");
+        }
+
+        if (string.IsNullOrEmpty(dto.ItemId) || dto.ItemId.Length > MaxIdLength)
+        {
+            return Reject(index, "itemId", $"itemId is required, at most {MaxIdLength} characters");
+        }
+
+        var type = dto.Type ?? _types.DefaultType;
+        if (!_types.Types.TryGetValue(type, out var weight))
+        {
+            return Reject(index, "type", $"unknown event type '{type}'; configured types: {string.Join(", ", _types.Types.Keys.Order(StringComparer.Ordinal))}");
+        }
+
+        var time = dto.Timestamp ?? now;
+        if (time > now + _types.MaxFutureSkew)
+        {
+            return Reject(index, "timestamp", $"timestamp {time:O} is in the future by more than the allowed clock skew ({_types.MaxFutureSkew})");
+        }
+
+        if (dto.UserId is { Length: > MaxIdLength } || dto.RequestId is { Length: > MaxIdLength })
+        {
+            return Reject(index, dto.UserId is { Length: > MaxIdLength } ? "userId" : "requestId", $"ids are at most {MaxIdLength} characters");
+        }
+
+        var (segment, position, surface) = await AttributeAsync(dto, cancellationToken);
+        return (new InteractionEvent
+        {
+            EventId = dto.EventId,
+            Type = type,
+            Weight = weight,
+            ItemId = dto.ItemId,
+            UserId = dto.UserId,
+            RequestId = dto.RequestId,
+            Time = time,
+            Segment = segment,
+            Position = position,
+            Surface = surface,
+        }, null);
+    }
+
+    /// <summary>
+    /// The segment and position come from the logged ranking when the request id names one (in memory, else in the
+    /// store); otherwise the segment is the user's remembered one, or unknown, and the position is unknown.
+    /// </summary>
+    private async ValueTask<(string Segment, int? Position, string? Surface)> AttributeAsync(EventDto dto, CancellationToken cancellationToken)
+    {
+        if (dto.RequestId is { } requestId)
+        {
+            var ranking = _recent.Find(requestId) ?? await TryStoreAsync(s => s.FindRankingAsync(requestId, cancellationToken));
+            if (ranking is not null)
+            {
+                int? position = null;
+                foreach (var item in ranking.Items)
+                {
+                    if (item.ItemId == dto.ItemId)
+                    {
+                        position = item.Position;
+                        break;
+                    }
+                }
+
+                return (ranking.Segment, position, ranking.Surface);
+            }
+        }
+
+        if (dto.UserId is { } userId)
+        {
+            var segment = _users.Find(userId) ?? await TryStoreAsync(s => s.FindUserSegmentAsync(userId, cancellationToken));
+            if (segment is not null)
+            {
+                return (segment, null, null);
+            }
+        }
+
+        return (SegmentScheme.Unknown, null, null);
+    }
+
+    private async ValueTask<T?> TryStoreAsync<T>(Func<IEventStore, Task<T?>> lookup)
+        where T : class
+    {
+        try
+        {
+            return await lookup(_store);
+        }
+        catch (StoreUnavailableException)
+        {
+            return null; // attribution is best effort; the append below decides whether the batch is acknowledged
+        }
+    }
+
+    private static (InteractionEvent?, RejectedEvent?) Reject(int index, string field, string reason)
+        => (null, new RejectedEvent(index, field.Length == 0 ? $"events[{index}]" : $"events[{index}].{field}", reason));
+}

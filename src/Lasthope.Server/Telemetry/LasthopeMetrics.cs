@@ -1,0 +1,70 @@
+using System.Diagnostics.Metrics;
+using Lasthope.Core.Serving;
+
+namespace Lasthope.Server.Telemetry;
+
+/// <summary>
+/// The server's instruments, on one <see cref="Meter"/> named <see cref="MeterName"/>. Exported in Prometheus text
+/// format at /metrics (lasthope_rank_requests_total, lasthope_rank_stage_duration_seconds_bucket, ...).
+/// </summary>
+public sealed class LasthopeMetrics
+{
+    public const string MeterName = "Lasthope.Server";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _rankRequests;
+    private readonly Histogram<double> _rankDuration;
+    private readonly Histogram<double> _stageDuration;
+    private readonly Counter<long> _eventsAccepted;
+    private readonly Counter<long> _eventsDuplicate;
+    private readonly Counter<long> _eventsRejected;
+    private readonly Counter<long> _impressions;
+    private readonly Counter<long> _impressionLogDropped;
+
+    public LasthopeMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
+        _rankRequests = _meter.CreateCounter<long>("lasthope.rank.requests", "{request}", "Rank requests served, by surface, arm, servedBy and fallbackReason.");
+        _rankDuration = _meter.CreateHistogram<double>(
+            "lasthope.rank.duration", "s", "Server-side latency of rank requests, by path.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _stageDuration = _meter.CreateHistogram<double>(
+            "lasthope.rank.stage.duration", "s", "Latency of each rank pipeline stage, by path.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _eventsAccepted = _meter.CreateCounter<long>("lasthope.events.accepted", "{event}", "Interaction events accepted (new, durable, counted).");
+        _eventsDuplicate = _meter.CreateCounter<long>("lasthope.events.duplicate", "{event}", "Interaction events whose id was seen before.");
+        _eventsRejected = _meter.CreateCounter<long>("lasthope.events.rejected", "{event}", "Interaction events rejected as invalid.");
+        _impressions = _meter.CreateCounter<long>("lasthope.impressions", "{impression}", "Items served (impressions logged).");
+        _impressionLogDropped = _meter.CreateCounter<long>("lasthope.impression_log.dropped", "{ranking}", "Rankings the impression log could not keep (queue full).");
+    }
+
+    /// <summary>Buckets from 0.1 ms to 1 s, dense around the 80 ms default budget.</summary>
+    public static IReadOnlyList<double> LatencyBuckets { get; } =
+        [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.08, 0.085, 0.09, 0.1, 0.15, 0.25, 0.5, 1];
+
+    public Meter Meter => _meter;
+
+    public void RankServed(string surface, string? arm, ServedBy servedBy, FallbackReason? reason, double seconds, int impressions)
+    {
+        var path = servedBy.ToWire();
+        _rankRequests.Add(
+            1,
+            new KeyValuePair<string, object?>("surface", surface),
+            new KeyValuePair<string, object?>("arm", arm ?? "none"),
+            new KeyValuePair<string, object?>("served_by", path),
+            new KeyValuePair<string, object?>("fallback_reason", reason?.ToWire() ?? "none"));
+        _rankDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
+        _impressions.Add(impressions);
+    }
+
+    public void Stage(string stage, ServedBy servedBy, double seconds)
+        => _stageDuration.Record(seconds, new KeyValuePair<string, object?>("stage", stage), new KeyValuePair<string, object?>("served_by", servedBy.ToWire()));
+
+    public void Events(int accepted, int duplicates, int rejected)
+    {
+        _eventsAccepted.Add(accepted);
+        _eventsDuplicate.Add(duplicates);
+        _eventsRejected.Add(rejected);
+    }
+
+    public void ImpressionLogDropped(int count) => _impressionLogDropped.Add(count);
+}

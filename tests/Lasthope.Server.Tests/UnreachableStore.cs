@@ -1,0 +1,35 @@
+using Lasthope.Core.Events;
+using Lasthope.Core.Storage;
+
+namespace Lasthope.Server.Tests;
+
+/// <summary>A store whose every operation fails as an unreachable database would (no user has one of these on purpose).</summary>
+internal sealed class UnreachableStore : IEventStore
+{
+    public string Name => "unreachable";
+
+    public Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default) => throw Down();
+
+#pragma warning disable CS1998 // an empty log that is read successfully: the store went down after start
+    public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        yield break;
+    }
+#pragma warning restore CS1998
+
+    public Task<StoreCounts> CountAsync(CancellationToken cancellationToken = default) => throw Down();
+
+    public Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default) => throw Down();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static StoreUnavailableException Down() => new("connection refused (simulated)");
+}
