@@ -323,7 +323,7 @@ public sealed class AlsModel
     /// <param name="factors">Dimension f.</param>
     /// <param name="userFactors">users x f values.</param>
     /// <param name="itemFactors">items x f values.</param>
-    /// <param name="options">Hyperparameters (regularization and confidence are used by fold-in).</param>
+    /// <param name="options">Hyperparameters (regularization and confidence are used by fold-in; Iterations is recorded as trained).</param>
     /// <param name="seenItems">Per user, the item indices to filter as seen; null for none.</param>
     public static AlsModel Create(IdMap users, IdMap items, int factors, ReadOnlySpan<float> userFactors, ReadOnlySpan<float> itemFactors, AlsOptions options, IReadOnlyList<int[]>? seenItems = null)
     {
@@ -372,7 +372,7 @@ public sealed class AlsModel
             }
         }
 
-        return new AlsModel(users, items, x, y, options.Regularization, seenStart, [.. seen], counts, new AlsTrainingInfo(options, 0, double.NaN));
+        return new AlsModel(users, items, x, y, options.Regularization, seenStart, [.. seen], counts, new AlsTrainingInfo(options, options.Iterations, double.NaN));
     }
 
     private int[] ToIndices(IEnumerable<string>? ids)

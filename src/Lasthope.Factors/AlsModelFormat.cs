@@ -183,7 +183,6 @@ public static class AlsModelFormat
             seenItems = new int[seenCount];
             reader.ReadExactly(MemoryMarshal.AsBytes(seenItems.AsSpan()), "seen items");
             FixEndianness(seenItems);
-            ValidateSeen(seenStart, seenItems, (int)items);
         }
 
         var computed = reader.Crc.Value;
@@ -194,6 +193,8 @@ public static class AlsModelFormat
         {
             throw new InvalidDataException($"Corrupt ALS model: CRC-32C of the content is {computed:x8}, the trailer says {stored:x8}.");
         }
+
+        ValidateSeen(seenStart, seenItems, (int)items);
 
         return new AlsModel(userIds, itemIds, x, y, options.Regularization, seenStart, seenItems, counts, new AlsTrainingInfo(options, iterations, loss));
     }

@@ -1,0 +1,213 @@
+using Lasthope.Factors;
+
+namespace Lasthope.Factors.Tests;
+
+public class AlsTrainerTests
+{
+    [Theory]
+    [InlineData(AlsSolver.ConjugateGradient)]
+    [InlineData(AlsSolver.Cholesky)]
+    public void Train_OnOneCell_ConvergesToTheKnownFixedPoint(AlsSolver solver)
+    {
+        // One user, one item, f = 1: the loss c (1 - x y)^2 + lambda (x^2 + y^2) with c = 1 + alpha has its ALS fixed
+        // point at x = y with x y = 1 - lambda / c (from lambda x = c y (1 - x y) and the same with x, y swapped).
+        var data = TestMatrices.FromTriples(("u", "i", 1f));
+        var options = new AlsOptions { Factors = 1, Alpha = 1f, Regularization = 0.1f, Iterations = 200, Solver = solver, Threads = 1 };
+        var model = AlsTrainer.Train(data, options);
+        Assert.Equal(1 - (0.1 / 2), model.Score(model.UserFactors(0), 0), 4);
+        Assert.Equal(model.UserFactors(0)[0], model.ItemFactors(0)[0], 3);
+    }
+
+    [Fact]
+    public void ReportedLoss_EqualsTheLossComputedFromItsDefinition()
+    {
+        var data = TestMatrices.Random(30, 20, 0.2, seed: 1);
+        var options = new AlsOptions { Factors = 5, Alpha = 3f, Regularization = 0.5f, Iterations = 3, Threads = 2 };
+        var reports = new List<AlsIterationReport>();
+        var model = AlsTrainer.Train(data, options, new Inline<AlsIterationReport>(reports.Add));
+        Assert.Equal(3, reports.Count);
+        Assert.Equal(BruteForceLoss(model, data, options), reports[^1].Loss, 6);
+        Assert.Equal(reports[^1].Loss, model.Training.FinalLoss);
+    }
+
+    [Fact]
+    public void Loss_NeverIncreases_WithTheExactSolver()
+    {
+        var data = TestMatrices.Random(60, 40, 0.15, seed: 2);
+        var losses = new List<double>();
+        AlsTrainer.Train(data, new AlsOptions { Factors = 8, Iterations = 10, Solver = AlsSolver.Cholesky, Threads = 2 }, new Inline<AlsIterationReport>(r => losses.Add(r.Loss)));
+        for (var k = 1; k < losses.Count; k++)
+        {
+            Assert.True(losses[k] <= losses[k - 1] * (1 + 1e-5), $"Loss rose from {losses[k - 1]} to {losses[k]} at iteration {k + 1}.");
+        }
+    }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(10)]
+    public void Train_RecoversAPlantedLowRankStructure(int factors)
+    {
+        var (data, userCluster, itemCluster) = TestMatrices.Planted(users: 120, items: 90, clusters: 3, density: 0.4, seed: 3);
+        // Strong regularization: with f far above the true rank a weak lambda memorises the observed cells instead.
+        var model = AlsTrainer.Train(data, new AlsOptions { Factors = factors, Alpha = 10f, Regularization = 20f, Iterations = 15 });
+
+        // Every user's top 5 unseen items come from the user's own cluster (each cluster has ~18 unseen items).
+        var top = new ScoredItem[5];
+        for (var u = 0; u < data.Users.Count; u++)
+        {
+            var n = model.Recommend(u, top);
+            Assert.Equal(5, n);
+            Assert.All(top, s => Assert.Equal(userCluster[u], itemCluster[s.Item]));
+        }
+
+        // And items of one cluster are each other's nearest neighbours.
+        for (var i = 0; i < data.Items.Count; i++)
+        {
+            model.Similar(i, top);
+            Assert.All(top, s => Assert.Equal(itemCluster[i], itemCluster[s.Item]));
+        }
+    }
+
+    [Fact]
+    public void Factors_DoNotDependOnTheThreadCount()
+    {
+        var data = TestMatrices.Random(300, 200, 0.05, seed: 4);
+        var one = AlsTrainer.Train(data, new AlsOptions { Factors = 64, Iterations = 3, Threads = 1 });
+        var two = AlsTrainer.Train(data, new AlsOptions { Factors = 64, Iterations = 3, Threads = 2 });
+        Assert.Equal(one.UserMatrix.All.ToArray(), two.UserMatrix.All.ToArray());
+        Assert.Equal(one.ItemMatrix.All.ToArray(), two.ItemMatrix.All.ToArray());
+        Assert.Equal(one.Training.FinalLoss, two.Training.FinalLoss);
+    }
+
+    [Fact]
+    public void Seed_DecidesTheModel()
+    {
+        var data = TestMatrices.Random(50, 30, 0.1, seed: 5);
+        var a = AlsTrainer.Train(data, new AlsOptions { Factors = 4, Iterations = 2, Seed = 1 });
+        var b = AlsTrainer.Train(data, new AlsOptions { Factors = 4, Iterations = 2, Seed = 1 });
+        var c = AlsTrainer.Train(data, new AlsOptions { Factors = 4, Iterations = 2, Seed = 2 });
+        Assert.Equal(a.Fingerprint, b.Fingerprint);
+        Assert.NotEqual(a.Fingerprint, c.Fingerprint);
+    }
+
+    [Fact]
+    public void ConjugateGradient_WithManySteps_ReachesTheExactSolve()
+    {
+        var data = TestMatrices.Random(40, 30, 0.2, seed: 6);
+        var model = AlsTrainer.Train(data, new AlsOptions { Factors = 6, Iterations = 3 });
+        var exact = AlsTrainer.SolveUsersWithFixedItems(model, data, model.Training.Options with { Solver = AlsSolver.Cholesky });
+        var cg = AlsTrainer.SolveUsersWithFixedItems(model, data, model.Training.Options with { CgSteps = 30 });
+        for (var u = 0; u < data.Users.Count; u++)
+        {
+            AssertClose(exact.Row(u), cg.Row(u), 1e-3f);
+        }
+    }
+
+    [Fact]
+    public void UsersAndItemsWithoutInteractions_GetZeroFactors()
+    {
+        var builder = new InteractionLogBuilder(IdMap.Create(["a", "b", "idle"]), IdMap.Create(["x", "y", "unused"]));
+        builder.Add("a", "x");
+        builder.Add("b", "y");
+        var model = AlsTrainer.Train(builder.Build().ToMatrix(), new AlsOptions { Factors = 3, Iterations = 2 });
+        Assert.All(model.UserFactors(2).ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(model.ItemFactors(2).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Train_Throws_WhenCancelled()
+    {
+        var data = TestMatrices.Random(50, 30, 0.1, seed: 7);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => AlsTrainer.Train(data, new AlsOptions { Factors = 4 }, null, cts.Token));
+    }
+
+    [Theory]
+    [InlineData(0, 1f, 1f)]
+    [InlineData(8, -1f, 1f)]
+    [InlineData(8, 0.01f, 0f)]
+    [InlineData(8, 0.01f, float.NaN)]
+    public void Options_AreValidated(int factors, float regularization, float alpha)
+    {
+        var options = new AlsOptions { Factors = factors, Regularization = regularization, Alpha = alpha };
+        Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+    }
+
+    [Fact]
+    public void LogarithmicConfidence_DampsLargeWeights()
+    {
+        var linear = new AlsOptions { Alpha = 2f };
+        var log = new AlsOptions { Alpha = 2f, Confidence = ConfidenceScaling.Logarithmic, Epsilon = 1f };
+        Assert.Equal(20f, linear.ConfidenceMinusOne(10f));
+        Assert.Equal(2f * MathF.Log(11f), log.ConfidenceMinusOne(10f), 5);
+        Assert.Equal(-20f, linear.ConfidenceMinusOne(-10f));
+    }
+
+    internal static double BruteForceLoss(AlsModel model, InteractionMatrix data, AlsOptions options)
+    {
+        double loss = 0, confidence = 0;
+        for (var u = 0; u < data.Users.Count; u++)
+        {
+            var idx = data.ByUser.RowIndices(u);
+            var val = data.ByUser.RowValues(u);
+            for (var i = 0; i < data.Items.Count; i++)
+            {
+                double s = model.Score(model.UserFactors(u), i);
+                var k = idx.IndexOf(i);
+                if (k < 0)
+                {
+                    loss += s * s;
+                }
+                else
+                {
+                    var c = 1.0 + Math.Abs(options.ConfidenceMinusOne(val[k]));
+                    var p = val[k] > 0 ? 1.0 : 0.0;
+                    loss += c * (p - s) * (p - s);
+                    confidence += c;
+                }
+            }
+
+            loss += options.Regularization * SquaredNorm(model.UserFactors(u));
+        }
+
+        for (var i = 0; i < data.Items.Count; i++)
+        {
+            loss += options.Regularization * SquaredNorm(model.ItemFactors(i));
+        }
+
+        return loss / (confidence + ((double)data.Users.Count * data.Items.Count) - data.NonZeros);
+    }
+
+    internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var scale = 1f;
+        foreach (var e in expected)
+        {
+            scale = MathF.Max(scale, MathF.Abs(e));
+        }
+
+        for (var k = 0; k < expected.Length; k++)
+        {
+            Assert.True(MathF.Abs(expected[k] - actual[k]) <= tolerance * scale, $"Component {k}: expected {expected[k]}, got {actual[k]}.");
+        }
+    }
+
+    private static double SquaredNorm(ReadOnlySpan<float> v)
+    {
+        var sum = 0.0;
+        foreach (var x in v)
+        {
+            sum += (double)x * x;
+        }
+
+        return sum;
+    }
+}
+
+/// <summary>An IProgress that reports synchronously.</summary>
+internal sealed class Inline<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
