@@ -38,7 +38,7 @@ public sealed class DenseDataset
     /// <summary>Query group sizes (from the <c>.query</c> file beside the data), or empty.</summary>
     public int[] Groups { get; }
 
-    /// <summary>Positions (from the <c>.position</c> file beside the data), or empty.</summary>
+    /// <summary>Position ids (from the <c>.position</c> file beside the data), or empty.</summary>
     public int[] Positions { get; }
 
     /// <summary>Row i's features.</summary>
@@ -132,7 +132,7 @@ public sealed class DenseDataset
             }
         }
 
-        return new DenseDataset(features, labels.Count, width, [.. labels], ReadSideFile(path + ".query"), ReadSideFile(path + ".position"));
+        return new DenseDataset(features, labels.Count, width, [.. labels], ReadSideFile(path + ".query"), ReadPositions(path + ".position"));
     }
 
     /// <summary>
@@ -195,6 +195,30 @@ public sealed class DenseDataset
         return double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new FormatException($"{path}:{line}: '{cell}' is not a number.");
+    }
+
+    /// <summary>
+    /// LightGBM's position file holds one id per row, any string (<c>pos_1</c>, <c>3</c>); like LightGBM, each distinct
+    /// id becomes one position, numbered in order of first appearance.
+    /// </summary>
+    private static int[]? ReadPositions(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        return [.. File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l =>
+        {
+            var key = l.Trim();
+            if (!ids.TryGetValue(key, out var id))
+            {
+                id = ids[key] = ids.Count;
+            }
+
+            return id;
+        })];
     }
 
     private static int[]? ReadSideFile(string path) =>
