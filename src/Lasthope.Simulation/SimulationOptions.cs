@@ -117,17 +117,19 @@ public sealed record SimulationOptions
 
     /// <summary>
     /// Strength of the drift over days, in logits: each item's appeal wanders by a smooth random curve with this standard
-    /// deviation (periods of 10 to 60 days), and each segment's category preferences by half of it (periods of 21 to
-    /// 90 days). Default 0.3: over two weeks the true top 10 of a segment changes noticeably but not completely. 0 to 5.
+    /// deviation (two sinusoids with periods of 20 to 90 days), and each segment's category preferences by half of it
+    /// (periods of 21 to 90 days). Default 0.25: by drift alone a segment's true top 10 keeps about 95% of its items from
+    /// one day to the next, 70% over a week and half over two weeks. 0 to 5.
     /// </summary>
-    public double DriftStrength { get; init; } = 0.3;
+    public double DriftStrength { get; init; } = 0.25;
 
     /// <summary>
-    /// Extra appeal of a brand-new item, in logits, decaying as exp(-age / <see cref="NoveltyDays"/>). Default 0.5 (a new
-    /// item is about 1.6 times as attractive as it will be a few weeks later), so that new items enter the top lists
+    /// Extra appeal of a brand-new item, in logits, decaying as exp(-age / <see cref="NoveltyDays"/>). Default 0.4 (a new
+    /// item is about 1.5 times as attractive as it will be a few weeks later), so that new items enter the top lists
+    /// (with drift, a segment's true top 10 keeps about 85% of its items from one day to the next and half over a week)
     /// and a ranker that only trusts old counts falls behind. 0 to 5.
     /// </summary>
-    public double NoveltyBoost { get; init; } = 0.5;
+    public double NoveltyBoost { get; init; } = 0.4;
 
     /// <summary>Time constant of the novelty decay, in days. Default 5. In (0, 365].</summary>
     public double NoveltyDays { get; init; } = 5.0;

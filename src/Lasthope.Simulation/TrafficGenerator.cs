@@ -123,7 +123,8 @@ public sealed class TrafficGenerator
 
     /// <summary>
     /// The requests with <paramref name="from"/> &lt;= time &lt; <paramref name="to"/>, in time order (the stream starts at
-    /// <see cref="SimulationOptions.StartTime"/>; earlier times have none). Lazy: requests are made as enumerated.
+    /// <see cref="SimulationOptions.StartTime"/>; earlier times have none). Lazy: requests are made as enumerated, so
+    /// <c>Requests(start, DateTimeOffset.MaxValue)</c> is an endless stream.
     /// </summary>
     public IEnumerable<SimulatedRequest> Requests(DateTimeOffset from, DateTimeOffset to)
     {
@@ -134,7 +135,8 @@ public sealed class TrafficGenerator
 
         if (to > StartOfDay(MaxDay))
         {
-            throw new ArgumentOutOfRangeException(nameof(to), to, $"The simulation covers {MaxDay} days.");
+            // An open-ended stream (to = DateTimeOffset.MaxValue) ends where the simulation does, a century on.
+            to = StartOfDay(MaxDay);
         }
 
         return to <= from ? [] : Enumerate(from, to);

@@ -171,9 +171,9 @@ internal sealed class Catalogue
             ? (int)Math.Min(int.MaxValue - 1, Math.Ceiling(birth + lifetime.TotalDays))
             : int.MaxValue;
 
-        // Two sinusoids with periods of 10 to 60 days and random phases: a smooth curve of variance 1.
-        var period1 = 10.0 + (50.0 * rng.NextDouble());
-        var period2 = 10.0 + (50.0 * rng.NextDouble());
+        // Two sinusoids with periods of 20 to 90 days and random phases: a smooth curve of variance 1.
+        var period1 = 20.0 + (70.0 * rng.NextDouble());
+        var period2 = 20.0 + (70.0 * rng.NextDouble());
         return new ItemParams
         {
             Category = category,

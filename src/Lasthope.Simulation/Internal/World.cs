@@ -8,9 +8,10 @@ namespace Lasthope.Simulation.Internal;
 ///                  + pref_s,c(i)(d)                              segment s's taste for the item's category, drifting
 ///                  + priceSensitivity_s * relativePrice_i        younger segments shy away from dear items
 ///                  + AffinitySpread * affinity_i,s               idiosyncratic item x segment match, N(0, 1)
-///                  + DriftStrength * (sin(w1 d + p1) + sin(w2 d + p2))_i   smooth per-item drift, variance 1
+///                  + DriftStrength * (sin(w1 d + p1) + sin(w2 d + p2))_i   smooth per-item drift, variance 1,
+///                                                                          periods 20 to 90 days
 ///                  + NoveltyBoost * exp(-age / NoveltyDays) - AgingStrength * ln(1 + age / 30)
-/// pref_s,c(d) = SegmentPreferenceSpread * base_s,c + (DriftStrength / 2) * sqrt(2) * sin(w_s,c d + p_s,c)
+/// pref_s,c(d) = SegmentPreferenceSpread * base_s,c + (DriftStrength / 2) * sqrt(2) * sin(w_s,c d + p_s,c), periods 21 to 90 days
 /// base_s,c    = (gender_g,c + slope_c * ageZ_a + interaction_s,c) / sqrt(2.5), all N(0, 1); ageZ from -1 (youngest) to 1
 /// </code>
 /// with age = max(0, d - published) in days. Everything random is keyed by (seed, what), so a(i, s, d) does not depend on
