@@ -109,8 +109,9 @@ public sealed class TrafficGenerator
     public DateTimeOffset StartOfDay(int day) => _options.StartTime.AddDays(day);
 
     /// <summary>
-    /// Request <paramref name="index"/> of the stream: day index / <see cref="SimulationOptions.RequestsPerDay"/>, in
-    /// time order within the day. Random access, so concurrent drivers can split the stream by index.
+    /// Request <paramref name="index"/> of the stream: ordinal index % <see cref="SimulationOptions.RequestsPerDay"/> of
+    /// day index / <see cref="SimulationOptions.RequestsPerDay"/>, so indices run in time order. Random access, so
+    /// concurrent drivers can split the stream by index and still send exactly the requests a sequential run would.
     /// </summary>
     public SimulatedRequest Request(long index)
     {
@@ -523,6 +524,14 @@ public sealed class TrafficGenerator
             int? sentAge = hidden && what is 0 or 1 or 2 ? null : age;
             var sentGender = hidden && what is 0 or 1 or 3 ? null : gender;
             var trueSegment = scheme.Resolve(age, gender, null);
+            if (!segmentIndex.TryGetValue(trueSegment, out var trueIndex) || trueIndex >= scheme.GridSegments.Count)
+            {
+                // SegmentScheme normalises "female"/"male" to f/m when resolving, so a grid built on those words is unreachable.
+                throw new ArgumentException(
+                    $"Simulation:Segments: gender '{gender}' with age {age} does not resolve to a grid segment; use short codes such as f and m.",
+                    nameof(options));
+            }
+
             users[u] = new SimulatedUser(
                 string.Create(CultureInfo.InvariantCulture, $"user-{u}"),
                 u,
@@ -532,7 +541,7 @@ public sealed class TrafficGenerator
                 trueSegment,
                 activity)
             {
-                TrueSegmentIndex = segmentIndex[trueSegment],
+                TrueSegmentIndex = trueIndex,
             };
         }
 

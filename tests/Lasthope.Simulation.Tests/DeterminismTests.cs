@@ -88,6 +88,18 @@ public class DeterminismTests
         Assert.Equal(whole.Count, whole.Distinct().Count());
     }
 
+    [Fact]
+    public void AnOpenEndedRange_IsAnEndlessStreamThatMatchesRandomAccess()
+    {
+        var generator = new TrafficGenerator(Small);
+
+        var stream = generator.Requests(DateTimeOffset.MinValue, DateTimeOffset.MaxValue).Take(Small.RequestsPerDay + 10).ToList();
+
+        Assert.Equal(Enumerable.Range(0, stream.Count).Select(i => (long)i), stream.Select(r => r.Index));
+        Assert.Equal(stream.Select(r => r.RequestId), stream.Select(r => generator.Request(r.Index).RequestId));
+        Assert.Equal(1, stream[^1].Day);
+    }
+
     private static string Describe(SimulatedRequest r) =>
         $"{r.RequestId}|{r.Time:O}|{r.User.Id}|{r.Segment}|{string.Join(',', r.CandidateIds)}|{string.Join(',', r.Candidates.Select(c => c.QualitySignal))}";
 

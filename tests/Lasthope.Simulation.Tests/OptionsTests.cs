@@ -48,4 +48,25 @@ public class OptionsTests
     {
         Assert.Throws<ArgumentException>(() => new TrafficGenerator(new SimulationOptions { UserCount = 0 }));
     }
+
+    [Fact]
+    public void Generator_RejectsASegmentGridItsUsersCannotResolveTo()
+    {
+        // SegmentScheme reads "female" as f when resolving, so a grid named by the long words has no members.
+        var options = new SimulationOptions { Segments = new Core.Segments.SegmentOptions { Genders = ["female", "male"] } };
+
+        var error = Assert.Throws<ArgumentException>(() => new TrafficGenerator(options));
+        Assert.Contains("Segments", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generator_DrawsUsersOverACustomGrid()
+    {
+        var options = new SimulationOptions { Segments = new Core.Segments.SegmentOptions { AgeBands = [0, 30, 50], Genders = ["f", "m", "x"] } };
+        var generator = new TrafficGenerator(options);
+
+        Assert.Equal(10, generator.Segments.Count); // 3 x 3 + unknown
+        Assert.Equal(9, generator.Users.Select(u => u.TrueSegment).Distinct().Count());
+        Assert.Equal(10, generator.TrueTop("x:50+", generator.StartOfDay(0), 10).Count);
+    }
 }
