@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lasthope.Cli.Commands;
 
 namespace Lasthope.Cli;
 
@@ -8,6 +9,11 @@ public static class LasthopeCli
     public static RootCommand CreateRootCommand(CliContext context)
     {
         var root = new RootCommand("Lasthope: ranking and recommendations that are fast, never blank, and truthful about what served them.");
+        root.Add(DemoCommand.Create(context));
+        root.Add(ServeCommand.Create(context));
+        root.Add(ImportCommand.Create(context));
+        root.Add(StatsCommand.Create(context));
+        root.Add(PositionBiasCommand.Create(context));
         return root;
     }
 

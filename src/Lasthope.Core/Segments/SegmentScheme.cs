@@ -29,7 +29,7 @@ public sealed class SegmentScheme
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _ageLowerBounds = [.. options.AgeBands];
-        _genders = [.. options.Genders.Select(g => g.ToLowerInvariant())];
+        _genders = [.. options.Genders.Select(NormalizeGender)];
         _maxSegments = options.MaxSegments;
         _gridNames = new string[_ageLowerBounds.Length * _genders.Length];
         for (var g = 0; g < _genders.Length; g++)

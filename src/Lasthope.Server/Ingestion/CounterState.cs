@@ -29,6 +29,14 @@ public sealed partial class CounterState
     /// <summary>Log entries replayed at start.</summary>
     public long Replayed { get; }
 
+    /// <summary>Empty counters, for offline work (import) that only needs the ingestion path.</summary>
+    public static CounterState CreateEmpty(LasthopeOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var counters = new CtrCounters(options.Counters, time);
+        return new CounterState(counters, new LastHopeRanker(counters, options.Heuristic), 0);
+    }
+
     /// <summary>
     /// Builds the counters from the store. With position debiasing on, the curve is the one persisted in the store,
     /// or, on first use, estimated from the whole log and persisted, so that later restarts use the same curve.

@@ -20,9 +20,9 @@ public sealed class EventIngestor
     private readonly UserSegments _users;
     private readonly EventTypeOptions _types;
     private readonly TimeProvider _time;
-    private readonly LasthopeMetrics _metrics;
+    private readonly LasthopeMetrics? _metrics;
 
-    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics metrics)
+    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics)
     {
         _store = store;
         _state = state;
@@ -69,7 +69,7 @@ public sealed class EventIngestor
             }
         }
 
-        _metrics.Events(accepted, valid.Count - accepted, rejected.Count);
+        _metrics?.Events(accepted, valid.Count - accepted, rejected.Count);
         return new EventBatchResponse(accepted, valid.Count - accepted, rejected);
     }
 

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Lasthope.Core.Storage;
+using Lasthope.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary><c>lasthope serve</c>: runs the HTTP service until Ctrl+C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = CommonOptions.Data();
+        var config = CommonOptions.Config();
+        var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("serve", "Run the ranking service (HTTP API, metrics, health) on the embedded store.") { data, config, urls, logLevel };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            LasthopeServer server;
+            try
+            {
+                var setup = CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config), parse.GetValue(urls)!);
+                server = await LasthopeServer.StartAsync(
+                    new ServerSetup { DataDirectory = setup.DataDirectory, ConfigFile = setup.ConfigFile, Urls = setup.Urls, MinimumLogLevel = parse.GetValue(logLevel) },
+                    cancellationToken);
+            }
+            catch (ArgumentException e)
+            {
+                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+            }
+            catch (StoreUnavailableException e)
+            {
+                return context.Fail(ExitCodes.Failure, e.Message);
+            }
+            catch (IOException e)
+            {
+                return context.Fail(ExitCodes.Failure, $"cannot listen on {parse.GetValue(urls)}: {e.Message}");
+            }
+
+            await using (server)
+            {
+                context.Error.WriteLine($"lasthope listening on {server.BaseAddress} (data: {Path.GetFullPath(server.Options.Storage.DataDirectory)}); Ctrl+C stops it.");
+                try
+                {
+                    await Task.WhenAny(server.WaitForShutdownAsync(cancellationToken), Task.Delay(Timeout.Infinite, cancellationToken));
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                context.Error.WriteLine("lasthope stopping: flushing the impression log.");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

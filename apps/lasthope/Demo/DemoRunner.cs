@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Lasthope.Server.Api;
+using Lasthope.Server.Hosting;
+using Lasthope.Simulation;
+
+namespace Lasthope.Cli.Demo;
+
+/// <summary>Settings of a demo run.</summary>
+public sealed record DemoOptions
+{
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Simulated days of traffic. Default 21 (three weeks).</summary>
+    public int Days { get; init; } = 21;
+
+    public int RequestsPerDay { get; init; } = 2_000;
+
+    public int CandidatesPerRequest { get; init; } = 200;
+
+    /// <summary>Items shown (and logged as impressions) per request.</summary>
+    public int Count { get; init; } = 10;
+
+    /// <summary>Requests in flight at once.</summary>
+    public int Concurrency { get; init; } = 4;
+
+    /// <summary>The data directory; null for a new temporary one.</summary>
+    public string? DataDirectory { get; init; }
+
+    public void Validate()
+    {
+        if (Days is < 1 or > 365 || RequestsPerDay is < 1 or > 1_000_000 || CandidatesPerRequest is < 1 or > 10_000 || Count < 1 || Concurrency is < 1 or > 256)
+        {
+            throw new ArgumentException("demo: days 1-365, requests per day 1-1,000,000, candidates 1-10,000, count >= 1, concurrency 1-256.");
+        }
+    }
+}
+
+/// <summary>Overlap of Lasthope's top 10 for a segment with the generator's true top 10 at the end of the run.</summary>
+public sealed record SegmentOverlap(string Segment, double Overlap, IReadOnlyList<string> LearnedTop, IReadOnlyList<string> TrueTop);
+
+/// <summary>What a demo run measured.</summary>
+public sealed record DemoResult(
+    IReadOnlyList<SegmentOverlap> Segments,
+    double MeanOverlap,
+    double ChanceOverlap,
+    long Requests,
+    long Clicks,
+    LatencySummary ServerLatency,
+    LatencySummary RoundTripLatency,
+    StatusResponse Status,
+    TimeSpan WallTime,
+    string DataDirectory);
+
+/// <summary>Latency percentiles in milliseconds.</summary>
+public sealed record LatencySummary(double P50, double P90, double P99, double P999, double Max)
+{
+    public static LatencySummary Of(List<double> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (samples.Count == 0)
+        {
+            return new LatencySummary(0, 0, 0, 0, 0);
+        }
+
+        var sorted = samples.Order().ToArray();
+        return new LatencySummary(At(sorted, 0.5), At(sorted, 0.9), At(sorted, 0.99), At(sorted, 0.999), sorted[^1]);
+    }
+
+    private static double At(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+}
+
+/// <summary>
+/// The main job, first version: starts Lasthope on the embedded store, drives it through the real HTTP API with the
+/// seeded generator over simulated weeks (the server's clock follows the generator's event time), then measures what
+/// the last-hope ranker learned against the generator's truth.
+/// </summary>
+public sealed class DemoRunner(DemoOptions options)
+{
+    /// <summary>Runs the demo; <paramref name="dayDone"/> is called after each simulated day with its index.</summary>
+    public async Task<DemoResult> RunAsync(Action<int>? dayDone = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var wall = Stopwatch.StartNew();
+        var generator = new TrafficGenerator(new SimulationOptions
+        {
+            Seed = options.Seed,
+            RequestsPerDay = options.RequestsPerDay,
+            CandidatesPerRequest = options.CandidatesPerRequest,
+        });
+        var start = generator.StartOfDay(0);
+        var end = generator.StartOfDay(options.Days);
+        var clock = new SimulatedClock(start);
+        var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"lasthope-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
+        await using var server = await LasthopeServer.StartAsync(
+            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock },
+            cancellationToken);
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+        var serverMs = new List<double>();
+        var roundTripMs = new List<double>();
+        long requests = 0, clicks = 0;
+        var chunk = new List<SimulatedRequest>(options.Concurrency * 8);
+        var day = 0;
+        foreach (var request in generator.Requests(start, end))
+        {
+            if (request.Day != day)
+            {
+                await RunChunkAsync(chunk);
+                dayDone?.Invoke(day);
+                day = request.Day;
+            }
+
+            chunk.Add(request);
+            if (chunk.Count == chunk.Capacity)
+            {
+                await RunChunkAsync(chunk);
+            }
+        }
+
+        await RunChunkAsync(chunk);
+        dayDone?.Invoke(day);
+
+        clock.AdvanceTo(end);
+        var overlaps = new List<SegmentOverlap>();
+        var live = generator.LiveItems(end);
+        foreach (var segment in generator.Scheme.GridSegments)
+        {
+            using var response = await client.PostAsJsonAsync(
+                "/v1/rank",
+                new RankRequest { Surface = "demo-readout", User = new UserDto { Id = "demo-readout", Segment = segment }, Candidates = [.. live.Select(id => new CandidateDto(id))], Count = 10 },
+                ApiJsonContext.Default.RankRequest,
+                cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var ranked = (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.RankResponse, cancellationToken))!;
+            var learned = ranked.Items.Select(i => i.Id).ToList();
+            var truth = generator.TrueTop(segment, end, 10);
+            overlaps.Add(new SegmentOverlap(segment, Overlap.AtK(learned, truth, 10), learned, truth));
+        }
+
+        var status = (await client.GetFromJsonAsync("/v1/status", ApiJsonContext.Default.StatusResponse, cancellationToken))!;
+        return new DemoResult(
+            overlaps,
+            overlaps.Average(o => o.Overlap),
+            Overlap.ChanceAtK(10, live.Count),
+            requests,
+            clicks,
+            LatencySummary.Of(serverMs),
+            LatencySummary.Of(roundTripMs),
+            status,
+            wall.Elapsed,
+            dataDirectory);
+
+        async Task RunChunkAsync(List<SimulatedRequest> batch)
+        {
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            clock.AdvanceTo(batch[^1].Time);
+            var results = new (RankResponse Response, double RoundTripMs)[batch.Count];
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, batch.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
+                async (i, ct) => results[i] = await RankAsync(client, batch[i], ct));
+
+            var events = new List<EventDto>();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var (response, roundTrip) = results[i];
+                serverMs.Add(response.Timings["total"]);
+                roundTripMs.Add(roundTrip);
+                var served = response.Items.Select(item => item.Id).ToArray();
+                foreach (var click in generator.SimulateClicks(batch[i], served))
+                {
+                    events.Add(new EventDto { EventId = click.EventId, ItemId = click.ItemId, UserId = click.UserId, RequestId = click.RequestId, Timestamp = click.Time });
+                }
+            }
+
+            if (events.Count > 0)
+            {
+                using var posted = await client.PostAsJsonAsync("/v1/events", new EventBatchRequest { Events = events }, ApiJsonContext.Default.EventBatchRequest, cancellationToken);
+                posted.EnsureSuccessStatusCode();
+            }
+
+            requests += batch.Count;
+            clicks += events.Count;
+            batch.Clear();
+        }
+    }
+
+    private async Task<(RankResponse, double)> RankAsync(HttpClient client, SimulatedRequest request, CancellationToken cancellationToken)
+    {
+        var body = new RankRequest
+        {
+            RequestId = request.RequestId,
+            Surface = "demo",
+            User = new UserDto { Id = request.User.Id, Age = request.User.Age, Gender = request.User.Gender },
+            Candidates = [.. request.CandidateIds.Select(id => new CandidateDto(id))],
+            Count = options.Count,
+        };
+        var started = Stopwatch.GetTimestamp();
+        using var response = await client.PostAsJsonAsync("/v1/rank", body, ApiJsonContext.Default.RankRequest, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var ranked = (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.RankResponse, cancellationToken))!;
+        return (ranked, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+}

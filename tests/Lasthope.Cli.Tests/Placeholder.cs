@@ -1,7 +1,0 @@
-namespace Lasthope.Cli.Tests;
-
-public class PlaceholderTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}
