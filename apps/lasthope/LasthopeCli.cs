@@ -14,6 +14,10 @@ public static class LasthopeCli
         root.Add(ImportCommand.Create(context));
         root.Add(StatsCommand.Create(context));
         root.Add(PositionBiasCommand.Create(context));
+        root.Add(AlsCommands.CreateTrain(context));
+        root.Add(AlsCommands.CreateRecommend(context));
+        root.Add(AlsCommands.CreateSimilar(context));
+        root.Add(EvaluateRecsCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,517 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Lasthope.Factors;
+using Spectre.Console;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary>
+/// <c>lasthope train-als</c>, <c>lasthope recommend USER</c> and <c>lasthope similar ITEM</c>: the keyword recommender
+/// from the command line. Interactions come from a CSV (<see cref="InteractionInput"/>); a store-backed source
+/// (<c>--data DIR</c>) slots in there, and user interactions for fold-in in <see cref="UserInteractions"/>.
+/// </summary>
+internal static class AlsCommands
+{
+    public static Command CreateTrain(CliContext context)
+    {
+        var input = new InteractionInput();
+        var parameters = new AlsParameterOptions();
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the model (.lhals).", DefaultValueFactory = _ => "model.lhals" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary of the model on standard output." };
+        var command = new Command("train-als", "Train implicit-feedback ALS (conjugate gradient) on user,item[,weight] interactions and write a model file.");
+        input.AddTo(command);
+        parameters.AddTo(command);
+        command.Add(output);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!parameters.TryRead(parse, context, out var options, out var failure))
+            {
+                return failure;
+            }
+
+            if (!input.TryLoad(parse, context, out var log, out failure))
+            {
+                return failure;
+            }
+
+            var matrix = log.ToMatrix();
+            context.Console.MarkupLineInterpolated($"[grey]{matrix.Users.Count:N0} users, {matrix.Items.Count:N0} items, {matrix.NonZeros:N0} interactions ({log.Count:N0} events)[/]");
+            var clock = Stopwatch.StartNew();
+            AlsModel model;
+            try
+            {
+                model = await TrainWithProgressAsync(context, matrix, options, "train", cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return context.Fail(ExitCodes.Cancelled, "training was cancelled.");
+            }
+
+            var seconds = clock.Elapsed.TotalSeconds;
+            var path = parse.GetValue(output)!;
+            try
+            {
+                model.Save(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return context.Fail(ExitCodes.Failure, $"cannot write {path}: {e.Message}");
+            }
+
+            context.Console.MarkupLineInterpolated($"[green]Wrote {path}[/] ({new FileInfo(path).Length:N0} bytes), version [bold]{model.Version}[/], {seconds:F2} s, final loss {model.Training.FinalLoss:G5}");
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(ModelSummaryJson(model, path, seconds));
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreateRecommend(CliContext context)
+    {
+        var user = new Argument<string>("user") { Description = "The user (client) id." };
+        var modelFile = ModelFileOption();
+        var count = CountOption();
+        var exclude = new Option<string[]>("--exclude") { Description = "An item never to recommend (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var noFilterSeen = new Option<bool>("--no-filter-seen") { Description = "Allow items the user already has." };
+        var items = new Option<string[]>("--item")
+        {
+            Description = "An interaction of a user the model has not seen, as ITEM or ITEM=WEIGHT (repeatable): folded in on the spot.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of item<TAB>score<TAB>source lines." };
+        var command = new Command("recommend", "Recommend items for a user: ALS for known users, fold-in for new users with interactions, popular items otherwise.")
+        {
+            user, modelFile, count, exclude, noFilterSeen, items, json,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            if (!TryLoadModel(parse.GetValue(modelFile)!, context, out var model, out var failure))
+            {
+                return Task.FromResult(failure);
+            }
+
+            if (!UserInteractions.TryParse(parse.GetValue(items) ?? [], out var listed, out var error))
+            {
+                return Task.FromResult(context.Fail(ExitCodes.BadInput, error));
+            }
+
+            var userId = parse.GetValue(user)!;
+            var n = parse.GetValue(count);
+            if (n < 1)
+            {
+                return Task.FromResult(context.Fail(ExitCodes.BadInput, "--count must be at least 1."));
+            }
+
+            var result = Recommend(model, userId, n, parse.GetValue(exclude) ?? [], !parse.GetValue(noFilterSeen), listed);
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(RecommendationJson(result, model.Version));
+            }
+            else
+            {
+                foreach (var r in result.Items)
+                {
+                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.ItemId}\t{r.Score:G6}\t{result.Source}"));
+                }
+            }
+
+            if (result.FoldedIn || result.Source == "popular")
+            {
+                context.Console.MarkupLineInterpolated($"[grey]{userId} is not in the model: {(result.FoldedIn ? $"folded in from {listed.Count} listed interactions ({result.UnknownItems} on unknown items)" : "popular items (nothing known about the user)")}[/]");
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    public static Command CreateSimilar(CliContext context)
+    {
+        var item = new Argument<string>("item") { Description = "The item (keyword) id." };
+        var modelFile = ModelFileOption();
+        var count = CountOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of item<TAB>score lines." };
+        var command = new Command("similar", "The items most similar to an item, by cosine of their ALS factors.") { item, modelFile, count, json };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            if (!TryLoadModel(parse.GetValue(modelFile)!, context, out var model, out var failure))
+            {
+                return Task.FromResult(failure);
+            }
+
+            var itemId = parse.GetValue(item)!;
+            if (!model.Items.TryGetIndex(itemId, out _))
+            {
+                return Task.FromResult(context.Fail(ExitCodes.NotFound, $"item '{itemId}' is not in the model."));
+            }
+
+            var n = parse.GetValue(count);
+            if (n < 1)
+            {
+                return Task.FromResult(context.Fail(ExitCodes.BadInput, "--count must be at least 1."));
+            }
+
+            var similar = model.Similar(itemId, n);
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(Json(w =>
+                {
+                    w.WriteString("item", itemId);
+                    w.WriteString("modelVersion", model.Version);
+                    WriteItems(w, similar, null);
+                }));
+            }
+            else
+            {
+                foreach (var r in similar)
+                {
+                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.ItemId}\t{r.Score:G6}"));
+                }
+            }
+
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    /// <summary>What <c>recommend</c> served.</summary>
+    internal sealed record RecommendResult(string User, string Source, bool FoldedIn, int UnknownItems, IReadOnlyList<Recommendation> Items);
+
+    /// <summary>
+    /// The served path of a recommendation: a known user gets ALS; an unknown user with interactions on known items is
+    /// folded in; anyone else gets popular items. Exclusions and seen-filtering apply on every path.
+    /// </summary>
+    internal static RecommendResult Recommend(AlsModel model, string userId, int count, IReadOnlyCollection<string> exclude, bool filterSeen, IReadOnlyList<KeyValuePair<string, float>> interactions)
+    {
+        var excluded = exclude.Select(id => model.Items.TryGetIndex(id, out var i) ? i : -1).Where(i => i >= 0).ToArray();
+        var buffer = new ScoredItem[count];
+        if (model.Users.TryGetIndex(userId, out var user))
+        {
+            var n = model.Recommend(user, buffer, excluded, filterSeen);
+            return new RecommendResult(userId, "als", false, 0, Named(model, buffer.AsSpan(0, n)));
+        }
+
+        var folded = interactions.Count > 0 ? model.FoldIn(interactions) : null;
+        if (folded is { IsEmpty: false })
+        {
+            var n = model.Recommend(folded.Factors, buffer, excluded, filterSeen ? folded.SeenItems : default);
+            return new RecommendResult(userId, "als", true, folded.UnknownItems, Named(model, buffer.AsSpan(0, n)));
+        }
+
+        var seen = filterSeen ? interactions.Select(kv => model.Items.TryGetIndex(kv.Key, out var i) ? i : -1).Where(i => i >= 0).ToArray() : [];
+        var popular = PopularityModel.FromCounts(model.Items, model.ItemUserCounts, model.Users.Count);
+        var m = popular.TopN(null, buffer, excluded, seen);
+        return new RecommendResult(userId, "popular", false, folded?.UnknownItems ?? 0, Named(model, buffer.AsSpan(0, m)));
+    }
+
+    /// <summary>Trains with a Spectre progress bar (one step per iteration, with the loss), then prints the iterations.</summary>
+    internal static async Task<AlsModel> TrainWithProgressAsync(CliContext context, InteractionMatrix matrix, AlsOptions options, string label, CancellationToken cancellationToken)
+    {
+        var reports = new List<AlsIterationReport>();
+        AlsModel? model = null;
+        await context.Console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"{label}: ALS {options.Factors} factors", maxValue: Math.Max(1, options.Iterations));
+                var sink = new InlineProgress<AlsIterationReport>(r =>
+                {
+                    reports.Add(r);
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{label}: iteration {r.Iteration}/{r.Iterations}, loss {r.Loss:G5}");
+                    task.Increment(1);
+                });
+                model = await Task.Run(() => AlsTrainer.Train(matrix, options, sink, cancellationToken), cancellationToken);
+                task.Value = task.MaxValue;
+            });
+
+        if (reports.Count > 0)
+        {
+            var table = new Table().Border(TableBorder.Simple).AddColumns("iteration", "loss", "seconds");
+            foreach (var r in reports)
+            {
+                table.AddRow(r.Iteration.ToString(CultureInfo.InvariantCulture), r.Loss.ToString("G6", CultureInfo.InvariantCulture), r.Elapsed.TotalSeconds.ToString("F3", CultureInfo.InvariantCulture));
+            }
+
+            context.Console.Write(table);
+        }
+
+        return model!;
+    }
+
+    internal static bool TryLoadModel(string path, CliContext context, out AlsModel model, out int failure)
+    {
+        model = null!;
+        failure = ExitCodes.Ok;
+        try
+        {
+            model = AlsModel.Load(path);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            failure = context.Fail(ExitCodes.NotFound, $"model file {path} does not exist.");
+        }
+        catch (InvalidDataException e)
+        {
+            failure = context.Fail(ExitCodes.BadInput, $"{path}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            failure = context.Fail(ExitCodes.Failure, $"cannot read {path}: {e.Message}");
+        }
+
+        return false;
+    }
+
+    internal static string Json(Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static string RecommendationJson(RecommendResult result, string modelVersion) => Json(w =>
+    {
+        w.WriteString("user", result.User);
+        w.WriteString("modelVersion", modelVersion);
+        w.WriteBoolean("foldedIn", result.FoldedIn);
+        WriteItems(w, result.Items, result.Source);
+    });
+
+    private static void WriteItems(Utf8JsonWriter w, IReadOnlyList<Recommendation> items, string? source)
+    {
+        w.WriteStartArray("items");
+        foreach (var r in items)
+        {
+            w.WriteStartObject();
+            w.WriteString("item", r.ItemId);
+            w.WriteNumber("score", r.Score);
+            if (source is not null)
+            {
+                w.WriteString("source", source);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static string ModelSummaryJson(AlsModel model, string path, double seconds) => Json(w =>
+    {
+        var o = model.Training.Options;
+        w.WriteString("model", path);
+        w.WriteString("version", model.Version);
+        w.WriteNumber("users", model.Users.Count);
+        w.WriteNumber("items", model.Items.Count);
+        w.WriteNumber("factors", model.Factors);
+        w.WriteNumber("regularization", o.Regularization);
+        w.WriteNumber("alpha", o.Alpha);
+        w.WriteNumber("iterations", model.Training.IterationsTrained);
+        w.WriteNumber("cgSteps", o.CgSteps);
+        w.WriteNumber("seed", o.Seed);
+        if (double.IsFinite(model.Training.FinalLoss))
+        {
+            w.WriteNumber("finalLoss", model.Training.FinalLoss);
+        }
+
+        w.WriteNumber("seconds", Math.Round(seconds, 3));
+    });
+
+    private static Recommendation[] Named(AlsModel model, ReadOnlySpan<ScoredItem> scored)
+    {
+        var result = new Recommendation[scored.Length];
+        for (var k = 0; k < scored.Length; k++)
+        {
+            result[k] = new Recommendation(model.Items[scored[k].Item], scored[k].Score);
+        }
+
+        return result;
+    }
+
+    private static Option<string> ModelFileOption() => new("--model", "-m") { Description = "The model file (.lhals) written by train-als.", DefaultValueFactory = _ => "model.lhals" };
+
+    private static Option<int> CountOption() => new("--count", "-n") { Description = "How many items.", DefaultValueFactory = _ => 10 };
+}
+
+/// <summary>
+/// Where interactions come from: today a CSV (<c>--input FILE</c>, <c>--header</c>). The store-backed source
+/// (<c>--data DIR</c> with event weights) belongs here as a second branch of <see cref="TryLoad"/>.
+/// </summary>
+internal sealed class InteractionInput
+{
+    public Option<string?> Input { get; } = new("--input", "-i") { Description = "A CSV of user,item[,weight[,timestamp]] lines (header optional)." };
+
+    public Option<CsvHeader> Header { get; } = new("--header") { Description = "Whether the CSV's first line is a header.", DefaultValueFactory = _ => CsvHeader.Auto };
+
+    public void AddTo(Command command)
+    {
+        command.Add(Input);
+        command.Add(Header);
+    }
+
+    public bool TryLoad(ParseResult parse, CliContext context, out InteractionLog log, out int failure)
+    {
+        log = null!;
+        var path = parse.GetValue(Input);
+        if (string.IsNullOrEmpty(path))
+        {
+            failure = context.Fail(ExitCodes.BadInput, "give the interactions with --input FILE.");
+            return false;
+        }
+
+        return TryRead(path, parse.GetValue(Header), null, context, out log, out failure);
+    }
+
+    /// <summary>Reads a CSV; with <paramref name="knownItems"/>, those items keep their indices and new ones follow.</summary>
+    public static bool TryRead(string path, CsvHeader header, IdMap? knownItems, CliContext context, out InteractionLog log, out int failure)
+    {
+        log = null!;
+        failure = ExitCodes.Ok;
+        try
+        {
+            var builder = new InteractionLogBuilder(knownItems: knownItems);
+            using (var reader = new StreamReader(path))
+            {
+                InteractionCsv.Read(reader, builder, header);
+            }
+
+            log = builder.Build();
+            if (log.Count == 0)
+            {
+                failure = context.Fail(ExitCodes.BadInput, $"{path} holds no interactions.");
+                return false;
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            failure = context.Fail(ExitCodes.NotFound, $"{path} does not exist.");
+        }
+        catch (FormatException e)
+        {
+            failure = context.Fail(ExitCodes.BadInput, $"{path}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            failure = context.Fail(ExitCodes.Failure, $"cannot read {path}: {e.Message}");
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// A user's interactions for fold-in: today those listed with <c>--item ITEM[=WEIGHT]</c>; a store-backed lookup of the
+/// user's events belongs beside <see cref="TryParse"/>.
+/// </summary>
+internal static class UserInteractions
+{
+    public static bool TryParse(IEnumerable<string> values, out IReadOnlyList<KeyValuePair<string, float>> interactions, out string error)
+    {
+        var list = new List<KeyValuePair<string, float>>();
+        interactions = list;
+        error = "";
+        foreach (var value in values)
+        {
+            var eq = value.LastIndexOf('=');
+            if (eq < 0)
+            {
+                list.Add(new(value, 1f));
+                continue;
+            }
+
+            if (!float.TryParse(value.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || !float.IsFinite(weight) || eq == 0)
+            {
+                error = $"--item '{value}' is not ITEM or ITEM=WEIGHT with a finite weight.";
+                return false;
+            }
+
+            list.Add(new(value[..eq], weight));
+        }
+
+        return true;
+    }
+}
+
+/// <summary>The ALS hyperparameters as options, shared by train-als and evaluate-recs.</summary>
+internal sealed class AlsParameterOptions
+{
+    private static readonly AlsOptions Defaults = new();
+
+    public Option<int> Factors { get; } = new("--factors") { Description = "Factors (dimension of the vectors).", DefaultValueFactory = _ => Defaults.Factors };
+
+    public Option<float> Regularization { get; } = new("--regularization") { Description = "L2 regularization lambda.", DefaultValueFactory = _ => Defaults.Regularization };
+
+    public Option<float> Alpha { get; } = new("--alpha") { Description = "Confidence slope: c = 1 + alpha * weight.", DefaultValueFactory = _ => Defaults.Alpha };
+
+    public Option<int> Iterations { get; } = new("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => Defaults.Iterations };
+
+    public Option<int> CgSteps { get; } = new("--cg-steps") { Description = "Conjugate-gradient steps per row and half-step.", DefaultValueFactory = _ => Defaults.CgSteps };
+
+    public Option<AlsSolver> Solver { get; } = new("--solver") { Description = "Row solver: ConjugateGradient or Cholesky (exact).", DefaultValueFactory = _ => Defaults.Solver };
+
+    public Option<ConfidenceScaling> Confidence { get; } = new("--confidence") { Description = "Linear (1 + alpha r) or Logarithmic (1 + alpha log(1 + r / epsilon)).", DefaultValueFactory = _ => Defaults.Confidence };
+
+    public Option<float> Epsilon { get; } = new("--epsilon") { Description = "Epsilon of the logarithmic confidence.", DefaultValueFactory = _ => Defaults.Epsilon };
+
+    public Option<int> Threads { get; } = new("--threads") { Description = "Worker threads (default: the processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the initial factors (and of splits, where there are any).", DefaultValueFactory = _ => Defaults.Seed };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Factors, Regularization, Alpha, Iterations, CgSteps, Solver, Confidence, Epsilon, Threads, Seed })
+        {
+            command.Add(option);
+        }
+    }
+
+    public bool TryRead(ParseResult parse, CliContext context, out AlsOptions options, out int failure)
+    {
+        options = new AlsOptions
+        {
+            Factors = parse.GetValue(Factors),
+            Regularization = parse.GetValue(Regularization),
+            Alpha = parse.GetValue(Alpha),
+            Iterations = parse.GetValue(Iterations),
+            CgSteps = parse.GetValue(CgSteps),
+            Solver = parse.GetValue(Solver),
+            Confidence = parse.GetValue(Confidence),
+            Epsilon = parse.GetValue(Epsilon),
+            Threads = parse.GetValue(Threads),
+            Seed = parse.GetValue(Seed),
+        };
+        failure = ExitCodes.Ok;
+        try
+        {
+            options.Validate();
+            return true;
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            failure = context.Fail(ExitCodes.BadInput, $"invalid ALS option: {e.Message}");
+            return false;
+        }
+    }
+}
+
+/// <summary>Reports synchronously on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

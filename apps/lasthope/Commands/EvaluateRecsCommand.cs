@@ -1,0 +1,789 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Lasthope.Evaluation;
+using Lasthope.Factors;
+using ScottPlot;
+using Spectre.Console;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary>
+/// <c>lasthope evaluate-recs</c>: an honest offline evaluation of ALS against the popularity baseline, with bootstrap
+/// intervals over users, an optional hyperparameter search on a validation split carved out of the training part, and
+/// JSON and chart output.
+/// </summary>
+/// <remarks>
+/// Protocols:
+/// <list type="bullet">
+/// <item><c>holdout</c> (default with <c>--input</c>): per-user random holdout of <c>--holdout-fraction</c> of each user's items;
+/// the model is trained on the rest and recommends for the same users.</item>
+/// <item><c>last-k</c>: each user's <c>--last-k</c> most recent items (needs timestamps).</item>
+/// <item><c>fold-in</c> (default with <c>--train</c> and <c>--test-users</c>): users unseen in training. With two files, the
+/// second holds the new users (ids are namespaced: a test user is never a training user, even with the same id); with one
+/// file, <c>--test-user-fraction</c> of its users are held out whole. Each new user's <c>--fold-in-fraction</c> of items
+/// is folded in (the exact solve production uses) and the rest is predicted.</item>
+/// </list>
+/// </remarks>
+internal static class EvaluateRecsCommand
+{
+    internal enum Protocol
+    {
+        Holdout,
+        LastK,
+        FoldIn,
+    }
+
+    public static Command Create(CliContext context)
+    {
+        var o = new EvaluateOptions();
+        var command = new Command("evaluate-recs", "Evaluate ALS against popularity: P@k, R@k, NDCG@k, MAP@k and coverage with bootstrap 95% intervals.");
+        o.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, o, context, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, EvaluateOptions o, CliContext context, CancellationToken cancellationToken)
+    {
+        if (!o.Als.TryRead(parse, context, out var alsOptions, out var failure))
+        {
+            return failure;
+        }
+
+        if (!TryParseList(parse.GetValue(o.K)!, int.Parse, out var ks) || ks.Length == 0 || ks.Any(k => k < 1))
+        {
+            return context.Fail(ExitCodes.BadInput, "--k must list cut-offs of at least 1, separated by commas (e.g. 1,5,10,20).");
+        }
+
+        var clock = Stopwatch.StartNew();
+        Experiment experiment;
+        try
+        {
+            var prepared = Prepare(parse, o, context, alsOptions.Seed, out experiment);
+            if (prepared != ExitCodes.Ok)
+            {
+                return prepared;
+            }
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            return context.Fail(ExitCodes.BadInput, e.Message);
+        }
+
+        context.Console.MarkupLineInterpolated(
+            $"[bold]{experiment.Description}[/]: training {experiment.Train.Users.Count:N0} users x {experiment.Train.Items.Count:N0} items, {experiment.Train.NonZeros:N0} interactions; {experiment.Users.Count:N0} evaluation users");
+
+        try
+        {
+            SearchResult? search = null;
+            if (parse.GetValue(o.Search))
+            {
+                search = await SearchAsync(parse, o, context, experiment, alsOptions, cancellationToken);
+                if (search is null)
+                {
+                    return ExitCodes.BadInput;
+                }
+
+                alsOptions = Apply(alsOptions, search.Best.Parameters);
+                context.Console.MarkupLineInterpolated($"[green]chosen[/]: factors {alsOptions.Factors}, regularization {alsOptions.Regularization:G4}, alpha {alsOptions.Alpha:G4}, iterations {alsOptions.Iterations} ({search.Objective} {search.Best.Score:F4})");
+            }
+
+            var model = await AlsCommands.TrainWithProgressAsync(context, experiment.Train, alsOptions, "final", cancellationToken);
+            var popularity = PopularityModel.Build(experiment.Train);
+            ITopKRecommender als = experiment.FoldIn ? new AlsFoldIn(model) : new AlsKnownUsers(model);
+            var options = new RecsEvaluationOptions
+            {
+                Ks = ks,
+                CatalogueSize = experiment.Train.Items.Count,
+                Precision = parse.GetValue(o.Precision),
+                Resamples = parse.GetValue(o.Resamples),
+                Level = parse.GetValue(o.Level),
+                Seed = alsOptions.Seed,
+                Threads = alsOptions.Threads,
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+
+            RecsEvaluationReport report = null!;
+            await context.Console.Progress().AutoClear(true).StartAsync(async progress =>
+            {
+                var task = progress.AddTask("evaluating", maxValue: 1);
+                report = await Task.Run(() => RecsEvaluation.Compare(experiment.Users, als, new Popular(popularity), options, new InlineProgress<double>(v => task.Value = v), cancellationToken), cancellationToken);
+                task.Value = 1;
+            });
+
+            PrintTable(context, report);
+            WriteTsv(context.Out, report);
+            var seconds = clock.Elapsed.TotalSeconds;
+            if (parse.GetValue(o.Json) is { } jsonPath)
+            {
+                var json = ReportJson(experiment, model, report, search, seconds);
+                if (jsonPath == "-")
+                {
+                    context.Out.WriteLine(json);
+                }
+                else
+                {
+                    await File.WriteAllTextAsync(jsonPath, json + "\n", cancellationToken);
+                    context.Console.MarkupLineInterpolated($"[grey]wrote {jsonPath}[/]");
+                }
+            }
+
+            if (parse.GetValue(o.Chart) is { } chartPath)
+            {
+                if (!TryDrawChart(report, experiment.Description, chartPath, out var error))
+                {
+                    return context.Fail(ExitCodes.BadInput, error);
+                }
+
+                context.Console.MarkupLineInterpolated($"[grey]wrote {chartPath}[/]");
+            }
+
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException)
+        {
+            return context.Fail(ExitCodes.Cancelled, "evaluation was cancelled.");
+        }
+        catch (InvalidOperationException e)
+        {
+            return context.Fail(ExitCodes.Failure, e.Message);
+        }
+    }
+
+    /// <summary>The training matrix and the evaluation users of one protocol.</summary>
+    internal sealed record Experiment(
+        string Description, Protocol Protocol, InteractionMatrix Train, IReadOnlyList<EvaluationUser> Users, bool FoldIn,
+        int[] TrainUsers, int[] TrainItems, float[] TrainWeights, IReadOnlyDictionary<string, object> Settings);
+
+    private static int Prepare(ParseResult parse, EvaluateOptions o, CliContext context, int seed, out Experiment experiment)
+    {
+        experiment = null!;
+        var input = parse.GetValue(o.Input);
+        var trainPath = parse.GetValue(o.Train);
+        var testUsersPath = parse.GetValue(o.TestUsers);
+        var header = parse.GetValue(o.Header);
+        var minTrain = parse.GetValue(o.MinTrainItems);
+        if ((input is null) == (trainPath is null))
+        {
+            return context.Fail(ExitCodes.BadInput, "give either --input FILE, or --train FILE with --test-users FILE.");
+        }
+
+        if (trainPath is not null && testUsersPath is null)
+        {
+            return context.Fail(ExitCodes.BadInput, "--train needs --test-users FILE (the new users to fold in); for one file use --input.");
+        }
+
+        var protocol = parse.GetValue(o.Protocol) ?? (testUsersPath is not null ? Protocol.FoldIn : Protocol.Holdout);
+        var foldInFraction = parse.GetValue(o.FoldInFraction);
+        if (testUsersPath is not null)
+        {
+            if (protocol != Protocol.FoldIn)
+            {
+                return context.Fail(ExitCodes.BadInput, "--test-users is the fold-in protocol.");
+            }
+
+            if (!InteractionInput.TryRead(trainPath!, header, null, context, out var trainLog, out var failure))
+            {
+                return failure;
+            }
+
+            // The new users live in a log of their own (so an id shared with a training user is a different person);
+            // their items map onto the training catalogue, and items training never saw get indices past it.
+            if (!InteractionInput.TryRead(testUsersPath, header, trainLog.Items, context, out var testLog, out failure))
+            {
+                return failure;
+            }
+
+            var isTest = Splits.PerUserHoldout(testLog.UserIndices, testLog.ItemIndices, 1 - foldInFraction, seed, minTrain);
+            var users = EvaluationUser.FromSplit(testLog.UserIndices, testLog.ItemIndices, testLog.Weights, isTest);
+            experiment = new Experiment(
+                $"fold-in of {Path.GetFileName(testUsersPath)} into {Path.GetFileName(trainPath)}", protocol, trainLog.ToMatrix(), users, true,
+                trainLog.UserIndices.ToArray(), trainLog.ItemIndices.ToArray(), trainLog.Weights.ToArray(),
+                new Dictionary<string, object> { ["train"] = trainPath!, ["testUsers"] = testUsersPath, ["foldInFraction"] = foldInFraction, ["testUserCount"] = testLog.Users.Count, ["unknownTestItems"] = testLog.Items.Count - trainLog.Items.Count, ["minTrainItems"] = minTrain, ["seed"] = seed });
+            return ExitCodes.Ok;
+        }
+
+        if (!InteractionInput.TryRead(input!, header, null, context, out var log, out var readFailure))
+        {
+            return readFailure;
+        }
+
+        switch (protocol)
+        {
+            case Protocol.Holdout:
+            case Protocol.LastK:
+            {
+                bool[] isTest;
+                Dictionary<string, object> settings;
+                if (protocol == Protocol.Holdout)
+                {
+                    var fraction = parse.GetValue(o.HoldoutFraction);
+                    isTest = Splits.PerUserHoldout(log.UserIndices, log.ItemIndices, fraction, seed, minTrain);
+                    settings = new() { ["input"] = input!, ["holdoutFraction"] = fraction, ["minTrainItems"] = minTrain, ["seed"] = seed };
+                }
+                else
+                {
+                    if (!log.HasTimestamps)
+                    {
+                        return context.Fail(ExitCodes.BadInput, $"{input} has no timestamp column: leave-last-k needs user,item,weight,timestamp.");
+                    }
+
+                    var k = parse.GetValue(o.LastK);
+                    isTest = Splits.LeaveLastK(log.UserIndices, log.ItemIndices, log.Timestamps, k, minTrain);
+                    settings = new() { ["input"] = input!, ["lastK"] = k, ["minTrainItems"] = minTrain };
+                }
+
+                var include = isTest.Select(t => !t).ToArray();
+                var (u, i, w) = Subset(log, include);
+                experiment = new Experiment(
+                    protocol == Protocol.Holdout ? $"per-user holdout on {Path.GetFileName(input)}" : $"leave-last-k on {Path.GetFileName(input)}",
+                    protocol, log.ToMatrix(include), EvaluationUser.FromSplit(log.UserIndices, log.ItemIndices, log.Weights, isTest), false, u, i, w, settings);
+                return ExitCodes.Ok;
+            }
+
+            default:
+            {
+                var userFraction = parse.GetValue(o.TestUserFraction);
+                var isTestUser = Splits.HoldOutUsers(log.Users.Count, userFraction, seed);
+                var holdout = Splits.PerUserHoldout(log.UserIndices, log.ItemIndices, 1 - foldInFraction, seed, minTrain);
+                var isTest = new bool[log.Count];
+                var include = new bool[log.Count];
+                for (var e = 0; e < log.Count; e++)
+                {
+                    var testUser = isTestUser[log.UserIndices[e]];
+                    isTest[e] = testUser && holdout[e];
+                    include[e] = !testUser;
+                }
+
+                // Known = the folded-in part of test users only: training users have no test items and drop out.
+                var users = EvaluationUser.FromSplit(log.UserIndices, log.ItemIndices, log.Weights, isTest)
+                    .Where(user => isTestUser[user.User]).ToList();
+                var (u, i, w) = Subset(log, include);
+                experiment = new Experiment(
+                    $"fold-in of held-out users of {Path.GetFileName(input)}", protocol, log.ToMatrix(include), users, true, u, i, w,
+                    new Dictionary<string, object> { ["input"] = input!, ["testUserFraction"] = userFraction, ["foldInFraction"] = foldInFraction, ["minTrainItems"] = minTrain, ["seed"] = seed });
+                return ExitCodes.Ok;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Random search over factors, regularization, alpha and iterations: each candidate trains on the training part
+    /// minus a per-user validation holdout and is scored on that holdout; the test users are never looked at.
+    /// </summary>
+    private static async Task<SearchResult?> SearchAsync(ParseResult parse, EvaluateOptions o, CliContext context, Experiment experiment, AlsOptions baseOptions, CancellationToken cancellationToken)
+    {
+        var space = new SearchSpace();
+        foreach (var (name, option) in new[] { ("factors", o.SearchFactors), ("regularization", o.SearchRegularization), ("alpha", o.SearchAlpha), ("iterations", o.SearchIterations) })
+        {
+            if (!TryParseList(parse.GetValue(option)!, s => double.Parse(s, CultureInfo.InvariantCulture), out var values) || values.Length == 0)
+            {
+                context.Fail(ExitCodes.BadInput, $"--search-{name} must be numbers separated by commas.");
+                return null;
+            }
+
+            space.Add(name, values);
+        }
+
+        var metric = parse.GetValue(o.SearchMetric)!;
+        if (!RecsMetrics.All.Contains(metric))
+        {
+            context.Fail(ExitCodes.BadInput, $"--search-metric must be one of {string.Join(", ", RecsMetrics.All)}.");
+            return null;
+        }
+
+        var k = parse.GetValue(o.SearchK);
+        var validationFraction = parse.GetValue(o.ValidationFraction);
+        var isValidation = Splits.PerUserHoldout(experiment.TrainUsers, experiment.TrainItems, validationFraction, baseOptions.Seed + 1);
+        var validationUsers = EvaluationUser.FromSplit(experiment.TrainUsers, experiment.TrainItems, experiment.TrainWeights, isValidation);
+        var keep = isValidation.Select(v => !v).ToArray();
+        var subTrain = Matrix(experiment.Train.Users, experiment.Train.Items, experiment.TrainUsers, experiment.TrainItems, experiment.TrainWeights, keep);
+        var candidates = space.Sample(parse.GetValue(o.Trials), baseOptions.Seed);
+        var evaluation = new RecsEvaluationOptions { CatalogueSize = subTrain.Items.Count, Precision = parse.GetValue(o.Precision), Threads = baseOptions.Threads };
+        var objective = $"{metric}@{k} on a {validationFraction:P0} per-user validation holdout of the training part";
+        context.Console.MarkupLineInterpolated($"[bold]search[/]: {candidates.Count} of {space.GridSize} candidates, maximising {objective} ({validationUsers.Count:N0} validation users)");
+
+        SearchResult result = null!;
+        await context.Console.Progress().AutoClear(true).StartAsync(async progress =>
+        {
+            var task = progress.AddTask("search", maxValue: candidates.Count);
+            result = await Task.Run(
+                () => HyperparameterSearch.Run(
+                    candidates,
+                    (p, ct) =>
+                    {
+                        var model = AlsTrainer.Train(subTrain, Apply(baseOptions, p) with { ComputeLoss = false }, null, ct);
+                        return RecsEvaluation.Mean(validationUsers, new AlsKnownUsers(model), metric, k, evaluation, ct);
+                    },
+                    objective,
+                    new InlineProgress<SearchTrial>(t =>
+                    {
+                        task.Increment(1);
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"search: trial {t.Index + 1}, {metric}@{k} {t.Score:F4}");
+                    }),
+                    cancellationToken),
+                cancellationToken);
+        });
+
+        var table = new Spectre.Console.Table().Border(TableBorder.Simple).AddColumns("trial", "factors", "regularization", "alpha", "iterations", $"{metric}@{k}", "seconds");
+        foreach (var t in result.Trials.OrderByDescending(t => t.Score))
+        {
+            table.AddRow(
+                (t.Index + 1).ToString(CultureInfo.InvariantCulture),
+                t.Parameters["factors"].ToString(CultureInfo.InvariantCulture),
+                t.Parameters["regularization"].ToString(CultureInfo.InvariantCulture),
+                t.Parameters["alpha"].ToString(CultureInfo.InvariantCulture),
+                t.Parameters["iterations"].ToString(CultureInfo.InvariantCulture),
+                t.Score.ToString("F4", CultureInfo.InvariantCulture),
+                t.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture));
+        }
+
+        context.Console.Write(table);
+        return result;
+    }
+
+    private static AlsOptions Apply(AlsOptions options, IReadOnlyDictionary<string, double> p) => options with
+    {
+        Factors = (int)p["factors"],
+        Regularization = (float)p["regularization"],
+        Alpha = (float)p["alpha"],
+        Iterations = (int)p["iterations"],
+    };
+
+    private static (int[] Users, int[] Items, float[] Weights) Subset(InteractionLog log, bool[] include)
+    {
+        var n = include.Count(x => x);
+        var u = new int[n];
+        var i = new int[n];
+        var w = new float[n];
+        var j = 0;
+        for (var e = 0; e < log.Count; e++)
+        {
+            if (include[e])
+            {
+                u[j] = log.UserIndices[e];
+                i[j] = log.ItemIndices[e];
+                w[j] = log.Weights[e];
+                j++;
+            }
+        }
+
+        return (u, i, w);
+    }
+
+    private static InteractionMatrix Matrix(IdMap users, IdMap items, int[] u, int[] i, float[] w, bool[] include)
+    {
+        var n = include.Count(x => x);
+        int[] su = new int[n], si = new int[n];
+        var sw = new float[n];
+        var j = 0;
+        for (var e = 0; e < u.Length; e++)
+        {
+            if (include[e])
+            {
+                (su[j], si[j], sw[j]) = (u[e], i[e], w[e]);
+                j++;
+            }
+        }
+
+        return new InteractionMatrix(users, items, CsrMatrix.FromCoordinates(users.Count, items.Count, su, si, sw));
+    }
+
+    private static bool TryParseList<T>(string text, Func<string, T> parse, out T[] values)
+    {
+        try
+        {
+            values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray();
+            return true;
+        }
+        catch (FormatException)
+        {
+            values = [];
+            return false;
+        }
+        catch (OverflowException)
+        {
+            values = [];
+            return false;
+        }
+    }
+
+    private static void PrintTable(CliContext context, RecsEvaluationReport report)
+    {
+        var table = new Spectre.Console.Table().Border(TableBorder.Rounded)
+            .Title(Markup.Escape($"{report.Users:N0} users, {report.Level:P0} bootstrap intervals ({report.Resamples} resamples); precision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"))
+            .AddColumns("metric", Markup.Escape(report.ModelName), Markup.Escape(report.BaselineName), Markup.Escape($"{report.ModelName} - {report.BaselineName}"), "separated");
+        foreach (var m in report.Metrics)
+        {
+            table.AddRow(
+                Markup.Escape($"{m.Metric}@{m.K}"),
+                Markup.Escape(m.Model.ToString()),
+                Markup.Escape(m.Baseline.ToString()),
+                Markup.Escape(m.Difference.ToString()),
+                m.ModelAboveBaseline ? "[green]above[/]" : m.Baseline.IsAbove(m.Model) ? "[red]below[/]" : "[yellow]overlap[/]");
+        }
+
+        context.Console.Write(table);
+    }
+
+    private static void WriteTsv(TextWriter output, RecsEvaluationReport report)
+    {
+        var m0 = report.ModelName;
+        var b0 = report.BaselineName;
+        output.WriteLine($"metric\tk\t{m0}\t{m0}_lower\t{m0}_upper\t{b0}\t{b0}_lower\t{b0}_upper\tdifference\tdifference_lower\tdifference_upper");
+        foreach (var m in report.Metrics)
+        {
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{m.Metric}\t{m.K}\t{m.Model.Estimate:F6}\t{m.Model.Lower:F6}\t{m.Model.Upper:F6}\t{m.Baseline.Estimate:F6}\t{m.Baseline.Lower:F6}\t{m.Baseline.Upper:F6}\t{m.Difference.Estimate:F6}\t{m.Difference.Lower:F6}\t{m.Difference.Upper:F6}"));
+        }
+    }
+
+    private static string ReportJson(Experiment experiment, AlsModel model, RecsEvaluationReport report, SearchResult? search, double seconds)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("protocol", experiment.Protocol switch { Protocol.Holdout => "holdout", Protocol.LastK => "last-k", _ => "fold-in" });
+            w.WriteString("description", experiment.Description);
+            w.WriteStartObject("split");
+            foreach (var (key, value) in experiment.Settings)
+            {
+                switch (value)
+                {
+                    case string s:
+                        w.WriteString(key, s);
+                        break;
+                    case int i:
+                        w.WriteNumber(key, i);
+                        break;
+                    case double d:
+                        w.WriteNumber(key, d);
+                        break;
+                }
+            }
+
+            w.WriteEndObject();
+            w.WriteStartObject("train");
+            w.WriteNumber("users", experiment.Train.Users.Count);
+            w.WriteNumber("items", experiment.Train.Items.Count);
+            w.WriteNumber("interactions", experiment.Train.NonZeros);
+            w.WriteEndObject();
+            w.WriteNumber("evaluationUsers", report.Users);
+            w.WriteNumber("catalogueSize", report.CatalogueSize);
+            var o = model.Training.Options;
+            w.WriteStartObject("model");
+            w.WriteString("name", report.ModelName);
+            w.WriteString("version", model.Version);
+            w.WriteNumber("factors", o.Factors);
+            w.WriteNumber("regularization", o.Regularization);
+            w.WriteNumber("alpha", o.Alpha);
+            w.WriteNumber("iterations", o.Iterations);
+            w.WriteNumber("cgSteps", o.CgSteps);
+            w.WriteString("solver", o.Solver.ToString());
+            w.WriteNumber("seed", o.Seed);
+            w.WriteEndObject();
+            w.WriteString("baseline", report.BaselineName);
+            w.WriteString("precisionDenominator", report.Precision == PrecisionDenominator.K ? "k" : "min(k,|test|)");
+            w.WriteNumber("level", report.Level);
+            w.WriteNumber("resamples", report.Resamples);
+            if (search is not null)
+            {
+                w.WriteStartObject("search");
+                w.WriteString("objective", search.Objective);
+                w.WriteStartObject("best");
+                WriteParameters(w, search.Best.Parameters);
+                w.WriteNumber("score", search.Best.Score);
+                w.WriteEndObject();
+                w.WriteStartArray("trials");
+                foreach (var t in search.Trials)
+                {
+                    w.WriteStartObject();
+                    WriteParameters(w, t.Parameters);
+                    if (double.IsFinite(t.Score))
+                    {
+                        w.WriteNumber("score", t.Score);
+                    }
+
+                    w.WriteNumber("seconds", Math.Round(t.Elapsed.TotalSeconds, 3));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteStartArray("metrics");
+            foreach (var m in report.Metrics)
+            {
+                w.WriteStartObject();
+                w.WriteString("metric", m.Metric);
+                w.WriteNumber("k", m.K);
+                WriteInterval(w, report.ModelName, m.Model);
+                WriteInterval(w, report.BaselineName, m.Baseline);
+                WriteInterval(w, "difference", m.Difference);
+                w.WriteBoolean($"{report.ModelName}Above{char.ToUpperInvariant(report.BaselineName[0])}{report.BaselineName[1..]}", m.ModelAboveBaseline);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("seconds", Math.Round(seconds, 2));
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteParameters(Utf8JsonWriter w, IReadOnlyDictionary<string, double> parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            w.WriteNumber(name, value);
+        }
+    }
+
+    private static void WriteInterval(Utf8JsonWriter w, string name, Interval interval)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("estimate", interval.Estimate);
+        w.WriteNumber("lower", interval.Lower);
+        w.WriteNumber("upper", interval.Upper);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// One panel per metric, metric against k, model and baseline as lines with their intervals shaded. PNG through
+    /// ScottPlot's multiplot; SVG by nesting each panel's SVG in one document (ScottPlot's multiplot writes PNG only).
+    /// </summary>
+    internal static bool TryDrawChart(RecsEvaluationReport report, string title, string path, out string error)
+    {
+        error = "";
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is not (".png" or ".svg"))
+        {
+            error = $"--chart must end in .png or .svg, not '{extension}'.";
+            return false;
+        }
+
+        const int Width = 480, Height = 340, Columns = 3;
+        var metrics = RecsMetrics.All;
+        var plots = metrics.Select(metric => Panel(report, metric, title)).ToArray();
+        var rows = (plots.Length + Columns - 1) / Columns;
+        if (extension == ".png")
+        {
+            var multiplot = new Multiplot();
+            foreach (var plot in plots)
+            {
+                multiplot.AddPlot(plot);
+            }
+
+            for (var k = plots.Length; k < rows * Columns; k++)
+            {
+                multiplot.AddPlot(new Plot());
+            }
+
+            multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, Columns);
+            multiplot.SavePng(path, Width * Columns, Height * rows);
+            return true;
+        }
+
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" width=\"{Width * Columns}\" height=\"{Height * rows}\">\n");
+        for (var k = 0; k < plots.Length; k++)
+        {
+            var inner = plots[k].GetSvgXml(Width, Height);
+            var start = inner.IndexOf("<svg", StringComparison.Ordinal);
+            inner = inner[start..];
+            var x = k % Columns * Width;
+            var y = k / Columns * Height;
+            svg.Append(inner.Insert(4, string.Create(CultureInfo.InvariantCulture, $" x=\"{x}\" y=\"{y}\""))).Append('\n');
+        }
+
+        svg.Append("</svg>\n");
+        File.WriteAllText(path, svg.ToString());
+        return true;
+    }
+
+    private static Plot Panel(RecsEvaluationReport report, string metric, string title)
+    {
+        var rows = report.Metrics.Where(m => m.Metric == metric).OrderBy(m => m.K).ToArray();
+        var xs = rows.Select(m => (double)m.K).ToArray();
+        var plot = new Plot();
+        void Series(string name, Func<MetricComparison, Interval> pick, ScottPlot.Color color)
+        {
+            var fill = plot.Add.FillY(xs, rows.Select(m => pick(m).Lower).ToArray(), rows.Select(m => pick(m).Upper).ToArray());
+            fill.FillColor = color.WithAlpha(0.2);
+            fill.LineColor = ScottPlot.Colors.Transparent;
+            var line = plot.Add.Scatter(xs, rows.Select(m => pick(m).Estimate).ToArray());
+            line.Color = color;
+            line.LineWidth = 2;
+            line.MarkerSize = 6;
+            line.LegendText = name;
+        }
+
+        Series(report.ModelName, m => m.Model, ScottPlot.Colors.C0);
+        Series(report.BaselineName, m => m.Baseline, ScottPlot.Colors.C1);
+        plot.Title($"{metric}@k");
+        plot.XLabel("k");
+        plot.YLabel(metric);
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.Bottom.Label.Text = $"k  ({title}, {report.Level:P0} intervals)";
+        return plot;
+    }
+
+    /// <summary>ALS for users the model was trained on: the evaluation user index is the model's user index.</summary>
+    private sealed class AlsKnownUsers(AlsModel model) : ITopKRecommender
+    {
+        public string Name => "als";
+
+        public int Recommend(EvaluationUser user, Span<int> destination)
+        {
+            var buffer = ArrayPool<ScoredItem>.Shared.Rent(destination.Length);
+            try
+            {
+                var n = model.Recommend(user.User, buffer.AsSpan(0, destination.Length), user.Known, filterSeen: true);
+                for (var k = 0; k < n; k++)
+                {
+                    destination[k] = buffer[k].Item;
+                }
+
+                return n;
+            }
+            finally
+            {
+                ArrayPool<ScoredItem>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>ALS for users unseen in training: the exact fold-in of their known items, as production serves them.</summary>
+    private sealed class AlsFoldIn(AlsModel model) : ITopKRecommender
+    {
+        public string Name => "als";
+
+        public int Recommend(EvaluationUser user, Span<int> destination)
+        {
+            var items = new List<int>(user.Known.Length);
+            var weights = new List<float>(user.Known.Length);
+            for (var k = 0; k < user.Known.Length; k++)
+            {
+                if (user.Known[k] < model.Items.Count)
+                {
+                    items.Add(user.Known[k]);
+                    weights.Add(user.KnownWeights[k]);
+                }
+            }
+
+            var factors = new float[model.Factors];
+            model.FoldIn(items.ToArray(), weights.ToArray(), factors);
+            var buffer = new ScoredItem[destination.Length];
+            var n = model.Recommend(factors, buffer, default, items.ToArray());
+            for (var k = 0; k < n; k++)
+            {
+                destination[k] = buffer[k].Item;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>The popularity baseline, never recommending a user's known items.</summary>
+    private sealed class Popular(PopularityModel popularity) : ITopKRecommender
+    {
+        public string Name => "popular";
+
+        public int Recommend(EvaluationUser user, Span<int> destination)
+        {
+            var buffer = new ScoredItem[destination.Length];
+            var n = popularity.TopN(null, buffer, user.Known);
+            for (var k = 0; k < n; k++)
+            {
+                destination[k] = buffer[k].Item;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>The command's options, in one place so the action can read them.</summary>
+    private sealed class EvaluateOptions
+    {
+        public Option<string?> Input { get; } = new("--input", "-i") { Description = "One CSV of user,item[,weight[,timestamp]]: split per user (holdout, last-k) or by users (fold-in)." };
+
+        public Option<string?> Train { get; } = new("--train") { Description = "Training CSV (with --test-users: the fold-in protocol)." };
+
+        public Option<string?> TestUsers { get; } = new("--test-users") { Description = "CSV of users absent from --train (ids are namespaced apart): part folded in, the rest predicted." };
+
+        public Option<CsvHeader> Header { get; } = new("--header") { Description = "Whether the CSVs' first line is a header.", DefaultValueFactory = _ => CsvHeader.Auto };
+
+        public Option<Protocol?> Protocol { get; } = new("--protocol") { Description = "Holdout, LastK or FoldIn (default: Holdout with --input, FoldIn with --test-users)." };
+
+        public Option<double> HoldoutFraction { get; } = new("--holdout-fraction") { Description = "Holdout: share of each user's items held out.", DefaultValueFactory = _ => 0.2 };
+
+        public Option<int> LastK { get; } = new("--last-k") { Description = "LastK: each user's most recent items held out.", DefaultValueFactory = _ => 1 };
+
+        public Option<double> FoldInFraction { get; } = new("--fold-in-fraction") { Description = "FoldIn: share of each new user's items folded in; the rest is predicted.", DefaultValueFactory = _ => 0.5 };
+
+        public Option<double> TestUserFraction { get; } = new("--test-user-fraction") { Description = "FoldIn with --input: share of users held out whole.", DefaultValueFactory = _ => 0.1 };
+
+        public Option<int> MinTrainItems { get; } = new("--min-train-items") { Description = "Items each user keeps on the known side (users with no more are not evaluated).", DefaultValueFactory = _ => 1 };
+
+        public Option<string> K { get; } = new("--k") { Description = "Cut-offs, comma-separated.", DefaultValueFactory = _ => "1,3,5,10,20" };
+
+        public Option<PrecisionDenominator> Precision { get; } = new("--precision") { Description = "Precision denominator: K (standard) or MinKRelevant (min(k, |test|), as implicit).", DefaultValueFactory = _ => PrecisionDenominator.K };
+
+        public Option<int> Resamples { get; } = new("--resamples") { Description = "Bootstrap resamples of the users.", DefaultValueFactory = _ => 1000 };
+
+        public Option<double> Level { get; } = new("--level") { Description = "Confidence level of the intervals.", DefaultValueFactory = _ => 0.95 };
+
+        public Option<bool> Search { get; } = new("--search") { Description = "Search factors, regularization, alpha and iterations on a validation split of the training part first." };
+
+        public Option<int> Trials { get; } = new("--trials") { Description = "Search: candidates drawn from the grid.", DefaultValueFactory = _ => 20 };
+
+        public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "Search: share of each training user's items held out for validation.", DefaultValueFactory = _ => 0.2 };
+
+        public Option<string> SearchMetric { get; } = new("--search-metric") { Description = "Search objective: precision, recall, ndcg, map or coverage.", DefaultValueFactory = _ => RecsMetrics.Ndcg };
+
+        public Option<int> SearchK { get; } = new("--search-k") { Description = "Search objective cut-off.", DefaultValueFactory = _ => 10 };
+
+        public Option<string> SearchFactors { get; } = new("--search-factors") { Description = "Search: factor counts.", DefaultValueFactory = _ => "16,32,64,128" };
+
+        public Option<string> SearchRegularization { get; } = new("--search-regularization") { Description = "Search: regularization values.", DefaultValueFactory = _ => "0.01,0.1,1,10,50" };
+
+        public Option<string> SearchAlpha { get; } = new("--search-alpha") { Description = "Search: alpha values.", DefaultValueFactory = _ => "1,3,10,20,40" };
+
+        public Option<string> SearchIterations { get; } = new("--search-iterations") { Description = "Search: iteration counts.", DefaultValueFactory = _ => "5,10,15,25" };
+
+        public Option<string?> Json { get; } = new("--json") { Description = "Write the results as JSON to FILE ('-' for standard output)." };
+
+        public Option<string?> Chart { get; } = new("--chart") { Description = "Draw metric against k for ALS and popularity to FILE (.png or .svg)." };
+
+        public AlsParameterOptions Als { get; } = new();
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[]
+            {
+                Input, Train, TestUsers, Header, Protocol, HoldoutFraction, LastK, FoldInFraction, TestUserFraction, MinTrainItems,
+                K, Precision, Resamples, Level, Search, Trials, ValidationFraction, SearchMetric, SearchK, SearchFactors,
+                SearchRegularization, SearchAlpha, SearchIterations, Json, Chart,
+            })
+            {
+                command.Add(option);
+            }
+
+            Als.AddTo(command);
+        }
+    }
+}
