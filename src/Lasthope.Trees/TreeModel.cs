@@ -226,7 +226,15 @@ public sealed unsafe class TreeModel
                 }
 
                 var n = Math.Min(CompiledForest.BlockSize, count - start);
-                ForestKernels.Preprocess(forest, rows + ((nint)start * featureCount), featureCount, n, x, CompiledForest.BlockSize);
+                if (general)
+                {
+                    ForestKernels.Preprocess(forest, rows + ((nint)start * featureCount), featureCount, n, x, CompiledForest.BlockSize);
+                }
+                else
+                {
+                    ForestKernels.PreprocessKeys(forest, rows + ((nint)start * featureCount), featureCount, n, x);
+                }
+
                 new Span<double>(accumulator, CompiledForest.BlockSize).Fill(BaseScore);
                 for (var t = 0; t < trees; t += CompiledForest.TreeBlockSize)
                 {
@@ -242,7 +250,7 @@ public sealed unsafe class TreeModel
                     }
                     else
                     {
-                        ForestKernels.AddTrees(forest, x, (n + 7) >> 3, accumulator, t, end);
+                        ForestKernels.AddTrees<T>(forest, x, (n + 7) >> 3, accumulator, t, end);
                     }
                 }
 

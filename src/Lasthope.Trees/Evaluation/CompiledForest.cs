@@ -6,18 +6,19 @@ using Lasthope.Trees.Loading;
 namespace Lasthope.Trees.Evaluation;
 
 /// <summary>
-/// A node of the scoring kernel: everything one step reads, together (16 bytes in float, 24 in double), where
-/// per-field arrays would cost three cache lines a step. <see cref="Left"/> and <see cref="Right"/> are adjacent so the
-/// child is <c>(&amp;Left)[x &lt;= Threshold ? 0 : 1]</c>, an address computation rather than a branch.
+/// A node of the scoring kernel: its threshold as an order key (see <see cref="OrderKey"/>) and, for each child, a "link": the child's byte offset from the tree's
+/// first leaf (low 32 bits) and the byte offset of the slot value the child compares (high 32 bits). Carrying the
+/// child's slot with the link takes a load off each step's dependency chain: the walk goes link, slot value,
+/// compare, next link, instead of node, slot index, slot value, compare, child. The two links are adjacent so the
+/// next link is <c>(&amp;Left)[x &lt;= Threshold ? 0 : 1]</c>, an address computation rather than a branch.
 /// </summary>
-[StructLayout(LayoutKind.Sequential)]
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
 internal struct Node<T>
     where T : unmanaged
 {
     public T Threshold;
-    public int SlotOffset;
-    public int Left;
-    public int Right;
+    public long Left;
+    public long Right;
 }
 
 /// <summary>
@@ -25,8 +26,8 @@ internal struct Node<T>
 /// order, then its leaves in leaf order, so a leaf's index is <c>node - LeafStart[tree]</c>. Leaves point to
 /// themselves, which lets a kernel walk every document of a group for exactly <c>Depth[tree]</c> steps without asking
 /// whether it has arrived. Per-field arrays serve the scalar paths (explanations, leaf indices); the kernels read the
-/// packed <see cref="Node{T}"/> arrays, whose slot offsets are pre-multiplied by
-/// <see cref="BlockSize"/> because a block's slot values are stored slot-major (<c>x[slot * BlockSize + doc]</c>): eight
+/// packed <see cref="Node{T}"/> arrays, whose slot offsets are byte offsets, pre-multiplied by
+/// <see cref="BlockSize"/>, because a block's slot values are stored slot-major (<c>x[slot * BlockSize + doc]</c>): eight
 /// documents in flight at the same node read one cache line.
 /// </summary>
 internal sealed unsafe class CompiledForest
@@ -37,8 +38,8 @@ internal sealed unsafe class CompiledForest
     /// <summary>Trees between two cancellation checks.</summary>
     public const int TreeBlockSize = 64;
 
-    private readonly Node<double>[] _nodesD;
-    private readonly Node<float>[] _nodesF;
+    private readonly Node<long>[] _nodesD;
+    private readonly Node<int>[] _nodesF;
 
     public CompiledForest(SourceEnsemble source)
     {
@@ -104,8 +105,8 @@ internal sealed unsafe class CompiledForest
         CatLength = new int[total];
         var catBits = new List<uint>();
         LeafIds = new int[total];
-        _nodesD = GC.AllocateArray<Node<double>>(total, pinned: true);
-        _nodesF = GC.AllocateArray<Node<float>>(total, pinned: true);
+        _nodesD = GC.AllocateArray<Node<long>>(total, pinned: true);
+        _nodesF = GC.AllocateArray<Node<int>>(total, pinned: true);
 
         var offset = 0;
         for (var t = 0; t < TreeCount; t++)
@@ -166,11 +167,26 @@ internal sealed unsafe class CompiledForest
         }
 
         CatBits = [.. catBits];
-        for (var g = 0; g < total; g++)
+        RootLinkD = new long[TreeCount];
+        RootLinkF = new long[TreeCount];
+        for (var t = 0; t < TreeCount; t++)
         {
-            var slotOffset = NodeSlot[g] * BlockSize;
-            _nodesD[g] = new Node<double> { Threshold = ThresholdD[g], SlotOffset = slotOffset, Left = Left[g], Right = Right[g] };
-            _nodesF[g] = new Node<float> { Threshold = ThresholdF[g], SlotOffset = slotOffset, Left = Left[g], Right = Right[g] };
+            var end = t + 1 < TreeCount ? Root[t + 1] : total;
+            var origin = LeafStart[t];
+
+            // Node offsets are bytes from the tree's first leaf: internal nodes are negative, leaves non-negative, so
+            // "some document is not at a leaf yet" is the sign of the OR of the offsets. A leaf links to itself.
+            long Link<T>(int node)
+                where T : unmanaged =>
+                (uint)((node - origin) * sizeof(Node<T>)) | ((long)(NodeSlot[node] * BlockSize * sizeof(T)) << 32);
+
+            RootLinkD[t] = Link<long>(Root[t]);
+            RootLinkF[t] = Link<int>(Root[t]);
+            for (var g = Root[t]; g < end; g++)
+            {
+                _nodesD[g] = new Node<long> { Threshold = OrderKey.Of(ThresholdD[g]), Left = Link<long>(Left[g]), Right = Link<long>(Right[g]) };
+                _nodesF[g] = new Node<int> { Threshold = OrderKey.Of(ThresholdF[g]), Left = Link<int>(Left[g]), Right = Link<int>(Right[g]) };
+            }
         }
 
         MaxDepth = TreeCount == 0 ? 0 : Depth.Max();
@@ -197,6 +213,11 @@ internal sealed unsafe class CompiledForest
     public (SlotKind Kind, int Start, int End)[] SlotRanges { get; }
 
     public int[] Root { get; }
+
+    /// <summary>Each tree's root as a kernel link (see <see cref="Node{T}"/>), in double and in float layout.</summary>
+    public long[] RootLinkD { get; }
+
+    public long[] RootLinkF { get; }
 
     /// <summary>Edges on the tree's longest root-to-leaf path.</summary>
     public int[] Depth { get; }
@@ -232,12 +253,15 @@ internal sealed unsafe class CompiledForest
     /// <summary>Leaf identifiers of the source format, by node (meaningful at leaves).</summary>
     public int[] LeafIds { get; }
 
-    /// <summary>The packed nodes in T's precision. The arrays live on the pinned object heap, so the pointer is stable.</summary>
-    public Node<T>* Nodes<T>()
+    /// <summary>
+    /// The packed nodes for inputs of type T (double: 64-bit order keys; float: 32-bit). The arrays live on the pinned
+    /// object heap, so the pointer is stable.
+    /// </summary>
+    public byte* Nodes<T>()
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         typeof(T) == typeof(double)
-            ? (Node<T>*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nodesD))
-            : (Node<T>*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nodesF));
+            ? (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nodesD))
+            : (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_nodesF));
 
     /// <summary>Thresholds in T's precision (float thresholds are rounded down: see <see cref="FloatAtOrBelow"/>).</summary>
     public T Threshold<T>(int node)

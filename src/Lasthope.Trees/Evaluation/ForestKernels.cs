@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lasthope.Trees.Evaluation;
 
@@ -18,6 +19,7 @@ namespace Lasthope.Trees.Evaluation;
 [SkipLocalsInit]
 internal static unsafe class ForestKernels
 {
+
     /// <summary>
     /// Writes slot values for <paramref name="count"/> documents of <paramref name="rows"/> (row-major,
     /// <paramref name="featureCount"/> values each) into <paramref name="x"/>: slot s of document d at
@@ -45,6 +47,58 @@ internal static unsafe class ForestKernels
         }
     }
 
+    /// <summary>
+    /// As <see cref="Preprocess{T}"/>, but writes order keys (<see cref="OrderKey"/>): 64-bit for double inputs,
+    /// 32-bit for float inputs, with <see cref="CompiledForest.BlockSize"/> columns. The input of the numeric kernel.
+    /// </summary>
+    public static void PreprocessKeys<T>(CompiledForest forest, T* rows, int featureCount, int count, void* keys)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        fixed (int* slotFeature = forest.SlotFeature)
+        {
+            foreach (var (kind, start, end) in forest.SlotRanges)
+            {
+                switch (kind)
+                {
+                    case SlotKind.Plain: FillKeys<T, PlainTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    case SlotKind.ZeroLeft: FillKeys<T, ZeroLeftTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    case SlotKind.ZeroRight: FillKeys<T, ZeroRightTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    case SlotKind.NaNLeft: FillKeys<T, NaNLeftTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    case SlotKind.NaNRight: FillKeys<T, NaNRightTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    case SlotKind.FloatLeft: FillKeys<T, FloatLeftTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    case SlotKind.FloatRight: FillKeys<T, FloatRightTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                    default: FillKeys<T, RawTransform>(slotFeature, start, end, rows, featureCount, count, keys); break;
+                }
+            }
+        }
+    }
+
+    private static void FillKeys<T, TTransform>(int* slotFeature, int start, int end, T* rows, int featureCount, int count, void* keys)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TTransform : ISlotTransform
+    {
+        for (var s = start; s < end; s++)
+        {
+            var source = rows + slotFeature[s];
+            if (typeof(T) == typeof(double))
+            {
+                var target = (long*)keys + ((nint)s * CompiledForest.BlockSize);
+                for (var d = 0; d < count; d++)
+                {
+                    target[d] = OrderKey.Of((double)(object)TTransform.Apply(source[(nint)d * featureCount]));
+                }
+            }
+            else
+            {
+                var target = (int*)keys + ((nint)s * CompiledForest.BlockSize);
+                for (var d = 0; d < count; d++)
+                {
+                    target[d] = OrderKey.Of((float)(object)TTransform.Apply(source[(nint)d * featureCount]));
+                }
+            }
+        }
+    }
+
     private static void Fill<T, TTransform>(int* slotFeature, int start, int end, T* rows, int featureCount, int count, T* x, int columns)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TTransform : ISlotTransform
@@ -62,56 +116,113 @@ internal static unsafe class ForestKernels
 
     /// <summary>
     /// Adds trees [<paramref name="treeFrom"/>, <paramref name="treeTo"/>) to <paramref name="accumulator"/> for
-    /// <paramref name="groups"/> groups of eight documents. Numerical splits only. The sum is taken tree by tree in
-    /// model order, as LightGBM does, so double-precision scores match it to the bit.
+    /// <paramref name="groups"/> groups of eight documents whose slot keys (<see cref="PreprocessKeys{T}"/>) are in
+    /// <paramref name="keys"/>. Numerical splits only. The sum is taken tree by tree in model order, as LightGBM does,
+    /// so double-precision scores match it to the bit. T is the input type; the keys are long for double, int for float.
     /// </summary>
-    public static void AddTrees<T>(CompiledForest forest, T* x, int groups, double* accumulator, int treeFrom, int treeTo)
+    public static void AddTrees<T>(CompiledForest forest, void* keys, int groups, double* accumulator, int treeFrom, int treeTo)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        var nodes = forest.Nodes<T>();
-        fixed (int* roots = forest.Root)
-        fixed (int* depths = forest.Depth)
-        fixed (double* value = forest.Value)
+        if (typeof(T) == typeof(double))
+        {
+            AddTrees<long>(forest, forest.Nodes<double>(), forest.RootLinkD, (long*)keys, groups, accumulator, treeFrom, treeTo);
+        }
+        else
+        {
+            AddTrees<int>(forest, forest.Nodes<float>(), forest.RootLinkF, (int*)keys, groups, accumulator, treeFrom, treeTo);
+        }
+    }
+
+    private static void AddTrees<TKey>(CompiledForest forest, byte* nodes, long[] rootLinks, TKey* x, int groups, double* accumulator, int treeFrom, int treeTo)
+        where TKey : unmanaged, IBinaryInteger<TKey>
+    {
+        var treeCount = forest.TreeCount;
+        var nodeSize = sizeof(Node<TKey>);
+        fixed (long* roots = rootLinks)
+        fixed (int* leafStarts = forest.LeafStart)
+        fixed (int* starts = forest.Root)
+        fixed (double* values = forest.Value)
         {
             for (var t = treeFrom; t < treeTo; t++)
             {
-                var root = roots[t];
-                var depth = depths[t];
-                for (var g = 0; g < groups; g++)
+                // A large model does not fit in L2 and is streamed once per block of documents; the walk visits a
+                // tree's nodes in data-dependent order, which the hardware prefetcher cannot follow. So fetch the next
+                // tree while this one runs: its nodes and leaf values, a few dozen lines.
+                if (Sse.IsSupported && t + 1 < treeCount)
                 {
-                    var xs = x + (g * 8);
-                    int n0 = root, n1 = root, n2 = root, n3 = root, n4 = root, n5 = root, n6 = root, n7 = root;
-                    for (var k = 0; k < depth; k++)
+                    var nextEndNode = t + 2 < treeCount ? starts[t + 2] : forest.NodeCount;
+                    for (var line = nodes + ((nint)starts[t + 1] * nodeSize); line < nodes + ((nint)nextEndNode * nodeSize); line += 64)
                     {
-                        n0 = Step(nodes + n0, xs + 0);
-                        n1 = Step(nodes + n1, xs + 1);
-                        n2 = Step(nodes + n2, xs + 2);
-                        n3 = Step(nodes + n3, xs + 3);
-                        n4 = Step(nodes + n4, xs + 4);
-                        n5 = Step(nodes + n5, xs + 5);
-                        n6 = Step(nodes + n6, xs + 6);
-                        n7 = Step(nodes + n7, xs + 7);
+                        Sse.Prefetch0(line);
                     }
 
+                    for (var line = (byte*)(values + leafStarts[t + 1]); line < (byte*)(values + nextEndNode); line += 64)
+                    {
+                        Sse.Prefetch0(line);
+                    }
+                }
+
+                var origin = leafStarts[t];
+                var p = nodes + ((nint)origin * nodeSize);
+                var value = values + origin;
+                var root = roots[t];
+                for (var g = 0; g < groups; g++)
+                {
+                    var xs = (byte*)(x + (g * 8));
+                    long n0 = root, n1 = root, n2 = root, n3 = root, n4 = root, n5 = root, n6 = root, n7 = root;
+
+                    // Two steps per exit test: a step at a leaf stays there, and the test is one OR chain and a branch
+                    // that mispredicts about once per tree and group.
+                    do
+                    {
+                        n0 = Step<TKey>(p, n0, xs, 0);
+                        n1 = Step<TKey>(p, n1, xs, 1);
+                        n2 = Step<TKey>(p, n2, xs, 2);
+                        n3 = Step<TKey>(p, n3, xs, 3);
+                        n4 = Step<TKey>(p, n4, xs, 4);
+                        n5 = Step<TKey>(p, n5, xs, 5);
+                        n6 = Step<TKey>(p, n6, xs, 6);
+                        n7 = Step<TKey>(p, n7, xs, 7);
+                        n0 = Step<TKey>(p, n0, xs, 0);
+                        n1 = Step<TKey>(p, n1, xs, 1);
+                        n2 = Step<TKey>(p, n2, xs, 2);
+                        n3 = Step<TKey>(p, n3, xs, 3);
+                        n4 = Step<TKey>(p, n4, xs, 4);
+                        n5 = Step<TKey>(p, n5, xs, 5);
+                        n6 = Step<TKey>(p, n6, xs, 6);
+                        n7 = Step<TKey>(p, n7, xs, 7);
+                    }
+                    while ((int)(n0 | n1 | n2 | n3 | n4 | n5 | n6 | n7) < 0);
+
                     var a = accumulator + (g * 8);
-                    a[0] += value[n0];
-                    a[1] += value[n1];
-                    a[2] += value[n2];
-                    a[3] += value[n3];
-                    a[4] += value[n4];
-                    a[5] += value[n5];
-                    a[6] += value[n6];
-                    a[7] += value[n7];
+                    a[0] += value[(int)n0 / sizeof(Node<TKey>)];
+                    a[1] += value[(int)n1 / sizeof(Node<TKey>)];
+                    a[2] += value[(int)n2 / sizeof(Node<TKey>)];
+                    a[3] += value[(int)n3 / sizeof(Node<TKey>)];
+                    a[4] += value[(int)n4 / sizeof(Node<TKey>)];
+                    a[5] += value[(int)n5 / sizeof(Node<TKey>)];
+                    a[6] += value[(int)n6 / sizeof(Node<TKey>)];
+                    a[7] += value[(int)n7 / sizeof(Node<TKey>)];
                 }
             }
         }
     }
 
-    /// <summary>One step, branch-free: the comparison becomes 0 or 1 and indexes the child pair.</summary>
+    /// <summary>
+    /// One step, branch-free. <paramref name="link"/> holds the node's byte offset from <paramref name="origin"/> (low
+    /// half) and its slot's byte offset (high half); document <paramref name="lane"/>'s slot key is at
+    /// <c>xs + slot + lane * sizeof(TKey)</c> (the lane is a constant, folded into the address). Both child links are
+    /// loaded while the key is fetched, and the integer comparison selects one (a <c>cmov</c>): the chain from one
+    /// link to the next is a load, a compare and a select.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Step<T>(Node<T>* node, T* xs)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        (&node->Left)[xs[node->SlotOffset] <= node->Threshold ? 0 : 1];
+    private static long Step<TKey>(byte* origin, long link, byte* xs, int lane)
+        where TKey : unmanaged, IBinaryInteger<TKey>
+    {
+        var n = origin + (int)link;
+        nint goRight = *(TKey*)(xs + (nint)(link >> 32) + (lane * sizeof(TKey))) <= *(TKey*)n ? 0 : 1;
+        return ((long*)(n + sizeof(TKey)))[goRight];
+    }
 
     /// <summary>
     /// The general kernel for models with categorical splits: one document at a time, a branch per node on its kind.
