@@ -582,15 +582,17 @@ internal static class EvaluateRecsCommand
         var rows = (plots.Length + Columns - 1) / Columns;
         if (extension == ".png")
         {
+            // A new multiplot holds one empty plot: replace it with the first panel.
             var multiplot = new Multiplot();
-            foreach (var plot in plots)
+            multiplot.Reset(plots[0]);
+            foreach (var plot in plots.Skip(1))
             {
                 multiplot.AddPlot(plot);
             }
 
             for (var k = plots.Length; k < rows * Columns; k++)
             {
-                multiplot.AddPlot(new Plot());
+                multiplot.AddPlot(InfoPanel(report, title));
             }
 
             multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, Columns);
@@ -638,7 +640,21 @@ internal static class EvaluateRecsCommand
         plot.XLabel("k");
         plot.YLabel(metric);
         plot.ShowLegend(Alignment.UpperLeft);
-        plot.Axes.Bottom.Label.Text = $"k  ({title}, {report.Level:P0} intervals)";
+        return plot;
+    }
+
+    /// <summary>The empty cell of the grid says what was measured.</summary>
+    private static Plot InfoPanel(RecsEvaluationReport report, string title)
+    {
+        var plot = new Plot();
+        plot.Axes.Frameless();
+        plot.HideGrid();
+        var text = plot.Add.Text(
+            string.Create(CultureInfo.InvariantCulture, $"{title}\n{report.Users:N0} users, catalogue {report.CatalogueSize:N0}\nshaded: {report.Level:P0} bootstrap intervals\n({report.Resamples} resamples of users)\nprecision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"),
+            0, 0);
+        text.LabelFontSize = 13;
+        text.LabelAlignment = Alignment.MiddleCenter;
+        plot.Axes.SetLimits(-1, 1, -1, 1);
         return plot;
     }
 
@@ -759,9 +775,9 @@ internal static class EvaluateRecsCommand
 
         public Option<string> SearchFactors { get; } = new("--search-factors") { Description = "Search: factor counts.", DefaultValueFactory = _ => "16,32,64,128" };
 
-        public Option<string> SearchRegularization { get; } = new("--search-regularization") { Description = "Search: regularization values.", DefaultValueFactory = _ => "0.01,0.1,1,10,50" };
+        public Option<string> SearchRegularization { get; } = new("--search-regularization") { Description = "Search: regularization values.", DefaultValueFactory = _ => "0.1,1,10,100,300,1000" };
 
-        public Option<string> SearchAlpha { get; } = new("--search-alpha") { Description = "Search: alpha values.", DefaultValueFactory = _ => "1,3,10,20,40" };
+        public Option<string> SearchAlpha { get; } = new("--search-alpha") { Description = "Search: alpha values.", DefaultValueFactory = _ => "1,10,40,100,300" };
 
         public Option<string> SearchIterations { get; } = new("--search-iterations") { Description = "Search: iteration counts.", DefaultValueFactory = _ => "5,10,15,25" };
 
