@@ -65,6 +65,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 return (field, field == "body" ? $"Malformed JSON: {reason}" : $"Malformed JSON at '{field}': {reason}");
             }
 
+            if (reason.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+            {
+                reason = "the value has the wrong type for this field (see the API reference)";
+            }
+
             return (field, field != "body" ? $"'{field}': {reason}" : $"Invalid JSON: {reason}");
         }
 

@@ -11,8 +11,6 @@ namespace Lasthope.Server.Api;
 /// <summary>GET /v1/status: what the server holds and how its log is doing.</summary>
 public static class StatusApi
 {
-    private static readonly DateTimeOffset Started = DateTimeOffset.UtcNow;
-
     public static string Version { get; } =
         typeof(StatusApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
@@ -23,7 +21,7 @@ public static class StatusApi
     }
 
     public static async Task<Results<Ok<StatusResponse>, ProblemHttpResult>> GetStatusAsync(
-        IEventStore store, CounterState state, ImpressionLog log, CancellationToken cancellationToken)
+        IEventStore store, CounterState state, ImpressionLog log, ServerStarted started, CancellationToken cancellationToken)
     {
         StoreCounts counts;
         try
@@ -46,6 +44,14 @@ public static class StatusApi
             log.Queued,
             log.Dropped,
             log.StoreError,
-            (DateTimeOffset.UtcNow - Started).TotalSeconds));
+            started.Elapsed.TotalSeconds));
     }
+}
+
+/// <summary>When this server instance started (for uptime).</summary>
+public sealed class ServerStarted
+{
+    private readonly long _timestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    public TimeSpan Elapsed => System.Diagnostics.Stopwatch.GetElapsedTime(_timestamp);
 }

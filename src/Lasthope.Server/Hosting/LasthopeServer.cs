@@ -16,6 +16,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Lasthope.Server.Hosting;
 
@@ -171,6 +172,7 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton(options.Events);
         services.AddSingleton(new RecentRankings(options.Ranking.RecentRankings));
         services.AddSingleton<LasthopeMetrics>();
+        services.AddSingleton(new ServerStarted());
         services.AddSingleton(sp => new ImpressionLog(sp.GetRequiredService<IEventStore>(), options.Ranking.ImpressionLogCapacity, sp.GetRequiredService<LasthopeMetrics>(), sp.GetRequiredService<ILogger<ImpressionLog>>()));
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         services.AddSingleton<EventIngestor>();
@@ -181,7 +183,9 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemExceptionHandler.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [HealthApi.ReadyTag]);
-        services.AddOpenTelemetry().WithMetrics(m => m
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("lasthope", serviceVersion: StatusApi.Version))
+            .WithMetrics(m => m
             .AddMeter(LasthopeMetrics.MeterName)
             .AddMeter("Microsoft.AspNetCore.Hosting")
             .AddPrometheusExporter());
