@@ -73,7 +73,10 @@ public sealed unsafe class TreeModel
     /// <summary>The constant added to every raw score (XGBoost's base margin; 0 for LightGBM).</summary>
     public double BaseScore { get; }
 
-    /// <summary>The raw score is the mean of the trees rather than their sum (LightGBM random forests).</summary>
+    /// <summary>
+    /// A LightGBM random forest (boosting=rf): the prediction is the mean of the trees. As in LightGBM, the raw score is
+    /// still their sum (the order is the same); <see cref="Transform(double)"/> divides.
+    /// </summary>
     public bool AverageOutput { get; }
 
     /// <summary>Number of input features: the length of one document's row.</summary>
@@ -254,37 +257,29 @@ public sealed unsafe class TreeModel
                     }
                 }
 
-                var target = scores.Slice(start, n);
-                if (AverageOutput && trees > 0)
-                {
-                    for (var i = 0; i < n; i++)
-                    {
-                        target[i] = accumulator[i] / trees;
-                    }
-                }
-                else
-                {
-                    new ReadOnlySpan<double>(accumulator, n).CopyTo(target);
-                }
+                new ReadOnlySpan<double>(accumulator, n).CopyTo(scores.Slice(start, n));
             }
         }
 
         return count;
     }
 
-    /// <summary>Applies <see cref="OutputTransform"/> to a raw score.</summary>
-    public double Transform(double raw) => OutputTransform switch
+    /// <summary>
+    /// Applies <see cref="OutputTransform"/> to a raw score (for a random forest, after dividing by the number of trees,
+    /// as LightGBM's normal prediction does).
+    /// </summary>
+    public double Transform(double raw) => (AverageOutput && TreeCount > 0 ? raw / TreeCount : raw) switch
     {
-        OutputTransform.Sigmoid => 1.0 / (1.0 + Math.Exp(-SigmoidScale * raw)),
-        OutputTransform.Exponential => Math.Exp(raw),
-        OutputTransform.SignedSquare => Math.Sign(raw) * raw * raw,
-        _ => raw,
+        var r when OutputTransform == OutputTransform.Sigmoid => 1.0 / (1.0 + Math.Exp(-SigmoidScale * r)),
+        var r when OutputTransform == OutputTransform.Exponential => Math.Exp(r),
+        var r when OutputTransform == OutputTransform.SignedSquare => Math.Sign(r) * r * r,
+        var r => r,
     };
 
     /// <summary>Applies <see cref="OutputTransform"/> to raw scores in place.</summary>
     public void Transform(Span<double> scores)
     {
-        if (OutputTransform == OutputTransform.Identity)
+        if (OutputTransform == OutputTransform.Identity && !AverageOutput)
         {
             return;
         }
@@ -332,7 +327,6 @@ public sealed unsafe class TreeModel
         PreprocessOne(row, slots);
         TreeShap.Explain(_forest, slots, contributions[..(FeatureCount + 1)]);
         contributions[FeatureCount] += BaseScore;
-        ScaleForAverage(contributions[..(FeatureCount + 1)]);
     }
 
     /// <summary>
@@ -369,7 +363,6 @@ public sealed unsafe class TreeModel
         }
 
         phi[FeatureCount] = bias;
-        ScaleForAverage(phi);
     }
 
     /// <summary>Structure and feature importance: what <c>lasthope model inspect</c> prints.</summary>
@@ -428,19 +421,6 @@ public sealed unsafe class TreeModel
         fixed (double* r = row)
         {
             ForestKernels.Preprocess(_forest, r, FeatureCount, 1, slots, 1);
-        }
-    }
-
-    private void ScaleForAverage(Span<double> phi)
-    {
-        if (!AverageOutput || TreeCount == 0)
-        {
-            return;
-        }
-
-        for (var i = 0; i < phi.Length; i++)
-        {
-            phi[i] /= TreeCount;
         }
     }
 
