@@ -1,0 +1,178 @@
+using System.Text.Json;
+using Lasthope.Factors;
+
+namespace Lasthope.Cli.Tests;
+
+public sealed class AlsCommandsTests : IDisposable
+{
+    private readonly string _dir = CliHarness.TempDirectory();
+
+    public AlsCommandsTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>
+    /// Three clusters of 12 keywords; client c{u} uses half of its cluster's keywords (cluster u % 3), with weight 1
+    /// or 2. Writes the CSV with a header and returns its path.
+    /// </summary>
+    internal static string PlantedCsv(string dir, int users = 90, bool timestamps = false)
+    {
+        var random = new Random(7);
+        var lines = new List<string> { timestamps ? "user,keyword,weight,timestamp" : "user,keyword,weight" };
+        for (var u = 0; u < users; u++)
+        {
+            var t = 0;
+            for (var i = 0; i < 36; i++)
+            {
+                if (i % 3 == u % 3 && random.NextDouble() < 0.5)
+                {
+                    lines.Add(timestamps ? $"c{u},k{i},{1 + random.Next(2)},{1000 + (t++ * 60)}" : $"c{u},k{i},{1 + random.Next(2)}");
+                }
+            }
+        }
+
+        var path = Path.Combine(dir, "interactions.csv");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private async Task<string> TrainAsync()
+    {
+        var model = Path.Combine(_dir, "model.lhals");
+        var (exit, _, err) = await CliHarness.RunAsync("train-als", "--input", PlantedCsv(_dir), "-o", model, "--factors", "8", "--regularization", "5", "--alpha", "10", "--iterations", "10");
+        Assert.True(exit == 0, err);
+        return model;
+    }
+
+    [Fact]
+    public async Task TrainAls_WritesAModel_AndReportsTheLossOfEveryIteration()
+    {
+        var model = Path.Combine(_dir, "m.lhals");
+        var (exit, output, err) = await CliHarness.RunAsync("train-als", "--input", PlantedCsv(_dir), "-o", model, "--factors", "8", "--iterations", "4", "--json");
+        Assert.Equal(0, exit);
+        var loaded = AlsModel.Load(model);
+        Assert.Equal(90, loaded.Users.Count);
+        Assert.Equal(8, loaded.Factors);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(loaded.Version, json.RootElement.GetProperty("version").GetString());
+        Assert.Equal(4, json.RootElement.GetProperty("iterations").GetInt32());
+        Assert.True(json.RootElement.GetProperty("finalLoss").GetDouble() > 0);
+        Assert.Contains("iteration", err, StringComparison.Ordinal);
+        Assert.Contains("loss", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recommend_GivesAKnownUserUnseenItemsOfItsCluster()
+    {
+        var model = await TrainAsync();
+        var (exit, output, _) = await CliHarness.RunAsync("recommend", "c0", "--model", model, "--count", "3");
+        Assert.Equal(0, exit);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToArray();
+        Assert.Equal(3, rows.Length);
+        var seen = File.ReadAllLines(Path.Combine(_dir, "interactions.csv")).Where(l => l.StartsWith("c0,", StringComparison.Ordinal)).Select(l => l.Split(',')[1]).ToHashSet();
+        Assert.All(rows, r =>
+        {
+            Assert.Equal("als", r[2]);
+            Assert.Equal(0, int.Parse(r[0][1..], System.Globalization.CultureInfo.InvariantCulture) % 3);
+            Assert.DoesNotContain(r[0], seen);
+        });
+    }
+
+    [Fact]
+    public async Task Recommend_NeverReturnsExcludedItems_AndKeepsSeenOnesOnRequest()
+    {
+        var model = await TrainAsync();
+        var (_, all, _) = await CliHarness.RunAsync("recommend", "c0", "--model", model, "--count", "36", "--no-filter-seen");
+        Assert.Equal(36, all.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var first = all.Split('\t')[0];
+        var (exit, output, _) = await CliHarness.RunAsync("recommend", "c0", "--model", model, "--count", "36", "--no-filter-seen", "--exclude", first, "--exclude", "k35");
+        Assert.Equal(0, exit);
+        var items = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0]).ToArray();
+        Assert.Equal(34, items.Length);
+        Assert.DoesNotContain(first, items);
+        Assert.DoesNotContain("k35", items);
+    }
+
+    [Fact]
+    public async Task Recommend_FoldsInANewUser_FromListedInteractions()
+    {
+        var model = await TrainAsync();
+        var (exit, output, err) = await CliHarness.RunAsync("recommend", "newcomer", "--model", model, "--count", "3", "--item", "k1", "--item", "k4=2", "--item", "unknown-keyword", "--json");
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        Assert.True(json.RootElement.GetProperty("foldedIn").GetBoolean());
+        var items = json.RootElement.GetProperty("items").EnumerateArray().ToArray();
+        Assert.Equal(3, items.Length);
+        Assert.All(items, i =>
+        {
+            Assert.Equal("als", i.GetProperty("source").GetString());
+            var id = i.GetProperty("item").GetString()!;
+            Assert.Equal(1, int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture) % 3);
+            Assert.NotEqual("k1", id);
+            Assert.NotEqual("k4", id);
+        });
+        Assert.Contains("folded in", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recommend_ServesPopularItems_WhenNothingIsKnownAboutTheUser()
+    {
+        var model = await TrainAsync();
+        var (exit, output, _) = await CliHarness.RunAsync("recommend", "stranger", "--model", model, "--count", "5");
+        Assert.Equal(0, exit);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToArray();
+        Assert.Equal(5, rows.Length);
+        Assert.All(rows, r => Assert.Equal("popular", r[2]));
+        var loaded = AlsModel.Load(model);
+        var expected = PopularityModel.FromCounts(loaded.Items, loaded.ItemUserCounts, loaded.Users.Count).TopN(null, 5).Select(r => r.ItemId);
+        Assert.Equal(expected, rows.Select(r => r[0]));
+    }
+
+    [Fact]
+    public async Task Similar_ListsItemsOfTheSameCluster_AndNotTheItemItself()
+    {
+        var model = await TrainAsync();
+        var (exit, output, _) = await CliHarness.RunAsync("similar", "k5", "--model", model, "--count", "4");
+        Assert.Equal(0, exit);
+        var items = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0]).ToArray();
+        Assert.Equal(4, items.Length);
+        Assert.DoesNotContain("k5", items);
+        Assert.All(items, id => Assert.Equal(2, int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture) % 3));
+    }
+
+    [Fact]
+    public async Task Similar_ExitsNotFound_ForAnUnknownItem()
+    {
+        var model = await TrainAsync();
+        var (exit, _, err) = await CliHarness.RunAsync("similar", "no-such-keyword", "--model", model);
+        Assert.Equal(ExitCodes.NotFound, exit);
+        Assert.Contains("not in the model", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Commands_ExitNotFound_ForAMissingModel_AndBadInput_ForACorruptOne()
+    {
+        var (missing, _, _) = await CliHarness.RunAsync("recommend", "c0", "--model", Path.Combine(_dir, "absent.lhals"));
+        Assert.Equal(ExitCodes.NotFound, missing);
+        var corrupt = Path.Combine(_dir, "corrupt.lhals");
+        await File.WriteAllTextAsync(corrupt, new string('x', 200), TestContext.Current.CancellationToken);
+        var (exit, _, err) = await CliHarness.RunAsync("similar", "k1", "--model", corrupt);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("magic", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainAls_ExitsBadInput_ForAMalformedCsvOrInvalidOptions()
+    {
+        var csv = Path.Combine(_dir, "bad.csv");
+        await File.WriteAllLinesAsync(csv, ["user,item,weight", "a,b,1", "a,c,heavy"], TestContext.Current.CancellationToken);
+        var (exit, _, err) = await CliHarness.RunAsync("train-als", "--input", csv, "-o", Path.Combine(_dir, "x.lhals"));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("Line 3", err, StringComparison.Ordinal);
+        (exit, _, err) = await CliHarness.RunAsync("train-als", "--input", PlantedCsv(_dir), "--factors", "0");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("Factors", err, StringComparison.Ordinal);
+        (exit, _, _) = await CliHarness.RunAsync("train-als", "--input", Path.Combine(_dir, "absent.csv"));
+        Assert.Equal(ExitCodes.NotFound, exit);
+    }
+}

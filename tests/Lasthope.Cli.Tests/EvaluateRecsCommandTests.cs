@@ -1,0 +1,140 @@
+using System.Text.Json;
+
+namespace Lasthope.Cli.Tests;
+
+public sealed class EvaluateRecsCommandTests : IDisposable
+{
+    private readonly string _dir = CliHarness.TempDirectory();
+
+    public EvaluateRecsCommandTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly string[] Als = ["--factors", "8", "--regularization", "5", "--alpha", "10", "--iterations", "10", "--resamples", "200"];
+
+    [Fact]
+    public async Task Holdout_BeatsPopularityOnAPlantedStructure_AndWritesJsonTsvAndCharts()
+    {
+        var csv = AlsCommandsTests.PlantedCsv(_dir, users: 150);
+        var json = Path.Combine(_dir, "r.json");
+        var png = Path.Combine(_dir, "r.png");
+        var (exit, output, err) = await CliHarness.RunAsync(["evaluate-recs", "--input", csv, "--k", "1,5,10", "--json", json, "--chart", png, .. Als]);
+        Assert.True(exit == 0, err);
+
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        var root = doc.RootElement;
+        Assert.Equal("holdout", root.GetProperty("protocol").GetString());
+        Assert.Equal("k", root.GetProperty("precisionDenominator").GetString());
+        var metrics = root.GetProperty("metrics").EnumerateArray().ToArray();
+        Assert.Equal(5 * 3, metrics.Length);
+        var ndcg = metrics.Single(m => m.GetProperty("metric").GetString() == "ndcg" && m.GetProperty("k").GetInt32() == 10);
+        Assert.True(ndcg.GetProperty("alsAbovePopular").GetBoolean());
+        Assert.True(ndcg.GetProperty("difference").GetProperty("lower").GetDouble() > 0);
+        var als = ndcg.GetProperty("als");
+        Assert.InRange(als.GetProperty("estimate").GetDouble(), als.GetProperty("lower").GetDouble(), als.GetProperty("upper").GetDouble());
+
+        var tsv = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("metric\tk\tals\t", tsv[0], StringComparison.Ordinal);
+        Assert.Equal(16, tsv.Length);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await File.ReadAllBytesAsync(png, TestContext.Current.CancellationToken))[..4]);
+    }
+
+    [Fact]
+    public async Task Chart_CanBeSvg()
+    {
+        var svg = Path.Combine(_dir, "r.svg");
+        var (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--input", AlsCommandsTests.PlantedCsv(_dir), "--k", "5,10", "--chart", svg, .. Als]);
+        Assert.True(exit == 0, err);
+        var text = await File.ReadAllTextAsync(svg, TestContext.Current.CancellationToken);
+        Assert.StartsWith("<svg", text, StringComparison.Ordinal);
+        Assert.Contains("ndcg@k", text, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, (await CliHarness.RunAsync(["evaluate-recs", "--input", AlsCommandsTests.PlantedCsv(_dir), "--chart", Path.Combine(_dir, "r.gif"), .. Als])).ExitCode);
+    }
+
+    [Fact]
+    public async Task Search_ReportsTheTrialsAndTheChosenValues()
+    {
+        var json = Path.Combine(_dir, "s.json");
+        var (exit, _, err) = await CliHarness.RunAsync(
+            "evaluate-recs", "--input", AlsCommandsTests.PlantedCsv(_dir), "--k", "10", "--resamples", "100", "--json", json, "--search", "--trials", "3",
+            "--search-factors", "4,8", "--search-regularization", "1,5", "--search-alpha", "10", "--search-iterations", "5");
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        var search = doc.RootElement.GetProperty("search");
+        Assert.Equal(3, search.GetProperty("trials").GetArrayLength());
+        var best = search.GetProperty("best");
+        var model = doc.RootElement.GetProperty("model");
+        Assert.Equal(best.GetProperty("factors").GetDouble(), model.GetProperty("factors").GetDouble());
+        Assert.Equal(best.GetProperty("regularization").GetDouble(), model.GetProperty("regularization").GetDouble());
+        Assert.Equal(best.GetProperty("score").GetDouble(), search.GetProperty("trials").EnumerateArray().Max(t => t.GetProperty("score").GetDouble()));
+        Assert.Contains("chosen", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LastK_NeedsTimestamps_AndUsesThemWhenPresent()
+    {
+        var plain = AlsCommandsTests.PlantedCsv(_dir);
+        var (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--input", plain, "--protocol", "LastK", .. Als]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("timestamp", err, StringComparison.Ordinal);
+
+        var timed = AlsCommandsTests.PlantedCsv(_dir, timestamps: true);
+        var json = Path.Combine(_dir, "t.json");
+        (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--input", timed, "--protocol", "LastK", "--last-k", "2", "--k", "5", "--json", json, .. Als]);
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        Assert.Equal("last-k", doc.RootElement.GetProperty("protocol").GetString());
+        Assert.Equal(2, doc.RootElement.GetProperty("split").GetProperty("lastK").GetInt32());
+    }
+
+    [Fact]
+    public async Task FoldIn_FromOneFile_HoldsOutWholeUsers_AndOffersTheMinDenominator()
+    {
+        var (exit, output, err) = await CliHarness.RunAsync(
+            ["evaluate-recs", "--input", AlsCommandsTests.PlantedCsv(_dir, users: 300), "--protocol", "FoldIn", "--test-user-fraction", "0.2", "--k", "5", "--precision", "MinKRelevant", "--json", "-", .. Als]);
+        Assert.True(exit == 0, err);
+        var json = output[output.IndexOf('{', StringComparison.Ordinal)..];
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal("fold-in", doc.RootElement.GetProperty("protocol").GetString());
+        Assert.Equal("min(k,|test|)", doc.RootElement.GetProperty("precisionDenominator").GetString());
+        Assert.InRange(doc.RootElement.GetProperty("evaluationUsers").GetInt32(), 30, 90);
+    }
+
+    [Fact]
+    public async Task FoldIn_FromTwoFiles_NamespacesTheNewUsers()
+    {
+        var train = AlsCommandsTests.PlantedCsv(_dir);
+        var test = Path.Combine(_dir, "new-users.csv");
+
+        // The new clients reuse training ids but are other people: each uses cluster (u + 1) % 3, not u % 3.
+        var lines = new List<string> { "user,keyword" };
+        for (var u = 0; u < 60; u++)
+        {
+            for (var i = (u + 1) % 3; i < 36; i += 6)
+            {
+                lines.Add($"c{u},k{i}");
+            }
+        }
+
+        await File.WriteAllLinesAsync(test, lines, TestContext.Current.CancellationToken);
+        var json = Path.Combine(_dir, "f.json");
+        var (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--train", train, "--test-users", test, "--fold-in-fraction", "0.5", "--k", "5", "--json", json, .. Als]);
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        Assert.Equal(60, doc.RootElement.GetProperty("evaluationUsers").GetInt32());
+        var recall = doc.RootElement.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("metric").GetString() == "recall");
+
+        // Had the ids been merged, the old clusters would mislead ALS; folded in apart, each user's own cluster wins.
+        Assert.True(recall.GetProperty("alsAbovePopular").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("--train", "x.csv")]
+    [InlineData("--k", "0,5")]
+    public async Task BadArguments_ExitWithBadInput(string option, string value)
+    {
+        var csv = AlsCommandsTests.PlantedCsv(_dir);
+        var (exit, _, _) = await CliHarness.RunAsync("evaluate-recs", "--input", csv, option, value);
+        Assert.Equal(ExitCodes.BadInput, exit);
+    }
+}
