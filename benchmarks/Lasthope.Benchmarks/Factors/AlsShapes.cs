@@ -29,6 +29,7 @@ public static class AlsShapes
             return 2;
         }
 
+        Console.WriteLine($"load average at start: {LoadAverage()}");
         Console.WriteLine($"ALS shapes: factors {factors}, threads {threads}, CG steps {cgSteps}, loss {(computeLoss ? "on" : "off")}, {Environment.ProcessorCount} cores, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         foreach (var shape in shapes)
         {
@@ -54,11 +55,15 @@ public static class AlsShapes
                 $"{shape.Name}: {data.Users.Count} users, {data.Items.Count} items, {data.NonZeros} nnz; generated in {generated:F1} s; " +
                 $"per iteration [{string.Join(", ", times.Select(t => t.ToString("F3", CultureInfo.InvariantCulture)))}] s; " +
                 $"mean of 2..{times.Count}: {steady:F3} s; total {trained:F1} s; final loss {losses[^1]:G4}; " +
-                $"peak working set {process.PeakWorkingSet64 / (1024.0 * 1024):F0} MiB; managed heap {GC.GetTotalMemory(false) / (1024.0 * 1024):F0} MiB"));
+                $"peak working set {process.PeakWorkingSet64 / (1024.0 * 1024):F0} MiB; managed heap {GC.GetTotalMemory(false) / (1024.0 * 1024):F0} MiB; load average {LoadAverage()}"));
         }
 
         return 0;
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages (Linux), to tell a quiet run from a contended one on a shared machine.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static int IntOption(string[] args, string name, int fallback)
     {

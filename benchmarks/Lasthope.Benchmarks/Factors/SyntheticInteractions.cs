@@ -45,11 +45,25 @@ public static class SyntheticInteractions
             sum += raw[u];
         }
 
+        // Heavy users are capped at a quarter of the catalogue; rescale until the capped counts reach the target.
         var counts = new int[shape.Users];
         var cap = Math.Max(1, shape.Items / 4);
-        for (var u = 0; u < shape.Users; u++)
+        var scale = shape.Interactions / sum;
+        for (var pass = 0; pass < 20; pass++)
         {
-            counts[u] = Math.Clamp((int)Math.Round(raw[u] / sum * shape.Interactions), 1, cap);
+            long capped = 0;
+            for (var u = 0; u < shape.Users; u++)
+            {
+                counts[u] = Math.Clamp((int)Math.Round(raw[u] * scale), 1, cap);
+                capped += counts[u];
+            }
+
+            if (Math.Abs(capped - shape.Interactions) < shape.Interactions / 1000)
+            {
+                break;
+            }
+
+            scale *= (double)shape.Interactions / capped;
         }
 
         var users = new int[counts.Sum()];
