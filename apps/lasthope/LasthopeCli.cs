@@ -18,6 +18,8 @@ public static class LasthopeCli
         root.Add(AlsCommands.CreateRecommend(context));
         root.Add(AlsCommands.CreateSimilar(context));
         root.Add(EvaluateRecsCommand.Create(context));
+        root.Add(ModelCommands.Create(context));
+        root.Add(TrainLtrCommand.Create(context));
         return root;
     }
 

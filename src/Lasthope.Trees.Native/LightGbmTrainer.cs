@@ -30,12 +30,13 @@ public sealed record TrainingProgress(int Iteration, int Total, IReadOnlyList<Me
 }
 
 /// <summary>The outcome of <see cref="LightGbmTrainer.Train"/>.</summary>
-/// <param name="ModelText">The model as LightGBM text, trimmed to <see cref="BestIteration"/>: load it with <see cref="TreeModel.FromLightGbm(string)"/>, or in Python with <c>lightgbm.Booster(model_str=...)</c>.</param>
-/// <param name="BestIteration">Iterations kept.</param>
+/// <param name="ModelText">The model as LightGBM text, with <see cref="IterationsKept"/> trees: load it with <see cref="TreeModel.FromLightGbm(string)"/>, or in Python with <c>lightgbm.Booster(model_str=...)</c>.</param>
+/// <param name="BestIteration">The iteration with the best early-stopping metric (the last one without validation).</param>
 /// <param name="IterationsRun">Iterations trained (more than kept when early stopping waited for an improvement).</param>
+/// <param name="IterationsKept">Iterations in the model: <see cref="BestIteration"/> with early stopping, else all that ran.</param>
 /// <param name="EarlyStoppingMetric">The metric that chose <see cref="BestIteration"/>, or null without validation.</param>
 /// <param name="History">Every iteration's report.</param>
-public sealed record TrainingResult(string ModelText, int BestIteration, int IterationsRun, string? EarlyStoppingMetric, IReadOnlyList<TrainingProgress> History)
+public sealed record TrainingResult(string ModelText, int BestIteration, int IterationsRun, int IterationsKept, string? EarlyStoppingMetric, IReadOnlyList<TrainingProgress> History)
 {
     /// <summary>The early-stopping metric at <see cref="BestIteration"/>.</summary>
     public double? BestMetric => EarlyStoppingMetric is null || BestIteration == 0 ? null : History[BestIteration - 1].Metric(EarlyStoppingMetric);
@@ -141,8 +142,8 @@ public static unsafe class LightGbmTrainer
             }
         }
 
-        var kept = metric is null ? history.Count : best;
-        return new TrainingResult(booster.SaveModelToString(kept), kept, history.Count, metric, history);
+        var kept = metric is not null && options.EarlyStoppingRounds > 0 ? best : history.Count;
+        return new TrainingResult(booster.SaveModelToString(kept), best, history.Count, kept, metric, history);
     }
 
     private static DatasetHandle CreateDataset(TrainingData data, string parameters, DatasetHandle? reference, IReadOnlyList<string>? featureNames)

@@ -37,10 +37,23 @@ public sealed partial class LightGbmTrainerTests
         Assert.True(result.IterationsRun < 300, "training did not stop early");
         Assert.Equal(result.BestIteration + 10, result.IterationsRun);
         Assert.Equal(result.IterationsRun, reports.Count);
+        Assert.Equal(result.BestIteration, result.IterationsKept);
         Assert.Equal(result.BestIteration, TreeModel.FromLightGbm(result.ModelText).TreeCount);
         var best = reports.Max(r => r.Metric("ndcg@10")!.Value);
         Assert.Equal(best, result.BestMetric);
         Assert.Equal(["ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10"], reports[0].Validation.Select(m => m.Name));
+    }
+
+    [Fact]
+    public void WithoutEarlyStopping_EveryIterationIsKept()
+    {
+        var (train, valid) = RankingData();
+
+        var result = LightGbmTrainer.Train(Options(30), train, valid);
+
+        Assert.Equal(30, result.IterationsKept);
+        Assert.Equal(30, TreeModel.FromLightGbm(result.ModelText).TreeCount);
+        Assert.InRange(result.BestIteration, 1, 30);
     }
 
     [Fact]
