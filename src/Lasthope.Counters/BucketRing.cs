@@ -50,6 +50,11 @@ internal sealed class BucketRing
     private const long Empty = long.MinValue;
     private readonly Slot[] _slots;
 
+    // The last read's sums and the "now" bucket they were read at. Any write invalidates them. Rankings read the same
+    // few thousand series over and over between writes, so most reads are a copy instead of a pass over the ring.
+    private WindowTallies _cached;
+    private long _cachedAt = Empty;
+
     public BucketRing(int capacity)
     {
         _slots = new Slot[capacity];
@@ -81,6 +86,7 @@ internal sealed class BucketRing
             slot = new Slot { Bucket = bucket };
         }
 
+        _cachedAt = Empty;
         slot.Tally.Impressions += impressions;
         slot.Tally.Clicks += clicks;
         slot.Tally.Examinations += examinations;
@@ -93,12 +99,19 @@ internal sealed class BucketRing
     }
 
     /// <summary>
-    /// Sums the windows ending at <paramref name="current"/> (inclusive). Buckets slightly in the future (clock skew)
-    /// count as current. The short window is split into halves by age; with an odd number of buckets the middle
-    /// bucket counts half to each, so 7 daily buckets split at exactly 3.5 days.
+    /// Sets <paramref name="sums"/> to the windows ending at <paramref name="current"/> (inclusive). Buckets slightly in
+    /// the future (clock skew) count as current. The short window is split into halves by age; with an odd number of
+    /// buckets the middle bucket counts half to each, so 7 daily buckets split at exactly 3.5 days.
     /// </summary>
-    public void Read(long current, int shortBuckets, int longBuckets, ref WindowTallies sums)
+    public void Read(long current, int shortBuckets, int longBuckets, out WindowTallies sums)
     {
+        if (_cachedAt == current)
+        {
+            sums = _cached;
+            return;
+        }
+
+        sums = default;
         var half = shortBuckets / 2.0;
         foreach (ref readonly var slot in _slots.AsSpan())
         {
@@ -129,6 +142,9 @@ internal sealed class BucketRing
                 }
             }
         }
+
+        _cached = sums;
+        _cachedAt = current;
     }
 
     /// <summary>True when every bucket is older than the long window ending at <paramref name="current"/>.</summary>

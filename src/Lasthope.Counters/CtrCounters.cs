@@ -125,12 +125,12 @@ public sealed class CtrCounters
     {
         var current = CurrentBucket;
         var global = new WindowTallies();
-        _global.Read(current, _shortBuckets, _longBuckets, ref global);
+        _global.Read(current, _shortBuckets, _longBuckets, out global);
         var index = IsUnknownSegment(segment) ? -1 : FindSegmentIndex(segment);
         var segmentSums = new WindowTallies();
         if (index >= 0 && index < Volatile.Read(ref _segmentTotals).Length)
         {
-            _segmentTotals[index].Read(current, _shortBuckets, _longBuckets, ref segmentSums);
+            _segmentTotals[index].Read(current, _shortBuckets, _longBuckets, out segmentSums);
         }
 
         var debiased = _options.PositionDebiasing;
@@ -155,7 +155,7 @@ public sealed class CtrCounters
         var segmentSums = new WindowTallies();
         if (_items.TryGetValue(itemId, out var series))
         {
-            series.Read(context.Current, context.SegmentIndex, _shortBuckets, _longBuckets, ref itemSums, ref segmentSums);
+            series.Read(context.Current, context.SegmentIndex, _shortBuckets, _longBuckets, out itemSums, out segmentSums);
         }
 
         var debiased = _options.PositionDebiasing;
@@ -186,7 +186,7 @@ public sealed class CtrCounters
         if (_items.TryGetValue(itemId, out var series))
         {
             var index = FindSegmentIndex(segment);
-            series.Read(CurrentBucket, index, _shortBuckets, _longBuckets, ref overall, ref bySegment);
+            series.Read(CurrentBucket, index, _shortBuckets, _longBuckets, out overall, out bySegment);
         }
 
         return (overall, bySegment);
@@ -222,7 +222,7 @@ public sealed class CtrCounters
         for (var i = 0; i < result.Length; i++)
         {
             var sums = new WindowTallies();
-            _positions[i].Read(current, _shortBuckets, _longBuckets, ref sums);
+            _positions[i].Read(current, _shortBuckets, _longBuckets, out sums);
             result[i] = sums.LongWindow;
         }
 
@@ -233,7 +233,7 @@ public sealed class CtrCounters
     public WindowTallies GlobalTallies()
     {
         var sums = new WindowTallies();
-        _global.Read(CurrentBucket, _shortBuckets, _longBuckets, ref sums);
+        _global.Read(CurrentBucket, _shortBuckets, _longBuckets, out sums);
         return sums;
     }
 
@@ -307,11 +307,11 @@ public sealed class CtrCounters
             }
         }
 
-        public void Read(long current, int shortBuckets, int longBuckets, ref WindowTallies sums)
+        public void Read(long current, int shortBuckets, int longBuckets, out WindowTallies sums)
         {
             lock (_gate)
             {
-                _ring.Read(current, shortBuckets, longBuckets, ref sums);
+                _ring.Read(current, shortBuckets, longBuckets, out sums);
             }
         }
     }
@@ -342,14 +342,18 @@ public sealed class CtrCounters
             }
         }
 
-        public void Read(long current, int segment, int shortBuckets, int longBuckets, ref WindowTallies overall, ref WindowTallies bySegment)
+        public void Read(long current, int segment, int shortBuckets, int longBuckets, out WindowTallies overall, out WindowTallies bySegment)
         {
             lock (_gate)
             {
-                _overall.Read(current, shortBuckets, longBuckets, ref overall);
+                _overall.Read(current, shortBuckets, longBuckets, out overall);
                 if ((uint)segment < (uint)_bySegment.Length && _bySegment[segment] is { } ring)
                 {
-                    ring.Read(current, shortBuckets, longBuckets, ref bySegment);
+                    ring.Read(current, shortBuckets, longBuckets, out bySegment);
+                }
+                else
+                {
+                    bySegment = default;
                 }
             }
         }
