@@ -18,10 +18,10 @@ namespace Lasthope.Storage.Sqlite;
 /// transaction commits, so acknowledged data survives a crash of the process (see <see cref="SqliteDurability"/>).
 /// The schema version is kept in <c>PRAGMA user_version</c>.
 /// </remarks>
-public sealed class SqliteEventStore : IEventStore
+public sealed class SqliteEventStore : IEventStore, IModelStore
 {
     /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -272,6 +272,126 @@ public sealed class SqliteEventStore : IEventStore
             cancellationToken);
     }
 
+    public async Task SaveModelAsync(ModelRecord model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        try
+        {
+            await WriteAsync(
+                transaction =>
+                {
+                    using var command = _writer.CreateCommand();
+                    command.Transaction = transaction;
+                    command.CommandText = "INSERT INTO models(version, surface, kind, feature_names, fingerprint, parameters, trained_from, trained_to, metrics, registered_at, content) VALUES ($v, $s, $k, $f, $fp, $p, $tf, $tt, $m, $r, $c)";
+                    command.Parameters.AddWithValue("$v", model.Version);
+                    command.Parameters.AddWithValue("$s", model.Surface);
+                    command.Parameters.AddWithValue("$k", model.Kind);
+                    command.Parameters.AddWithValue("$f", string.Join('\n', model.FeatureNames));
+                    command.Parameters.AddWithValue("$fp", model.Fingerprint);
+                    command.Parameters.AddWithValue("$p", (object?)model.Parameters ?? DBNull.Value);
+                    command.Parameters.AddWithValue("$tf", (object?)model.TrainedFrom?.UtcTicks ?? DBNull.Value);
+                    command.Parameters.AddWithValue("$tt", (object?)model.TrainedTo?.UtcTicks ?? DBNull.Value);
+                    command.Parameters.AddWithValue("$m", (object?)model.Metrics ?? DBNull.Value);
+                    command.Parameters.AddWithValue("$r", model.RegisteredAt.UtcTicks);
+                    command.Parameters.AddWithValue("$c", model.Content);
+                    command.ExecuteNonQuery();
+                    return true;
+                },
+                cancellationToken);
+        }
+        catch (StoreUnavailableException e) when (e.InnerException is SqliteException { SqliteErrorCode: 19 })
+        {
+            throw new InvalidOperationException($"Model version '{model.Version}' exists already.", e);
+        }
+    }
+
+    public async Task<ModelRecord?> FindModelAsync(string version, CancellationToken cancellationToken = default)
+    {
+        var found = await QueryModelsAsync("WHERE version = $v", version, withContent: true, cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    public Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken cancellationToken = default)
+        => QueryModelsAsync("ORDER BY registered_at DESC", null, withContent: false, cancellationToken);
+
+    public async Task SetActiveModelAsync(string surface, string? version, CancellationToken cancellationToken = default)
+    {
+        await WriteAsync(
+            transaction =>
+            {
+                using var command = _writer.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = version is null
+                    ? "DELETE FROM active_models WHERE surface = $s"
+                    : "INSERT INTO active_models(surface, version) VALUES ($s, $v) ON CONFLICT(surface) DO UPDATE SET version = excluded.version";
+                command.Parameters.AddWithValue("$s", surface);
+                if (version is not null)
+                {
+                    command.Parameters.AddWithValue("$v", version);
+                }
+
+                command.ExecuteNonQuery();
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> GetActiveModelsAsync(CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT surface, version FROM active_models";
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                var active = new Dictionary<string, string>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(ct))
+                {
+                    active[reader.GetString(0)] = reader.GetString(1);
+                }
+
+                return (IReadOnlyDictionary<string, string>)active;
+            },
+            cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<ModelRecord>> QueryModelsAsync(string clause, string? version, bool withContent, CancellationToken cancellationToken)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SELECT version, surface, kind, feature_names, fingerprint, parameters, trained_from, trained_to, metrics, registered_at, {(withContent ? "content" : "NULL")} FROM models {clause}";
+                if (version is not null)
+                {
+                    command.Parameters.AddWithValue("$v", version);
+                }
+
+                await using var r = await command.ExecuteReaderAsync(ct);
+                var models = new List<ModelRecord>();
+                while (await r.ReadAsync(ct))
+                {
+                    models.Add(new ModelRecord
+                    {
+                        Version = r.GetString(0),
+                        Surface = r.GetString(1),
+                        Kind = r.GetString(2),
+                        FeatureNames = r.GetString(3).Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                        Fingerprint = r.GetString(4),
+                        Parameters = r.IsDBNull(5) ? null : r.GetString(5),
+                        TrainedFrom = r.IsDBNull(6) ? null : new DateTimeOffset(r.GetInt64(6), TimeSpan.Zero),
+                        TrainedTo = r.IsDBNull(7) ? null : new DateTimeOffset(r.GetInt64(7), TimeSpan.Zero),
+                        Metrics = r.IsDBNull(8) ? null : r.GetString(8),
+                        RegisteredAt = new DateTimeOffset(r.GetInt64(9), TimeSpan.Zero),
+                        Content = r.IsDBNull(10) ? [] : (byte[])r[10],
+                    });
+                }
+
+                return (IReadOnlyList<ModelRecord>)models;
+            },
+            cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _writeGate.WaitAsync();
@@ -395,6 +515,31 @@ public sealed class SqliteEventStore : IEventStore
                 CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, segment TEXT NOT NULL) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 PRAGMA user_version = 1;
+                COMMIT;
+                """,
+                cancellationToken);
+        }
+
+        if (version < 2)
+        {
+            await ExecuteAsync(
+                connection,
+                """
+                BEGIN;
+                CREATE TABLE IF NOT EXISTS models(
+                    version TEXT PRIMARY KEY,
+                    surface TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    feature_names TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    parameters TEXT,
+                    trained_from INTEGER,
+                    trained_to INTEGER,
+                    metrics TEXT,
+                    registered_at INTEGER NOT NULL,
+                    content BLOB NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS active_models(surface TEXT PRIMARY KEY, version TEXT NOT NULL) WITHOUT ROWID;
+                PRAGMA user_version = 2;
                 COMMIT;
                 """,
                 cancellationToken);

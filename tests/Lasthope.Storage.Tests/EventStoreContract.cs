@@ -199,4 +199,70 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.Equal(sequences.Order(), sequences);
         Assert.Equal(sequences.Count, sequences.Distinct().Count());
     }
+
+    private static ModelRecord Model(string version, string surface = "home", int seconds = 0) => new()
+    {
+        Version = version,
+        Surface = surface,
+        Kind = "lightgbm",
+        FeatureNames = ["heuristic_score", "ctr7d_segment"],
+        Fingerprint = "sha256:abc",
+        Parameters = "{\"num_leaves\":63}",
+        TrainedFrom = T0.AddDays(-7),
+        TrainedTo = T0,
+        Metrics = "{\"ndcg@10\":0.41}",
+        RegisteredAt = T0.AddSeconds(seconds),
+        Content = [1, 2, 3, 4],
+    };
+
+    [Fact]
+    public async Task Models_AreSavedFoundAndListedNewestFirst_WithoutContentInTheList()
+    {
+        var models = (IModelStore)await OpenAsync();
+        await models.SaveModelAsync(Model("v1", seconds: 1));
+        await models.SaveModelAsync(Model("v2", seconds: 2));
+        var found = await models.FindModelAsync("v1");
+        Assert.NotNull(found);
+        Assert.Equal(Model("v1", seconds: 1).FeatureNames, found.FeatureNames);
+        Assert.Equal([1, 2, 3, 4], found.Content);
+        Assert.Equal(T0.AddDays(-7), found.TrainedFrom);
+        Assert.Equal("{\"ndcg@10\":0.41}", found.Metrics);
+        var list = await models.ListModelsAsync();
+        Assert.Equal(["v2", "v1"], list.Select(m => m.Version));
+        Assert.All(list, m => Assert.Empty(m.Content));
+        Assert.Null(await models.FindModelAsync("v3"));
+    }
+
+    [Fact]
+    public async Task Models_ARepeatedVersionIsRefused()
+    {
+        var models = (IModelStore)await OpenAsync();
+        await models.SaveModelAsync(Model("v1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => models.SaveModelAsync(Model("v1")));
+    }
+
+    [Fact]
+    public async Task ActiveModels_ArePerSurface_AndCanBeCleared()
+    {
+        var store = await OpenAsync();
+        var models = (IModelStore)store;
+        await models.SaveModelAsync(Model("v1"));
+        await models.SaveModelAsync(Model("v2", surface: "search"));
+        await models.SetActiveModelAsync("home", "v1");
+        await models.SetActiveModelAsync("search", "v2");
+        await models.SetActiveModelAsync("home", "v2");
+        var active = await models.GetActiveModelsAsync();
+        Assert.Equal("v2", active["home"]);
+        Assert.Equal("v2", active["search"]);
+        await models.SetActiveModelAsync("search", null);
+        Assert.False((await models.GetActiveModelsAsync()).ContainsKey("search"));
+
+        var reopened = await ReopenAsync(store);
+        if (reopened is not null)
+        {
+            Track(reopened);
+            Assert.Equal("v2", (await ((IModelStore)reopened).GetActiveModelsAsync())["home"]);
+            Assert.NotNull(await ((IModelStore)reopened).FindModelAsync("v1"));
+        }
+    }
 }

@@ -7,7 +7,7 @@ namespace Lasthope.Core.Storage;
 /// A store that lives in process memory and forgets everything when the process ends. For tests, benchmarks and
 /// throwaway runs; it passes the same contract suite as the durable stores, except durability.
 /// </summary>
-public sealed class InMemoryEventStore : IEventStore
+public sealed class InMemoryEventStore : IEventStore, IModelStore
 {
     private readonly Lock _gate = new();
     private readonly List<LogEntry> _log = [];
@@ -15,6 +15,8 @@ public sealed class InMemoryEventStore : IEventStore
     private readonly HashSet<string> _eventIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _settings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModelRecord> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _active = new(StringComparer.Ordinal);
     private long _impressions;
 
     public string Name => "memory";
@@ -121,6 +123,61 @@ public sealed class InMemoryEventStore : IEventStore
         }
 
         return Task.CompletedTask;
+    }
+
+    public Task SaveModelAsync(ModelRecord model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        lock (_gate)
+        {
+            if (!_models.TryAdd(model.Version, model))
+            {
+                throw new InvalidOperationException($"Model version '{model.Version}' exists already.");
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<ModelRecord?> FindModelAsync(string version, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_models.GetValueOrDefault(version));
+        }
+    }
+
+    public Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<ModelRecord>>([.. _models.Values.OrderByDescending(m => m.RegisteredAt).Select(m => m with { Content = [] })]);
+        }
+    }
+
+    public Task SetActiveModelAsync(string surface, string? version, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (version is null)
+            {
+                _active.Remove(surface);
+            }
+            else
+            {
+                _active[surface] = version;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyDictionary<string, string>> GetActiveModelsAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>(_active, StringComparer.Ordinal));
+        }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
