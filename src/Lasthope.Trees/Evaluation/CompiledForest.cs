@@ -178,7 +178,7 @@ internal sealed unsafe class CompiledForest
             // "some document is not at a leaf yet" is the sign of the OR of the offsets. A leaf links to itself.
             long Link<T>(int node)
                 where T : unmanaged =>
-                (uint)((node - origin) * sizeof(Node<T>)) | ((long)(NodeSlot[node] * BlockSize * sizeof(T)) << 32);
+                ((long)((node - origin) * sizeof(Node<T>)) << 32) | (uint)(NodeSlot[node] * BlockSize * sizeof(T));
 
             RootLinkD[t] = Link<long>(Root[t]);
             RootLinkF[t] = Link<int>(Root[t]);

@@ -192,17 +192,17 @@ internal static unsafe class ForestKernels
                         n6 = Step<TKey>(p, n6, xs, 6);
                         n7 = Step<TKey>(p, n7, xs, 7);
                     }
-                    while ((int)(n0 | n1 | n2 | n3 | n4 | n5 | n6 | n7) < 0);
+                    while ((n0 | n1 | n2 | n3 | n4 | n5 | n6 | n7) < 0);
 
                     var a = accumulator + (g * 8);
-                    a[0] += value[(int)n0 / sizeof(Node<TKey>)];
-                    a[1] += value[(int)n1 / sizeof(Node<TKey>)];
-                    a[2] += value[(int)n2 / sizeof(Node<TKey>)];
-                    a[3] += value[(int)n3 / sizeof(Node<TKey>)];
-                    a[4] += value[(int)n4 / sizeof(Node<TKey>)];
-                    a[5] += value[(int)n5 / sizeof(Node<TKey>)];
-                    a[6] += value[(int)n6 / sizeof(Node<TKey>)];
-                    a[7] += value[(int)n7 / sizeof(Node<TKey>)];
+                    a[0] += value[(int)(n0 >> 32) / sizeof(Node<TKey>)];
+                    a[1] += value[(int)(n1 >> 32) / sizeof(Node<TKey>)];
+                    a[2] += value[(int)(n2 >> 32) / sizeof(Node<TKey>)];
+                    a[3] += value[(int)(n3 >> 32) / sizeof(Node<TKey>)];
+                    a[4] += value[(int)(n4 >> 32) / sizeof(Node<TKey>)];
+                    a[5] += value[(int)(n5 >> 32) / sizeof(Node<TKey>)];
+                    a[6] += value[(int)(n6 >> 32) / sizeof(Node<TKey>)];
+                    a[7] += value[(int)(n7 >> 32) / sizeof(Node<TKey>)];
                 }
             }
         }
@@ -219,8 +219,8 @@ internal static unsafe class ForestKernels
     private static long Step<TKey>(byte* origin, long link, byte* xs, int lane)
         where TKey : unmanaged, IBinaryInteger<TKey>
     {
-        var n = origin + (int)link;
-        nint goRight = *(TKey*)(xs + (nint)(link >> 32) + (lane * sizeof(TKey))) <= *(TKey*)n ? 0 : 1;
+        var n = origin + (nint)(link >> 32);
+        nint goRight = *(TKey*)(xs + (nint)(uint)link + (lane * sizeof(TKey))) <= *(TKey*)n ? 0 : 1;
         return ((long*)(n + sizeof(TKey)))[goRight];
     }
 
