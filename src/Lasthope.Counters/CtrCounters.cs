@@ -85,11 +85,14 @@ public sealed class CtrCounters
         var bucket = BucketOf(time);
         var oldest = CurrentBucket - _longBuckets + 1;
         var examination = Curve[position];
-        if (!Series(itemId).Add(SegmentIndexOf(segment), bucket, oldest, 1, 0, examination))
+        var series = Series(itemId);
+        if (!series.Add(SegmentIndexOf(segment), bucket, oldest, 1, 0, examination))
         {
             Interlocked.Increment(ref _droppedTooOld);
             return;
         }
+
+        series.SawImpression(time.UtcTicks);
 
         SegmentTotal(SegmentIndexOf(segment)).Add(bucket, oldest, 1, 0, examination);
         _global.Add(bucket, oldest, 1, 0, examination);
@@ -176,6 +179,29 @@ public sealed class CtrCounters
         }
 
         return new CtrEstimate(p7, p30, Trend(segmentSums, p7, debiased, m), level);
+    }
+
+    /// <summary>
+    /// What the counters know of one item for a model's features: its estimates in the context's segment and overall
+    /// (as for the unknown segment), its impressions over the windows, and when it was first seen.
+    /// </summary>
+    public ItemCounterFeatures Describe(in EstimationContext segmentContext, in EstimationContext overallContext, string itemId)
+    {
+        var inSegment = Estimate(segmentContext, itemId);
+        var overall = Estimate(overallContext, itemId);
+        if (!_items.TryGetValue(itemId, out var series))
+        {
+            return new ItemCounterFeatures(inSegment, overall, 0, 0, null);
+        }
+
+        series.Read(segmentContext.Current, -1, _shortBuckets, _longBuckets, out var sums, out _);
+        var first = series.FirstSeenTicks;
+        return new ItemCounterFeatures(
+            inSegment,
+            overall,
+            sums.ShortWindow.Impressions,
+            sums.LongWindow.Impressions,
+            first == 0 ? null : new DateTimeOffset(first, TimeSpan.Zero));
     }
 
     /// <summary>Raw window tallies of an item, overall and for one segment (for stats and features).</summary>
@@ -323,6 +349,20 @@ public sealed class CtrCounters
         private readonly Lock _gate = new();
         private BucketRing?[] _bySegment = [];
 
+        /// <summary>Event time of the earliest impression seen while the item has been tracked (UTC ticks; 0 = none).</summary>
+        public long FirstSeenTicks { get; private set; }
+
+        public void SawImpression(long utcTicks)
+        {
+            lock (_gate)
+            {
+                if (FirstSeenTicks == 0 || utcTicks < FirstSeenTicks)
+                {
+                    FirstSeenTicks = utcTicks;
+                }
+            }
+        }
+
         public bool Add(int segment, long bucket, long oldest, double impressions, double clicks, double examinations)
         {
             lock (_gate)
@@ -384,6 +424,9 @@ public sealed class CtrCounters
         }
     }
 }
+
+/// <summary>An item's counter-derived features (see <see cref="CtrCounters.Describe"/>).</summary>
+public readonly record struct ItemCounterFeatures(CtrEstimate InSegment, CtrEstimate Overall, double Impressions7d, double Impressions30d, DateTimeOffset? FirstSeen);
 
 /// <summary>Per-request state of <see cref="CtrCounters.Estimate"/>: "now", the segment and the smoothed priors.</summary>
 public readonly record struct EstimationContext(

@@ -241,4 +241,8 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(EventBatchResponse))]
 [JsonSerializable(typeof(ItemStatsResponse))]
 [JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(ModelDto))]
+[JsonSerializable(typeof(ModelDto[]))]
+[JsonSerializable(typeof(ExplainResponse))]
+[JsonSerializable(typeof(ProblemDetailsLite))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lasthope.Server.Cascade;
 using Lasthope.Server.Ingestion;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -51,5 +52,30 @@ public sealed class StoreHealthCheck(ImpressionLog log) : IHealthCheck
         return Task.FromResult(log.StoreError is { } error
             ? HealthCheckResult.Degraded($"Store writes are failing: {error}", data: data)
             : HealthCheckResult.Healthy("Store writes succeed.", data));
+    }
+}
+
+/// <summary>
+/// Degraded when more than the configured share of model-path requests fell back to the heuristic over the sliding
+/// window: the alarm that would have shown the original team that its model was mostly not serving.
+/// </summary>
+public sealed class FallbackRateHealthCheck(FallbackWindow window, ServingOptions serving) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var alarm = serving.FallbackAlarm;
+        var (total, fallbacks) = window.Totals();
+        var rate = total == 0 ? 0 : (double)fallbacks / total;
+        var data = new Dictionary<string, object>
+        {
+            ["windowSeconds"] = alarm.WindowSeconds,
+            ["modelPathRequests"] = total,
+            ["fallbacks"] = fallbacks,
+            ["rate"] = rate,
+            ["threshold"] = alarm.Threshold,
+        };
+        return Task.FromResult(total >= alarm.MinRequests && rate > alarm.Threshold
+            ? HealthCheckResult.Degraded($"{rate:P1} of {total} model-path requests in the last {alarm.WindowSeconds} s fell back to the heuristic (threshold {alarm.Threshold:P1}).", data: data)
+            : HealthCheckResult.Healthy($"Fallback rate {rate:P1} over {total} model-path requests.", data));
     }
 }

@@ -17,15 +17,19 @@ public static class RankApi
         return app;
     }
 
+    /// <summary>The HttpContext item holding the <see cref="System.Diagnostics.Stopwatch"/> timestamp of arrival.</summary>
+    public const string ArrivalKey = "lasthope.arrival";
+
     public static async Task<Results<Ok<RankResponse>, ValidationProblem>> RankAsync(
-        RankRequest request, RankingService ranking, IOptions<LasthopeOptions> options, CancellationToken cancellationToken)
+        RankRequest request, RankingService ranking, IOptions<LasthopeOptions> options, HttpContext http, CancellationToken cancellationToken)
     {
+        var arrival = http.Items.TryGetValue(ArrivalKey, out var value) && value is long timestamp ? timestamp : 0;
         var command = RankRequestValidator.Validate(request, options.Value.Ranking, static () => Guid.CreateVersion7().ToString("N"), out var errors);
         if (command is null)
         {
             return TypedResults.ValidationProblem(errors, title: "Invalid rank request");
         }
 
-        return TypedResults.Ok(await ranking.RankAsync(command, cancellationToken));
+        return TypedResults.Ok(await ranking.RankAsync(command, arrival, cancellationToken));
     }
 }

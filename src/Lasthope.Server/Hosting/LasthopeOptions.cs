@@ -1,6 +1,7 @@
 using Lasthope.Core.Events;
 using Lasthope.Core.Segments;
 using Lasthope.Counters;
+using Lasthope.Server.Cascade;
 using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Server.Hosting;
@@ -26,6 +27,8 @@ public sealed class LasthopeOptions
 
     public RankingOptions Ranking { get; init; } = new();
 
+    public ServingOptions Serving { get; init; } = new();
+
     public void Validate()
     {
         Storage.Validate();
@@ -34,6 +37,8 @@ public sealed class LasthopeOptions
         Segments.Validate();
         Events.Validate();
         Ranking.Validate();
+        Serving.Validate();
+        _ = new ExperimentAssigner(Serving.Experiments); // one experiment per surface
     }
 }
 

@@ -1,7 +1,9 @@
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
+using Lasthope.Server.Cascade;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.Models;
 using Lasthope.Server.Ranking;
 using Lasthope.Server.Telemetry;
 using Lasthope.Storage.Sqlite;
@@ -83,6 +85,7 @@ public sealed class LasthopeServer : IAsyncDisposable
                 Segments = options.Segments,
                 Events = options.Events,
                 Ranking = options.Ranking,
+                Serving = options.Serving,
             };
         }
 
@@ -124,9 +127,16 @@ public sealed class LasthopeServer : IAsyncDisposable
             using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(setup.MinimumLogLevel));
             var state = await CounterState.LoadAsync(store, options, time, users, loggerFactory.CreateLogger<CounterState>(), cancellationToken);
 
-            ConfigureServices(builder.Services, options, time, store, users, state);
+            var recent = new RecentRankings(options.Ranking.RecentRankings);
+            var modelStore = ModelStoreOf(store);
+            var models = new ModelRegistry(modelStore, options.Serving, recent, time, loggerFactory.CreateLogger<ModelRegistry>());
+            await models.LoadActiveAsync(cancellationToken);
+            ConfigureServices(builder.Services, options, time, store, modelStore, users, state, recent, models);
             var app = builder.Build();
             MapEndpoints(app);
+
+            // Build every endpoint now, so that a wiring mistake stops the start instead of failing each request.
+            _ = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).Count();
             await app.StartAsync(cancellationToken);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             return new LasthopeServer(app, owned, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
@@ -161,16 +171,27 @@ public sealed class LasthopeServer : IAsyncDisposable
         }
     }
 
-    private static void ConfigureServices(IServiceCollection services, LasthopeOptions options, TimeProvider time, IEventStore store, UserSegments users, CounterState state)
+    /// <summary>The store's model side; a store without one gets an in-memory model store (models then need re-registering after a restart).</summary>
+    private static IModelStore ModelStoreOf(IEventStore store) => store as IModelStore ?? new InMemoryEventStore();
+
+    private static void ConfigureServices(
+        IServiceCollection services, LasthopeOptions options, TimeProvider time, IEventStore store, IModelStore modelStore, UserSegments users, CounterState state, RecentRankings recent, ModelRegistry models)
     {
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         services.AddSingleton(time);
         services.AddSingleton(store);
+        services.AddSingleton(modelStore);
         services.AddSingleton(users);
         services.AddSingleton(state);
         services.AddSingleton(new SegmentScheme(options.Segments));
         services.AddSingleton(options.Events);
-        services.AddSingleton(new RecentRankings(options.Ranking.RecentRankings));
+        services.AddSingleton(recent);
+        services.AddSingleton(models);
+        services.AddSingleton(options.Serving);
+        services.AddSingleton(new ExperimentAssigner(options.Serving.Experiments));
+        services.AddSingleton(new ScoringGate(options.Serving.MaxConcurrentScoring));
+        services.AddSingleton(new FaultInjector(options.Serving.FaultInjection));
+        services.AddSingleton(new FallbackWindow(options.Serving.FallbackAlarm.WindowSeconds, TimeProvider.System));
         services.AddSingleton<LasthopeMetrics>();
         services.AddSingleton(new ServerStarted());
         services.AddSingleton(sp => new ImpressionLog(sp.GetRequiredService<IEventStore>(), options.Ranking.ImpressionLogCapacity, sp.GetRequiredService<LasthopeMetrics>(), sp.GetRequiredService<ILogger<ImpressionLog>>()));
@@ -182,7 +203,9 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemExceptionHandler.Customize);
         services.AddExceptionHandler<ProblemExceptionHandler>();
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [HealthApi.ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>("store", tags: [HealthApi.ReadyTag])
+            .AddCheck<FallbackRateHealthCheck>("fallback_rate", tags: [HealthApi.ReadyTag]);
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("lasthope", serviceVersion: StatusApi.Version))
             .WithMetrics(m => m
@@ -193,12 +216,23 @@ public sealed class LasthopeServer : IAsyncDisposable
 
     private static void MapEndpoints(WebApplication app)
     {
+        // First of all: the moment a request arrives, which its budget counts from.
+        app.Use((context, next) =>
+        {
+            context.Items[RankApi.ArrivalKey] = System.Diagnostics.Stopwatch.GetTimestamp();
+            return next(context);
+        });
+        var metrics = app.Services.GetRequiredService<LasthopeMetrics>();
+        var window = app.Services.GetRequiredService<FallbackWindow>();
+        metrics.ObserveFallbackRate(() => window.Rate);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRankApi();
         app.MapEventsApi();
         app.MapItemsApi();
         app.MapStatusApi();
+        app.MapModelsApi();
+        app.MapExplainApi();
         app.MapHealthApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
     }

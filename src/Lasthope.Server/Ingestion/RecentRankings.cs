@@ -37,4 +37,23 @@ public sealed class RecentRankings
     }
 
     public RankingLog? Find(string requestId) => _byId.GetValueOrDefault(requestId);
+
+    /// <summary>Up to <paramref name="count"/> remembered rankings of <paramref name="surface"/> that carry features.</summary>
+    public IReadOnlyList<RankingLog> WithFeatures(string surface, int count)
+    {
+        var found = new List<RankingLog>(count);
+        foreach (var ranking in _byId.Values)
+        {
+            if (ranking.Surface == surface && ranking.Features is not null)
+            {
+                found.Add(ranking);
+                if (found.Count == count)
+                {
+                    break;
+                }
+            }
+        }
+
+        return found;
+    }
 }

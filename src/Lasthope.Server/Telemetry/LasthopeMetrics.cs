@@ -20,6 +20,8 @@ public sealed class LasthopeMetrics
     private readonly Counter<long> _eventsRejected;
     private readonly Counter<long> _impressions;
     private readonly Counter<long> _impressionLogDropped;
+    private readonly Counter<long> _featureLogDropped;
+    private readonly Histogram<int> _rerankDepth;
 
     public LasthopeMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +37,9 @@ public sealed class LasthopeMetrics
         _eventsRejected = _meter.CreateCounter<long>("lasthope.events.rejected", "{event}", "Interaction events rejected as invalid.");
         _impressions = _meter.CreateCounter<long>("lasthope.impressions", "{impression}", "Items served (impressions logged).");
         _impressionLogDropped = _meter.CreateCounter<long>("lasthope.impression_log.dropped", "{ranking}", "Rankings the impression log could not keep (queue full).");
+        _featureLogDropped = _meter.CreateCounter<long>("lasthope.feature_log.dropped", "{ranking}", "Rankings whose scored feature vectors could not be logged (queue full).");
+        _rerankDepth = _meter.CreateHistogram<int>(
+            "lasthope.rerank.depth", "{item}", "How many of the top K the model scored, on the model path.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000] });
     }
 
     /// <summary>Buckets from 0.1 ms to 1 s, dense around the 80 ms default budget.</summary>
@@ -67,4 +72,12 @@ public sealed class LasthopeMetrics
     }
 
     public void ImpressionLogDropped(int count) => _impressionLogDropped.Add(count);
+
+    public void FeatureLogDropped(int count) => _featureLogDropped.Add(count);
+
+    public void RerankDepth(string surface, int depth) => _rerankDepth.Record(depth, new KeyValuePair<string, object?>("surface", surface));
+
+    /// <summary>Publishes the fallback rate over the alarm's sliding window as a gauge.</summary>
+    public void ObserveFallbackRate(Func<double> rate) =>
+        _meter.CreateObservableGauge("lasthope.fallback.rate", rate, "1", "Share of model-path rank requests served by the heuristic fallback, over the alarm window.");
 }

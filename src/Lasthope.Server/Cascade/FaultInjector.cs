@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Lasthope.Server.Cascade;
+
+/// <summary>An injected fault, told apart from real ones in logs.</summary>
+public sealed class InjectedFaultException(string stage) : Exception($"Injected {stage} error (Lasthope:Serving:FaultInjection).");
+
+/// <summary>
+/// Decides, per request and stage, whether to add latency or an error (<see cref="FaultInjectionOptions"/>). The
+/// decision is a hash of the request id, the stage and the seed, so a given request is always hit or never, and a
+/// fraction f of distinct request ids is hit, give or take sampling error.
+/// </summary>
+public sealed class FaultInjector(FaultInjectionOptions options)
+{
+    public bool Enabled => options.Enabled;
+
+    /// <summary>Latency to add to the model stage of this request (zero when none).</summary>
+    public TimeSpan ModelLatency(string requestId) =>
+        options.ModelLatencyMs > 0 && Hit(requestId, "model-latency", options.ModelLatencyFraction) ? TimeSpan.FromMilliseconds(options.ModelLatencyMs) : TimeSpan.Zero;
+
+    public bool ModelError(string requestId) => Hit(requestId, "model-error", options.ModelErrorFraction);
+
+    public TimeSpan FeatureLatency(string requestId) =>
+        options.FeatureLatencyMs > 0 && Hit(requestId, "feature-latency", options.FeatureLatencyFraction) ? TimeSpan.FromMilliseconds(options.FeatureLatencyMs) : TimeSpan.Zero;
+
+    public bool FeatureError(string requestId) => Hit(requestId, "feature-error", options.FeatureErrorFraction);
+
+    /// <summary>A uniform number in [0, 1) from SHA-256 of (seed, stage, key): stable across processes and platforms.</summary>
+    public static double Uniform(string key, string stage, int seed)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}\u001f{stage}\u001f{key}"), hash);
+        return (BitConverter.ToUInt64(hash) >> 11) * (1.0 / (1UL << 53));
+    }
+
+    private bool Hit(string requestId, string stage, double fraction) => fraction > 0 && Uniform(requestId, stage, options.Seed) < fraction;
+}

@@ -1,0 +1,59 @@
+namespace Lasthope.Server.Cascade;
+
+/// <summary>
+/// Admission to the model: at most N requests score at once. A request that would have to queue past its remaining
+/// budget is not queued at all (the "overload" fallback), judged from the queue length and a moving average of recent
+/// scoring times; one that is queued waits at most until its deadline.
+/// </summary>
+public sealed class ScoringGate(int slots) : IDisposable
+{
+    private readonly SemaphoreSlim _slots = new(slots, slots);
+    private int _waiting;
+    private double _averageMs = 1;
+
+    /// <summary>The moving average of scoring time (ms), for the admission estimate.</summary>
+    public double AverageScoringMs => Volatile.Read(ref _averageMs);
+
+    /// <summary>
+    /// Waits for a slot. Returns false at once when the expected wait plus one scoring exceeds
+    /// <paramref name="remaining"/>, or when no slot frees up in time.
+    /// </summary>
+    public async ValueTask<bool> EnterAsync(TimeSpan remaining, CancellationToken cancellationToken)
+    {
+        if (_slots.Wait(0, CancellationToken.None))
+        {
+            return true;
+        }
+
+        var expectedWaitMs = (Volatile.Read(ref _waiting) + 1) * AverageScoringMs / slots;
+        if (expectedWaitMs + AverageScoringMs > remaining.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            return remaining > TimeSpan.Zero && await _slots.WaitAsync(remaining, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    /// <summary>Releases the slot and records how long the scoring took.</summary>
+    public void Exit(double scoringMs)
+    {
+        // An exponentially weighted average (alpha = 0.1) adapts within tens of requests to a model swap.
+        var current = Volatile.Read(ref _averageMs);
+        Volatile.Write(ref _averageMs, current + (0.1 * (scoringMs - current)));
+        _slots.Release();
+    }
+
+    public void Dispose() => _slots.Dispose();
+}

@@ -1,0 +1,229 @@
+namespace Lasthope.Server.Cascade;
+
+/// <summary>The model path of POST /v1/rank (section <c>Lasthope:Serving</c>).</summary>
+public sealed class ServingOptions
+{
+    /// <summary>End-to-end budget of a rank request, from arrival, in milliseconds. Default 80.</summary>
+    public double BudgetMs { get; init; } = 80;
+
+    /// <summary>How many of the heuristic's top candidates the model re-ranks (K). Default 300.</summary>
+    public int RerankDepth { get; init; } = 300;
+
+    /// <summary>Time kept back from the budget for writing the response. Default 1 ms.</summary>
+    public double ResponseReserveMs { get; init; } = 1;
+
+    /// <summary>Requests scoring at once; more wait for a slot, or fall back with "overload" if the wait would overrun the budget. Default: the number of cores.</summary>
+    public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Log the built-in features of the shown items when no model scored, so the first model can be trained from heuristic traffic. Default true.</summary>
+    public bool LogFeaturesWithoutModel { get; init; } = true;
+
+    /// <summary>Per-surface settings.</summary>
+    public IDictionary<string, SurfaceOptions> Surfaces { get; init; } = new Dictionary<string, SurfaceOptions>(StringComparer.Ordinal);
+
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+
+    public FallbackAlarmOptions FallbackAlarm { get; init; } = new();
+
+    public FaultInjectionOptions FaultInjection { get; init; } = new();
+
+    /// <summary>Running experiments.</summary>
+    public IList<ExperimentOptions> Experiments { get; init; } = [];
+
+    public SurfaceOptions Surface(string surface) => Surfaces.TryGetValue(surface, out var options) ? options : SurfaceOptions.Default;
+
+    public void Validate()
+    {
+        if (!double.IsFinite(BudgetMs) || BudgetMs <= 0 || BudgetMs > 60_000)
+        {
+            throw new ArgumentException("Serving:BudgetMs must be in (0, 60000].", nameof(BudgetMs));
+        }
+
+        if (RerankDepth < 0)
+        {
+            throw new ArgumentException("Serving:RerankDepth must not be negative.", nameof(RerankDepth));
+        }
+
+        if (!double.IsFinite(ResponseReserveMs) || ResponseReserveMs < 0 || ResponseReserveMs >= BudgetMs)
+        {
+            throw new ArgumentException("Serving:ResponseReserveMs must be in [0, BudgetMs).", nameof(ResponseReserveMs));
+        }
+
+        if (MaxConcurrentScoring < 1)
+        {
+            throw new ArgumentException("Serving:MaxConcurrentScoring must be at least 1.", nameof(MaxConcurrentScoring));
+        }
+
+        foreach (var (name, surface) in Surfaces)
+        {
+            surface.Validate(name);
+        }
+
+        CircuitBreaker.Validate();
+        FallbackAlarm.Validate();
+        FaultInjection.Validate();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var experiment in Experiments)
+        {
+            experiment.Validate();
+            if (!ids.Add(experiment.Id))
+            {
+                throw new ArgumentException($"Serving:Experiments has two experiments with id '{experiment.Id}'.", nameof(Experiments));
+            }
+        }
+    }
+}
+
+/// <summary>Settings of one surface (<c>Lasthope:Serving:Surfaces:NAME</c>).</summary>
+public sealed class SurfaceOptions
+{
+    public static SurfaceOptions Default { get; } = new();
+
+    /// <summary>K for this surface; default Serving:RerankDepth.</summary>
+    public int? RerankDepth { get; init; }
+
+    /// <summary>Budget for this surface; default Serving:BudgetMs.</summary>
+    public double? BudgetMs { get; init; }
+
+    /// <summary>Request-supplied item features (by name) that this surface's models may use besides the built-in ones.</summary>
+    public IList<string> RequestFeatures { get; init; } = [];
+
+    public void Validate(string name)
+    {
+        if (RerankDepth is < 0)
+        {
+            throw new ArgumentException($"Serving:Surfaces:{name}:RerankDepth must not be negative.", nameof(name));
+        }
+
+        if (BudgetMs is { } b && (!double.IsFinite(b) || b <= 0 || b > 60_000))
+        {
+            throw new ArgumentException($"Serving:Surfaces:{name}:BudgetMs must be in (0, 60000].", nameof(name));
+        }
+    }
+}
+
+/// <summary>Stops calling a failing model for a while (<c>Lasthope:Serving:CircuitBreaker</c>).</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Consecutive model or feature errors that open the circuit. Default 5.</summary>
+    public int FailureThreshold { get; init; } = 5;
+
+    /// <summary>How long the circuit stays open before one trial request is let through. Default 10 s.</summary>
+    public double OpenSeconds { get; init; } = 10;
+
+    public void Validate()
+    {
+        if (FailureThreshold < 1 || !double.IsFinite(OpenSeconds) || OpenSeconds <= 0)
+        {
+            throw new ArgumentException("Serving:CircuitBreaker:FailureThreshold must be at least 1 and OpenSeconds positive.", nameof(FailureThreshold));
+        }
+    }
+}
+
+/// <summary>The alarm that was missing in the original story (<c>Lasthope:Serving:FallbackAlarm</c>).</summary>
+public sealed class FallbackAlarmOptions
+{
+    /// <summary>The sliding window, in seconds. Default 60.</summary>
+    public int WindowSeconds { get; init; } = 60;
+
+    /// <summary>Readiness is degraded when more than this fraction of model-path requests fell back. Default 0.05.</summary>
+    public double Threshold { get; init; } = 0.05;
+
+    /// <summary>Fewer model-path requests than this in the window never raise the alarm. Default 20.</summary>
+    public int MinRequests { get; init; } = 20;
+
+    public void Validate()
+    {
+        if (WindowSeconds is < 1 or > 3600 || !double.IsFinite(Threshold) || Threshold is < 0 or > 1 || MinRequests < 0)
+        {
+            throw new ArgumentException("Serving:FallbackAlarm: WindowSeconds in [1, 3600], Threshold in [0, 1], MinRequests >= 0.", nameof(WindowSeconds));
+        }
+    }
+}
+
+/// <summary>
+/// Adds latency or errors to the model or feature stage for a fraction of requests (<c>Lasthope:Serving:FaultInjection</c>).
+/// Off by default. For tests, load tests and drills. Which requests are hit is a deterministic function of the request
+/// id and <see cref="Seed"/>.
+/// </summary>
+public sealed class FaultInjectionOptions
+{
+    public double ModelLatencyMs { get; init; }
+
+    public double ModelLatencyFraction { get; init; }
+
+    public double ModelErrorFraction { get; init; }
+
+    public double FeatureLatencyMs { get; init; }
+
+    public double FeatureLatencyFraction { get; init; }
+
+    public double FeatureErrorFraction { get; init; }
+
+    public int Seed { get; init; } = 1;
+
+    public bool Enabled => (ModelLatencyMs > 0 && ModelLatencyFraction > 0) || ModelErrorFraction > 0 || (FeatureLatencyMs > 0 && FeatureLatencyFraction > 0) || FeatureErrorFraction > 0;
+
+    public void Validate()
+    {
+        foreach (var f in new[] { ModelLatencyFraction, ModelErrorFraction, FeatureLatencyFraction, FeatureErrorFraction })
+        {
+            if (!double.IsFinite(f) || f is < 0 or > 1)
+            {
+                throw new ArgumentException("Serving:FaultInjection fractions must be in [0, 1].", nameof(ModelLatencyFraction));
+            }
+        }
+
+        if (!double.IsFinite(ModelLatencyMs) || ModelLatencyMs < 0 || !double.IsFinite(FeatureLatencyMs) || FeatureLatencyMs < 0)
+        {
+            throw new ArgumentException("Serving:FaultInjection latencies must be non-negative.", nameof(ModelLatencyMs));
+        }
+    }
+}
+
+/// <summary>An experiment: users split into arms by a hash of user id and salt (<c>Lasthope:Serving:Experiments</c>).</summary>
+public sealed class ExperimentOptions
+{
+    public string Id { get; init; } = "";
+
+    /// <summary>Changes the assignment; a new salt reshuffles users. Default: the id.</summary>
+    public string? Salt { get; init; }
+
+    /// <summary>The surface it runs on.</summary>
+    public string Surface { get; init; } = "default";
+
+    public IList<ArmOptions> Arms { get; init; } = [];
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Id))
+        {
+            throw new ArgumentException("Serving:Experiments: every experiment needs an Id.", nameof(Id));
+        }
+
+        if (Arms.Count < 1 || Arms.Any(a => string.IsNullOrWhiteSpace(a.Name) || !double.IsFinite(a.Weight) || a.Weight <= 0 || a.RerankDepth is < 0))
+        {
+            throw new ArgumentException($"Serving:Experiments:{Id}: arms need a name, a positive weight and a non-negative depth.", nameof(Arms));
+        }
+
+        if (Arms.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count() != Arms.Count)
+        {
+            throw new ArgumentException($"Serving:Experiments:{Id}: arm names must be distinct.", nameof(Arms));
+        }
+    }
+}
+
+/// <summary>One arm: the heuristic only (no model), or model version X with depth K.</summary>
+public sealed class ArmOptions
+{
+    public string Name { get; init; } = "";
+
+    /// <summary>Relative share of users. Default 1.</summary>
+    public double Weight { get; init; } = 1;
+
+    /// <summary>"heuristic" for the heuristic only; else a model version, or "active" for the surface's active model.</summary>
+    public string Policy { get; init; } = "heuristic";
+
+    /// <summary>K for this arm; default the surface's.</summary>
+    public int? RerankDepth { get; init; }
+}
