@@ -7,8 +7,7 @@ namespace Lasthope.Benchmarks.Factors;
 /// Training on the MovieLens-1M shape under BenchmarkDotNet: five iterations at 64 factors with the loss computed
 /// (the larger shapes run through the program's --als-shapes mode, see AlsShapes).
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
+[Config(typeof(FactorsBenchmarkConfig))]
 public class AlsIterationBenchmarks
 {
     private InteractionMatrix _data = null!;

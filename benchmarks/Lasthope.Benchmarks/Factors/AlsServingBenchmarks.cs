@@ -8,8 +8,7 @@ namespace Lasthope.Benchmarks.Factors;
 /// item, similar items by cosine, and the new-user path (exact fold-in of 20 interactions, then top-10). Random factors:
 /// the cost does not depend on their values.
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
+[Config(typeof(FactorsBenchmarkConfig))]
 public class AlsServingBenchmarks
 {
     private readonly ScoredItem[] _top = new ScoredItem[10];

@@ -9,8 +9,7 @@ namespace Lasthope.Benchmarks.Factors;
 /// per core. The model uses the hyperparameters evaluate-recs --search chose (16 factors) and, for comparison, 64.
 /// Needs the shared data (LASTHOPE_DATA, or ../shared/data above the repository); skipped with a message otherwise.
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+[Config(typeof(FactorsBenchmarkConfig))]
 public class MswebServingBenchmarks
 {
     private readonly ScoredItem[] _top = new ScoredItem[10];
