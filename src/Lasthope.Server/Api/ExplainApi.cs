@@ -18,7 +18,7 @@ public sealed record ExplainedItemDto(
     int Position,
     ItemSource Source,
     double Score,
-    IReadOnlyDictionary<string, double>? Features,
+    IReadOnlyDictionary<string, double?>? Features,
     IReadOnlyDictionary<string, double>? Attributions,
     double? Bias);
 
@@ -74,13 +74,15 @@ public static class ExplainApi
         foreach (var item in ranking.Items)
         {
             var row = log is null ? -1 : IndexOf(log.ItemIds, item.ItemId);
-            Dictionary<string, double>? features = null;
+            Dictionary<string, double?>? features = null;
             if (row >= 0)
             {
-                features = new Dictionary<string, double>(StringComparer.Ordinal);
+                // JSON has no NaN: a missing value is null.
+                features = new Dictionary<string, double?>(StringComparer.Ordinal);
                 for (var c = 0; c < log!.Names.Count; c++)
                 {
-                    features[log.Names[c]] = log.Values[(row * log.Names.Count) + c];
+                    var value = log.Values[(row * log.Names.Count) + c];
+                    features[log.Names[c]] = double.IsNaN(value) ? null : value;
                 }
             }
 
@@ -108,15 +110,15 @@ public static class ExplainApi
                 bias = phi[^1];
             }
             else if (item.Source == ItemSource.Heuristic && features is not null
-                && features.TryGetValue(BuiltInFeatures.Ctr7dSegment, out var ctr7)
-                && features.TryGetValue(BuiltInFeatures.TrendSegment, out var trend)
-                && features.TryGetValue(BuiltInFeatures.Ctr30dSegment, out var ctr30))
+                && features.TryGetValue(BuiltInFeatures.Ctr7dSegment, out var ctr7) && ctr7 is not null
+                && features.TryGetValue(BuiltInFeatures.TrendSegment, out var trend) && trend is not null
+                && features.TryGetValue(BuiltInFeatures.Ctr30dSegment, out var ctr30) && ctr30 is not null)
             {
                 attributions = new Dictionary<string, double>(StringComparer.Ordinal)
                 {
-                    [BuiltInFeatures.Ctr7dSegment] = heuristic.WeekWeight * ctr7,
-                    [BuiltInFeatures.TrendSegment] = heuristic.TrendWeight * trend,
-                    [BuiltInFeatures.Ctr30dSegment] = heuristic.MonthWeight * ctr30,
+                    [BuiltInFeatures.Ctr7dSegment] = heuristic.WeekWeight * ctr7.Value,
+                    [BuiltInFeatures.TrendSegment] = heuristic.TrendWeight * trend.Value,
+                    [BuiltInFeatures.Ctr30dSegment] = heuristic.MonthWeight * ctr30.Value,
                 };
                 bias = 0;
             }

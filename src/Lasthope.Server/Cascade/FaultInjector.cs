@@ -21,6 +21,10 @@ public sealed class FaultInjector(FaultInjectionOptions options)
 
     public bool ModelError(string requestId) => Hit(requestId, "model-error", options.ModelErrorFraction);
 
+    /// <summary>Latency to add after each scored block of this request (zero when none): a slow model.</summary>
+    public TimeSpan ModelBlockLatency(string requestId) =>
+        options.ModelBlockLatencyMs > 0 && Hit(requestId, "model-block-latency", options.ModelBlockLatencyFraction) ? TimeSpan.FromMilliseconds(options.ModelBlockLatencyMs) : TimeSpan.Zero;
+
     public TimeSpan FeatureLatency(string requestId) =>
         options.FeatureLatencyMs > 0 && Hit(requestId, "feature-latency", options.FeatureLatencyFraction) ? TimeSpan.FromMilliseconds(options.FeatureLatencyMs) : TimeSpan.Zero;
 

@@ -154,6 +154,11 @@ public sealed class FaultInjectionOptions
 
     public double ModelErrorFraction { get; init; }
 
+    /// <summary>A slow model: latency added after every block of 64 scored documents, for this fraction of requests.</summary>
+    public double ModelBlockLatencyMs { get; init; }
+
+    public double ModelBlockLatencyFraction { get; init; }
+
     public double FeatureLatencyMs { get; init; }
 
     public double FeatureLatencyFraction { get; init; }
@@ -162,11 +167,11 @@ public sealed class FaultInjectionOptions
 
     public int Seed { get; init; } = 1;
 
-    public bool Enabled => (ModelLatencyMs > 0 && ModelLatencyFraction > 0) || ModelErrorFraction > 0 || (FeatureLatencyMs > 0 && FeatureLatencyFraction > 0) || FeatureErrorFraction > 0;
+    public bool Enabled => (ModelLatencyMs > 0 && ModelLatencyFraction > 0) || ModelErrorFraction > 0 || (ModelBlockLatencyMs > 0 && ModelBlockLatencyFraction > 0) || (FeatureLatencyMs > 0 && FeatureLatencyFraction > 0) || FeatureErrorFraction > 0;
 
     public void Validate()
     {
-        foreach (var f in new[] { ModelLatencyFraction, ModelErrorFraction, FeatureLatencyFraction, FeatureErrorFraction })
+        foreach (var f in new[] { ModelLatencyFraction, ModelErrorFraction, ModelBlockLatencyFraction, FeatureLatencyFraction, FeatureErrorFraction })
         {
             if (!double.IsFinite(f) || f is < 0 or > 1)
             {
@@ -174,7 +179,7 @@ public sealed class FaultInjectionOptions
             }
         }
 
-        if (!double.IsFinite(ModelLatencyMs) || ModelLatencyMs < 0 || !double.IsFinite(FeatureLatencyMs) || FeatureLatencyMs < 0)
+        if (!double.IsFinite(ModelLatencyMs) || ModelLatencyMs < 0 || !double.IsFinite(FeatureLatencyMs) || FeatureLatencyMs < 0 || !double.IsFinite(ModelBlockLatencyMs) || ModelBlockLatencyMs < 0)
         {
             throw new ArgumentException("Serving:FaultInjection latencies must be non-negative.", nameof(ModelLatencyMs));
         }

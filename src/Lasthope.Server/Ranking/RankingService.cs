@@ -11,6 +11,7 @@ using Lasthope.Server.Cascade;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Lasthope.Server.Telemetry;
+using Lasthope.Trees;
 using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Server.Ranking;
@@ -338,7 +339,27 @@ public sealed partial class RankingService
                 throw new InjectedFaultException("model");
             }
 
-            var scored = model.Model.Score(matrix.AsSpan(0, k * model.Binding.Count), modelScores.AsSpan(0, k), token);
+            // Score block by block so that the deadline leaves a complete prefix: the evaluator itself also stops
+            // between blocks of trees, and reports how many documents of a block it finished.
+            var columns = model.Binding.Count;
+            var blockLatency = _faults.ModelBlockLatency(command.RequestId);
+            var scored = 0;
+            while (scored < k && !token.IsCancellationRequested)
+            {
+                var length = Math.Min(TreeModel.ScoringBlockSize, k - scored);
+                var done = model.Model.Score(matrix.AsSpan(scored * columns, length * columns), modelScores.AsSpan(scored, length), token);
+                scored += done;
+                if (done < length)
+                {
+                    break;
+                }
+
+                if (blockLatency > TimeSpan.Zero && scored < k)
+                {
+                    await Task.Delay(blockLatency, token).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+
             request.Mark("model");
             breaker.Success();
             return scored == k ? ModelOutcome.Served(k) : scored > 0 ? ModelOutcome.Partial(scored) : ModelOutcome.Fallback(FallbackReason.Timeout);
