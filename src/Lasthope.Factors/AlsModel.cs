@@ -219,7 +219,7 @@ public sealed class AlsModel
     /// <summary>
     /// Folds in a user the model has not seen: the exact solution, with the item factors fixed, of the user's normal
     /// equations (Y^T Y + Y^T (C_u - I) Y + lambda I) x_u = Y^T C_u p_u, by Cholesky, with Y^T Y + lambda I precomputed
-    /// once per model. O(n f^2 + f^3) for n interactions; about 50 microseconds at f = 64 and n = 20. It is what a
+    /// once per model. O(n f^2 + f^3) for n interactions; about 40 microseconds at f = 64 and n = 20. It is what a
     /// retrain's user half-step with the exact solver would give this user.
     /// </summary>
     /// <param name="items">Item indices (distinct; any order).</param>
