@@ -18,7 +18,12 @@ public static class LasthopeCli
         root.Add(AlsCommands.CreateRecommend(context));
         root.Add(AlsCommands.CreateSimilar(context));
         root.Add(EvaluateRecsCommand.Create(context));
-        root.Add(ModelCommands.Create(context));
+        var model = ModelCommands.Create(context);
+        ModelRegistryCommands.AddTo(model, context);
+        root.Add(model);
+        root.Add(TrainRankerCommand.Create(context));
+        root.Add(LoadCommands.CreateLoadTest(context));
+        root.Add(LoadCommands.CreateDepthStudy(context));
         root.Add(TrainLtrCommand.Create(context));
         return root;
     }

@@ -11,13 +11,15 @@ internal static class DemoCommand
     public static Command Create(CliContext context)
     {
         var days = new Option<int>("--days") { Description = "Simulated days of traffic.", DefaultValueFactory = _ => 21 };
-        var perDay = new Option<int>("--requests-per-day") { Description = "Rank requests per simulated day.", DefaultValueFactory = _ => 2_000 };
+        var perDay = new Option<int>("--requests-per-day") { Description = "Rank requests per simulated day.", DefaultValueFactory = _ => 4_000 };
         var seed = new Option<int>("--seed") { Description = "Seed of the traffic generator.", DefaultValueFactory = _ => 42 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight.", DefaultValueFactory = _ => 4 };
         var data = new Option<string?>("--data") { Description = "Data directory (default: a new temporary directory)." };
+        var candidates = new Option<int>("--candidates") { Description = "Candidates per rank request.", DefaultValueFactory = _ => 200 };
+        var surface = new Option<string>("--surface") { Description = "The surface the traffic is ranked on.", DefaultValueFactory = _ => "demo" };
         var command = new Command("demo", "Start Lasthope on the embedded store, drive it over HTTP with simulated weeks of traffic, and show what it learned.")
         {
-            days, perDay, seed, concurrency, data,
+            days, perDay, seed, concurrency, data, candidates, surface,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -28,6 +30,8 @@ internal static class DemoCommand
                 Seed = parse.GetValue(seed),
                 Concurrency = parse.GetValue(concurrency),
                 DataDirectory = parse.GetValue(data),
+                CandidatesPerRequest = parse.GetValue(candidates),
+                Surface = parse.GetValue(surface)!,
             };
             try
             {
@@ -72,6 +76,7 @@ internal static class DemoCommand
         var status = result.Status;
         console.MarkupLine($"The store holds {status.Rankings:N0} rankings, {status.Impressions:N0} impressions, {status.Events:N0} events and {status.Users:N0} users; {status.TrackedItems:N0} items are tracked.");
         console.MarkupLine($"Data directory: [blue]{Markup.Escape(result.DataDirectory)}[/] (try: ./lasthope stats ITEM --data {Markup.Escape(result.DataDirectory)})");
+        console.MarkupLine($"The simulated clock ended at {result.SimulatedEnd:O} (serve this history with: ./lasthope serve --data {Markup.Escape(result.DataDirectory)} --clock-start {result.SimulatedEnd:O})");
     }
 
     private static void AddLatency(Table table, string name, LatencySummary l)

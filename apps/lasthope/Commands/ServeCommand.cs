@@ -14,7 +14,8 @@ internal static class ServeCommand
         var config = CommonOptions.Config();
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("serve", "Run the ranking service (HTTP API, metrics, health) on the embedded store.") { data, config, urls, logLevel };
+        var clockStart = new Option<DateTimeOffset?>("--clock-start") { Description = "Start the server's clock at this instant (then it runs at real speed): to serve history written in another time, such as a demo's simulated weeks." };
+        var command = new Command("serve", "Run the ranking service (HTTP API, metrics, health) on the embedded store.") { data, config, urls, logLevel, clockStart };
         command.SetAction(async (parse, cancellationToken) =>
         {
             LasthopeServer server;
@@ -22,7 +23,14 @@ internal static class ServeCommand
             {
                 var setup = CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config), parse.GetValue(urls)!);
                 server = await LasthopeServer.StartAsync(
-                    new ServerSetup { DataDirectory = setup.DataDirectory, ConfigFile = setup.ConfigFile, Urls = setup.Urls, MinimumLogLevel = parse.GetValue(logLevel) },
+                    new ServerSetup
+                    {
+                        DataDirectory = setup.DataDirectory,
+                        ConfigFile = setup.ConfigFile,
+                        Urls = setup.Urls,
+                        MinimumLogLevel = parse.GetValue(logLevel),
+                        Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : null,
+                    },
                     cancellationToken);
             }
             catch (ArgumentException e)

@@ -14,9 +14,15 @@ public sealed record DemoOptions
     /// <summary>Simulated days of traffic. Default 21 (three weeks).</summary>
     public int Days { get; init; } = 21;
 
-    public int RequestsPerDay { get; init; } = 2_000;
+    public int RequestsPerDay { get; init; } = 4_000;
 
     public int CandidatesPerRequest { get; init; } = 200;
+
+    /// <summary>The surface the traffic is ranked on.</summary>
+    public string Surface { get; init; } = "demo";
+
+    /// <summary>Extra server settings (flat configuration keys).</summary>
+    public IDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Items shown (and logged as impressions) per request.</summary>
     public int Count { get; init; } = 10;
@@ -50,7 +56,8 @@ public sealed record DemoResult(
     LatencySummary RoundTripLatency,
     StatusResponse Status,
     TimeSpan WallTime,
-    string DataDirectory);
+    string DataDirectory,
+    DateTimeOffset SimulatedEnd);
 
 /// <summary>Latency percentiles in milliseconds.</summary>
 public sealed record LatencySummary(double P50, double P90, double P99, double P999, double Max)
@@ -82,18 +89,13 @@ public sealed class DemoRunner(DemoOptions options)
     {
         options.Validate();
         var wall = Stopwatch.StartNew();
-        var generator = new TrafficGenerator(new SimulationOptions
-        {
-            Seed = options.Seed,
-            RequestsPerDay = options.RequestsPerDay,
-            CandidatesPerRequest = options.CandidatesPerRequest,
-        });
+        var generator = new TrafficGenerator(Simulation(options.Seed, options.RequestsPerDay, options.CandidatesPerRequest));
         var start = generator.StartOfDay(0);
         var end = generator.StartOfDay(options.Days);
         var clock = new SimulatedClock(start);
         var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"lasthope-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
         await using var server = await LasthopeServer.StartAsync(
-            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock },
+            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock, Settings = options.Settings },
             cancellationToken);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -150,7 +152,8 @@ public sealed class DemoRunner(DemoOptions options)
             LatencySummary.Of(roundTripMs),
             status,
             wall.Elapsed,
-            dataDirectory);
+            dataDirectory,
+            end);
 
         async Task RunChunkAsync(List<SimulatedRequest> batch)
         {
@@ -191,16 +194,32 @@ public sealed class DemoRunner(DemoOptions options)
         }
     }
 
+    /// <summary>
+    /// The generator settings of a demo run; the load test and the depth study rebuild the same world from the same
+    /// seed, request rate and candidate count, so their truth is the truth the demo's traffic came from.
+    /// </summary>
+    public static SimulationOptions Simulation(int seed, int requestsPerDay, int candidates) => new()
+    {
+        Seed = seed,
+        RequestsPerDay = requestsPerDay,
+        CandidatesPerRequest = candidates,
+        InitialItemCount = Math.Max(300, candidates * 3 / 2),
+    };
+
+    /// <summary>The rank request the demo sends for a generated request.</summary>
+    public static RankRequest ToRankRequest(SimulatedRequest request, string surface, int count, int? rerankDepth = null, string? requestId = null) => new()
+    {
+        RequestId = requestId ?? request.RequestId,
+        Surface = surface,
+        User = new UserDto { Id = request.User.Id, Age = request.User.Age, Gender = request.User.Gender },
+        Candidates = [.. request.CandidateIds.Select(id => new CandidateDto(id))],
+        Count = count,
+        RerankDepth = rerankDepth,
+    };
+
     private async Task<(RankResponse, double)> RankAsync(HttpClient client, SimulatedRequest request, CancellationToken cancellationToken)
     {
-        var body = new RankRequest
-        {
-            RequestId = request.RequestId,
-            Surface = "demo",
-            User = new UserDto { Id = request.User.Id, Age = request.User.Age, Gender = request.User.Gender },
-            Candidates = [.. request.CandidateIds.Select(id => new CandidateDto(id))],
-            Count = options.Count,
-        };
+        var body = ToRankRequest(request, options.Surface, options.Count);
         var started = Stopwatch.GetTimestamp();
         using var response = await client.PostAsJsonAsync("/v1/rank", body, ApiJsonContext.Default.RankRequest, cancellationToken);
         response.EnsureSuccessStatusCode();

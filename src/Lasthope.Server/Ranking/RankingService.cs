@@ -132,10 +132,6 @@ public sealed partial class RankingService
                 {
                     outcome = ModelOutcome.Fallback(FallbackReason.NoModel);
                 }
-                else if (k == 0)
-                {
-                    outcome = ModelOutcome.Served(0);
-                }
                 else
                 {
                     modelScores = ArrayPool<double>.Shared.Rent(k);
@@ -488,12 +484,12 @@ public sealed partial class RankingService
         if (assignment is null)
         {
             var active = _models.Active(command.Surface);
-            return active is null ? Policy.HeuristicOnly(null) : new Policy(true, active, null, depth, null);
+            return active is null || depth == 0 ? Policy.HeuristicOnly(null) : new Policy(true, active, null, depth, null);
         }
 
         var arm = assignment.Arm;
         depth = command.RerankDepth ?? arm.RerankDepth ?? depth;
-        if (string.Equals(arm.Policy, "heuristic", StringComparison.Ordinal))
+        if (string.Equals(arm.Policy, "heuristic", StringComparison.Ordinal) || depth == 0)
         {
             return Policy.HeuristicOnly(assignment);
         }

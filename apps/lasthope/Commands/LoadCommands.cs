@@ -1,0 +1,172 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Lasthope.Cli.Demo;
+using Lasthope.Cli.Load;
+using Spectre.Console;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary><c>lasthope loadtest</c> and <c>lasthope depth-study</c>: the load and depth tools.</summary>
+internal static class LoadCommands
+{
+    private static Option<Uri> Url() => new("--url") { Description = "The server (loopback only).", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080") };
+
+    private static Option<int> Seed() => new("--seed") { Description = "The generator's seed: the demo run's whose history the server holds.", DefaultValueFactory = _ => 42 };
+
+    private static Option<int> PerDay() => new("--requests-per-day") { Description = "The demo run's requests per day (the generator's request numbering).", DefaultValueFactory = _ => 2_000 };
+
+    private static Option<int> Day() => new("--day") { Description = "The simulated day whose requests are sent (the day after the demo's last).", DefaultValueFactory = _ => 14 };
+
+    private static Option<int> Candidates() => new("--candidates") { Description = "Candidates per request.", DefaultValueFactory = _ => 1_000 };
+
+    private static Option<string> Surface() => new("--surface") { Description = "The surface.", DefaultValueFactory = _ => "home" };
+
+    public static Command CreateLoadTest(CliContext context)
+    {
+        var url = Url();
+        var rate = new Option<double>("--rate") { Description = "Requests per second, open loop (0: closed loop with --concurrency).", DefaultValueFactory = _ => 100 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight in a closed loop.", DefaultValueFactory = _ => 4 };
+        var duration = new Option<double>("--duration") { Description = "Seconds measured.", DefaultValueFactory = _ => 30 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds sent before measuring.", DefaultValueFactory = _ => 3 };
+        var candidates = Candidates();
+        var count = new Option<int>("--count") { Description = "Items returned per request.", DefaultValueFactory = _ => 10 };
+        var surface = Surface();
+        var depth = new Option<int?>("--rerank-depth") { Description = "K per request (default: the server's)." };
+        var seed = Seed();
+        var perDay = PerDay();
+        var day = Day();
+        var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var command = new Command("loadtest", "Drive a running server over loopback at a fixed request rate with the generator's requests; report throughput and latency per servedBy, and the fallback rate.")
+        {
+            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var target = parse.GetValue(url)!;
+            if (!target.IsLoopback)
+            {
+                return context.Fail(ExitCodes.BadInput, "--url must be a loopback address (127.0.0.1 or localhost): load tests never leave this machine");
+            }
+
+            if (parse.GetValue(rate) < 0 || parse.GetValue(duration) <= 0 || parse.GetValue(concurrency) < 1)
+            {
+                return context.Fail(ExitCodes.BadInput, "--rate must be >= 0, --duration > 0, --concurrency >= 1");
+            }
+
+            var options = new LoadTestOptions
+            {
+                Url = target,
+                Rate = parse.GetValue(rate),
+                Concurrency = parse.GetValue(concurrency),
+                Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
+                Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                Candidates = parse.GetValue(candidates),
+                Count = parse.GetValue(count),
+                Surface = parse.GetValue(surface)!,
+                RerankDepth = parse.GetValue(depth),
+                Seed = parse.GetValue(seed),
+                RequestsPerDay = parse.GetValue(perDay),
+                Day = parse.GetValue(day),
+            };
+            LoadTestResult result = null!;
+            try
+            {
+                await context.Console.Progress().StartAsync(async progress =>
+                {
+                    var task = progress.AddTask(options.Rate > 0 ? $"{options.Rate:N0} requests/s" : $"closed loop, {options.Concurrency} in flight", maxValue: 1);
+                    result = await new LoadTester(options).RunAsync(new Progress<double>(p => task.Value = p), cancellationToken);
+                });
+            }
+            catch (HttpRequestException e)
+            {
+                return context.Fail(ExitCodes.Failure, $"the server did not answer: {e.Message}");
+            }
+
+            Print(context, result);
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+            }
+
+            return result.Errors > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreateDepthStudy(CliContext context)
+    {
+        var url = Url();
+        var depths = new Option<string>("--depths") { Description = "Re-rank depths K, comma-separated; 0 is the heuristic alone.", DefaultValueFactory = _ => "0,100,300,1000" };
+        var requests = new Option<int>("--requests") { Description = "Requests per depth (the same ones for every depth).", DefaultValueFactory = _ => 300 };
+        var candidates = Candidates();
+        var surface = Surface();
+        var seed = Seed();
+        var perDay = PerDay();
+        var day = Day();
+        var command = new Command("depth-study", "For each re-rank depth K: latency percentiles and NDCG@10 against the generator's truth, paired with the heuristic alone.")
+        {
+            url, depths, requests, candidates, surface, seed, perDay, day,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var target = parse.GetValue(url)!;
+            if (!target.IsLoopback)
+            {
+                return context.Fail(ExitCodes.BadInput, "--url must be a loopback address");
+            }
+
+            int[] ks;
+            try
+            {
+                ks = [.. parse.GetValue(depths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => int.Parse(k, CultureInfo.InvariantCulture))];
+            }
+            catch (FormatException)
+            {
+                return context.Fail(ExitCodes.BadInput, "--depths must be integers separated by commas");
+            }
+
+            var study = new DepthStudy(new DepthStudyOptions
+            {
+                Url = target,
+                Depths = ks,
+                Requests = parse.GetValue(requests),
+                Candidates = parse.GetValue(candidates),
+                Surface = parse.GetValue(surface)!,
+                Seed = parse.GetValue(seed),
+                RequestsPerDay = parse.GetValue(perDay),
+                Day = parse.GetValue(day),
+            });
+            IReadOnlyList<DepthResult> results = [];
+            await context.Console.Progress().StartAsync(async progress =>
+            {
+                var task = progress.AddTask("Depth study", maxValue: 1);
+                results = await study.RunAsync(new Progress<double>(p => task.Value = p), cancellationToken);
+            });
+            context.Out.WriteLine("K      NDCG@10 [95% CI]           vs heuristic alone [95% CI]   server p50   p90      p99      depth reached  served by");
+            foreach (var r in results)
+            {
+                context.Out.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{r.Depth,-6} {r.Ndcg10,-26} {(r.Depth == 0 ? "(baseline)" : r.DifferenceFromHeuristic.ToString()),-29} {r.Server.P50,8:F2}ms {r.Server.P90,6:F2}ms {r.Server.P99,6:F2}ms {r.MeanDepthReached,10:F0}     {string.Join(", ", r.ServedBy.Select(p => $"{p.Key} {p.Value}"))}"));
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Print(CliContext context, LoadTestResult r)
+    {
+        var o = context.Out;
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"measured {r.Seconds:F0} s: {r.Completed:N0} responses ({r.Throughput:F1}/s), {r.Errors} errors, {r.Sent:N0} sent in all"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fallback rate {r.FallbackRate:P2} of model-path requests; reasons: {(r.FallbackReasons.Count == 0 ? "none" : string.Join(", ", r.FallbackReasons.Select(p => $"{p.Key} {p.Value}")))}"));
+        o.WriteLine("path                 requests   server p50   p99      p99.9    max      | client p50   p99      p99.9");
+        foreach (var (path, s) in r.ByPath.Prepend(new KeyValuePair<string, PathStats>("all", new PathStats(r.Completed, r.Server, r.Client))))
+        {
+            o.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{path,-20} {s.Requests,8:N0}   {s.Server.P50,8:F2}ms {s.Server.P99,6:F2}ms {s.Server.P999,6:F2}ms {s.Server.Max,6:F2}ms | {s.Client.P50,8:F2}ms {s.Client.P99,6:F2}ms {s.Client.P999,6:F2}ms"));
+        }
+    }
+}

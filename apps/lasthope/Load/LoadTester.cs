@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Lasthope.Cli.Demo;
+using Lasthope.Core.Serving;
+using Lasthope.Server.Api;
+using Lasthope.Simulation;
+
+namespace Lasthope.Cli.Load;
+
+/// <summary>Settings of a load test.</summary>
+public sealed record LoadTestOptions
+{
+    public required Uri Url { get; init; }
+
+    /// <summary>Requests per second, sent on schedule whatever the responses do (open loop). 0 for a closed loop.</summary>
+    public double Rate { get; init; } = 100;
+
+    /// <summary>Requests in flight in a closed loop (each sends the next when its response arrives): the capacity probe.</summary>
+    public int Concurrency { get; init; } = 4;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests sent before measuring starts (JIT, connections, caches).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    public int Candidates { get; init; } = 1_000;
+
+    public int Count { get; init; } = 10;
+
+    public string Surface { get; init; } = "home";
+
+    public int? RerankDepth { get; init; }
+
+    /// <summary>The generator's seed and daily rate: the same as the demo run whose history the server holds.</summary>
+    public int Seed { get; init; } = 42;
+
+    public int RequestsPerDay { get; init; } = 2_000;
+
+    /// <summary>The simulated day whose requests are replayed (default: the day after a demo of 14 days).</summary>
+    public int Day { get; init; } = 14;
+
+    /// <summary>Distinct request bodies prepared up front (the generator's cost stays out of the measurement).</summary>
+    public int Bodies { get; init; } = 2_000;
+}
+
+/// <summary>Latencies of one served path.</summary>
+public sealed record PathStats(long Requests, LatencySummary Server, LatencySummary Client);
+
+/// <summary>What a load test measured.</summary>
+public sealed record LoadTestResult(
+    double Seconds,
+    long Sent,
+    long Completed,
+    long Errors,
+    double Throughput,
+    LatencySummary Server,
+    LatencySummary Client,
+    IReadOnlyDictionary<string, PathStats> ByPath,
+    IReadOnlyDictionary<string, long> FallbackReasons,
+    double FallbackRate,
+    double MaxServerMs);
+
+/// <summary>
+/// Drives a running server over loopback with the generator's requests, at a fixed rate (open loop: a request is
+/// sent at its scheduled time even when earlier ones are late, and its client latency counts from that time, so a
+/// stalled server cannot hide its queue: no coordinated omission) or with a fixed number in flight (closed loop).
+/// Server-side latency is the rank pipeline's own total, from arrival to response, as the response reports it.
+/// </summary>
+public sealed class LoadTester(LoadTestOptions options)
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    public async Task<LoadTestResult> RunAsync(IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var bodies = PrepareBodies();
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
+        using var client = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
+        var samples = new ConcurrentBag<Sample>();
+        long sent = 0, errors = 0;
+        var measuring = false;
+        var total = options.Warmup + options.Duration;
+        var started = Stopwatch.GetTimestamp();
+        var measureFrom = started + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        var inFlight = new List<Task>();
+
+        if (options.Rate > 0)
+        {
+            var interval = Stopwatch.Frequency / options.Rate;
+            for (long i = 0; ; i++)
+            {
+                var due = started + (long)(i * interval);
+                if (Stopwatch.GetElapsedTime(started, due) >= total || cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.FromMilliseconds(1.5))
+                {
+                    await Task.Delay(wait - TimeSpan.FromMilliseconds(1), CancellationToken.None);
+                }
+
+                while (Stopwatch.GetTimestamp() < due)
+                {
+                    Thread.SpinWait(20);
+                }
+
+                measuring = due >= measureFrom;
+                inFlight.Add(SendAsync(client, bodies[(int)(i % bodies.Length)], due, measuring));
+                Interlocked.Increment(ref sent);
+                if (i % 200 == 0)
+                {
+                    progress?.Report(Stopwatch.GetElapsedTime(started) / total);
+                    inFlight.RemoveAll(t => t.IsCompleted);
+                }
+            }
+        }
+        else
+        {
+            var next = -1L;
+            var workers = Enumerable.Range(0, options.Concurrency).Select(async _ =>
+            {
+                while (Stopwatch.GetElapsedTime(started) < total && !cancellationToken.IsCancellationRequested)
+                {
+                    var i = Interlocked.Increment(ref next);
+                    var now = Stopwatch.GetTimestamp();
+                    Interlocked.Increment(ref sent);
+                    await SendAsync(client, bodies[(int)(i % bodies.Length)], now, now >= measureFrom);
+                    if (i % 200 == 0)
+                    {
+                        progress?.Report(Stopwatch.GetElapsedTime(started) / total);
+                    }
+                }
+            }).ToList();
+            inFlight.AddRange(workers);
+        }
+
+        await Task.WhenAll(inFlight);
+        progress?.Report(1);
+        var measured = samples.ToList();
+        var seconds = options.Duration.TotalSeconds;
+        var byPath = measured.GroupBy(s => s.ServedBy).ToDictionary(
+            g => g.Key,
+            g => new PathStats(g.LongCount(), LatencySummary.Of([.. g.Select(s => s.ServerMs)]), LatencySummary.Of([.. g.Select(s => s.ClientMs)])));
+        var modelPath = measured.Count(s => s.ServedBy != "heuristic");
+        var fallbacks = measured.Where(s => s.ServedBy == "heuristic_fallback").ToList();
+        return new LoadTestResult(
+            seconds,
+            Interlocked.Read(ref sent),
+            measured.Count,
+            Interlocked.Read(ref errors),
+            measured.Count / seconds,
+            LatencySummary.Of([.. measured.Select(s => s.ServerMs)]),
+            LatencySummary.Of([.. measured.Select(s => s.ClientMs)]),
+            byPath,
+            fallbacks.GroupBy(s => s.Reason ?? "none").ToDictionary(g => g.Key, g => g.LongCount()),
+            modelPath == 0 ? 0 : (double)fallbacks.Count / modelPath,
+            measured.Count == 0 ? 0 : measured.Max(s => s.ServerMs));
+
+        async Task SendAsync(HttpClient http, byte[] body, long scheduled, bool record)
+        {
+            try
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = Json;
+                using var response = await http.PostAsync("/v1/rank", content, CancellationToken.None);
+                var bytes = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+                var clientMs = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref errors);
+                    return;
+                }
+
+                if (record)
+                {
+                    var ranked = JsonSerializer.Deserialize(bytes, ApiJsonContext.Default.RankResponse)!;
+                    samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs));
+                }
+            }
+            catch (HttpRequestException)
+            {
+                Interlocked.Increment(ref errors);
+            }
+            catch (TaskCanceledException)
+            {
+                Interlocked.Increment(ref errors);
+            }
+        }
+    }
+
+    /// <summary>Request bodies from the generator, serialized once: users and candidates of the chosen simulated day.</summary>
+    private byte[][] PrepareBodies()
+    {
+        var generator = new TrafficGenerator(DemoRunner.Simulation(options.Seed, options.RequestsPerDay, options.Candidates));
+        var first = (long)options.Day * options.RequestsPerDay;
+        var bodies = new byte[options.Bodies][];
+        for (var i = 0; i < bodies.Length; i++)
+        {
+            var request = generator.Request(first + i);
+            // No request id: the server makes a unique one for every request, so that each is logged.
+            var rank = DemoRunner.ToRankRequest(request, options.Surface, options.Count, options.RerankDepth) with { RequestId = null };
+            bodies[i] = JsonSerializer.SerializeToUtf8Bytes(rank, ApiJsonContext.Default.RankRequest);
+        }
+
+        return bodies;
+    }
+
+    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs);
+}

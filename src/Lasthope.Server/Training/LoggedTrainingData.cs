@@ -1,0 +1,107 @@
+using Lasthope.Core.Storage;
+
+namespace Lasthope.Server.Training;
+
+/// <summary>One served ranking turned into a learning-to-rank query: the logged feature rows of its shown items.</summary>
+/// <param name="RequestId">The ranking's request id.</param>
+/// <param name="Time">When it was served.</param>
+/// <param name="Rows">Row-major features, one row per item, in the training set's column order (NaN where not logged).</param>
+/// <param name="Labels">Graded relevance: 0 no interaction, 1 a click, 2 a conversion (an event of weight at least 3).</param>
+/// <param name="Positions">The 1-based position each item was shown at.</param>
+public sealed record LoggedQuery(string RequestId, DateTimeOffset Time, double[] Rows, float[] Labels, int[] Positions)
+{
+    public int Count => Labels.Length;
+}
+
+/// <summary>
+/// Learning-to-rank data from Lasthope's own log: every served ranking of a surface that carries feature vectors
+/// (the rows the model scored, or the built-in features logged for heuristic traffic), labelled by the interactions
+/// attributed to it. Training on what serving logged keeps training and serving on the same features.
+/// </summary>
+public sealed class LoggedTrainingData
+{
+    private LoggedTrainingData(IReadOnlyList<string> featureNames, List<LoggedQuery> queries, int rankingsSeen, int withoutFeatures)
+    {
+        FeatureNames = featureNames;
+        Queries = queries;
+        RankingsSeen = rankingsSeen;
+        RankingsWithoutFeatures = withoutFeatures;
+    }
+
+    public IReadOnlyList<string> FeatureNames { get; }
+
+    /// <summary>Queries in serving order.</summary>
+    public IReadOnlyList<LoggedQuery> Queries { get; }
+
+    public int RankingsSeen { get; }
+
+    public int RankingsWithoutFeatures { get; }
+
+    /// <summary>Reads the log of <paramref name="surface"/> since <paramref name="since"/>.</summary>
+    /// <param name="store">The event store.</param>
+    /// <param name="surface">The surface whose rankings are used.</param>
+    /// <param name="featureNames">The columns to train on; a ranking that did not log one gets NaN (missing) there.</param>
+    /// <param name="since">Event time from which rankings and events are read.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static async Task<LoggedTrainingData> ReadAsync(IEventStore store, string surface, IReadOnlyList<string> featureNames, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(featureNames);
+        var columns = featureNames.Count;
+        var queries = new List<LoggedQuery>();
+        var byRequest = new Dictionary<string, (LoggedQuery Query, string[] Items)>(StringComparer.Ordinal);
+        int seen = 0, withoutFeatures = 0;
+        await foreach (var entry in store.ReadLogAsync(since, cancellationToken))
+        {
+            if (entry.Ranking is { } ranking && ranking.Surface == surface)
+            {
+                seen++;
+                if (ranking.Features is not { ItemIds.Count: > 0 } log)
+                {
+                    withoutFeatures++;
+                    continue;
+                }
+
+                var map = featureNames.Select(name => IndexOf(log.Names, name)).ToArray();
+                var rows = new double[log.ItemIds.Count * columns];
+                var positions = new int[log.ItemIds.Count];
+                for (var r = 0; r < log.ItemIds.Count; r++)
+                {
+                    for (var c = 0; c < columns; c++)
+                    {
+                        rows[(r * columns) + c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
+                    }
+
+                    positions[r] = ranking.Items.FirstOrDefault(i => i.ItemId == log.ItemIds[r])?.Position ?? (r + 1);
+                }
+
+                var query = new LoggedQuery(ranking.RequestId, ranking.Time, rows, new float[log.ItemIds.Count], positions);
+                queries.Add(query);
+                byRequest[ranking.RequestId] = (query, [.. log.ItemIds]);
+            }
+            else if (entry.Event is { RequestId: { } requestId } e && byRequest.TryGetValue(requestId, out var target))
+            {
+                var row = Array.IndexOf(target.Items, e.ItemId);
+                if (row >= 0)
+                {
+                    target.Query.Labels[row] = Math.Max(target.Query.Labels[row], e.Weight >= 3 ? 2 : e.Weight > 0 ? 1 : 0);
+                }
+            }
+        }
+
+        return new LoggedTrainingData(featureNames, queries, seen, withoutFeatures);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (names[i] == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
