@@ -130,7 +130,7 @@ public sealed unsafe class TreeModel
 
         if (content[start..].StartsWith("tree"u8))
         {
-            return FromLightGbm(Encoding.UTF8.GetString(content), Hash(content));
+            return FromLightGbm(Encoding.UTF8.GetString(content[start..]), Hash(content));
         }
 
         throw ModelLoadException.Corrupt(content.IsEmpty

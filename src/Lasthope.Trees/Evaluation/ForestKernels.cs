@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Lasthope.Trees.Evaluation;
@@ -77,23 +78,49 @@ internal static unsafe class ForestKernels
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TTransform : ISlotTransform
     {
+        // Vectorised across documents: a slot's values for consecutive documents are one row apart in the input and
+        // adjacent in the output, so each vector is assembled from strided loads and stored whole.
         for (var s = start; s < end; s++)
         {
             var source = rows + slotFeature[s];
             if (typeof(T) == typeof(double))
             {
                 var target = (long*)keys + ((nint)s * CompiledForest.BlockSize);
-                for (var d = 0; d < count; d++)
+                var src = (double*)source;
+                var d = 0;
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    target[d] = OrderKey.Of((double)(object)TTransform.Apply(source[(nint)d * featureCount]));
+                    for (; d + 4 <= count; d += 4, src += 4 * featureCount)
+                    {
+                        var v = Vector256.Create(src[0], src[featureCount], src[2 * featureCount], src[3 * featureCount]);
+                        OrderKey.Of(TTransform.Apply(v.As<double, T>()).AsDouble()).Store(target + d);
+                    }
+                }
+
+                for (; d < count; d++, src += featureCount)
+                {
+                    target[d] = OrderKey.Of((double)(object)TTransform.Apply((T)(object)*src));
                 }
             }
             else
             {
                 var target = (int*)keys + ((nint)s * CompiledForest.BlockSize);
-                for (var d = 0; d < count; d++)
+                var src = (float*)source;
+                var d = 0;
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    target[d] = OrderKey.Of((float)(object)TTransform.Apply(source[(nint)d * featureCount]));
+                    for (; d + 8 <= count; d += 8, src += 8 * featureCount)
+                    {
+                        var v = Vector256.Create(
+                            src[0], src[featureCount], src[2 * featureCount], src[3 * featureCount],
+                            src[4 * featureCount], src[5 * featureCount], src[6 * featureCount], src[7 * featureCount]);
+                        OrderKey.Of(TTransform.Apply(v.As<float, T>()).AsSingle()).Store(target + d);
+                    }
+                }
+
+                for (; d < count; d++, src += featureCount)
+                {
+                    target[d] = OrderKey.Of((float)(object)TTransform.Apply((T)(object)*src));
                 }
             }
         }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Lasthope.Trees.Evaluation;
 
@@ -44,6 +45,10 @@ internal interface ISlotTransform
 {
     static abstract T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>;
+
+    /// <summary>The same transform on a vector of documents' values, without branches.</summary>
+    static abstract Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>;
 }
 
 internal static class SlotMath
@@ -60,6 +65,23 @@ internal static class SlotMath
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.Abs(x) > Zero<T>() ? x : otherwise;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> NonZeroOr<T>(Vector256<T> x, Vector256<T> otherwise)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Abs(x), Vector256.Create(Zero<T>())), x, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> NaNOr<T>(Vector256<T> x, Vector256<T> ifNaN, Vector256<T> otherwise)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        Vector256.ConditionalSelect(Vector256.Equals(x, x), otherwise, ifNaN);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> RoundToFloat<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        typeof(T) == typeof(double)
+            ? Vector256.WidenLower(Vector256.Narrow(x.AsDouble(), x.AsDouble())).As<double, T>()
+            : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T RoundToFloat<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
         typeof(T) == typeof(double) ? (T)(object)(double)(float)(double)(object)x : x;
@@ -68,12 +90,20 @@ internal static class SlotMath
 internal readonly struct PlainTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, Vector256<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.Zero);
 }
 
 internal readonly struct ZeroLeftTransform : ISlotTransform
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, Vector256.Create(T.NegativeInfinity));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.NegativeInfinity);
@@ -82,12 +112,20 @@ internal readonly struct ZeroLeftTransform : ISlotTransform
 internal readonly struct ZeroRightTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, Vector256.Create(T.NaN));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NonZeroOr(x, T.NaN);
 }
 
 internal readonly struct NaNLeftTransform : ISlotTransform
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NaNOr(x, Vector256.Create(T.NegativeInfinity), SlotMath.NonZeroOr(x, Vector256<T>.Zero));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NegativeInfinity : SlotMath.NonZeroOr(x, T.Zero);
@@ -96,12 +134,20 @@ internal readonly struct NaNLeftTransform : ISlotTransform
 internal readonly struct NaNRightTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NaNOr(x, Vector256.Create(T.NaN), SlotMath.NonZeroOr(x, Vector256<T>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NaN : SlotMath.NonZeroOr(x, T.Zero);
 }
 
 internal readonly struct FloatLeftTransform : ISlotTransform
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NaNOr(x, Vector256.Create(T.NegativeInfinity), SlotMath.RoundToFloat(x));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NegativeInfinity : SlotMath.RoundToFloat(x);
@@ -110,12 +156,20 @@ internal readonly struct FloatLeftTransform : ISlotTransform
 internal readonly struct FloatRightTransform : ISlotTransform
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => SlotMath.NaNOr(x, Vector256.Create(T.NaN), SlotMath.RoundToFloat(x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => T.IsNaN(x) ? T.NaN : SlotMath.RoundToFloat(x);
 }
 
 internal readonly struct RawTransform : ISlotTransform
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Apply<T>(Vector256<T> x)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => x;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T>(T x)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> => x;
