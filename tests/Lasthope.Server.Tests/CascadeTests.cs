@@ -64,6 +64,16 @@ public class CascadeTests
             Assert.InRange(item.GetProperty("features").GetProperty("heuristic_rank").GetDouble(), 1, 300);
         }
 
+        var metrics = "";
+        for (var attempt = 0; attempt < 50 && !metrics.Contains("lasthope_rerank_depth_bucket", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(100);
+            metrics = await server.Client.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains("served_by=\"model\"", metrics, StringComparison.Ordinal);
+        Assert.Matches("lasthope_rerank_depth_bucket\\{[^}]*le=\"300\"[^}]*\\} 1", metrics);
+
         // The rest keeps the heuristic order: non-increasing heuristic score, ties by item id.
         var rest = items.Skip(300).Select(i => (Id: i.GetProperty("id").GetString()!, Score: i.GetProperty("score").GetDouble())).ToList();
         for (var i = 1; i < rest.Count; i++)
@@ -189,8 +199,8 @@ public class CascadeTests
         {
             ["Lasthope:Serving:MaxConcurrentScoring"] = "1",
             ["Lasthope:Serving:BudgetMs"] = "60",
-            ["Lasthope:Serving:FaultInjection:ModelLatencyMs"] = "25",
-            ["Lasthope:Serving:FaultInjection:ModelLatencyFraction"] = "1",
+            ["Lasthope:Serving:FaultInjection:ModelBlockLatencyMs"] = "8",
+            ["Lasthope:Serving:FaultInjection:ModelBlockLatencyFraction"] = "1",
         });
         await RegisterAsync(server, TestModels.SmallModel, "home");
         var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => server.RankAsync(new { requestId = $"o{i}", surface = "home", user = new { id = $"u{i}" }, candidates = Candidates, count = 5 })));

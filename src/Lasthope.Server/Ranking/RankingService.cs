@@ -312,6 +312,23 @@ public sealed partial class RankingService
             return ModelOutcome.Fallback(FallbackReason.FeaturesUnavailable);
         }
 
+        // Injected model latency is spent before admission: it stands for a model that is slow to answer, and must
+        // not hold a scoring slot that other requests need (so that a drill hits exactly the chosen fraction).
+        try
+        {
+            var latency = _faults.ModelLatency(command.RequestId);
+            if (latency > TimeSpan.Zero)
+            {
+                await Task.Delay(latency, token); // real time: injected latency competes with the real deadline
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            request.Mark("model");
+            breaker.Neutral();
+            return ModelOutcome.Fallback(FallbackReason.Timeout);
+        }
+
         // Stage 4: admission, then scoring in blocks until the deadline.
         if (!await _gate.EnterAsync(request.Remaining, token))
         {
@@ -324,12 +341,6 @@ public sealed partial class RankingService
         var scoringStarted = Stopwatch.GetTimestamp();
         try
         {
-            var latency = _faults.ModelLatency(command.RequestId);
-            if (latency > TimeSpan.Zero)
-            {
-                await Task.Delay(latency, token); // real time: injected latency competes with the real deadline
-            }
-
             if (_faults.ModelError(command.RequestId))
             {
                 throw new InjectedFaultException("model");
