@@ -47,7 +47,7 @@ public sealed class AlsModel
     {
     }
 
-    internal AlsModel(IdMap users, IdMap items, FactorMatrix userFactors, FactorMatrix itemFactors, float regularization, int[] seenStart, int[] seenItems, int[] itemUserCounts, AlsTrainingInfo training)
+    internal AlsModel(IdMap users, IdMap items, FactorMatrix userFactors, FactorMatrix itemFactors, float regularization, int[] seenStart, int[] seenItems, int[] itemUserCounts, AlsTrainingInfo training, uint? knownFingerprint = null)
     {
         Users = users;
         Items = items;
@@ -68,7 +68,10 @@ public sealed class AlsModel
             _itemInverseNorms[i] = norm > 0 ? 1f / norm : 0f;
         }
 
-        _fingerprint = new Lazy<uint>(() => AlsModelFormat.ComputeChecksum(this), LazyThreadSafetyMode.ExecutionAndPublication);
+        // A loaded model already knows its checksum (the trailer it was verified against); a trained one computes it once.
+        _fingerprint = knownFingerprint is { } known
+            ? new Lazy<uint>(known)
+            : new Lazy<uint>(() => AlsModelFormat.ComputeChecksum(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The users the model was trained on (row i of X is user i).</summary>

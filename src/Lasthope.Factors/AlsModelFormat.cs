@@ -196,7 +196,7 @@ public static class AlsModelFormat
 
         ValidateSeen(seenStart, seenItems, (int)items);
 
-        return new AlsModel(userIds, itemIds, x, y, options.Regularization, seenStart, seenItems, counts, new AlsTrainingInfo(options, iterations, loss));
+        return new AlsModel(userIds, itemIds, x, y, options.Regularization, seenStart, seenItems, counts, new AlsTrainingInfo(options, iterations, loss), computed);
     }
 
     private static void WriteBody(AlsModel model, ref ChecksumWriter writer)

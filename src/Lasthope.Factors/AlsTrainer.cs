@@ -23,7 +23,19 @@ public static class AlsTrainer
     /// <param name="options">Hyperparameters; validated first.</param>
     /// <param name="progress">Receives one report per finished iteration, with the loss when computed.</param>
     /// <param name="cancellationToken">Checked between chunks of rows; cancellation throws <see cref="OperationCanceledException"/>.</param>
-    public static AlsModel Train(InteractionMatrix data, AlsOptions options, IProgress<AlsIterationReport>? progress = null, CancellationToken cancellationToken = default)
+    public static AlsModel Train(InteractionMatrix data, AlsOptions options, IProgress<AlsIterationReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Train(data, options, warmStart: null, progress, cancellationToken);
+
+    /// <summary>Trains a model on <paramref name="data"/>, starting from a previous model's factors where it can.</summary>
+    /// <param name="data">The user x item matrix; users or items with no interaction get zero factors.</param>
+    /// <param name="options">Hyperparameters; validated first.</param>
+    /// <param name="warmStart">
+    /// A previous model (for example the one serving): users and items it knows start from its factors instead of
+    /// random ones, when the factor count matches, so a periodic retrain needs fewer iterations. New ids start random.
+    /// </param>
+    /// <param name="progress">Receives one report per finished iteration, with the loss when computed.</param>
+    /// <param name="cancellationToken">Checked between chunks of rows; cancellation throws <see cref="OperationCanceledException"/>.</param>
+    public static AlsModel Train(InteractionMatrix data, AlsOptions options, AlsModel? warmStart, IProgress<AlsIterationReport>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
@@ -38,6 +50,11 @@ public static class AlsTrainer
         var users = new FactorMatrix(data.Users.Count, f);
         var items = new FactorMatrix(data.Items.Count, f);
         Initialize(users, items, options);
+        if (warmStart is not null && warmStart.Factors == f)
+        {
+            CopyKnownRows(warmStart.Users, warmStart.UserMatrix, data.Users, users);
+            CopyKnownRows(warmStart.Items, warmStart.ItemMatrix, data.Items, items);
+        }
 
         var userChunks = Partition(byUser, f);
         var itemChunks = Partition(byItem, f);
@@ -111,6 +128,18 @@ public static class AlsTrainer
                 {
                     row[k] = random.NextSingle() * options.InitScale;
                 }
+            }
+        }
+    }
+
+    /// <summary>Copies the rows of ids the source model knows into the matching rows of the target.</summary>
+    private static void CopyKnownRows(IdMap sourceIds, FactorMatrix source, IdMap targetIds, FactorMatrix target)
+    {
+        for (var r = 0; r < targetIds.Count; r++)
+        {
+            if (sourceIds.TryGetIndex(targetIds[r], out var s))
+            {
+                source.Row(s).CopyTo(target.Row(r));
             }
         }
     }

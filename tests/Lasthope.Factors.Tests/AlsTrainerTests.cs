@@ -211,3 +211,66 @@ internal sealed class Inline<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }
+
+public class AlsWarmStartAndConcurrencyTests
+{
+    [Fact]
+    public void WarmStart_FromAConvergedModel_StartsNearItsLoss()
+    {
+        var data = TestMatrices.Random(200, 120, 0.05, seed: 31);
+        var options = new AlsOptions { Factors = 16, Regularization = 1f, Iterations = 15 };
+        var converged = AlsTrainer.Train(data, options);
+        var cold = new List<double>();
+        var warm = new List<double>();
+        AlsTrainer.Train(data, options with { Iterations = 1 }, new Inline<AlsIterationReport>(r => cold.Add(r.Loss)));
+        AlsTrainer.Train(data, options with { Iterations = 1 }, converged, new Inline<AlsIterationReport>(r => warm.Add(r.Loss)));
+        Assert.True(warm[0] < cold[0], $"warm {warm[0]} should start below cold {cold[0]}");
+        Assert.True(warm[0] <= converged.Training.FinalLoss * 1.001, $"warm {warm[0]} should be no worse than the converged {converged.Training.FinalLoss}");
+    }
+
+    [Fact]
+    public void WarmStart_IsIgnored_WhenTheFactorCountDiffers()
+    {
+        var data = TestMatrices.Random(50, 30, 0.1, seed: 32);
+        var other = AlsTrainer.Train(data, new AlsOptions { Factors = 4, Iterations = 2 });
+        var a = AlsTrainer.Train(data, new AlsOptions { Factors = 8, Iterations = 2 });
+        var b = AlsTrainer.Train(data, new AlsOptions { Factors = 8, Iterations = 2 }, other);
+        Assert.Equal(a.Fingerprint, b.Fingerprint);
+    }
+
+    [Fact]
+    public void Model_GivesTheSameAnswers_FromManyThreadsAtOnce()
+    {
+        var data = TestMatrices.Random(300, 400, 0.05, seed: 33);
+        var model = AlsTrainer.Train(data, new AlsOptions { Factors = 32, Iterations = 3 });
+        var expected = Enumerable.Range(0, data.Users.Count).Select(u => Top(model, u)).ToArray();
+        var actual = new string[data.Users.Count];
+        Parallel.For(0, data.Users.Count * 4, new ParallelOptions { MaxDegreeOfParallelism = 8 }, k =>
+        {
+            var u = k % data.Users.Count;
+            var folded = model.FoldIn(data.ByUser.RowIndices(u).ToArray().Select(i => new KeyValuePair<string, float>(data.Items[i], 1f)));
+            Assert.Equal(model.Factors, folded.Factors.Length);
+            actual[u] = Top(model, u);
+        });
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void LoadedModel_KnowsItsFingerprint_FromTheTrailer()
+    {
+        var model = AlsModelFormatTests.GoldenModel();
+        var stream = new MemoryStream();
+        model.Save(stream);
+        stream.Position = 0;
+        var loaded = AlsModel.Load(stream);
+        Assert.Equal(model.Fingerprint, loaded.Fingerprint);
+        Assert.Equal(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(stream.ToArray().AsSpan(^4)), loaded.Fingerprint);
+    }
+
+    private static string Top(AlsModel model, int user)
+    {
+        var top = new ScoredItem[5];
+        var n = model.Recommend(user, top);
+        return string.Join(',', top.Take(n).Select(s => s.Item));
+    }
+}
