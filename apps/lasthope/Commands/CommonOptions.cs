@@ -17,6 +17,40 @@ internal static class CommonOptions
         Description = "A JSON configuration file with a \"Lasthope\" section (see the README's configuration reference).",
     };
 
+    /// <summary>
+    /// An absolute http(s) URL option. System.CommandLine has no built-in conversion to <see cref="Uri"/>, so this one
+    /// parses it and reports a bad value as a parse error (exit code 1 with the usage), never an exception.
+    /// </summary>
+    public static Option<Uri?> Url(string name, string description, string? defaultValue = null)
+    {
+        var option = new Option<Uri?>(name)
+        {
+            Description = description,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 0 ? defaultValue : result.Tokens[0].Value;
+                if (text is null)
+                {
+                    return null;
+                }
+
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+                {
+                    return uri;
+                }
+
+                result.AddError($"{name}: '{text}' is not an absolute http(s) URL.");
+                return null;
+            },
+        };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => new Uri(defaultValue);
+        }
+
+        return option;
+    }
+
     /// <summary>The server setup for a data directory and an optional config file.</summary>
     public static ServerSetup Setup(string data, string? config, string urls = "http://127.0.0.1:8080") => new()
     {

@@ -10,7 +10,7 @@ namespace Lasthope.Cli.Commands;
 /// <summary><c>lasthope loadtest</c> and <c>lasthope depth-study</c>: the load and depth tools.</summary>
 internal static class LoadCommands
 {
-    private static Option<Uri> Url() => new("--url") { Description = "The server (loopback only).", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080") };
+    private static Option<Uri?> Url() => CommonOptions.Url("--url", "The server (loopback only).", "http://127.0.0.1:8080");
 
     private static Option<int> Seed() => new("--seed") { Description = "The generator's seed: the demo run's whose history the server holds.", DefaultValueFactory = _ => 42 };
 

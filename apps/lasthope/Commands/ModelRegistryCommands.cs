@@ -24,7 +24,7 @@ internal static class ModelRegistryCommands
         model.Add(CreateActivate(context));
     }
 
-    private static Option<Uri?> Server() => new("--server") { Description = "A running server's URL (e.g. http://127.0.0.1:8080): register through its API." };
+    private static Option<Uri?> Server() => CommonOptions.Url("--server", "A running server's URL (e.g. http://127.0.0.1:8080): go through its API.");
 
     private static Command CreateAdd(CliContext context)
     {

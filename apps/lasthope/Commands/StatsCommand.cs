@@ -20,7 +20,7 @@ internal static class StatsCommand
         var item = new Argument<string>("item") { Description = "The item id." };
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
-        var server = new Option<Uri?>("--server") { Description = "Ask a running server (e.g. http://127.0.0.1:8080) instead of reading the data directory." };
+        var server = CommonOptions.Url("--server", "Ask a running server (e.g. http://127.0.0.1:8080) instead of reading the data directory.");
         var json = new Option<bool>("--json") { Description = "Print the JSON of the API instead of a table." };
         var command = new Command("stats", "Show an item's impressions, clicks, CTR 7d/30d, trend and heuristic score, per segment and overall.") { item, data, config, server, json };
         command.SetAction(async (parse, cancellationToken) =>

@@ -351,7 +351,9 @@ public sealed partial class RankingService
             var columns = model.Binding.Count;
             var blockLatency = _faults.ModelBlockLatency(command.RequestId);
             var scored = 0;
-            while (scored < k && !token.IsCancellationRequested)
+            // The deadline is also checked by the clock itself: the token's timer fires on a thread-pool thread,
+            // which can be late exactly when the machine is saturated and the deadline matters most.
+            while (scored < k && !token.IsCancellationRequested && Stopwatch.GetTimestamp() < request.Deadline)
             {
                 var length = Math.Min(TreeModel.ScoringBlockSize, k - scored);
                 var done = model.Model.Score(matrix.AsSpan(scored * columns, length * columns), modelScores.AsSpan(scored, length), token);
