@@ -5,10 +5,11 @@ namespace Lasthope.Cli.Tests;
 public class DemoTests
 {
     /// <summary>
-    /// A week of simulated traffic (7 x 1,000 requests over HTTP). The floor of 0.30 mean overlap@10 is ten times the
-    /// chance level (10 / live items, about 0.03) and well below what the ranker reaches here (about 0.45): a ranker
-    /// that ignored clicks, scored segments alike, or mixed up windows would sit near chance or near the cross-segment
-    /// overlap the generator's own tests measure (about 0.2).
+    /// A week of simulated traffic (7 x 1,000 requests over HTTP, one in flight, so the run is deterministic). The floor of
+    /// 0.30 mean overlap@10 is ten times the chance level (10 / live items, about 0.03) and below what the ranker reaches
+    /// here (0.37): a ranker that ignored clicks, scored segments alike, or mixed up windows would sit near chance or near
+    /// the cross-segment overlap the generator's own tests measure (about 0.2). The truth drifts within the week, which
+    /// is why a week's learning does not reach the generator's 0.74 for an estimator fed uniformly random exposure.
     /// </summary>
     [Fact]
     public async Task Demo_LearnsEachSegmentsTopItems_WellAboveChance()
@@ -16,7 +17,7 @@ public class DemoTests
         var data = CliHarness.TempDirectory();
         try
         {
-            var result = await new DemoRunner(new DemoOptions { Days = 7, RequestsPerDay = 1_000, Concurrency = 2, DataDirectory = data })
+            var result = await new DemoRunner(new DemoOptions { Days = 7, RequestsPerDay = 1_000, Concurrency = 1, DataDirectory = data })
                 .RunAsync(cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(7_000, result.Requests);
             Assert.Equal(10, result.Segments.Count);
