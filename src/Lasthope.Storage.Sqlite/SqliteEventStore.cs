@@ -21,7 +21,7 @@ namespace Lasthope.Storage.Sqlite;
 public sealed class SqliteEventStore : IEventStore, IModelStore
 {
     /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -198,6 +198,27 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             cancellationToken);
     }
 
+    public async Task<IReadOnlyList<InteractionEvent>> ReadUserEventsAsync(string userId, int limit, CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE user_id = $u ORDER BY seq DESC LIMIT $n";
+                command.Parameters.AddWithValue("$u", userId);
+                command.Parameters.AddWithValue("$n", limit);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                var events = new List<InteractionEvent>();
+                while (await reader.ReadAsync(ct))
+                {
+                    events.Add(ReadEvent(reader));
+                }
+
+                return (IReadOnlyList<InteractionEvent>)events;
+            },
+            cancellationToken);
+    }
+
     public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // Two ordered streams merged by sequence, on two connections (WAL gives both the same snapshot semantics
@@ -226,6 +247,19 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                 yield return new LogEntry(events.GetInt64(0), null, ReadEvent(events));
                 hasEvent = await events.ReadAsync(cancellationToken);
             }
+        }
+    }
+
+    public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE time_ticks >= $since ORDER BY seq";
+        command.Parameters.AddWithValue("$since", since.UtcTicks);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadEvent(reader);
         }
     }
 
@@ -543,6 +577,12 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                 COMMIT;
                 """,
                 cancellationToken);
+        }
+
+        if (version < 3)
+        {
+            // A user's own interactions, for folding in users the recommender was not trained on.
+            await ExecuteAsync(connection, "BEGIN; CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, seq); PRAGMA user_version = 3; COMMIT;", cancellationToken);
         }
     }
 

@@ -16,8 +16,17 @@ internal sealed class UnreachableStore : IEventStore
 
     public Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default) => throw Down();
 
+    public Task<IReadOnlyList<InteractionEvent>> ReadUserEventsAsync(string userId, int limit, CancellationToken cancellationToken = default) => throw Down();
+
 #pragma warning disable CS1998 // an empty log that is read successfully: the store went down after start
     public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        yield break;
+    }
+#pragma warning restore CS1998
+
+#pragma warning disable CS1998
+    public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         yield break;
     }

@@ -142,6 +142,13 @@ public abstract class EventStoreContract : IAsyncLifetime
         }
 
         Assert.Equal(["r1", "e1", "e2", "r2", "e3"], entries.Select(e => e.Ranking?.RequestId ?? e.Event!.EventId));
+        var events = new List<string>();
+        await foreach (var e in store.ReadEventsAsync(T0.AddDays(-30)))
+        {
+            events.Add(e.EventId);
+        }
+
+        Assert.Equal(["e1", "e2", "e3"], events);
         Assert.True(entries.Zip(entries.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
         var e1 = entries[1].Event!;
         Assert.Equal(Event("e1", T0.AddMinutes(1)), e1);
@@ -159,6 +166,16 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.Equal("m:45-54", await store.FindUserSegmentAsync("u7"));
         Assert.Null(await store.FindUserSegmentAsync("u8"));
         Assert.Equal(1, (await store.CountAsync()).Users);
+    }
+
+    [Fact]
+    public async Task UserEvents_AreTheUsersLatestFirst_UpToTheLimit()
+    {
+        var store = await OpenAsync();
+        await store.AppendEventsAsync([Event("e1", T0, item: "a"), Event("e2", T0, item: "b"), Event("e3", T0, item: "c") with { UserId = "other" }, Event("e4", T0, item: "d")]);
+        var latest = await store.ReadUserEventsAsync("u1", 2);
+        Assert.Equal(["d", "b"], latest.Select(e => e.ItemId));
+        Assert.Empty(await store.ReadUserEventsAsync("nobody", 5));
     }
 
     [Fact]

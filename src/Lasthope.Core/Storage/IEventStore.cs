@@ -31,8 +31,14 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>The most recent segment recorded for a user (from the rankings served to them), or null.</summary>
     Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default);
 
+    /// <summary>The latest interaction events of a user, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<InteractionEvent>> ReadUserEventsAsync(string userId, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>Rankings and events whose event time is at or after <paramref name="since"/>, in append order.</summary>
     IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>Interaction events (no rankings) whose event time is at or after <paramref name="since"/>, in append order.</summary>
+    IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
 
     /// <summary>Totals, for status output and tests.</summary>
     Task<StoreCounts> CountAsync(CancellationToken cancellationToken = default);

@@ -78,6 +78,15 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore
         }
     }
 
+    public Task<IReadOnlyList<InteractionEvent>> ReadUserEventsAsync(string userId, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<InteractionEvent>>(
+                [.. _log.Where(e => e.Event?.UserId == userId).Reverse().Take(limit).Select(e => e.Event!)]);
+        }
+    }
+
     public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         LogEntry[] snapshot;
@@ -97,6 +106,17 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entry in ReadLogAsync(since, cancellationToken))
+        {
+            if (entry.Event is { } e)
+            {
+                yield return e;
+            }
+        }
     }
 
     public Task<StoreCounts> CountAsync(CancellationToken cancellationToken = default)

@@ -245,4 +245,6 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(ModelDto[]))]
 [JsonSerializable(typeof(ExplainResponse))]
 [JsonSerializable(typeof(ProblemDetailsLite))]
+[JsonSerializable(typeof(RecommendRequest))]
+[JsonSerializable(typeof(SimilarResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

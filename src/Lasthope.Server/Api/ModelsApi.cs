@@ -1,5 +1,6 @@
 using Lasthope.Core.Storage;
 using Lasthope.Server.Models;
+using Lasthope.Server.Recommend;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -48,7 +49,7 @@ public static class ModelsApi
     /// <paramref name="activate"/> it is warmed up and swapped in. 422 when the file or its features are refused.
     /// </summary>
     public static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        HttpContext http, ModelRegistry registry, IModelStore store, string? surface, string? version, bool? activate, CancellationToken cancellationToken)
+        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, string? surface, string? version, bool? activate, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(surface))
         {
@@ -69,11 +70,17 @@ public static class ModelsApi
 
         try
         {
-            var record = await registry.RegisterAsync(buffer.ToArray(), surface, new ModelMetadata(Version: version), cancellationToken);
+            var content = buffer.ToArray();
+            var als = RecommenderRegistry.IsAlsModel(content);
+            var record = als
+                ? await recommenders.RegisterAsync(content, surface, new ModelMetadata(Version: version), cancellationToken)
+                : await registry.RegisterAsync(content, surface, new ModelMetadata(Version: version), cancellationToken);
             double? warmUp = null;
             if (activate == true)
             {
-                warmUp = (await registry.ActivateAsync(surface, record.Version, cancellationToken)).TotalMilliseconds;
+                warmUp = (als
+                    ? await recommenders.ActivateAsync(surface, record.Version, cancellationToken)
+                    : await registry.ActivateAsync(surface, record.Version, cancellationToken)).TotalMilliseconds;
             }
 
             var active = await store.GetActiveModelsAsync(cancellationToken);
@@ -94,7 +101,7 @@ public static class ModelsApi
 
     /// <summary>Activates a registered model on <paramref name="surface"/> (default: the surface it was registered for).</summary>
     public static async Task<Results<Ok<ModelDto>, NotFound<ProblemDetailsLite>, ProblemHttpResult>> ActivateAsync(
-        string version, string? surface, ModelRegistry registry, IModelStore store, CancellationToken cancellationToken)
+        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, CancellationToken cancellationToken)
     {
         var record = await store.FindModelAsync(version, cancellationToken);
         if (record is null)
@@ -104,7 +111,9 @@ public static class ModelsApi
 
         try
         {
-            var warmUp = await registry.ActivateAsync(surface ?? record.Surface, version, cancellationToken);
+            var warmUp = record.Kind == "als"
+                ? await recommenders.ActivateAsync(surface ?? record.Surface, version, cancellationToken)
+                : await registry.ActivateAsync(surface ?? record.Surface, version, cancellationToken);
             var active = await store.GetActiveModelsAsync(cancellationToken);
             return TypedResults.Ok(ModelDto.Of(record, active, warmUp.TotalMilliseconds));
         }

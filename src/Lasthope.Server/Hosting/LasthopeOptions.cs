@@ -29,6 +29,8 @@ public sealed class LasthopeOptions
 
     public ServingOptions Serving { get; init; } = new();
 
+    public Recommend.RecommendOptions Recommend { get; init; } = new();
+
     public void Validate()
     {
         Storage.Validate();
@@ -38,6 +40,7 @@ public sealed class LasthopeOptions
         Events.Validate();
         Ranking.Validate();
         Serving.Validate();
+        Recommend.Validate();
         _ = new ExperimentAssigner(Serving.Experiments); // one experiment per surface
     }
 }

@@ -4,6 +4,7 @@ using Lasthope.Server.Api;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
+using Lasthope.Server.Recommend;
 using Lasthope.Server.Ranking;
 using Lasthope.Server.Telemetry;
 using Lasthope.Storage.Sqlite;
@@ -86,6 +87,7 @@ public sealed class LasthopeServer : IAsyncDisposable
                 Events = options.Events,
                 Ranking = options.Ranking,
                 Serving = options.Serving,
+                Recommend = options.Recommend,
             };
         }
 
@@ -131,7 +133,9 @@ public sealed class LasthopeServer : IAsyncDisposable
             var modelStore = ModelStoreOf(store);
             var models = new ModelRegistry(modelStore, options.Serving, recent, time, loggerFactory.CreateLogger<ModelRegistry>());
             await models.LoadActiveAsync(cancellationToken);
-            ConfigureServices(builder.Services, options, time, store, modelStore, users, state, recent, models);
+            var recommenders = new RecommenderRegistry(modelStore, time, loggerFactory.CreateLogger<RecommenderRegistry>());
+            await recommenders.LoadActiveAsync(cancellationToken);
+            ConfigureServices(builder.Services, options, time, store, modelStore, users, state, recent, models, recommenders);
             var app = builder.Build();
             MapEndpoints(app);
 
@@ -175,7 +179,7 @@ public sealed class LasthopeServer : IAsyncDisposable
     private static IModelStore ModelStoreOf(IEventStore store) => store as IModelStore ?? new InMemoryEventStore();
 
     private static void ConfigureServices(
-        IServiceCollection services, LasthopeOptions options, TimeProvider time, IEventStore store, IModelStore modelStore, UserSegments users, CounterState state, RecentRankings recent, ModelRegistry models)
+        IServiceCollection services, LasthopeOptions options, TimeProvider time, IEventStore store, IModelStore modelStore, UserSegments users, CounterState state, RecentRankings recent, ModelRegistry models, RecommenderRegistry recommenders)
     {
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         services.AddSingleton(time);
@@ -197,6 +201,12 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton(sp => new ImpressionLog(sp.GetRequiredService<IEventStore>(), options.Ranking.ImpressionLogCapacity, sp.GetRequiredService<LasthopeMetrics>(), sp.GetRequiredService<ILogger<ImpressionLog>>()));
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton<SegmentResolver>();
+        services.AddSingleton(options.Recommend);
+        services.AddSingleton(recommenders);
+        services.AddSingleton<PopularityIndex>();
+        services.AddHostedService(sp => sp.GetRequiredService<PopularityIndex>());
+        services.AddSingleton<RecommendationService>();
         services.AddSingleton<RankingService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
@@ -233,6 +243,7 @@ public sealed class LasthopeServer : IAsyncDisposable
         app.MapStatusApi();
         app.MapModelsApi();
         app.MapExplainApi();
+        app.MapRecommendApi();
         app.MapHealthApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
     }

@@ -61,6 +61,11 @@ public sealed partial class ModelRegistry
     {
         foreach (var (surface, version) in await _store.GetActiveModelsAsync(cancellationToken))
         {
+            if ((await _store.FindModelAsync(version, cancellationToken))?.Kind == "als")
+            {
+                continue; // a recommender: the recommender registry loads it
+            }
+
             try
             {
                 var model = await GetAsync(surface, version, cancellationToken) ?? throw new ModelRejectedException($"the store has no model '{version}'");
@@ -86,6 +91,11 @@ public sealed partial class ModelRegistry
         if (record is null)
         {
             return null;
+        }
+
+        if (record.Kind == "als")
+        {
+            throw new ModelRejectedException($"Model '{version}' is an ALS recommender, not a re-ranker.");
         }
 
         loaded = Bind(record, Parse(record.Content), surface);

@@ -36,7 +36,6 @@ public sealed partial class RankingService
     private readonly CounterState _state;
     private readonly SegmentScheme _segments;
     private readonly UserSegments _users;
-    private readonly IEventStore _store;
     private readonly ImpressionLog _log;
     private readonly RecentRankings _recent;
     private readonly TimeProvider _time;
@@ -50,6 +49,7 @@ public sealed partial class RankingService
     private readonly ILogger<RankingService> _logger;
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FeatureBinding> _loggedFeatures = new(StringComparer.Ordinal);
+    private readonly SegmentResolver _segmentResolver;
 
     public RankingService(
         CounterState state,
@@ -71,7 +71,6 @@ public sealed partial class RankingService
         _state = state;
         _segments = segments;
         _users = users;
-        _store = store;
         _log = log;
         _recent = recent;
         _time = time;
@@ -83,6 +82,7 @@ public sealed partial class RankingService
         _faults = faults;
         _fallbacks = fallbacks;
         _logger = logger;
+        _segmentResolver = new SegmentResolver(segments, users, store);
     }
 
     /// <summary>The circuit breaker of a surface's model path.</summary>
@@ -102,7 +102,7 @@ public sealed partial class RankingService
         request.BudgetMs = command.BudgetMs ?? surfaceOptions.BudgetMs ?? _serving.BudgetMs;
         request.Deadline = arrival + (long)((request.BudgetMs - _serving.ResponseReserveMs) * TicksPerMs);
 
-        var segment = await ResolveSegmentAsync(command, request.Notes, cancellationToken);
+        var segment = await _segmentResolver.ResolveAsync(command.UserId, command.Age, command.Gender, command.ExplicitSegment, request.Notes, cancellationToken);
         request.Mark("segment");
 
         var policy = await ResolvePolicyAsync(command, surfaceOptions, cancellationToken);
@@ -558,36 +558,6 @@ public sealed partial class RankingService
         {
             notes.Add("unknown_items");
         }
-    }
-
-    /// <summary>Explicit segment, else age and gender, else the segment the user was last served in, else unknown.</summary>
-    private async ValueTask<string> ResolveSegmentAsync(RankCommand command, List<string> notes, CancellationToken cancellationToken)
-    {
-        var segment = _segments.Resolve(command.Age, command.Gender, command.ExplicitSegment);
-        if (segment == SegmentScheme.Unknown && command.UserId is { } userId)
-        {
-            var remembered = _users.Find(userId);
-            if (remembered is null)
-            {
-                try
-                {
-                    remembered = await _store.FindUserSegmentAsync(userId, cancellationToken);
-                }
-                catch (StoreUnavailableException)
-                {
-                    notes.Add("store_unavailable");
-                }
-            }
-
-            segment = remembered ?? SegmentScheme.Unknown;
-        }
-
-        if (segment == SegmentScheme.Unknown)
-        {
-            notes.Add("unknown_user");
-        }
-
-        return segment;
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Rank {RequestId}: the {Stage} stage failed; the heuristic serves")]

@@ -1,0 +1,39 @@
+namespace Lasthope.Server.Recommend;
+
+/// <summary>The recommender endpoints (section <c>Lasthope:Recommend</c>).</summary>
+public sealed class RecommendOptions
+{
+    /// <summary>The surface of POST /v1/recommend when a request names none; models are activated per surface.</summary>
+    public string DefaultSurface { get; init; } = "recommend";
+
+    /// <summary>Items returned when a request gives no count. Default 10.</summary>
+    public int DefaultCount { get; init; } = 10;
+
+    /// <summary>Most items a request may ask for. Default 1,000.</summary>
+    public int MaxCount { get; init; } = 1_000;
+
+    /// <summary>End-to-end budget, in milliseconds. Default 80, as for /v1/rank.</summary>
+    public double BudgetMs { get; init; } = 80;
+
+    /// <summary>A user's latest interactions read from the store, for fold-in and for filtering seen items. Default 200.</summary>
+    public int MaxUserEvents { get; init; } = 200;
+
+    /// <summary>Days of events the popularity lists count. Default 30.</summary>
+    public double PopularityWindowDays { get; init; } = 30;
+
+    /// <summary>How often the popularity lists are rebuilt from the store. Default 60 s.</summary>
+    public double PopularityRefreshSeconds { get; init; } = 60;
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DefaultSurface) || DefaultCount < 1 || MaxCount < DefaultCount || MaxUserEvents < 0)
+        {
+            throw new ArgumentException("Recommend: DefaultSurface must be set, 1 <= DefaultCount <= MaxCount, MaxUserEvents >= 0.", nameof(DefaultCount));
+        }
+
+        if (!double.IsFinite(BudgetMs) || BudgetMs <= 0 || !double.IsFinite(PopularityWindowDays) || PopularityWindowDays <= 0 || !double.IsFinite(PopularityRefreshSeconds) || PopularityRefreshSeconds < 1)
+        {
+            throw new ArgumentException("Recommend: BudgetMs, PopularityWindowDays must be positive and PopularityRefreshSeconds at least 1.", nameof(BudgetMs));
+        }
+    }
+}
