@@ -49,7 +49,7 @@ internal sealed unsafe class CompiledForest
         RoundInputsToFloat = source.RoundInputsToFloat;
 
         // Slots: one per (feature, kind) used, grouped by kind so preprocessing runs one tight loop per kind.
-        var slotKeys = new SortedSet<(SlotKind Kind, int Feature)>();
+        var slotKeys = new HashSet<(SlotKind Kind, int Feature)>();
         foreach (var tree in trees)
         {
             for (var i = 0; i < tree.InternalCount; i++)
@@ -69,7 +69,7 @@ internal sealed unsafe class CompiledForest
         var slotIndex = new Dictionary<(SlotKind, int), int>();
         var ranges = new List<(SlotKind Kind, int Start, int End)>();
         var s = 0;
-        foreach (var key in slotKeys)
+        foreach (var key in slotKeys.Order())
         {
             slotIndex[key] = s;
             SlotFeature[s] = key.Feature;

@@ -91,16 +91,17 @@ internal static class LightGbmTextReader
         var (objective, transform, sigmoid) = ParseObjective(Get(header, "objective") ?? "");
         var expectedTrees = Get(header, "tree_sizes") is { } sizes ? Numbers.CountTokens(sizes) : -1;
 
-        var trees = new List<SourceTree>();
+        var blocks = new List<Dictionary<string, ReadOnlyMemory<char>>>();
         while (sawTree)
         {
             var index = Numbers.ParseInt(line["Tree=".Length..], "Tree=");
-            if (index != trees.Count)
+            if (index != blocks.Count)
             {
-                throw ModelLoadException.Corrupt($"Expected Tree={trees.Count}, found Tree={index}.");
+                throw ModelLoadException.Corrupt($"Expected Tree={blocks.Count}, found Tree={index}.");
             }
 
-            var block = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Values stay slices of the text: a 500-tree model has megabytes of number lists, parsed in place.
+            var block = new Dictionary<string, ReadOnlyMemory<char>>(StringComparer.Ordinal);
             sawTree = false;
             while (reader.TryNext(out line))
             {
@@ -127,7 +128,7 @@ internal static class LightGbmTextReader
                     throw ModelLoadException.Corrupt($"Tree {index}: line '{Shorten(line)}' is not key=value.");
                 }
 
-                block[line[..eq].ToString()] = line[(eq + 1)..].ToString();
+                block[line[..eq].ToString()] = text.AsMemory(reader.LineStart + eq + 1, line.Length - eq - 1);
             }
 
             if (!sawTree && !sawEnd)
@@ -135,7 +136,7 @@ internal static class LightGbmTextReader
                 throw ModelLoadException.Truncated($"The model is truncated: tree {index} is not followed by another tree or 'end of trees'.");
             }
 
-            trees.Add(ReadTree(index, block));
+            blocks.Add(block);
         }
 
         if (!sawEnd)
@@ -143,9 +144,9 @@ internal static class LightGbmTextReader
             throw ModelLoadException.Truncated("The model is truncated: 'end of trees' is missing.");
         }
 
-        if (expectedTrees >= 0 && expectedTrees != trees.Count)
+        if (expectedTrees >= 0 && expectedTrees != blocks.Count)
         {
-            throw ModelLoadException.Corrupt($"tree_sizes lists {expectedTrees} trees but the file has {trees.Count}.");
+            throw ModelLoadException.Corrupt($"tree_sizes lists {expectedTrees} trees but the file has {blocks.Count}.");
         }
 
         var boosting = "gbdt";
@@ -176,9 +177,25 @@ internal static class LightGbmTextReader
             throw ModelLoadException.Truncated("The model is truncated: 'parameters:' has no 'end of parameters'.");
         }
 
-        for (var t = 0; t < trees.Count; t++)
+        // Trees parse independently; most of a large model's load time is number parsing, so spread it over the cores
+        // (as LightGBM's own loader does). The first error in tree order is the one reported.
+        var trees = new SourceTree[blocks.Count];
+        var errors = new ModelLoadException?[blocks.Count];
+        Parallel.For(0, blocks.Count, t =>
         {
-            trees[t].Validate(t, featureCount);
+            try
+            {
+                trees[t] = ReadTree(t, blocks[t]);
+                trees[t].Validate(t, featureCount);
+            }
+            catch (ModelLoadException e)
+            {
+                errors[t] = e;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+        {
+            throw error;
         }
 
         return new SourceEnsemble
@@ -189,17 +206,17 @@ internal static class LightGbmTextReader
             SigmoidScale = sigmoid,
             FeatureCount = featureCount,
             FeatureNames = names,
-            Trees = [.. trees],
+            Trees = trees,
             AverageOutput = header.ContainsKey("average_output"),
             Boosting = boosting,
             FormatVersion = version,
         };
     }
 
-    private static SourceTree ReadTree(int index, Dictionary<string, string> block)
+    private static SourceTree ReadTree(int index, Dictionary<string, ReadOnlyMemory<char>> block)
     {
         var context = $"Tree {index}";
-        if (block.TryGetValue("is_linear", out var linear) && linear.Trim() != "0")
+        if (block.TryGetValue("is_linear", out var linear) && !linear.Span.Trim().SequenceEqual("0"))
         {
             throw ModelLoadException.Unsupported($"Linear trees are not supported (tree {index} has is_linear={linear}).");
         }
@@ -223,14 +240,14 @@ internal static class LightGbmTextReader
                 Gain = [],
                 InternalCover = [],
                 LeafValue = leafValue,
-                LeafCover = block.TryGetValue("leaf_count", out var lc) && !string.IsNullOrWhiteSpace(lc)
-                    ? Numbers.ParseDoubles(lc, 1, $"{context} leaf_count")
+                LeafCover = block.TryGetValue("leaf_count", out var lc) && !lc.Span.IsWhiteSpace()
+                    ? Numbers.ParseDoubles(lc.Span, 1, $"{context} leaf_count")
                     : [0.0],
             };
         }
 
         var n = leaves - 1;
-        var numCat = block.TryGetValue("num_cat", out var nc) ? Numbers.ParseInt(nc, $"{context} num_cat") : 0;
+        var numCat = block.TryGetValue("num_cat", out var nc) ? Numbers.ParseInt(nc.Span, $"{context} num_cat") : 0;
         var decisionInts = Numbers.ParseInts(Require(block, index, "decision_type"), n, $"{context} decision_type");
         var decision = new byte[n];
         for (var i = 0; i < n; i++)
@@ -273,7 +290,7 @@ internal static class LightGbmTextReader
             Feature = Numbers.ParseInts(Require(block, index, "split_feature"), n, $"{context} split_feature"),
             Threshold = Numbers.ParseDoubles(Require(block, index, "threshold"), n, $"{context} threshold"),
             DecisionType = decision,
-            Gain = block.TryGetValue("split_gain", out var gain) ? Numbers.ParseDoubles(gain, n, $"{context} split_gain") : new double[n],
+            Gain = block.TryGetValue("split_gain", out var gain) ? Numbers.ParseDoubles(gain.Span, n, $"{context} split_gain") : new double[n],
             InternalCover = Numbers.ParseDoubles(Require(block, index, "internal_count"), n, $"{context} internal_count"),
             LeafValue = leafValue,
             LeafCover = Numbers.ParseDoubles(Require(block, index, "leaf_count"), leaves, $"{context} leaf_count"),
@@ -327,39 +344,35 @@ internal static class LightGbmTextReader
     private static int ParseHeaderInt(Dictionary<string, string> header, string key, int fallback) =>
         header.TryGetValue(key, out var v) ? Numbers.ParseInt(v, key) : fallback;
 
-    private static string Require(Dictionary<string, string> block, int index, string key) =>
-        block.TryGetValue(key, out var v) ? v : throw ModelLoadException.Corrupt($"Tree {index} has no '{key}' line.");
+    private static ReadOnlySpan<char> Require(Dictionary<string, ReadOnlyMemory<char>> block, int index, string key) =>
+        block.TryGetValue(key, out var v) ? v.Span : throw ModelLoadException.Corrupt($"Tree {index} has no '{key}' line.");
 
     private static string Shorten(ReadOnlySpan<char> line) =>
         line.Length <= 40 ? line.ToString() : string.Create(CultureInfo.InvariantCulture, $"{line[..40]}...");
 
-    /// <summary>Lines of a string without allocating, with <c>\r\n</c> and <c>\n</c> endings.</summary>
+    /// <summary>Lines of a string without allocating, with <c>\r\n</c> and <c>\n</c> endings; each line also as its offset.</summary>
     private ref struct LineReader
     {
-        private ReadOnlySpan<char> _rest;
+        private readonly string _text;
+        private int _position;
 
-        public LineReader(string text) => _rest = text;
+        public LineReader(string text) => _text = text;
+
+        public int LineStart { get; private set; }
 
         public bool TryNext(out ReadOnlySpan<char> line)
         {
-            if (_rest.IsEmpty)
+            if (_position >= _text.Length)
             {
                 line = default;
                 return false;
             }
 
-            var nl = _rest.IndexOf('\n');
-            if (nl < 0)
-            {
-                line = _rest;
-                _rest = default;
-            }
-            else
-            {
-                line = _rest[..nl];
-                _rest = _rest[(nl + 1)..];
-            }
-
+            LineStart = _position;
+            var rest = _text.AsSpan(_position);
+            var nl = rest.IndexOf('\n');
+            line = nl < 0 ? rest : rest[..nl];
+            _position += nl < 0 ? rest.Length : nl + 1;
             if (!line.IsEmpty && line[^1] == '\r')
             {
                 line = line[..^1];
