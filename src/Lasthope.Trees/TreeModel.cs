@@ -50,7 +50,14 @@ public sealed unsafe class TreeModel
         AverageOutput = source.AverageOutput;
         Fingerprint = fingerprint;
         LeafCount = source.Trees.Sum(t => t.LeafCount);
+        HasCovers = source.Trees.All(t => t.InternalCount == 0 || t.InternalCover[0] > 0);
     }
+
+    /// <summary>
+    /// Whether the file records how much training data reached each node (LightGBM's <c>internal_count</c> and
+    /// <c>leaf_count</c>, XGBoost's <c>sum_hessian</c>). TreeSHAP needs them; a model without them still scores.
+    /// </summary>
+    public bool HasCovers { get; }
 
     /// <summary>The format the model was read from.</summary>
     public ModelFormat Format { get; }
@@ -318,8 +325,14 @@ public sealed unsafe class TreeModel
     /// </summary>
     /// <param name="row">One document, <see cref="FeatureCount"/> values.</param>
     /// <param name="contributions">Receives <see cref="FeatureCount"/> + 1 values; it is overwritten.</param>
+    /// <exception cref="InvalidOperationException">The model has no covers (<see cref="HasCovers"/> is false).</exception>
     public void ExplainShap(ReadOnlySpan<double> row, Span<double> contributions)
     {
+        if (!HasCovers)
+        {
+            throw new InvalidOperationException("TreeSHAP needs the training data count of every node (internal_count, leaf_count), which this model file does not have.");
+        }
+
         RequireRow(row);
         RequireContributions(contributions);
         contributions[..(FeatureCount + 1)].Clear();

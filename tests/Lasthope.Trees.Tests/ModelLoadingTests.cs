@@ -203,3 +203,69 @@ public sealed class ModelLoadingTests
         Assert.Throws<ModelLoadException>(() => TreeModel.Parse(Encoding.UTF8.GetBytes(content)));
     }
 }
+
+/// <summary>
+/// A LightGBM v3 model in its minimal form (only the fields LightGBM's reader requires), the shape hand-written and
+/// older models have: loads, scores as worked out by hand, and as lib_lightgbm scores it.
+/// </summary>
+public sealed class LightGbmV3ModelTests
+{
+    // Tree 0: x0 <= 1.5 ? 0.25 : -0.75. Tree 1: x1 <= 0.5 ? 1 : 2, missing type NaN with default left (decision_type 10).
+    private const string Model = """
+        tree
+        version=v3
+        num_class=1
+        num_tree_per_iteration=1
+        label_index=0
+        max_feature_idx=1
+        objective=regression
+        feature_names=occupancy temperature
+        feature_infos=[0:3] [0:1]
+
+        Tree=0
+        num_leaves=2
+        num_cat=0
+        split_feature=0
+        split_gain=1
+        threshold=1.5
+        decision_type=0
+        left_child=-1
+        right_child=-2
+        leaf_value=0.25 -0.75
+        shrinkage=1
+
+
+        Tree=1
+        num_leaves=2
+        num_cat=0
+        split_feature=1
+        split_gain=1
+        threshold=0.5
+        decision_type=10
+        left_child=-1
+        right_child=-2
+        leaf_value=1 2
+        shrinkage=1
+
+
+        end of trees
+
+        """;
+
+    [Fact]
+    public void MinimalV3Model_ScoresAsWorkedOutByHand_AndAsLightGbm()
+    {
+        var model = TreeModel.FromLightGbm(Model);
+        double[] x = [1, 0, 1, 1, 2, 0, 2, double.NaN, double.NaN, 0.7];
+        var scores = new double[5];
+        model.Score(x, scores);
+
+        Assert.Equal("v3", model.FormatVersion);
+        Assert.Equal(["occupancy", "temperature"], model.FeatureNames);
+        Assert.Equal([1.25, 2.25, 0.25, 0.25, 2.25], scores);
+        Assert.False(model.HasCovers);
+        Assert.Throws<InvalidOperationException>(() => model.ExplainShap(x.AsSpan(0, 2), new double[3]));
+        using var booster = Lasthope.Trees.Native.LightGbmBooster.FromString(Model);
+        Assert.Equal(booster.Predict(x, 5, 2, Lasthope.Trees.Native.LightGbmPrediction.RawScore), scores);
+    }
+}

@@ -248,7 +248,9 @@ internal static class LightGbmTextReader
 
         var n = leaves - 1;
         var numCat = block.TryGetValue("num_cat", out var nc) ? Numbers.ParseInt(nc.Span, $"{context} num_cat") : 0;
-        var decisionInts = Numbers.ParseInts(Require(block, index, "decision_type"), n, $"{context} decision_type");
+        // Like LightGBM's own reader, a tree without decision_type splits numerically with no missing handling, and one
+        // without counts has no covers (it scores, but TreeSHAP, which weighs by cover, refuses it).
+        var decisionInts = block.TryGetValue("decision_type", out var dt) ? Numbers.ParseInts(dt.Span, n, $"{context} decision_type") : new int[n];
         var decision = new byte[n];
         for (var i = 0; i < n; i++)
         {
@@ -291,9 +293,9 @@ internal static class LightGbmTextReader
             Threshold = Numbers.ParseDoubles(Require(block, index, "threshold"), n, $"{context} threshold"),
             DecisionType = decision,
             Gain = block.TryGetValue("split_gain", out var gain) ? Numbers.ParseDoubles(gain.Span, n, $"{context} split_gain") : new double[n],
-            InternalCover = Numbers.ParseDoubles(Require(block, index, "internal_count"), n, $"{context} internal_count"),
+            InternalCover = block.TryGetValue("internal_count", out var ic) ? Numbers.ParseDoubles(ic.Span, n, $"{context} internal_count") : new double[n],
             LeafValue = leafValue,
-            LeafCover = Numbers.ParseDoubles(Require(block, index, "leaf_count"), leaves, $"{context} leaf_count"),
+            LeafCover = block.TryGetValue("leaf_count", out var lcount) ? Numbers.ParseDoubles(lcount.Span, leaves, $"{context} leaf_count") : new double[leaves],
             CatBoundaries = catBoundaries,
             CatBits = catBits,
         };
