@@ -76,6 +76,11 @@ public sealed unsafe class LightGbmBooster : IDisposable
     /// <c>LGBM_BoosterPredictForMat</c> on a row-major double matrix, with all iterations, into
     /// <paramref name="output"/> (at least <see cref="OutputLength"/> values). Allocates nothing managed.
     /// </summary>
+    /// <param name="features">Row-major values, <paramref name="rows"/> by <paramref name="columns"/>; NaN is missing.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="columns">Values per row.</param>
+    /// <param name="kind">What to compute.</param>
+    /// <param name="output">Receives the predictions, row by row.</param>
     /// <param name="threads">OpenMP threads for this call (LightGBM's num_threads).</param>
     public void Predict(ReadOnlySpan<double> features, int rows, int columns, LightGbmPrediction kind, Span<double> output, int threads = 1) =>
         PredictCore(features, NativeMethods.DTypeFloat64, rows, columns, kind, output, threads);
@@ -136,5 +141,6 @@ public sealed unsafe class LightGbmBooster : IDisposable
         return Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
     }
 
+    /// <summary>Frees the native booster (LGBM_BoosterFree).</summary>
     public void Dispose() => Handle.Dispose();
 }

@@ -7,15 +7,18 @@ namespace Lasthope.Trees.Native;
 /// <summary>lib_lightgbm reported an error; the message is LightGBM's own (<c>LGBM_GetLastError</c>).</summary>
 public sealed class LightGbmException : Exception
 {
+    /// <summary>An error without a message.</summary>
     public LightGbmException()
     {
     }
 
+    /// <summary>An error with LightGBM's message.</summary>
     public LightGbmException(string message)
         : base(message)
     {
     }
 
+    /// <summary>An error with a message and its cause.</summary>
     public LightGbmException(string message, Exception innerException)
         : base(message, innerException)
     {

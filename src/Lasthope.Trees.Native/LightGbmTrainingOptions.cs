@@ -22,31 +22,40 @@ public enum LightGbmObjective
 /// </summary>
 public sealed record LightGbmTrainingOptions
 {
+    /// <summary>The learning task; sets LightGBM's objective and its default metric (ndcg, binary_logloss, l2).</summary>
     public LightGbmObjective Objective { get; init; } = LightGbmObjective.LambdaRank;
 
     /// <summary>Boosting iterations (trees), at most; early stopping may keep fewer.</summary>
     public int Iterations { get; init; } = 100;
 
+    /// <summary>Shrinkage applied to each tree (learning_rate).</summary>
     public double LearningRate { get; init; } = 0.1;
 
+    /// <summary>Maximum leaves per tree (num_leaves).</summary>
     public int NumLeaves { get; init; } = 31;
 
     /// <summary>Maximum depth; -1 for none (leaf-wise growth limited by <see cref="NumLeaves"/>).</summary>
     public int MaxDepth { get; init; } = -1;
 
+    /// <summary>Minimum rows in a leaf (min_data_in_leaf).</summary>
     public int MinDataInLeaf { get; init; } = 20;
 
+    /// <summary>Minimum hessian sum in a leaf (min_sum_hessian_in_leaf).</summary>
     public double MinSumHessianInLeaf { get; init; } = 1e-3;
 
+    /// <summary>Histogram bins per feature (max_bin).</summary>
     public int MaxBin { get; init; } = 255;
 
+    /// <summary>Share of features each tree may use (feature_fraction), drawn with <see cref="Seed"/>.</summary>
     public double FeatureFraction { get; init; } = 1.0;
 
+    /// <summary>Share of rows in each bag (bagging_fraction), drawn with <see cref="Seed"/>.</summary>
     public double BaggingFraction { get; init; } = 1.0;
 
     /// <summary>Bag every k iterations; 0 disables bagging.</summary>
     public int BaggingFrequency { get; init; }
 
+    /// <summary>L2 regularisation of leaf values (lambda_l2).</summary>
     public double LambdaL2 { get; init; }
 
     /// <summary>NDCG cut-offs reported (and used for early stopping) with lambdarank.</summary>

@@ -30,12 +30,16 @@ public sealed class TrainingData
         Labels = labels;
     }
 
+    /// <summary>Row-major features, <see cref="Rows"/> by <see cref="Columns"/>; NaN is missing.</summary>
     public ReadOnlyMemory<double> Features { get; }
 
+    /// <summary>Number of rows.</summary>
     public int Rows { get; }
 
+    /// <summary>Number of features per row.</summary>
     public int Columns { get; }
 
+    /// <summary>One label per row.</summary>
     public ReadOnlyMemory<float> Labels { get; }
 
     /// <summary>

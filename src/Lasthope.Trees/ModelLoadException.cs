@@ -19,20 +19,24 @@ public enum ModelLoadError
 /// </summary>
 public sealed class ModelLoadException : Exception
 {
+    /// <summary>A corrupt model, without a message.</summary>
     public ModelLoadException()
     {
     }
 
+    /// <summary>A corrupt model, with the reason.</summary>
     public ModelLoadException(string message)
         : base(message)
     {
     }
 
+    /// <summary>A corrupt model, with the reason and its cause.</summary>
     public ModelLoadException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
 
+    /// <summary>A refused model of the given class, with the reason.</summary>
     public ModelLoadException(ModelLoadError error, string message, Exception? innerException = null)
         : base(message, innerException)
     {

@@ -9,6 +9,7 @@ namespace Lasthope.Trees.Data;
 /// </summary>
 public sealed class DenseDataset
 {
+    /// <summary>Wraps arrays the caller filled; <paramref name="features"/> is row-major, <paramref name="rows"/> by <paramref name="columns"/>.</summary>
     public DenseDataset(double[] features, int rows, int columns, float[] labels, int[]? groups = null, int[]? positions = null)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -29,10 +30,13 @@ public sealed class DenseDataset
     /// <summary>Row-major values; absent LibSVM entries are 0 (as LightGBM reads them), empty CSV cells NaN.</summary>
     public double[] Features { get; }
 
+    /// <summary>Number of rows (documents).</summary>
     public int Rows { get; }
 
+    /// <summary>Number of features per row.</summary>
     public int Columns { get; }
 
+    /// <summary>One label per row (the LibSVM label; 0 for CSV).</summary>
     public float[] Labels { get; }
 
     /// <summary>Query group sizes (from the <c>.query</c> file beside the data), or empty.</summary>
