@@ -253,9 +253,17 @@ internal static class AlsKernels
         where TPass : struct, IRowPass
     {
         VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, TPass.A0Sign);
-        if (Vector512.IsHardwareAccelerated && stride == 64)
+        if (Vector512.IsHardwareAccelerated)
         {
-            Accumulate64<TPass>(fixedSide, indices, confidence, ref v, ref dst);
+            if (stride == 64)
+            {
+                Accumulate64<TPass>(fixedSide, indices, confidence, ref v, ref dst);
+            }
+            else
+            {
+                AccumulateBlocked<TPass>(fixedSide, stride, indices, confidence, ref v, ref dst);
+            }
+
             return;
         }
 
@@ -268,7 +276,8 @@ internal static class AlsKernels
     }
 
     /// <summary>
-    /// The fused pass for 64 factors with AVX-512: v and the accumulator stay in eight registers. Rows go in blocks
+    /// The fused pass for 64 factors with AVX-512 (other strides: <see cref="AccumulateBlocked"/>): v and the
+    /// accumulator stay in eight registers. Rows go in blocks
     /// of eight: the eight dot products are reduced together (one horizontal-add tree instead of eight horizontal
     /// sums, which would dominate the cost), the eight coefficients are computed in one Vector256, and each row is
     /// then added into the accumulator from L1. The next block's rows are prefetched on the first pass over a row
@@ -342,6 +351,96 @@ internal static class AlsKernels
         d1.StoreUnsafe(ref dst, 16);
         d2.StoreUnsafe(ref dst, 32);
         d3.StoreUnsafe(ref dst, 48);
+    }
+
+    /// <summary>
+    /// The same blocked pass for any stride (a multiple of 16): eight dot products reduced together, then the eight
+    /// rows added into the accumulator column by column (the accumulator lives in L1, loaded and stored once per block).
+    /// </summary>
+    private static void AccumulateBlocked<TPass>(FactorMatrix fixedSide, int stride, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, ref float v, ref float dst)
+        where TPass : struct, IRowPass
+    {
+        ref var yBase = ref fixedSide.RowRef(0);
+        ref var idx = ref MemoryMarshal.GetReference(indices);
+        ref var conf = ref MemoryMarshal.GetReference(confidence);
+        var n = indices.Length;
+        Span<float> coefficients = stackalloc float[8];
+        ref var coef = ref MemoryMarshal.GetReference(coefficients);
+        var j = 0;
+        for (; j + 8 <= n; j += 8)
+        {
+            var s0 = RowDot(ref RowAt(ref yBase, ref idx, j, stride), ref v, stride);
+            var s1 = RowDot(ref RowAt(ref yBase, ref idx, j + 1, stride), ref v, stride);
+            var s2 = RowDot(ref RowAt(ref yBase, ref idx, j + 2, stride), ref v, stride);
+            var s3 = RowDot(ref RowAt(ref yBase, ref idx, j + 3, stride), ref v, stride);
+            var s4 = RowDot(ref RowAt(ref yBase, ref idx, j + 4, stride), ref v, stride);
+            var s5 = RowDot(ref RowAt(ref yBase, ref idx, j + 5, stride), ref v, stride);
+            var s6 = RowDot(ref RowAt(ref yBase, ref idx, j + 6, stride), ref v, stride);
+            var s7 = RowDot(ref RowAt(ref yBase, ref idx, j + 7, stride), ref v, stride);
+            TPass.Coefficients(Vector256.LoadUnsafe(ref conf, (nuint)j), Reduce8(s0, s1, s2, s3, s4, s5, s6, s7)).StoreUnsafe(ref coef);
+
+            // dst += sum_k c_k y_k, one column vector at a time, so that dst is loaded and stored once per block
+            // (eight separate axpys would chain through store-to-load forwarding).
+            var c0 = Vector512.Create(coef);
+            var c1 = Vector512.Create(Unsafe.Add(ref coef, 1));
+            var c2 = Vector512.Create(Unsafe.Add(ref coef, 2));
+            var c3 = Vector512.Create(Unsafe.Add(ref coef, 3));
+            var c4 = Vector512.Create(Unsafe.Add(ref coef, 4));
+            var c5 = Vector512.Create(Unsafe.Add(ref coef, 5));
+            var c6 = Vector512.Create(Unsafe.Add(ref coef, 6));
+            var c7 = Vector512.Create(Unsafe.Add(ref coef, 7));
+            ref var y0 = ref RowAt(ref yBase, ref idx, j, stride);
+            ref var y1 = ref RowAt(ref yBase, ref idx, j + 1, stride);
+            ref var y2 = ref RowAt(ref yBase, ref idx, j + 2, stride);
+            ref var y3 = ref RowAt(ref yBase, ref idx, j + 3, stride);
+            ref var y4 = ref RowAt(ref yBase, ref idx, j + 4, stride);
+            ref var y5 = ref RowAt(ref yBase, ref idx, j + 5, stride);
+            ref var y6 = ref RowAt(ref yBase, ref idx, j + 6, stride);
+            ref var y7 = ref RowAt(ref yBase, ref idx, j + 7, stride);
+            for (nuint t = 0; t < (nuint)stride; t += 16)
+            {
+                var a = Vector512.FusedMultiplyAdd(c0, Vector512.LoadUnsafe(ref y0, t), Vector512.LoadUnsafe(ref dst, t));
+                var b = c4 * Vector512.LoadUnsafe(ref y4, t);
+                a = Vector512.FusedMultiplyAdd(c1, Vector512.LoadUnsafe(ref y1, t), a);
+                b = Vector512.FusedMultiplyAdd(c5, Vector512.LoadUnsafe(ref y5, t), b);
+                a = Vector512.FusedMultiplyAdd(c2, Vector512.LoadUnsafe(ref y2, t), a);
+                b = Vector512.FusedMultiplyAdd(c6, Vector512.LoadUnsafe(ref y6, t), b);
+                a = Vector512.FusedMultiplyAdd(c3, Vector512.LoadUnsafe(ref y3, t), a);
+                b = Vector512.FusedMultiplyAdd(c7, Vector512.LoadUnsafe(ref y7, t), b);
+                (a + b).StoreUnsafe(ref dst, t);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            ref var y = ref RowAt(ref yBase, ref idx, j, stride);
+            var c = TPass.Coefficient(Unsafe.Add(ref conf, j), VectorMath.HorizontalSum(RowDot(ref y, ref v, stride)));
+            VectorMath.Axpy(c, ref y, ref dst, stride);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float RowAt(ref float yBase, ref int idx, int j, int stride) => ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref idx, j) * stride);
+
+    /// <summary>The lane-wise products of a row with v, folded to one Vector512 (not yet summed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowDot(ref float y, ref float v, int stride)
+    {
+        var a = Vector512.LoadUnsafe(ref y) * Vector512.LoadUnsafe(ref v);
+        var b = Vector512<float>.Zero;
+        var i = 16;
+        for (; i + 16 < stride; i += 32)
+        {
+            a = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref y, (nuint)i), Vector512.LoadUnsafe(ref v, (nuint)i), a);
+            b = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref y, (nuint)(i + 16)), Vector512.LoadUnsafe(ref v, (nuint)(i + 16)), b);
+        }
+
+        if (i < stride)
+        {
+            a = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref y, (nuint)i), Vector512.LoadUnsafe(ref v, (nuint)i), a);
+        }
+
+        return a + b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
