@@ -184,7 +184,10 @@ internal sealed unsafe class CompiledForest
             RootLinkF[t] = Link<int>(Root[t]);
             for (var g = Root[t]; g < end; g++)
             {
-                _nodesD[g] = new Node<long> { Threshold = OrderKey.Of(ThresholdD[g]), Left = Link<long>(Left[g]), Right = Link<long>(Right[g]) };
+                // A leaf's threshold is never read as one (both links point back to the leaf); the 64-bit layout keeps
+                // the leaf's value there instead, so the kernel reads it from the line it already has.
+                var threshold = g >= origin ? BitConverter.DoubleToInt64Bits(Value[g]) : OrderKey.Of(ThresholdD[g]);
+                _nodesD[g] = new Node<long> { Threshold = threshold, Left = Link<long>(Left[g]), Right = Link<long>(Right[g]) };
                 _nodesF[g] = new Node<int> { Threshold = OrderKey.Of(ThresholdF[g]), Left = Link<int>(Left[g]), Right = Link<int>(Right[g]) };
             }
         }

@@ -222,14 +222,28 @@ internal static unsafe class ForestKernels
                     while ((n0 | n1 | n2 | n3 | n4 | n5 | n6 | n7) < 0);
 
                     var a = accumulator + (g * 8);
-                    a[0] += value[(int)(n0 >> 32) / sizeof(Node<TKey>)];
-                    a[1] += value[(int)(n1 >> 32) / sizeof(Node<TKey>)];
-                    a[2] += value[(int)(n2 >> 32) / sizeof(Node<TKey>)];
-                    a[3] += value[(int)(n3 >> 32) / sizeof(Node<TKey>)];
-                    a[4] += value[(int)(n4 >> 32) / sizeof(Node<TKey>)];
-                    a[5] += value[(int)(n5 >> 32) / sizeof(Node<TKey>)];
-                    a[6] += value[(int)(n6 >> 32) / sizeof(Node<TKey>)];
-                    a[7] += value[(int)(n7 >> 32) / sizeof(Node<TKey>)];
+                    if (typeof(TKey) == typeof(long))
+                    {
+                        a[0] += *(double*)(p + (n0 >> 32));
+                        a[1] += *(double*)(p + (n1 >> 32));
+                        a[2] += *(double*)(p + (n2 >> 32));
+                        a[3] += *(double*)(p + (n3 >> 32));
+                        a[4] += *(double*)(p + (n4 >> 32));
+                        a[5] += *(double*)(p + (n5 >> 32));
+                        a[6] += *(double*)(p + (n6 >> 32));
+                        a[7] += *(double*)(p + (n7 >> 32));
+                    }
+                    else
+                    {
+                        a[0] += value[(int)(n0 >> 32) / sizeof(Node<TKey>)];
+                        a[1] += value[(int)(n1 >> 32) / sizeof(Node<TKey>)];
+                        a[2] += value[(int)(n2 >> 32) / sizeof(Node<TKey>)];
+                        a[3] += value[(int)(n3 >> 32) / sizeof(Node<TKey>)];
+                        a[4] += value[(int)(n4 >> 32) / sizeof(Node<TKey>)];
+                        a[5] += value[(int)(n5 >> 32) / sizeof(Node<TKey>)];
+                        a[6] += value[(int)(n6 >> 32) / sizeof(Node<TKey>)];
+                        a[7] += value[(int)(n7 >> 32) / sizeof(Node<TKey>)];
+                    }
                 }
             }
         }
