@@ -2,7 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lasthope.Core.Storage;
 using Lasthope.Factors;
+using Lasthope.Server.Hosting;
+using Lasthope.Server.Models;
+using Lasthope.Server.Recommend;
+using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
 namespace Lasthope.Cli.Commands;
@@ -20,11 +25,17 @@ internal static class AlsCommands
         var parameters = new AlsParameterOptions();
         var output = new Option<string>("--output", "-o") { Description = "Where to write the model (.lhals).", DefaultValueFactory = _ => "model.lhals" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary of the model on standard output." };
+        var surface = new Option<string>("--surface") { Description = "With --register/--activate: the surface the recommender serves.", DefaultValueFactory = _ => "recommend" };
+        var register = new Option<bool>("--register") { Description = "Register the model in the store of --data." };
+        var activate = new Option<bool>("--activate") { Description = "Register and activate it (a running server picks it up at its next start; or use model add --server)." };
         var command = new Command("train-als", "Train implicit-feedback ALS (conjugate gradient) on user,item[,weight] interactions and write a model file.");
         input.AddTo(command);
         parameters.AddTo(command);
         command.Add(output);
         command.Add(json);
+        command.Add(surface);
+        command.Add(register);
+        command.Add(activate);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!parameters.TryRead(parse, context, out var options, out var failure))
@@ -32,9 +43,10 @@ internal static class AlsCommands
                 return failure;
             }
 
-            if (!input.TryLoad(parse, context, out var log, out failure))
+            var (log, loadFailure) = await input.LoadAsync(parse, context, cancellationToken);
+            if (log is null)
             {
-                return failure;
+                return loadFailure;
             }
 
             var matrix = log.ToMatrix();
@@ -67,6 +79,25 @@ internal static class AlsCommands
                 context.Out.WriteLine(ModelSummaryJson(model, path, seconds));
             }
 
+            if (parse.GetValue(register) || parse.GetValue(activate))
+            {
+                if (parse.GetValue(input.Data) is not { } data)
+                {
+                    return context.Fail(ExitCodes.BadInput, "--register and --activate need --data DIR (the store to register in).");
+                }
+
+                var settings = LasthopeServer.LoadOptions(CommonOptions.Setup(data, null));
+                await using var store = await LasthopeServer.OpenStoreAsync(settings, cancellationToken);
+                var registry = new RecommenderRegistry((IModelStore)store, TimeProvider.System, NullLogger.Instance);
+                var record = await registry.RegisterAsync(await File.ReadAllBytesAsync(path, cancellationToken), parse.GetValue(surface)!, new ModelMetadata(), cancellationToken);
+                if (parse.GetValue(activate))
+                {
+                    await registry.ActivateAsync(record.Surface, record.Version, cancellationToken);
+                }
+
+                context.Console.MarkupLineInterpolated($"registered [bold]{record.Version}[/] for surface {record.Surface}{(parse.GetValue(activate) ? " (active)" : "")}");
+            }
+
             return ExitCodes.Ok;
         });
         return command;
@@ -85,27 +116,44 @@ internal static class AlsCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of item<TAB>score<TAB>source lines." };
+        var data = new Option<string?>("--data") { Description = "Also read the user's latest interaction events from this data directory's store (fold-in of a user the model has not seen)." };
         var command = new Command("recommend", "Recommend items for a user: ALS for known users, fold-in for new users with interactions, popular items otherwise.")
         {
-            user, modelFile, count, exclude, noFilterSeen, items, json,
+            user, modelFile, count, exclude, noFilterSeen, items, json, data,
         };
-        command.SetAction((parse, cancellationToken) =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             if (!TryLoadModel(parse.GetValue(modelFile)!, context, out var model, out var failure))
             {
-                return Task.FromResult(failure);
+                return failure;
             }
 
-            if (!UserInteractions.TryParse(parse.GetValue(items) ?? [], out var listed, out var error))
+            if (!UserInteractions.TryParse(parse.GetValue(items) ?? [], out var parsed, out var error))
             {
-                return Task.FromResult(context.Fail(ExitCodes.BadInput, error));
+                return context.Fail(ExitCodes.BadInput, error);
+            }
+
+            var listed = parsed;
+            if (parse.GetValue(data) is { } directory)
+            {
+                try
+                {
+                    var options = LasthopeServer.LoadOptions(CommonOptions.Setup(directory, null));
+                    await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                    var stored = await store.ReadUserEventsAsync(parse.GetValue(user)!, options.Recommend.MaxUserEvents, cancellationToken);
+                    listed = [.. parsed, .. stored.Select(e => new KeyValuePair<string, float>(e.ItemId, (float)e.Weight))];
+                }
+                catch (StoreUnavailableException e)
+                {
+                    return context.Fail(ExitCodes.Failure, e.Message);
+                }
             }
 
             var userId = parse.GetValue(user)!;
             var n = parse.GetValue(count);
             if (n < 1)
             {
-                return Task.FromResult(context.Fail(ExitCodes.BadInput, "--count must be at least 1."));
+                return context.Fail(ExitCodes.BadInput, "--count must be at least 1.");
             }
 
             var result = Recommend(model, userId, n, parse.GetValue(exclude) ?? [], !parse.GetValue(noFilterSeen), listed);
@@ -126,7 +174,7 @@ internal static class AlsCommands
                 context.Console.MarkupLineInterpolated($"[grey]{userId} is not in the model: {(result.FoldedIn ? $"folded in from {listed.Count} listed interactions ({result.UnknownItems} on unknown items)" : "popular items (nothing known about the user)")}[/]");
             }
 
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         });
         return command;
     }
@@ -348,8 +396,9 @@ internal static class AlsCommands
 }
 
 /// <summary>
-/// Where interactions come from: today a CSV (<c>--input FILE</c>, <c>--header</c>). The store-backed source
-/// (<c>--data DIR</c> with event weights) belongs here as a second branch of <see cref="TryLoad"/>.
+/// Where interactions come from: a CSV (<c>--input FILE</c>, <c>--header</c>), or the event store (<c>--data DIR</c>):
+/// the interaction events of the last <c>--days</c>, each weighted by its configured type weight (click 1, conversion 3,
+/// ...), repeated (user, item) pairs summed.
 /// </summary>
 internal sealed class InteractionInput
 {
@@ -357,23 +406,55 @@ internal sealed class InteractionInput
 
     public Option<CsvHeader> Header { get; } = new("--header") { Description = "Whether the CSV's first line is a header.", DefaultValueFactory = _ => CsvHeader.Auto };
 
+    public Option<string?> Data { get; } = new("--data") { Description = "Train from the interaction events in this data directory's store instead of a CSV." };
+
+    public Option<double> Days { get; } = new("--days") { Description = "With --data: the days of events to train on.", DefaultValueFactory = _ => 90 };
+
     public void AddTo(Command command)
     {
         command.Add(Input);
         command.Add(Header);
+        command.Add(Data);
+        command.Add(Days);
     }
 
-    public bool TryLoad(ParseResult parse, CliContext context, out InteractionLog log, out int failure)
+    public async Task<(InteractionLog? Log, int Failure)> LoadAsync(ParseResult parse, CliContext context, CancellationToken cancellationToken)
     {
-        log = null!;
         var path = parse.GetValue(Input);
-        if (string.IsNullOrEmpty(path))
+        var data = parse.GetValue(Data);
+        if (string.IsNullOrEmpty(path) == string.IsNullOrEmpty(data))
         {
-            failure = context.Fail(ExitCodes.BadInput, "give the interactions with --input FILE.");
-            return false;
+            return (null, context.Fail(ExitCodes.BadInput, "give the interactions with either --input FILE or --data DIR."));
         }
 
-        return TryRead(path, parse.GetValue(Header), null, context, out log, out failure);
+        if (path is not null)
+        {
+            return TryRead(path, parse.GetValue(Header), null, context, out var log, out var failure) ? (log, ExitCodes.Ok) : (null, failure);
+        }
+
+        try
+        {
+            var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data!, null));
+            await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+            var builder = new InteractionLogBuilder();
+            var since = DateTimeOffset.UtcNow - TimeSpan.FromDays(parse.GetValue(Days));
+            await foreach (var e in store.ReadEventsAsync(since, cancellationToken))
+            {
+                if (e.UserId is not null && e.Weight > 0)
+                {
+                    builder.Add(e.UserId, e.ItemId, (float)e.Weight, e.Time.ToUnixTimeMilliseconds());
+                }
+            }
+
+            var built = builder.Build();
+            return built.Count == 0
+                ? (null, context.Fail(ExitCodes.BadInput, $"the store in {data} holds no interaction events with a user id in the last {parse.GetValue(Days)} days."))
+                : (built, ExitCodes.Ok);
+        }
+        catch (StoreUnavailableException e)
+        {
+            return (null, context.Fail(ExitCodes.Failure, e.Message));
+        }
     }
 
     /// <summary>Reads a CSV; with <paramref name="knownItems"/>, those items keep their indices and new ones follow.</summary>
