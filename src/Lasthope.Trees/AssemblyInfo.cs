@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// The tests check the kernel's number tricks (order keys, float thresholds) directly, as properties.
+[assembly: InternalsVisibleTo("Lasthope.Trees.Tests")]
