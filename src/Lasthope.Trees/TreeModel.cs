@@ -40,6 +40,7 @@ public sealed unsafe class TreeModel
     {
         _forest = new CompiledForest(source);
         _featureNames = source.FeatureNames;
+        FeatureNames = Array.AsReadOnly(_featureNames);
         Format = source.Format;
         FormatVersion = source.FormatVersion;
         Objective = source.Objective;
@@ -90,7 +91,7 @@ public sealed unsafe class TreeModel
     public int FeatureCount => _forest.FeatureCount;
 
     /// <summary>Feature names in input order (LightGBM <c>feature_names</c>; XGBoost's where present, else f0, f1, ...).</summary>
-    public IReadOnlyList<string> FeatureNames => _featureNames;
+    public IReadOnlyList<string> FeatureNames { get; }
 
     /// <summary>Number of trees.</summary>
     public int TreeCount => _forest.TreeCount;
