@@ -24,6 +24,7 @@ public static class LasthopeCli
         root.Add(TrainRankerCommand.Create(context));
         root.Add(LoadCommands.CreateLoadTest(context));
         root.Add(LoadCommands.CreateDepthStudy(context));
+        root.Add(LogSummaryCommand.Create(context));
         root.Add(TrainLtrCommand.Create(context));
         return root;
     }

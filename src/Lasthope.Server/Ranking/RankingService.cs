@@ -257,9 +257,14 @@ public sealed partial class RankingService
     }
 
     /// <summary>
-    /// Features, admission and scoring under the deadline. Returns how the model stage ended; on success
+    /// Admission, features and scoring under the deadline. Returns how the model stage ended; on success
     /// <paramref name="modelScores"/> holds the scores of the first Depth documents of the heuristic order.
     /// </summary>
+    /// <remarks>
+    /// Admission comes first: a request that would queue past its deadline is turned away before it spends anything on
+    /// features, so that under overload the CPU goes to answering (with the heuristic) rather than to work that will
+    /// be abandoned. A scoring slot covers the feature and model stages.
+    /// </remarks>
     private async ValueTask<ModelOutcome> ScoreWithModelAsync(
         RequestState request, LoadedModel model, string segment, double[] scores, int[] order, int k, double[] modelScores, double[] matrix, CancellationToken cancellationToken)
     {
@@ -281,37 +286,6 @@ public sealed partial class RankingService
         deadline.CancelAfter(remaining);
         var token = deadline.Token;
 
-        // Stage 3: features of the top K.
-        try
-        {
-            var latency = _faults.FeatureLatency(command.RequestId);
-            if (latency > TimeSpan.Zero)
-            {
-                await Task.Delay(latency, token); // real time: injected latency competes with the real deadline
-            }
-
-            if (_faults.FeatureError(command.RequestId))
-            {
-                throw new InjectedFaultException("feature");
-            }
-
-            AssembleFeatures(model.Binding, command, segment, scores, order, k, matrix);
-            request.Mark("features");
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            request.Mark("features");
-            breaker.Neutral();
-            return ModelOutcome.Fallback(FallbackReason.Timeout);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            request.Mark("features");
-            LogStageFailed(_logger, "features", command.RequestId, e);
-            breaker.Failure();
-            return ModelOutcome.Fallback(FallbackReason.FeaturesUnavailable);
-        }
-
         // Injected model latency is spent before admission: it stands for a model that is slow to answer, and must
         // not hold a scoring slot that other requests need (so that a drill hits exactly the chosen fraction).
         try
@@ -329,7 +303,7 @@ public sealed partial class RankingService
             return ModelOutcome.Fallback(FallbackReason.Timeout);
         }
 
-        // Stage 4: admission, then scoring in blocks until the deadline.
+        // Stage 2-4 start with admission.
         if (!await _gate.EnterAsync(request.Remaining, token))
         {
             request.Mark("queue");
@@ -338,57 +312,92 @@ public sealed partial class RankingService
         }
 
         request.Mark("queue");
-        var scoringStarted = Stopwatch.GetTimestamp();
+        var admitted = Stopwatch.GetTimestamp();
         try
         {
-            if (_faults.ModelError(command.RequestId))
+            // Stage 3: features of the top K.
+            try
             {
-                throw new InjectedFaultException("model");
-            }
-
-            // Score block by block so that the deadline leaves a complete prefix: the evaluator itself also stops
-            // between blocks of trees, and reports how many documents of a block it finished.
-            var columns = model.Binding.Count;
-            var blockLatency = _faults.ModelBlockLatency(command.RequestId);
-            var scored = 0;
-            // The deadline is also checked by the clock itself: the token's timer fires on a thread-pool thread,
-            // which can be late exactly when the machine is saturated and the deadline matters most.
-            while (scored < k && !token.IsCancellationRequested && Stopwatch.GetTimestamp() < request.Deadline)
-            {
-                var length = Math.Min(TreeModel.ScoringBlockSize, k - scored);
-                var done = model.Model.Score(matrix.AsSpan(scored * columns, length * columns), modelScores.AsSpan(scored, length), token);
-                scored += done;
-                if (done < length)
+                var latency = _faults.FeatureLatency(command.RequestId);
+                if (latency > TimeSpan.Zero)
                 {
-                    break;
+                    await Task.Delay(latency, token);
                 }
 
-                if (blockLatency > TimeSpan.Zero && scored < k)
+                if (_faults.FeatureError(command.RequestId))
                 {
-                    await Task.Delay(blockLatency, token).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    throw new InjectedFaultException("feature");
                 }
+
+                AssembleFeatures(model.Binding, command, segment, scores, order, k, matrix);
+                request.Mark("features");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                request.Mark("features");
+                breaker.Neutral();
+                return ModelOutcome.Fallback(FallbackReason.Timeout);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                request.Mark("features");
+                LogStageFailed(_logger, "features", command.RequestId, e);
+                breaker.Failure();
+                return ModelOutcome.Fallback(FallbackReason.FeaturesUnavailable);
             }
 
-            request.Mark("model");
-            breaker.Success();
-            return scored == k ? ModelOutcome.Served(k) : scored > 0 ? ModelOutcome.Partial(scored) : ModelOutcome.Fallback(FallbackReason.Timeout);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            request.Mark("model");
-            breaker.Neutral();
-            return ModelOutcome.Fallback(FallbackReason.Timeout);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            request.Mark("model");
-            LogStageFailed(_logger, "model", command.RequestId, e);
-            breaker.Failure();
-            return ModelOutcome.Fallback(FallbackReason.ModelError);
+            // Stage 4: scoring in blocks until the deadline.
+            try
+            {
+                if (_faults.ModelError(command.RequestId))
+                {
+                    throw new InjectedFaultException("model");
+                }
+
+                // Score block by block so that the deadline leaves a complete prefix: the evaluator itself also stops
+                // between blocks of trees, and reports how many documents of a block it finished. The deadline is also
+                // checked by the clock: the token's timer fires on a thread-pool thread, which can be late exactly when
+                // the machine is saturated and the deadline matters most.
+                var columns = model.Binding.Count;
+                var blockLatency = _faults.ModelBlockLatency(command.RequestId);
+                var scored = 0;
+                while (scored < k && !token.IsCancellationRequested && Stopwatch.GetTimestamp() < request.Deadline)
+                {
+                    var length = Math.Min(TreeModel.ScoringBlockSize, k - scored);
+                    var done = model.Model.Score(matrix.AsSpan(scored * columns, length * columns), modelScores.AsSpan(scored, length), token);
+                    scored += done;
+                    if (done < length)
+                    {
+                        break;
+                    }
+
+                    if (blockLatency > TimeSpan.Zero && scored < k)
+                    {
+                        await Task.Delay(blockLatency, token).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    }
+                }
+
+                request.Mark("model");
+                breaker.Success();
+                return scored == k ? ModelOutcome.Served(k) : scored > 0 ? ModelOutcome.Partial(scored) : ModelOutcome.Fallback(FallbackReason.Timeout);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                request.Mark("model");
+                breaker.Neutral();
+                return ModelOutcome.Fallback(FallbackReason.Timeout);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                request.Mark("model");
+                LogStageFailed(_logger, "model", command.RequestId, e);
+                breaker.Failure();
+                return ModelOutcome.Fallback(FallbackReason.ModelError);
+            }
         }
         finally
         {
-            _gate.Exit(Stopwatch.GetElapsedTime(scoringStarted).TotalMilliseconds);
+            _gate.Exit(Stopwatch.GetElapsedTime(admitted).TotalMilliseconds);
         }
     }
 
