@@ -218,6 +218,12 @@ public sealed class CtrCounters
         return (overall, bySegment);
     }
 
+    /// <summary>
+    /// The tracked item's own id string when the item is tracked (else <paramref name="itemId"/> itself), so that
+    /// structures holding many ids (the recent rankings) share one string per item instead of one per request.
+    /// </summary>
+    public string Intern(string itemId) => _items.TryGetValue(itemId, out var series) ? series.Id : itemId;
+
     /// <summary>Segments that have data for <paramref name="itemId"/>.</summary>
     public IReadOnlyList<string> SegmentsOf(string itemId)
     {
@@ -289,7 +295,7 @@ public sealed class CtrCounters
 
     private static bool IsUnknownSegment(string segment) => segment == Core.Segments.SegmentScheme.Unknown;
 
-    private ItemSeries Series(string itemId) => _items.GetOrAdd(itemId, static (_, capacity) => new ItemSeries(capacity), _ringCapacity);
+    private ItemSeries Series(string itemId) => _items.GetOrAdd(itemId, static (id, capacity) => new ItemSeries(id, capacity), _ringCapacity);
 
     private int FindSegmentIndex(string segment) => _segmentIndex.TryGetValue(segment, out var index) ? index : -1;
 
@@ -343,8 +349,11 @@ public sealed class CtrCounters
     }
 
     /// <summary>An item's overall ring and its per-segment rings, under one lock.</summary>
-    private sealed class ItemSeries(int capacity)
+    private sealed class ItemSeries(string id, int capacity)
     {
+        /// <summary>The item id as first stored: one string per item, however many requests name it.</summary>
+        public string Id { get; } = id;
+
         private readonly BucketRing _overall = new(capacity);
         private readonly Lock _gate = new();
         private BucketRing?[] _bySegment = [];

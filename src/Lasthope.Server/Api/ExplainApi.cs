@@ -56,7 +56,7 @@ public static class ExplainApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["method"] = ["method is path (default, cheap) or shap (exact TreeSHAP)."] });
         }
 
-        var ranking = recent.Find(requestId) ?? await store.FindRankingAsync(requestId, cancellationToken);
+        var ranking = recent.FindFull(requestId) ?? await store.FindRankingAsync(requestId, cancellationToken);
         if (ranking is null)
         {
             return TypedResults.NotFound(new ProblemDetailsLite("Request not found", $"No served ranking '{requestId}' is logged.", 404));

@@ -15,6 +15,13 @@ public sealed class ServingOptions
     /// <summary>Requests scoring at once; more wait for a slot, or fall back with "overload" if the wait would overrun the budget. Default: the number of cores.</summary>
     public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
+    /// cores, a burst would wait for the pool to inject threads (about one per half second), far past any budget.
+    /// Default 32; 0 leaves the runtime's default.
+    /// </summary>
+    public int MinThreads { get; init; } = 32;
+
     /// <summary>Log the built-in features of the shown items when no model scored, so the first model can be trained from heuristic traffic. Default true.</summary>
     public bool LogFeaturesWithoutModel { get; init; } = true;
 

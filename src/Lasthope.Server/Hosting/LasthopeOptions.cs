@@ -83,7 +83,7 @@ public sealed class RankingOptions
     /// <summary>Largest request body in bytes. Default 8 MiB.</summary>
     public long MaxBodyBytes { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Rankings remembered in memory for click attribution before falling back to the store. Default 200,000.</summary>
+    /// <summary>Rankings remembered in memory (compactly, about 150 bytes each) for click attribution before falling back to the store. Default 200,000.</summary>
     public int RecentRankings { get; init; } = 200_000;
 
     /// <summary>Rankings that may wait for the store; beyond this the impression log drops and counts. Default 50,000.</summary>

@@ -113,6 +113,12 @@ public sealed class LasthopeServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(setup);
         var options = LoadOptions(setup);
         var time = setup.Time ?? TimeProvider.System;
+        if (options.Serving.MinThreads > 0)
+        {
+            ThreadPool.GetMinThreads(out var workers, out var io);
+            ThreadPool.SetMinThreads(Math.Max(workers, options.Serving.MinThreads), Math.Max(io, options.Serving.MinThreads));
+        }
+
         var store = setup.Store ?? await OpenStoreAsync(options, cancellationToken);
         var owned = setup.Store is null ? store : null;
         try
@@ -129,7 +135,7 @@ public sealed class LasthopeServer : IAsyncDisposable
             using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(setup.MinimumLogLevel));
             var state = await CounterState.LoadAsync(store, options, time, users, loggerFactory.CreateLogger<CounterState>(), cancellationToken);
 
-            var recent = new RecentRankings(options.Ranking.RecentRankings);
+            var recent = new RecentRankings(options.Ranking.RecentRankings, state.Counters.Intern);
             var modelStore = ModelStoreOf(store);
             var models = new ModelRegistry(modelStore, options.Serving, recent, time, loggerFactory.CreateLogger<ModelRegistry>());
             await models.LoadActiveAsync(cancellationToken);

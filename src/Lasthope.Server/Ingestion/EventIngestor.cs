@@ -131,20 +131,15 @@ public sealed class EventIngestor
     {
         if (dto.RequestId is { } requestId)
         {
-            var ranking = _recent.Find(requestId) ?? await TryStoreAsync(s => s.FindRankingAsync(requestId, cancellationToken));
-            if (ranking is not null)
+            var served = _recent.Find(requestId);
+            if (served is null && await TryStoreAsync(s => s.FindRankingAsync(requestId, cancellationToken)) is { } logged)
             {
-                int? position = null;
-                foreach (var item in ranking.Items)
-                {
-                    if (item.ItemId == dto.ItemId)
-                    {
-                        position = item.Position;
-                        break;
-                    }
-                }
+                served = ServedList.Of(logged);
+            }
 
-                return (ranking.Segment, position, ranking.Surface);
+            if (served is not null)
+            {
+                return (served.Segment, served.PositionOf(dto.ItemId!), served.Surface);
             }
         }
 

@@ -3,20 +3,61 @@ using Lasthope.Core.Events;
 
 namespace Lasthope.Server.Ingestion;
 
+/// <summary>What click attribution needs of a served ranking: its segment, surface, and the items in order.</summary>
+/// <param name="Segment">The segment it was served for.</param>
+/// <param name="Surface">Where it was shown.</param>
+/// <param name="ItemIds">The served items; position = index + 1.</param>
+public sealed record ServedList(string Segment, string Surface, string[] ItemIds)
+{
+    /// <summary>The 1-based position of <paramref name="itemId"/>, or null when it was not served.</summary>
+    public int? PositionOf(string itemId)
+    {
+        var index = Array.IndexOf(ItemIds, itemId);
+        return index < 0 ? null : index + 1;
+    }
+
+    public static ServedList Of(RankingLog ranking, Func<string, string>? intern = null)
+    {
+        ArgumentNullException.ThrowIfNull(ranking);
+        var ids = new string[ranking.Items.Count];
+        foreach (var item in ranking.Items)
+        {
+            if (item.Position >= 1 && item.Position <= ids.Length)
+            {
+                ids[item.Position - 1] = intern is null ? item.ItemId : intern(item.ItemId);
+            }
+        }
+
+        return new ServedList(ranking.Segment, ranking.Surface, ids);
+    }
+}
+
 /// <summary>
-/// The last N served rankings, for attributing clicks without a store round trip (a click usually follows its ranking
-/// within seconds, before the impression log has even flushed). Bounded: the oldest are evicted first.
+/// Served rankings kept in memory. For click attribution without a store round trip (a click usually follows its
+/// ranking within seconds, before the impression log has even flushed), the last N rankings in a compact form (about
+/// 150 bytes each); for explanations and model warm-up, the last <see cref="FullCapacity"/> rankings whole, with their
+/// feature vectors. Both are bounded: the oldest are evicted first. Keeping the big tier compact keeps the GC heap
+/// small, which keeps collection pauses out of the latency budget.
 /// </summary>
 public sealed class RecentRankings
 {
-    private readonly ConcurrentDictionary<string, RankingLog> _byId = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _order = new();
-    private readonly int _capacity;
+    /// <summary>Whole rankings kept for explain and warm-up.</summary>
+    public const int FullCapacity = 2_048;
 
-    public RecentRankings(int capacity)
+    private readonly ConcurrentDictionary<string, ServedList> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
+    private readonly ConcurrentDictionary<string, RankingLog> _full = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _fullOrder = new();
+    private readonly int _capacity;
+    private readonly Func<string, string>? _intern;
+
+    /// <param name="capacity">Compact rankings kept.</param>
+    /// <param name="intern">Maps an item id to a shared instance of the same string (the counters' own), or null.</param>
+    public RecentRankings(int capacity, Func<string, string>? intern = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         _capacity = capacity;
+        _intern = intern;
     }
 
     public int Count => _byId.Count;
@@ -24,7 +65,7 @@ public sealed class RecentRankings
     public void Add(RankingLog ranking)
     {
         ArgumentNullException.ThrowIfNull(ranking);
-        if (_capacity == 0 || !_byId.TryAdd(ranking.RequestId, ranking))
+        if (_capacity == 0 || !_byId.TryAdd(ranking.RequestId, ServedList.Of(ranking, _intern)))
         {
             return;
         }
@@ -34,15 +75,26 @@ public sealed class RecentRankings
         {
             _byId.TryRemove(oldest, out _);
         }
+
+        _full[ranking.RequestId] = ranking;
+        _fullOrder.Enqueue(ranking.RequestId);
+        while (_full.Count > FullCapacity && _fullOrder.TryDequeue(out var oldest))
+        {
+            _full.TryRemove(oldest, out _);
+        }
     }
 
-    public RankingLog? Find(string requestId) => _byId.GetValueOrDefault(requestId);
+    /// <summary>The served list of <paramref name="requestId"/>, if it is among the last N.</summary>
+    public ServedList? Find(string requestId) => _byId.GetValueOrDefault(requestId);
+
+    /// <summary>The whole ranking, if it is among the last <see cref="FullCapacity"/>.</summary>
+    public RankingLog? FindFull(string requestId) => _full.GetValueOrDefault(requestId);
 
     /// <summary>Up to <paramref name="count"/> remembered rankings of <paramref name="surface"/> that carry features.</summary>
     public IReadOnlyList<RankingLog> WithFeatures(string surface, int count)
     {
         var found = new List<RankingLog>(count);
-        foreach (var ranking in _byId.Values)
+        foreach (var ranking in _full.Values)
         {
             if (ranking.Surface == surface && ranking.Features is not null)
             {
