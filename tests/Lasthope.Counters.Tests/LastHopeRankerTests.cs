@@ -80,6 +80,24 @@ public class LastHopeRankerTests
     }
 
     [Fact]
+    public void OrderTop_PutsExactlyTheBestTopItemsFirst_InTheFullOrder()
+    {
+        Gen.Select(Gen.Int[0, 8].Array[1, 300], Gen.Int[0, 300]).Sample((scoreBins, top) =>
+        {
+            var n = scoreBins.Length;
+            var ids = Enumerable.Range(0, n).Select(i => $"item{(i * 7919) % 1000:D4}-{i}").ToArray();
+            var scores = scoreBins.Select(s => s / 10.0).ToArray();
+            var full = new int[n];
+            LastHopeRanker.Order(ids, scores, full);
+            var partial = new int[n];
+            var k = Math.Min(top, n);
+            LastHopeRanker.Order(ids, scores, partial, k);
+            Assert.Equal(full.Take(k), partial.Take(k));
+            Assert.Equal(Enumerable.Range(0, n), partial.Order());
+        });
+    }
+
+    [Fact]
     public void Version_NamesTheCoefficients()
     {
         var ranker = Create(new HeuristicOptions { WeekWeight = 1, TrendWeight = 0.25, MonthWeight = 0.05 });

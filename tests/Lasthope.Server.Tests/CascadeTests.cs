@@ -197,7 +197,7 @@ public class CascadeTests
     {
         await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?>
         {
-            ["Lasthope:Serving:MaxConcurrentScoring"] = "1",
+            ["Lasthope:Serving:MaxConcurrentRequests"] = "1",
             ["Lasthope:Serving:BudgetMs"] = "60",
             ["Lasthope:Serving:FaultInjection:ModelBlockLatencyMs"] = "8",
             ["Lasthope:Serving:FaultInjection:ModelBlockLatencyFraction"] = "1",

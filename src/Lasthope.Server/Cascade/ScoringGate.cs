@@ -1,9 +1,12 @@
 namespace Lasthope.Server.Cascade;
 
 /// <summary>
-/// Admission to the model: at most N requests score at once. A request that would have to queue past its remaining
-/// budget is not queued at all (the "overload" fallback), judged from the queue length and a moving average of recent
-/// scoring times; one that is queued waits at most until its deadline.
+/// The CPU turns of the rank pipeline: at most N requests compute at once (N = cores by default), first come first
+/// served. Running more CPU-bound requests than cores only slices the cores thinner: every request gets slower together
+/// and deadlines are missed that would have been met in turn. Waits for I/O or injected latency happen outside a turn.
+/// The heuristic stage always gets its turn (it must answer); the model stage is admitted only if its expected wait,
+/// from the queue length and a moving average of recent model stages, plus one model stage fits the remaining budget
+/// ("overload" otherwise), and a queued one waits at most until its deadline.
 /// </summary>
 public sealed class ScoringGate(int slots) : IDisposable
 {
@@ -45,6 +48,23 @@ public sealed class ScoringGate(int slots) : IDisposable
             Interlocked.Decrement(ref _waiting);
         }
     }
+
+    /// <summary>Waits for a turn however long it takes (the heuristic stage, which always answers).</summary>
+    public async ValueTask EnterAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _slots.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    /// <summary>Releases a turn taken with <see cref="EnterAsync(CancellationToken)"/>.</summary>
+    public void Exit() => _slots.Release();
 
     /// <summary>Releases the slot and records how long the scoring took.</summary>
     public void Exit(double scoringMs)

@@ -12,8 +12,13 @@ public sealed class ServingOptions
     /// <summary>Time kept back from the budget for writing the response. Default 1 ms.</summary>
     public double ResponseReserveMs { get; init; } = 1;
 
-    /// <summary>Requests scoring at once; more wait for a slot, or fall back with "overload" if the wait would overrun the budget. Default: the number of cores.</summary>
-    public int MaxConcurrentScoring { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// Rank requests computing at once (the heuristic stage, or features and scoring); the rest wait their turn, first
+    /// come first served, and the wait counts against their budget. A model stage that would wait past its budget falls
+    /// back with "overload". Running more CPU-bound requests than cores only slices the cores thinner: every request gets
+    /// slower together. Default: the number of cores.
+    /// </summary>
+    public int MaxConcurrentRequests { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
     /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
@@ -56,9 +61,9 @@ public sealed class ServingOptions
             throw new ArgumentException("Serving:ResponseReserveMs must be in [0, BudgetMs).", nameof(ResponseReserveMs));
         }
 
-        if (MaxConcurrentScoring < 1)
+        if (MaxConcurrentRequests < 1)
         {
-            throw new ArgumentException("Serving:MaxConcurrentScoring must be at least 1.", nameof(MaxConcurrentScoring));
+            throw new ArgumentException("Serving:MaxConcurrentRequests must be at least 1.", nameof(MaxConcurrentRequests));
         }
 
         foreach (var (name, surface) in Surfaces)

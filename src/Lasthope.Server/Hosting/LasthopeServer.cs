@@ -199,7 +199,7 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton(models);
         services.AddSingleton(options.Serving);
         services.AddSingleton(new ExperimentAssigner(options.Serving.Experiments));
-        services.AddSingleton(new ScoringGate(options.Serving.MaxConcurrentScoring));
+        services.AddSingleton(new ScoringGate(options.Serving.MaxConcurrentRequests));
         services.AddSingleton(new FaultInjector(options.Serving.FaultInjection));
         services.AddSingleton(new FallbackWindow(options.Serving.FallbackAlarm.WindowSeconds, TimeProvider.System));
         services.AddSingleton<LasthopeMetrics>();

@@ -102,6 +102,12 @@ public sealed partial class RankingService
         request.BudgetMs = command.BudgetMs ?? surfaceOptions.BudgetMs ?? _serving.BudgetMs;
         request.Deadline = arrival + (long)((request.BudgetMs - _serving.ResponseReserveMs) * TicksPerMs);
 
+        return await RankInTurnAsync(request, command, surfaceOptions, arrival, cancellationToken);
+    }
+
+    private async ValueTask<RankResponse> RankInTurnAsync(RequestState request, RankCommand command, SurfaceOptions surfaceOptions, long arrival, CancellationToken cancellationToken)
+    {
+
         var segment = await _segmentResolver.ResolveAsync(command.UserId, command.Age, command.Gender, command.ExplicitSegment, request.Notes, cancellationToken);
         request.Mark("segment");
 
@@ -116,10 +122,23 @@ public sealed partial class RankingService
         double[]? matrix = null;
         try
         {
-            // Stage 1, always: the last hope.
+            // Stage 1, always: the last hope, in a CPU turn of its own (waiting for it counts as "wait").
+            await _gate.EnterAsync(cancellationToken);
+            request.Mark("wait");
             var ranker = _state.Ranker;
-            var summary = ranker.Score(segment, command.CandidateIds, scores, estimates);
-            LastHopeRanker.Order(command.CandidateIds, scores, order.AsSpan(0, n));
+            HeuristicSummary summary;
+            try
+            {
+                summary = ranker.Score(segment, command.CandidateIds, scores, estimates);
+
+                // Only the best max(K, count) need an order: the model's block and the served list.
+                LastHopeRanker.Order(command.CandidateIds, scores, order.AsSpan(0, n), Math.Max(policy.Meant ? policy.Depth : 0, command.Count));
+            }
+            finally
+            {
+                _gate.Exit();
+            }
+
             request.Mark("heuristic");
             NoteHeuristic(summary, request.Notes);
 
@@ -179,7 +198,7 @@ public sealed partial class RankingService
                 served[i] = new ServedItem(command.CandidateIds[index], i + 1, score, source);
             }
 
-            var features = LogFeatures(request, policy, outcome, segment, scores, order, matrix, count, n);
+            var features = LogFeatures(request, policy, outcome, segment, scores, order, matrix, count);
             if (_log.StoreError is not null && !request.Notes.Contains("store_unavailable"))
             {
                 request.Notes.Add("store_unavailable");
@@ -425,7 +444,7 @@ public sealed partial class RankingService
     /// for the shown items it placed; otherwise (when configured) the built-in and request features of the shown items,
     /// so that a first model can be trained from heuristic traffic.
     /// </summary>
-    private FeatureLog? LogFeatures(RequestState request, Policy policy, ModelOutcome outcome, string segment, double[] scores, int[] order, double[]? matrix, int count, int n)
+    private FeatureLog? LogFeatures(RequestState request, Policy policy, ModelOutcome outcome, string segment, double[] scores, int[] order, double[]? matrix, int count)
     {
         var command = request.Command;
         if (outcome.Depth > 0)
@@ -460,11 +479,6 @@ public sealed partial class RankingService
         var everything = _loggedFeatures.GetOrAdd(command.Surface, s => FeatureBinding.Everything(s, _serving.Surface(s)));
         var all = new double[count * everything.Count];
         var shownIds = new string[count];
-        var heuristicRank = new int[n];
-        for (var r = 0; r < n; r++)
-        {
-            heuristicRank[order[r]] = r + 1;
-        }
 
         var counters = _state.Counters;
         var inSegment = counters.BeginEstimation(segment);
@@ -477,7 +491,7 @@ public sealed partial class RankingService
             var index = order[i];
             shownIds[i] = command.CandidateIds[index];
             var described = counters.Describe(inSegment, overall, shownIds[i]);
-            BuiltInFeatures.Compute(scores[index], heuristicRank[index], described, segmentId, now, builtIns);
+            BuiltInFeatures.Compute(scores[index], i + 1, described, segmentId, now, builtIns); // served in heuristic order
             everything.Fill(builtIns, command.CandidateFeatures[index], all.AsSpan(i * everything.Count, everything.Count));
         }
 
