@@ -241,7 +241,7 @@ public class CascadeTests
     public async Task ModelSwap_UnderConcurrentRequests_EveryResponseIsScoredEntirelyByOneModel()
     {
         // A generous budget: this test is about the swap, not about deadlines on a busy test machine.
-        await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?> { ["Lasthope:Serving:BudgetMs"] = "5000" });
+        await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?> { ["Lasthope:Serving:BudgetMs"] = "5000", ["Lasthope:Serving:ShedModelAboveWaitMs"] = "5000" });
         await WarmCountersAsync(server);
         var v1 = await RegisterAsync(server, TestModels.SmallModel, "home", version: "v1");
         var v2 = await RegisterAsync(server, TestModels.OtherModel, "home", activate: false, version: "v2");

@@ -111,6 +111,7 @@ public partial class ExperimentAndAlarmTests
         var settings = new Dictionary<string, string?>
         {
             ["Lasthope:Serving:BudgetMs"] = "150",
+            ["Lasthope:Serving:ShedModelAboveWaitMs"] = "1000", // this test counts injected timeouts, not shedding
             ["Lasthope:Serving:FaultInjection:ModelLatencyMs"] = "400",
             ["Lasthope:Serving:FaultInjection:ModelLatencyFraction"] = "0.2",
             ["Lasthope:Serving:FaultInjection:Seed"] = "7",

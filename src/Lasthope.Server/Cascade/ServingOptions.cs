@@ -21,6 +21,13 @@ public sealed class ServingOptions
     public int MaxConcurrentRequests { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// A request that waited longer than this for its heuristic turn skips the model ("overload"). Under sustained
+    /// overload this keeps the queue short: model work is shed as soon as requests start to wait, instead of being
+    /// admitted while any budget remains, which would hold every request's latency at the budget. Default 10 ms.
+    /// </summary>
+    public double ShedModelAboveWaitMs { get; init; } = 10;
+
+    /// <summary>
     /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
     /// cores, a burst would wait for the pool to inject threads (about one per half second), far past any budget.
     /// Default 32; 0 leaves the runtime's default.
@@ -59,6 +66,11 @@ public sealed class ServingOptions
         if (!double.IsFinite(ResponseReserveMs) || ResponseReserveMs < 0 || ResponseReserveMs >= BudgetMs)
         {
             throw new ArgumentException("Serving:ResponseReserveMs must be in [0, BudgetMs).", nameof(ResponseReserveMs));
+        }
+
+        if (!double.IsFinite(ShedModelAboveWaitMs) || ShedModelAboveWaitMs < 0)
+        {
+            throw new ArgumentException("Serving:ShedModelAboveWaitMs must be a non-negative number.", nameof(ShedModelAboveWaitMs));
         }
 
         if (MaxConcurrentRequests < 1)

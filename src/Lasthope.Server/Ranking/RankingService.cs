@@ -295,10 +295,10 @@ public sealed partial class RankingService
         }
 
         var remaining = request.Remaining;
-        if (remaining <= TimeSpan.Zero)
+        if (remaining <= TimeSpan.Zero || request.Timings.GetValueOrDefault("wait") > _serving.ShedModelAboveWaitMs)
         {
             breaker.Neutral();
-            return ModelOutcome.Fallback(FallbackReason.Overload); // the request queued (before us) past its budget
+            return ModelOutcome.Fallback(FallbackReason.Overload); // the request queued past its budget, or the queue is long: shed
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
