@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Lasthope.Core.Events;
 using Lasthope.Core.Segments;
@@ -21,7 +22,7 @@ namespace Lasthope.Storage.Sqlite;
 public sealed class SqliteEventStore : IEventStore, IModelStore
 {
     /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -43,8 +44,8 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             "$seq", "$event_id", "$type", "$weight", "$item_id", "$user_id", "$request_id", "$time", "$segment", "$position", "$surface");
         _insertRanking = Prepare(
             writer,
-            "INSERT OR IGNORE INTO rankings(seq, request_id, time_ticks, user_id, segment, surface, served_by, fallback_reason, model_version, experiment_id, arm, item_count, body) VALUES ($seq, $request_id, $time, $user_id, $segment, $surface, $served_by, $fallback_reason, $model_version, $experiment_id, $arm, $item_count, $body)",
-            "$seq", "$request_id", "$time", "$user_id", "$segment", "$surface", "$served_by", "$fallback_reason", "$model_version", "$experiment_id", "$arm", "$item_count", "$body");
+            "INSERT OR IGNORE INTO rankings(seq, request_id, time_ticks, user_id, segment, surface, served_by, fallback_reason, model_version, experiment_id, arm, item_count, body, served) VALUES ($seq, $request_id, $time, $user_id, $segment, $surface, $served_by, $fallback_reason, $model_version, $experiment_id, $arm, $item_count, $body, $served)",
+            "$seq", "$request_id", "$time", "$user_id", "$segment", "$surface", "$served_by", "$fallback_reason", "$model_version", "$experiment_id", "$arm", "$item_count", "$body", "$served");
         _upsertUser = Prepare(
             writer,
             "INSERT INTO users(user_id, segment) VALUES ($user_id, $segment) ON CONFLICT(user_id) DO UPDATE SET segment = excluded.segment WHERE segment <> excluded.segment",
@@ -122,6 +123,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                     p[10].Value = (object?)r.Experiment?.Arm ?? DBNull.Value;
                     p[11].Value = r.Items.Count;
                     p[12].Value = LogJson.Serialize(r);
+                    p[13].Value = EncodeServed(r);
                     if (_insertRanking.ExecuteNonQuery() == 1 && r.UserId is { } user && r.Segment != SegmentScheme.Unknown)
                     {
                         _upsertUser.Parameters[0].Value = user;
@@ -245,6 +247,45 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             else
             {
                 yield return new LogEntry(events.GetInt64(0), null, ReadEvent(events));
+                hasEvent = await events.ReadAsync(cancellationToken);
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var rankingConnection = await OpenReaderAsync(cancellationToken);
+        await using var eventConnection = await OpenReaderAsync(cancellationToken);
+        await using var rankingCommand = rankingConnection.CreateCommand();
+        rankingCommand.CommandText = "SELECT seq, time_ticks, segment, user_id, served, CASE WHEN served IS NULL THEN body END FROM rankings WHERE time_ticks >= $since ORDER BY seq";
+        rankingCommand.Parameters.AddWithValue("$since", since.UtcTicks);
+        await using var eventCommand = eventConnection.CreateCommand();
+        eventCommand.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE time_ticks >= $since ORDER BY seq";
+        eventCommand.Parameters.AddWithValue("$since", since.UtcTicks);
+        await using var rankings = await rankingCommand.ExecuteReaderAsync(cancellationToken);
+        await using var events = await eventCommand.ExecuteReaderAsync(cancellationToken);
+        var hasRanking = await rankings.ReadAsync(cancellationToken);
+        var hasEvent = await events.ReadAsync(cancellationToken);
+        while (hasRanking || hasEvent)
+        {
+            if (hasRanking && (!hasEvent || rankings.GetInt64(0) < events.GetInt64(0)))
+            {
+                var impressions = rankings.IsDBNull(4)
+                    ? [.. LogJson.Deserialize((byte[])rankings[5]).Items.Select(i => new Impression(i.ItemId, i.Position))]
+                    : DecodeServed(rankings.GetString(4));
+                yield return new CountingEntry(
+                    rankings.GetInt64(0),
+                    new DateTimeOffset(rankings.GetInt64(1), TimeSpan.Zero),
+                    rankings.GetString(2),
+                    rankings.IsDBNull(3) ? null : rankings.GetString(3),
+                    impressions,
+                    null);
+                hasRanking = await rankings.ReadAsync(cancellationToken);
+            }
+            else
+            {
+                var e = ReadEvent(events);
+                yield return new CountingEntry(events.GetInt64(0), e.Time, e.Segment, e.UserId, null, e);
                 hasEvent = await events.ReadAsync(cancellationToken);
             }
         }
@@ -492,6 +533,24 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         return connection;
     }
 
+    // Served items as "position<RS>id" joined by <US> (ASCII record and unit separators, which item ids cannot hold:
+    // ids are validated printable text).
+    private static string EncodeServed(RankingLog ranking)
+        => string.Join('\u001f', ranking.Items.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Position}\u001e{i.ItemId}")));
+
+    private static Impression[] DecodeServed(string served)
+    {
+        var parts = served.Split('\u001f');
+        var impressions = new Impression[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var cut = parts[i].IndexOf('\u001e', StringComparison.Ordinal);
+            impressions[i] = new Impression(parts[i][(cut + 1)..], int.Parse(parts[i].AsSpan(0, cut), CultureInfo.InvariantCulture));
+        }
+
+        return impressions;
+    }
+
     private static InteractionEvent ReadEvent(SqliteDataReader r) => new()
     {
         EventId = r.GetString(1),
@@ -583,6 +642,13 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         {
             // A user's own interactions, for folding in users the recommender was not trained on.
             await ExecuteAsync(connection, "BEGIN; CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, seq); PRAGMA user_version = 3; COMMIT;", cancellationToken);
+        }
+
+        if (version < 4)
+        {
+            // The served items with their positions beside the JSON body, so that a replay of the counters need not
+            // decode every ranking. Rows from before have it null and are decoded as before.
+            await ExecuteAsync(connection, "BEGIN; ALTER TABLE rankings ADD COLUMN served TEXT; PRAGMA user_version = 4; COMMIT;", cancellationToken);
         }
     }
 

@@ -26,6 +26,11 @@ internal sealed class UnreachableStore : IEventStore
 #pragma warning restore CS1998
 
 #pragma warning disable CS1998
+    public async IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        yield break;
+    }
+
     public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         yield break;

@@ -149,6 +149,17 @@ public abstract class EventStoreContract : IAsyncLifetime
         }
 
         Assert.Equal(["e1", "e2", "e3"], events);
+
+        var counting = new List<CountingEntry>();
+        await foreach (var c in store.ReadCountingLogAsync(T0.AddDays(-30)))
+        {
+            counting.Add(c);
+        }
+
+        Assert.Equal(entries.Select(e => e.Sequence), counting.Select(c => c.Sequence));
+        Assert.Equal([new Impression("a", 1)], counting[0].Impressions!);
+        Assert.Equal(("f:25-34", "u1", T0), (counting[0].Segment, counting[0].UserId, counting[0].Time));
+        Assert.Equal("e1", counting[1].Event!.EventId);
         Assert.True(entries.Zip(entries.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
         var e1 = entries[1].Event!;
         Assert.Equal(Event("e1", T0.AddMinutes(1)), e1);

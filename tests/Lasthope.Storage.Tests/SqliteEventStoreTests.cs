@@ -60,6 +60,40 @@ public sealed class SqliteEventStoreTests : EventStoreContract
     }
 
     [Fact]
+    public async Task RankingsWrittenBeforeSchema4_StillReplay_FromTheirJsonBody()
+    {
+        var store = (SqliteEventStore)await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("old", T0, items: ["a", "b"])]);
+        await using (var connection = new SqliteConnection($"Data Source={store.DatabasePath}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE rankings SET served = NULL";
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var entries = new List<CountingEntry>();
+        await foreach (var entry in store.ReadCountingLogAsync(DateTimeOffset.MinValue))
+        {
+            entries.Add(entry);
+        }
+
+        Assert.Equal([new Impression("a", 1), new Impression("b", 2)], Assert.Single(entries).Impressions!);
+    }
+
+    [Fact]
+    public void LoggedFeatureValues_WrittenAsNumbersByEarlierVersions_StillLoad()
+    {
+        var json = """{"requestId":"r","time":"2026-01-01T00:00:00+00:00","segment":"s","surface":"x","items":[],"features":{"names":["a","b"],"itemIds":["i"],"values":[0.25,"NaN"]}}""";
+        var ranking = Lasthope.Core.Serialization.LogJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(json));
+        Assert.Equal(0.25, ranking.Features!.Values[0]);
+        Assert.True(double.IsNaN(ranking.Features.Values[1]));
+        var again = Lasthope.Core.Serialization.LogJson.Deserialize(Lasthope.Core.Serialization.LogJson.Serialize(ranking));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(0.25), BitConverter.DoubleToInt64Bits(again.Features!.Values[0]));
+        Assert.True(double.IsNaN(again.Features.Values[1]));
+    }
+
+    [Fact]
     public async Task Open_OnAnUnwritablePath_IsAStoreUnavailableError()
     {
         var file = Path.GetTempFileName();

@@ -11,8 +11,13 @@ public sealed record ExperimentArm(string ExperimentId, string Arm);
 /// <summary>
 /// The feature vectors a model scored for a request, exactly as scored, so that training uses what serving saw.
 /// <see cref="Values"/> is row-major: one row of <see cref="Names"/>.Count values per entry of <see cref="ItemIds"/>.
+/// In JSON the values are the base64 of their IEEE 754 binary64 bytes (little-endian): exact, NaN included, and a
+/// third of the size of decimal text.
 /// </summary>
-public sealed record FeatureLog(IReadOnlyList<string> Names, IReadOnlyList<string> ItemIds, double[] Values);
+public sealed record FeatureLog(
+    IReadOnlyList<string> Names,
+    IReadOnlyList<string> ItemIds,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(Serialization.ExactDoublesConverter))] double[] Values);
 
 /// <summary>
 /// A ranking the server served, logged by the server itself (clients never re-post impressions). Each served item is

@@ -37,6 +37,12 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Rankings and events whose event time is at or after <paramref name="since"/>, in append order.</summary>
     IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What the counters need of the log, in append order: for each ranking its time, segment, user and served items
+    /// with positions, and each event whole. Cheaper than <see cref="ReadLogAsync"/>: no ranking is decoded in full.
+    /// </summary>
+    IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
     /// <summary>Interaction events (no rankings) whose event time is at or after <paramref name="since"/>, in append order.</summary>
     IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
 
@@ -52,6 +58,20 @@ public interface IEventStore : IAsyncDisposable
 
 /// <summary>One entry of the log: exactly one of <see cref="Ranking"/> and <see cref="Event"/> is set.</summary>
 public readonly record struct LogEntry(long Sequence, RankingLog? Ranking, InteractionEvent? Event);
+
+/// <summary>An impression of an item at a 1-based position.</summary>
+public readonly record struct Impression(string ItemId, int Position);
+
+/// <summary>
+/// A log entry as the counters see it: a ranking's impressions (<see cref="Impressions"/> set) or an event
+/// (<see cref="Event"/> set).
+/// </summary>
+public readonly record struct CountingEntry(long Sequence, DateTimeOffset Time, string Segment, string? UserId, Impression[]? Impressions, InteractionEvent? Event)
+{
+    public static CountingEntry Of(LogEntry entry) => entry.Ranking is { } r
+        ? new CountingEntry(entry.Sequence, r.Time, r.Segment, r.UserId, [.. r.Items.Select(i => new Impression(i.ItemId, i.Position))], null)
+        : new CountingEntry(entry.Sequence, entry.Event!.Time, entry.Event.Segment, entry.Event.UserId, null, entry.Event);
+}
 
 /// <summary>What a store holds.</summary>
 /// <param name="Rankings">Logged rankings (requests served or imported).</param>

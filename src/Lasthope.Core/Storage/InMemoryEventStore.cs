@@ -108,6 +108,14 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
+    public async IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var entry in ReadLogAsync(since, cancellationToken))
+        {
+            yield return CountingEntry.Of(entry);
+        }
+    }
+
     public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var entry in ReadLogAsync(since, cancellationToken))

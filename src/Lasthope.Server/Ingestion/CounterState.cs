@@ -56,19 +56,19 @@ public sealed partial class CounterState
         var ranker = new LastHopeRanker(counters, options.Heuristic);
         var since = time.GetUtcNow() - options.Counters.LongWindow - options.Counters.BucketSize;
         long replayed = 0;
-        await foreach (var entry in store.ReadLogAsync(since, cancellationToken))
+        await foreach (var entry in store.ReadCountingLogAsync(since, cancellationToken))
         {
             replayed++;
-            if (entry.Ranking is { } ranking)
+            if (entry.Impressions is { } impressions)
             {
-                foreach (var item in ranking.Items)
+                foreach (var impression in impressions)
                 {
-                    counters.RecordImpression(item.ItemId, ranking.Segment, ranking.Time, item.Position);
+                    counters.RecordImpression(impression.ItemId, entry.Segment, entry.Time, impression.Position);
                 }
 
-                if (ranking.UserId is { } user && ranking.Segment != Core.Segments.SegmentScheme.Unknown)
+                if (entry.UserId is { } user && entry.Segment != Core.Segments.SegmentScheme.Unknown)
                 {
-                    users.Remember(user, ranking.Segment);
+                    users.Remember(user, entry.Segment);
                 }
             }
             else if (entry.Event is { } e)
@@ -86,13 +86,13 @@ public sealed partial class CounterState
     {
         ArgumentNullException.ThrowIfNull(store);
         var estimator = new PositionBiasEstimator(maxPosition);
-        await foreach (var entry in store.ReadLogAsync(DateTimeOffset.MinValue, cancellationToken))
+        await foreach (var entry in store.ReadCountingLogAsync(DateTimeOffset.MinValue, cancellationToken))
         {
-            if (entry.Ranking is { } ranking)
+            if (entry.Impressions is { } impressions)
             {
-                foreach (var item in ranking.Items)
+                foreach (var impression in impressions)
                 {
-                    estimator.AddImpression(item.ItemId, item.Position);
+                    estimator.AddImpression(impression.ItemId, impression.Position);
                 }
             }
             else if (entry.Event is { Position: { } position } e)
