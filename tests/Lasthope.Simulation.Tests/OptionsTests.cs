@@ -52,11 +52,22 @@ public class OptionsTests
     [Fact]
     public void Generator_RejectsASegmentGridItsUsersCannotResolveTo()
     {
-        // SegmentScheme reads "female" as f when resolving, so a grid named by the long words has no members.
-        var options = new SimulationOptions { Segments = new Core.Segments.SegmentOptions { Genders = ["female", "male"] } };
+        // SegmentScheme reads "female" as f, so this grid would hold a segment no user resolves to.
+        var options = new SimulationOptions { Segments = new Core.Segments.SegmentOptions { Genders = ["f", "female", "m"] } };
 
         var error = Assert.Throws<ArgumentException>(() => new TrafficGenerator(options));
         Assert.Contains("Segments", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generator_AcceptsAGridNamedByTheLongWords()
+    {
+        var options = new SimulationOptions { Segments = new Core.Segments.SegmentOptions { Genders = ["female", "male"] } };
+
+        var generator = new TrafficGenerator(options);
+
+        Assert.Contains("f:25-34", generator.Segments);
+        Assert.Equal(10, generator.Users.Select(u => u.TrueSegment).Distinct().Count());
     }
 
     [Fact]

@@ -38,9 +38,10 @@ internal static class TrainRankerCommand
         var noPositions = new Option<bool>("--no-positions") { Description = "Do not correct for position bias (LightGBM's position field)." };
         var register = new Option<bool>("--register") { Description = "Register the model in the store for the surface." };
         var activate = new Option<bool>("--activate") { Description = "Register and activate it (the server loads it at its next start)." };
+        var featureList = new Option<string?>("--features") { Description = "The columns to train on, comma-separated (default: every built-in feature and the surface's request features)." };
         var command = new Command("train-ranker", "Train a LambdaMART re-ranker (LightGBM) from the features logged while serving; compare it with the heuristic on a later window.")
         {
-            data, config, surface, output, days, validFraction, trees, leaves, learningRate, minData, threads, seed, noPositions, register, activate,
+            data, config, surface, output, days, validFraction, trees, leaves, learningRate, minData, threads, seed, noPositions, register, activate, featureList,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,7 +56,14 @@ internal static class TrainRankerCommand
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
                 await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
                 var name = parse.GetValue(surface)!;
-                var features = BuiltInFeatures.Names.Concat(options.Serving.Surface(name).RequestFeatures).ToArray();
+                var available = BuiltInFeatures.Names.Concat(options.Serving.Surface(name).RequestFeatures).ToArray();
+                var features = parse.GetValue(featureList) is { } list
+                    ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : available;
+                if (features.FirstOrDefault(f => !available.Contains(f, StringComparer.Ordinal)) is { } unknownFeature)
+                {
+                    return context.Fail(ExitCodes.BadInput, $"--features: '{unknownFeature}' is not a feature of surface '{name}'; available: {string.Join(", ", available)}");
+                }
                 var newest = await NewestRankingAsync(store, name, cancellationToken);
                 if (newest is null)
                 {

@@ -145,7 +145,7 @@ public sealed class SegmentScheme
             : $"{_ageLowerBounds[band]}-{_ageLowerBounds[band + 1] - 1}";
     }
 
-    private static string NormalizeGender(string gender) => gender.Trim().ToLowerInvariant() switch
+    internal static string NormalizeGender(string gender) => gender.Trim().ToLowerInvariant() switch
     {
         "female" or "woman" or "w" => "f",
         "male" or "man" => "m",
@@ -187,6 +187,12 @@ public sealed class SegmentOptions
         if (Genders.Count == 0 || Genders.Any(string.IsNullOrWhiteSpace))
         {
             throw new ArgumentException("Segments:Genders must list at least one non-empty code.", nameof(Genders));
+        }
+
+        // "female" and "f" are one gender once read; listing both would leave a grid segment nobody resolves to.
+        if (Genders.Select(SegmentScheme.NormalizeGender).Distinct(StringComparer.Ordinal).Count() != Genders.Count)
+        {
+            throw new ArgumentException("Segments:Genders must not name a gender twice (female/f, male/m are the same).", nameof(Genders));
         }
 
         if (MaxSegments < (AgeBands.Count * Genders.Count) + 1)

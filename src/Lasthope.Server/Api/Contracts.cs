@@ -148,7 +148,27 @@ public sealed record StatusResponse(
     long ImpressionLogQueued,
     long ImpressionLogDropped,
     string? StoreError,
-    double UptimeSeconds);
+    double UptimeSeconds,
+    RuntimeStats? Runtime = null);
+
+/// <summary>The process's own figures: garbage collections and their pauses, memory, thread pool.</summary>
+public sealed record RuntimeStats(int Gen0Collections, int Gen1Collections, int Gen2Collections, double GcPauseTotalMs, double GcPausePercent, long HeapBytes, long WorkingSetBytes, int ThreadPoolThreads, long ThreadPoolQueueLength)
+{
+    public static RuntimeStats Capture()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return new RuntimeStats(
+            GC.CollectionCount(0),
+            GC.CollectionCount(1),
+            GC.CollectionCount(2),
+            GC.GetTotalPauseDuration().TotalMilliseconds,
+            info.PauseTimePercentage,
+            GC.GetTotalMemory(false),
+            Environment.WorkingSet,
+            ThreadPool.ThreadCount,
+            ThreadPool.PendingWorkItemCount);
+    }
+}
 
 /// <summary>Reads a candidate from a string or from <c>{"id": ..., "features": {...}}</c>.</summary>
 public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>

@@ -44,7 +44,8 @@ public static class StatusApi
             log.Queued,
             log.Dropped,
             log.StoreError,
-            started.Elapsed.TotalSeconds));
+            started.Elapsed.TotalSeconds,
+            RuntimeStats.Capture()));
     }
 }
 

@@ -3,32 +3,38 @@ using Lasthope.Core.Events;
 
 namespace Lasthope.Server.Ingestion;
 
-/// <summary>What click attribution needs of a served ranking: its segment, surface, and the items in order.</summary>
+/// <summary>What click attribution needs of a served ranking: its segment, surface, and the items with their positions.</summary>
 /// <param name="Segment">The segment it was served for.</param>
 /// <param name="Surface">Where it was shown.</param>
-/// <param name="ItemIds">The served items; position = index + 1.</param>
-public sealed record ServedList(string Segment, string Surface, string[] ItemIds)
+/// <param name="ItemIds">The served items.</param>
+/// <param name="Positions">
+/// Their positions, or null when they are 1, 2, 3... in order (every ranking the server serves; imported logs may
+/// hold a single item shown at position 3, say).
+/// </param>
+public sealed record ServedList(string Segment, string Surface, string[] ItemIds, int[]? Positions = null)
 {
     /// <summary>The 1-based position of <paramref name="itemId"/>, or null when it was not served.</summary>
     public int? PositionOf(string itemId)
     {
         var index = Array.IndexOf(ItemIds, itemId);
-        return index < 0 ? null : index + 1;
+        return index < 0 ? null : Positions is null ? index + 1 : Positions[index];
     }
 
     public static ServedList Of(RankingLog ranking, Func<string, string>? intern = null)
     {
         ArgumentNullException.ThrowIfNull(ranking);
         var ids = new string[ranking.Items.Count];
-        foreach (var item in ranking.Items)
+        var positions = new int[ids.Length];
+        var contiguous = true;
+        for (var i = 0; i < ids.Length; i++)
         {
-            if (item.Position >= 1 && item.Position <= ids.Length)
-            {
-                ids[item.Position - 1] = intern is null ? item.ItemId : intern(item.ItemId);
-            }
+            var item = ranking.Items[i];
+            ids[i] = intern is null ? item.ItemId : intern(item.ItemId);
+            positions[i] = item.Position;
+            contiguous &= item.Position == i + 1;
         }
 
-        return new ServedList(ranking.Segment, ranking.Surface, ids);
+        return new ServedList(ranking.Segment, ranking.Surface, ids, contiguous ? null : positions);
     }
 }
 

@@ -25,6 +25,10 @@ public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, 
                 try
                 {
                     remembered = await store.FindUserSegmentAsync(userId, cancellationToken);
+
+                    // Remember the answer, "unknown" included, so that a user who never gives an age or a gender costs
+                    // one store read, not one per request. A later request with age and gender replaces it.
+                    users.Remember(userId, remembered ?? SegmentScheme.Unknown);
                 }
                 catch (StoreUnavailableException)
                 {

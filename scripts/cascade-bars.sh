@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Reproduces the figures of the deadline cascade ([3 of 4]) in docs/performance.md, on this machine, over loopback:
+#   1. 14 simulated days of heuristic traffic (1,000 candidates per request) with the built-in features logged;
+#   2. a 500-tree, 63-leaf LambdaMART model trained from those logs and activated on surface "home";
+#   3. load tests at 100 requests/s, an open-loop capacity search, a closed-loop saturation run, and twice the
+#      capacity found;
+#   4. a fault drill: 200 ms of injected latency (beyond the 80 ms budget) on 20% of requests, counted three ways;
+#   5. the depth study, K in {0, 100, 300, 1000}.
+# Usage: scripts/cascade-bars.sh [capacity]   (capacity: the open-loop rate to double in step 3; default 800/s)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+data="${DATA:-/tmp/lasthope-cascade}"
+port="${PORT:-18090}"
+url="http://127.0.0.1:$port"
+capacity="${1:-800}"
+lh() { "$root/lasthope" "$@"; }
+
+serve() { # clock-start, extra env...
+  local clock="$1"; shift
+  env "$@" "$root/lasthope" serve --data "$data" --urls "$url" --clock-start "$clock" --log-level Warning > "$data/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do curl -sf "$url/health/live" > /dev/null && return 0; sleep 0.5; done
+  echo "server did not start" >&2; exit 1
+}
+stop() { kill "$server"; wait "$server" 2> /dev/null || true; }
+
+rm -rf "$data"
+lh --help > /dev/null   # build once, outside any measurement
+echo "## 1. history"; lh demo --data "$data" --days 14 --requests-per-day 2000 --candidates 1000 --surface home 2> /dev/null | grep -E "mean|ended"
+echo "## 2. model"; lh train-ranker --data "$data" --surface home --out "$data/ranker.txt" --trees 500 --num-leaves 63 --threads 2 --activate 2> /dev/null
+
+echo "## 3. load"; serve 2025-01-20T00:00:00Z
+lh loadtest --url "$url" --rate 300 --duration 10 --warmup 5 2> /dev/null > /dev/null   # warm the JIT
+echo "### 100/s"; lh loadtest --url "$url" --rate 100 --duration 60 --warmup 5 2> /dev/null
+for rate in 600 800 1000; do echo "### open loop $rate/s"; lh loadtest --url "$url" --rate "$rate" --duration 30 --warmup 5 2> /dev/null; done
+echo "### closed loop, 2 in flight"; lh loadtest --url "$url" --rate 0 --concurrency 2 --duration 30 --warmup 5 2> /dev/null
+echo "### twice the capacity: $((2 * capacity))/s"; lh loadtest --url "$url" --rate $((2 * capacity)) --duration 60 --warmup 5 2> /dev/null
+stop
+
+echo "## 4. fault drill"; serve 2025-01-21T00:00:00Z Lasthope__Serving__FaultInjection__ModelLatencyMs=200 Lasthope__Serving__FaultInjection__ModelLatencyFraction=0.2
+lh loadtest --url "$url" --rate 100 --duration 100 --warmup 0 2> /dev/null
+echo "### metrics"; curl -s "$url/metrics" | grep -E '^lasthope_rank_requests_total\{' | grep 'surface="home"'
+stop
+echo "### impression log"; lh log-summary --data "$data" --surface home --since 2025-01-21T00:00:00Z
+
+echo "## 5. depth study"; serve 2025-01-22T00:00:00Z
+lh depth-study --url "$url" --depths 0,100,300,1000 --requests 300 2> /dev/null
+stop
