@@ -1,3 +1,4 @@
+using System.Net;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -54,6 +55,7 @@ public sealed record LoadTestResult(
     long Sent,
     long Completed,
     long Errors,
+    long Refused,
     double Throughput,
     LatencySummary Server,
     LatencySummary Client,
@@ -78,7 +80,7 @@ public sealed class LoadTester(LoadTestOptions options)
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
         using var client = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
         var samples = new ConcurrentBag<Sample>();
-        long sent = 0, errors = 0;
+        long sent = 0, errors = 0, refused = 0;
         var total = options.Warmup + options.Duration;
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
@@ -157,6 +159,7 @@ public sealed class LoadTester(LoadTestOptions options)
             Interlocked.Read(ref sent),
             measured.Count,
             Interlocked.Read(ref errors),
+            Interlocked.Read(ref refused),
             measured.Count / seconds,
             LatencySummary.Of([.. measured.Select(s => s.ServerMs)]),
             LatencySummary.Of([.. measured.Select(s => s.ClientMs)]),
@@ -174,6 +177,16 @@ public sealed class LoadTester(LoadTestOptions options)
                 using var response = await http.PostAsync("/v1/rank", content, CancellationToken.None);
                 var bytes = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
                 var clientMs = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null)
+                {
+                    if (record)
+                    {
+                        Interlocked.Increment(ref refused); // the server's door (Serving:MaxRequestsInFlight), by design
+                    }
+
+                    return;
+                }
+
                 if (!response.IsSuccessStatusCode)
                 {
                     Interlocked.Increment(ref errors);

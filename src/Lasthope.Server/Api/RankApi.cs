@@ -13,7 +13,7 @@ public static class RankApi
 {
     public static IEndpointRouteBuilder MapRankApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/rank", RankAsync).WithName("Rank");
+        app.MapPost("/v1/rank", RankAsync).WithName("Rank").BehindServingDoor();
         return app;
     }
 

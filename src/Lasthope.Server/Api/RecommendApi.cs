@@ -41,7 +41,7 @@ public static class RecommendApi
 {
     public static IEndpointRouteBuilder MapRecommendApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/recommend", RecommendAsync).WithName("Recommend");
+        app.MapPost("/v1/recommend", RecommendAsync).WithName("Recommend").BehindServingDoor();
         app.MapGet("/v1/similar/{item}", Similar).WithName("Similar");
         return app;
     }

@@ -1,47 +1,50 @@
 namespace Lasthope.Server.Cascade;
 
 /// <summary>
-/// The CPU turns of the rank pipeline: at most N requests compute at once (N = cores by default), first come first
-/// served. Running more CPU-bound requests than cores only slices the cores thinner: every request gets slower together
-/// and deadlines are missed that would have been met in turn. Waits for I/O or injected latency happen outside a turn.
-/// The heuristic stage always gets its turn (it must answer); the model stage is admitted only if its expected wait,
-/// from the queue length and a moving average of recent model stages, plus one model stage fits the remaining budget
-/// ("overload" otherwise), and a queued one waits at most until its deadline.
+/// The CPU turns of the rank pipeline: at most N requests compute at once (N = cores by default). Running more
+/// CPU-bound requests than cores only slices the cores thinner: every request gets slower together and deadlines are
+/// missed that would have been met in turn. Waits for I/O or injected latency happen outside a turn.
+/// <para>
+/// Two classes of turn, each first come first served: a freed turn goes to a waiting heuristic stage before any model
+/// stage. The heuristic must answer every request, and takes a tenth of a model stage; behind a queue of model stages
+/// it would wait for all of them, and under overload every answer would be late. A model stage is admitted only if its
+/// expected wait (the queue length times a moving average of recent model stages) is within its longest wait and,
+/// plus one model stage, fits the remaining budget ("overload" otherwise); a queued one waits no longer than that.
+/// </para>
 /// </summary>
-public sealed class ScoringGate(int slots) : IDisposable
+public sealed class ScoringGate(int slots)
 {
-    private readonly SemaphoreSlim _slots = new(slots, slots);
+    private readonly int _slots = slots;
+    private readonly Lock _lock = new();
+    private readonly Queue<TaskCompletionSource<bool>> _heuristicQueue = new();
+    private readonly Queue<TaskCompletionSource<bool>> _modelQueue = new();
+    private int _free = slots;
     private int _waiting;
     private double _averageMs = 1;
 
-    /// <summary>The moving average of scoring time (ms), for the admission estimate.</summary>
+    /// <summary>The moving average of model stages (ms), for the admission estimate.</summary>
     public double AverageScoringMs => Volatile.Read(ref _averageMs);
 
-    /// <summary>
-    /// Waits for a slot. Returns false at once when the expected wait plus one scoring exceeds
-    /// <paramref name="remaining"/>, or when no slot frees up in time.
-    /// </summary>
-    public async ValueTask<bool> EnterAsync(TimeSpan remaining, CancellationToken cancellationToken)
+    /// <summary>Requests waiting for a turn.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Waits for a turn however long it takes (the heuristic stage, which always answers).</summary>
+    public async ValueTask EnterAsync(CancellationToken cancellationToken)
     {
-        if (_slots.Wait(0, CancellationToken.None))
+        var turn = TryTakeOrQueue(_heuristicQueue);
+        if (turn is null)
         {
-            return true;
+            return;
         }
 
-        var expectedWaitMs = (Volatile.Read(ref _waiting) + 1) * AverageScoringMs / slots;
-        if (expectedWaitMs + AverageScoringMs > remaining.TotalMilliseconds)
-        {
-            return false;
-        }
-
-        Interlocked.Increment(ref _waiting);
         try
         {
-            return remaining > TimeSpan.Zero && await _slots.WaitAsync(remaining, cancellationToken);
+            await turn.Task.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            return false;
+            Abandon(turn);
+            throw;
         }
         finally
         {
@@ -49,13 +52,42 @@ public sealed class ScoringGate(int slots) : IDisposable
         }
     }
 
-    /// <summary>Waits for a turn however long it takes (the heuristic stage, which always answers).</summary>
-    public async ValueTask EnterAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a model-stage turn. Returns false at once when the expected wait exceeds <paramref name="longestWait"/>
+    /// or, plus one model stage, <paramref name="remaining"/>; and false when no turn comes in time.
+    /// </summary>
+    public async ValueTask<bool> EnterAsync(TimeSpan longestWait, TimeSpan remaining, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _waiting);
+        lock (_lock)
+        {
+            if (_free > 0)
+            {
+                _free--;
+                return true;
+            }
+        }
+
+        var expectedWaitMs = (Waiting + 1) * AverageScoringMs / _slots;
+        var waitLimit = longestWait < remaining ? longestWait : remaining;
+        if (remaining <= TimeSpan.Zero || expectedWaitMs > longestWait.TotalMilliseconds || expectedWaitMs + AverageScoringMs > remaining.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        var turn = TryTakeOrQueue(_modelQueue);
+        if (turn is null)
+        {
+            return true;
+        }
+
         try
         {
-            await _slots.WaitAsync(cancellationToken);
+            return await turn.Task.WaitAsync(waitLimit, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            Abandon(turn);
+            return false;
         }
         finally
         {
@@ -64,16 +96,59 @@ public sealed class ScoringGate(int slots) : IDisposable
     }
 
     /// <summary>Releases a turn taken with <see cref="EnterAsync(CancellationToken)"/>.</summary>
-    public void Exit() => _slots.Release();
+    public void Exit() => Release();
 
-    /// <summary>Releases the slot and records how long the scoring took.</summary>
+    /// <summary>Releases a model-stage turn and records how long the stage took.</summary>
     public void Exit(double scoringMs)
     {
         // An exponentially weighted average (alpha = 0.1) adapts within tens of requests to a model swap.
         var current = Volatile.Read(ref _averageMs);
         Volatile.Write(ref _averageMs, current + (0.1 * (scoringMs - current)));
-        _slots.Release();
+        Release();
     }
 
-    public void Dispose() => _slots.Dispose();
+    /// <summary>Takes a free turn (null) or queues a waiter for one.</summary>
+    private TaskCompletionSource<bool>? TryTakeOrQueue(Queue<TaskCompletionSource<bool>> queue)
+    {
+        lock (_lock)
+        {
+            if (_free > 0)
+            {
+                _free--;
+                return null;
+            }
+
+            // Continuations run on the thread pool, not inside Release under the lock.
+            var turn = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            queue.Enqueue(turn);
+            Interlocked.Increment(ref _waiting);
+            return turn;
+        }
+    }
+
+    /// <summary>Gives up a wait. If a turn was handed over meanwhile, it is passed on.</summary>
+    private void Abandon(TaskCompletionSource<bool> turn)
+    {
+        if (!turn.TrySetResult(false))
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Hands the turn to the first live waiter, heuristic stages first; frees it when nobody waits.</summary>
+    private void Release()
+    {
+        lock (_lock)
+        {
+            while (_heuristicQueue.TryDequeue(out var next) || _modelQueue.TryDequeue(out next))
+            {
+                if (next.TrySetResult(true))
+                {
+                    return;
+                }
+            }
+
+            _free++;
+        }
+    }
 }

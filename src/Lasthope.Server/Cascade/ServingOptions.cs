@@ -21,11 +21,21 @@ public sealed class ServingOptions
     public int MaxConcurrentRequests { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// A request that waited longer than this for its heuristic turn skips the model ("overload"). Under sustained
-    /// overload this keeps the queue short: model work is shed as soon as requests start to wait, instead of being
-    /// admitted while any budget remains, which would hold every request's latency at the budget. Default 10 ms.
+    /// The longest a request waits for CPU turns before its model stage is shed ("overload"): one that waited longer
+    /// for its heuristic turn skips the model, and a model stage waits for its own turn at most this long. Under
+    /// sustained overload this keeps the queues short: model work is shed as soon as requests start to wait, instead
+    /// of being admitted while any budget remains, which would hold every request's latency at the budget. Default 10 ms.
     /// </summary>
     public double ShedModelAboveWaitMs { get; init; } = 10;
+
+    /// <summary>
+    /// Rank requests admitted at once, from arrival to response; more are refused at the door with 503 and Retry-After
+    /// before their body is read. This bounds every queue behind the door: a server past even the heuristic's capacity
+    /// answers the excess at once and keeps serving the rest within budget, instead of queueing without end (memory,
+    /// collection pauses and per-request overhead then grow with the queue, and it does not recover while the load lasts).
+    /// Default 256 (at 80 ms that is 3,200 requests/s, beyond this machine's heuristic capacity); 0 for no limit.
+    /// </summary>
+    public int MaxRequestsInFlight { get; init; } = 256;
 
     /// <summary>
     /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
@@ -71,6 +81,11 @@ public sealed class ServingOptions
         if (!double.IsFinite(ShedModelAboveWaitMs) || ShedModelAboveWaitMs < 0)
         {
             throw new ArgumentException("Serving:ShedModelAboveWaitMs must be a non-negative number.", nameof(ShedModelAboveWaitMs));
+        }
+
+        if (MaxRequestsInFlight < 0)
+        {
+            throw new ArgumentException("Serving:MaxRequestsInFlight must be 0 (no limit) or more.", nameof(MaxRequestsInFlight));
         }
 
         if (MaxConcurrentRequests < 1)

@@ -200,6 +200,7 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton(options.Serving);
         services.AddSingleton(new ExperimentAssigner(options.Serving.Experiments));
         services.AddSingleton(new ScoringGate(options.Serving.MaxConcurrentRequests));
+        services.AddServingDoor(options.Serving);
         services.AddSingleton(new FaultInjector(options.Serving.FaultInjection));
         services.AddSingleton(new FallbackWindow(options.Serving.FallbackAlarm.WindowSeconds, TimeProvider.System));
         services.AddSingleton<LasthopeMetrics>();
@@ -243,6 +244,7 @@ public sealed class LasthopeServer : IAsyncDisposable
         metrics.ObserveFallbackRate(() => window.Rate);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter(); // the serving door: before any body is read
         app.MapRankApi();
         app.MapEventsApi();
         app.MapItemsApi();

@@ -323,7 +323,7 @@ public sealed partial class RankingService
         }
 
         // Stage 2-4 start with admission.
-        if (!await _gate.EnterAsync(request.Remaining, token))
+        if (!await _gate.EnterAsync(TimeSpan.FromMilliseconds(_serving.ShedModelAboveWaitMs), request.Remaining, token))
         {
             request.Mark("queue");
             breaker.Neutral();

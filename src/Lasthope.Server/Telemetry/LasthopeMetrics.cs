@@ -22,6 +22,7 @@ public sealed class LasthopeMetrics
     private readonly Counter<long> _impressionLogDropped;
     private readonly Counter<long> _featureLogDropped;
     private readonly Histogram<int> _rerankDepth;
+    private readonly Counter<long> _servingRejected;
 
     public LasthopeMetrics(IMeterFactory meterFactory)
     {
@@ -38,6 +39,7 @@ public sealed class LasthopeMetrics
         _impressions = _meter.CreateCounter<long>("lasthope.impressions", "{impression}", "Items served (impressions logged).");
         _impressionLogDropped = _meter.CreateCounter<long>("lasthope.impression_log.dropped", "{ranking}", "Rankings the impression log could not keep (queue full).");
         _featureLogDropped = _meter.CreateCounter<long>("lasthope.feature_log.dropped", "{ranking}", "Rankings whose scored feature vectors could not be logged (queue full).");
+        _servingRejected = _meter.CreateCounter<long>("lasthope.serving.rejected", "{request}", "Serving requests refused at the door (503) because Serving:MaxRequestsInFlight were in flight, by path.");
         _rerankDepth = _meter.CreateHistogram<int>(
             "lasthope.rerank.depth", "{item}", "How many of the top K the model scored, on the model path.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000] });
     }
@@ -72,6 +74,8 @@ public sealed class LasthopeMetrics
     }
 
     public void ImpressionLogDropped(int count) => _impressionLogDropped.Add(count);
+
+    public void ServingRejected(string path) => _servingRejected.Add(1, new KeyValuePair<string, object?>("path", path));
 
     public void FeatureLogDropped(int count) => _featureLogDropped.Add(count);
 
