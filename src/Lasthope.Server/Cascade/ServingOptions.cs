@@ -29,13 +29,14 @@ public sealed class ServingOptions
     public double ShedModelAboveWaitMs { get; init; } = 10;
 
     /// <summary>
-    /// Rank requests admitted at once, from arrival to response; more are refused at the door with 503 and Retry-After
-    /// before their body is read. This bounds every queue behind the door: a server past even the heuristic's capacity
+    /// Rank and recommend requests admitted at once, from arrival to response; more are refused at the door with 503
+    /// and Retry-After before their body is read. This bounds every queue behind the door: a server past its capacity
     /// answers the excess at once and keeps serving the rest within budget, instead of queueing without end (memory,
-    /// collection pauses and per-request overhead then grow with the queue, and it does not recover while the load lasts).
-    /// Default 256 (at 80 ms that is 3,200 requests/s, beyond this machine's heuristic capacity); 0 for no limit.
+    /// collection pauses and per-request overhead then grow with the queue, and it does not recover while the load
+    /// lasts). Default 32 per core (64 on 2 cores: at twice this machine's capacity it refused 0.24% and kept p99.9
+    /// at 37 ms, where 256 kept p99.9 at 95-124 ms; docs/performance.md). 0 for no limit.
     /// </summary>
-    public int MaxRequestsInFlight { get; init; } = 256;
+    public int MaxRequestsInFlight { get; init; } = 32 * Environment.ProcessorCount;
 
     /// <summary>
     /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
