@@ -7,6 +7,7 @@ using Lasthope.Server.Cascade;
 
 namespace Lasthope.Server.Tests;
 
+[Collection(nameof(ProcessWideMetrics))]
 public partial class ExperimentAndAlarmTests
 {
     private static readonly string[] Candidates = [.. Enumerable.Range(0, 200).Select(i => $"item-{i:D3}")];
