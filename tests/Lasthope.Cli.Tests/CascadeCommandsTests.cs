@@ -62,6 +62,22 @@ public sealed class CascadeCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Loadtest_CountsRefusalsAtTheDoorApartFromErrors()
+    {
+        // A door of one request: eight clients in a closed loop are bound to find it taken.
+        var settings = new Dictionary<string, string?> { ["Lasthope:Serving:MaxRequestsInFlight"] = "1" };
+        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = settings }, TestContext.Current.CancellationToken);
+        var (exit, output, error) = await CliHarness.RunAsync(
+            "loadtest", "--url", server.BaseAddress.ToString(), "--rate", "0", "--concurrency", "8", "--duration", "2", "--warmup", "0.5", "--candidates", $"{Candidates}", "--requests-per-day", $"{PerDay}", "--day", $"{Days}", "--surface", "home");
+
+        Assert.True(exit == ExitCodes.Ok, error + output); // refusals are the server's design, not the tool's errors
+        var counts = System.Text.RegularExpressions.Regex.Match(output, @"([\d,]+) refused at the door \(503\), (\d+) errors");
+        Assert.True(counts.Success, output);
+        Assert.True(long.Parse(counts.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture) > 0, output);
+        Assert.Equal("0", counts.Groups[2].Value);
+    }
+
+    [Fact]
     public async Task ModelAdd_RefusesAModelWhoseFeaturesDoNotMatch_WithABadInputExitCode()
     {
         var file = Path.Combine(_data, "bad-model.txt");
