@@ -39,6 +39,13 @@ public sealed class ServingOptions
     public int MaxRequestsInFlight { get; init; } = 32 * Environment.ProcessorCount;
 
     /// <summary>
+    /// The longest a rank request waits for the store to say which segment a user without age and gender was last
+    /// served in. Past it the request is served as unknown with the note "store_slow", and the answer is remembered
+    /// for the user's next request. Default 5 ms.
+    /// </summary>
+    public double StoreLookupTimeoutMs { get; init; } = 5;
+
+    /// <summary>
     /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
     /// cores, a burst would wait for the pool to inject threads (about one per half second), far past any budget.
     /// Default 32; 0 leaves the runtime's default.
@@ -82,6 +89,11 @@ public sealed class ServingOptions
         if (!double.IsFinite(ShedModelAboveWaitMs) || ShedModelAboveWaitMs < 0)
         {
             throw new ArgumentException("Serving:ShedModelAboveWaitMs must be a non-negative number.", nameof(ShedModelAboveWaitMs));
+        }
+
+        if (!double.IsFinite(StoreLookupTimeoutMs) || StoreLookupTimeoutMs < 0 || StoreLookupTimeoutMs >= BudgetMs)
+        {
+            throw new ArgumentException("Serving:StoreLookupTimeoutMs must be in [0, BudgetMs).", nameof(StoreLookupTimeoutMs));
         }
 
         if (MaxRequestsInFlight < 0)

@@ -208,7 +208,7 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton(sp => new ImpressionLog(sp.GetRequiredService<IEventStore>(), options.Ranking.ImpressionLogCapacity, sp.GetRequiredService<LasthopeMetrics>(), sp.GetRequiredService<ILogger<ImpressionLog>>()));
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         services.AddSingleton<EventIngestor>();
-        services.AddSingleton<SegmentResolver>();
+        services.AddSingleton(sp => new SegmentResolver(sp.GetRequiredService<SegmentScheme>(), sp.GetRequiredService<UserSegments>(), sp.GetRequiredService<IEventStore>(), TimeSpan.FromMilliseconds(options.Serving.StoreLookupTimeoutMs)));
         services.AddSingleton(options.Recommend);
         services.AddSingleton(recommenders);
         services.AddSingleton<PopularityIndex>();

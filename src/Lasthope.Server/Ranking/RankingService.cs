@@ -82,7 +82,7 @@ public sealed partial class RankingService
         _faults = faults;
         _fallbacks = fallbacks;
         _logger = logger;
-        _segmentResolver = new SegmentResolver(segments, users, store);
+        _segmentResolver = new SegmentResolver(segments, users, store, TimeSpan.FromMilliseconds(serving.StoreLookupTimeoutMs));
     }
 
     /// <summary>The circuit breaker of a surface's model path.</summary>

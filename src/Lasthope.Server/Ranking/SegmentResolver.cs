@@ -6,10 +6,12 @@ namespace Lasthope.Server.Ranking;
 
 /// <summary>
 /// The segment a request is served for: the explicit segment when acceptable, else age and gender, else the segment the
-/// user was last served in (in memory, then the store), else unknown. Notes "unknown_user", and "store_unavailable"
-/// when the store could not be asked.
+/// user was last served in (in memory, then the store), else unknown. Notes "unknown_user", "store_unavailable" when
+/// the store could not be asked, and "store_slow" when it did not answer within <paramref name="storeLookupTimeout"/>:
+/// the request goes on as unknown rather than spend its budget waiting (a read can wait behind the writer's checkpoint
+/// under load; one waited 139 ms), and the answer, when it comes, is remembered for the user's next request.
 /// </summary>
-public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, IEventStore store)
+public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, IEventStore store, TimeSpan storeLookupTimeout)
 {
     public SegmentScheme Scheme => segments;
 
@@ -22,13 +24,14 @@ public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, 
             var remembered = users.Find(userId);
             if (remembered is null)
             {
+                var lookup = LookUpAndRememberAsync(userId);
                 try
                 {
-                    remembered = await store.FindUserSegmentAsync(userId, cancellationToken);
-
-                    // Remember the answer, "unknown" included, so that a user who never gives an age or a gender costs
-                    // one store read, not one per request. A later request with age and gender replaces it.
-                    users.Remember(userId, remembered ?? SegmentScheme.Unknown);
+                    remembered = await lookup.WaitAsync(storeLookupTimeout, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    notes.Add("store_slow");
                 }
                 catch (StoreUnavailableException)
                 {
@@ -44,6 +47,17 @@ public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, 
             notes.Add("unknown_user");
         }
 
+        return segment;
+    }
+
+    private async Task<string?> LookUpAndRememberAsync(string userId)
+    {
+        // Not cancelled with the request: a lookup that outlives its request still remembers its answer.
+        var segment = await store.FindUserSegmentAsync(userId, CancellationToken.None);
+
+        // Remember the answer, "unknown" included, so that a user who never gives an age or a gender costs one store
+        // read, not one per request. A later request with age and gender replaces it.
+        users.Remember(userId, segment ?? SegmentScheme.Unknown);
         return segment;
     }
 }
