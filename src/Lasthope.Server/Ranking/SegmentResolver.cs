@@ -8,8 +8,8 @@ namespace Lasthope.Server.Ranking;
 /// The segment a request is served for: the explicit segment when acceptable, else age and gender, else the segment the
 /// user was last served in (in memory, then the store), else unknown. Notes "unknown_user", "store_unavailable" when
 /// the store could not be asked, and "store_slow" when it did not answer within <paramref name="storeLookupTimeout"/>:
-/// the request goes on as unknown rather than spend its budget waiting (a read can wait behind the writer's checkpoint
-/// under load; one waited 139 ms), and the answer, when it comes, is remembered for the user's next request.
+/// the request goes on as unknown rather than spend its budget on a read with no bound, and the answer, when it comes,
+/// is remembered for the user's next request.
 /// </summary>
 public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, IEventStore store, TimeSpan storeLookupTimeout)
 {
