@@ -206,7 +206,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             async (connection, ct) =>
             {
                 await using var command = connection.CreateCommand();
-                command.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE user_id = $u ORDER BY seq DESC LIMIT $n";
+                command.CommandText = $"SELECT {EventColumns} FROM events WHERE user_id = $u ORDER BY seq DESC LIMIT $n";
                 command.Parameters.AddWithValue("$u", userId);
                 command.Parameters.AddWithValue("$n", limit);
                 await using var reader = await command.ExecuteReaderAsync(ct);
@@ -221,46 +221,43 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             cancellationToken);
     }
 
-    public async IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        // Two ordered streams merged by sequence, on two connections (WAL gives both the same snapshot semantics
-        // per statement; entries appended meanwhile may or may not appear, which replay tolerates).
-        await using var rankingConnection = await OpenReaderAsync(cancellationToken);
-        await using var eventConnection = await OpenReaderAsync(cancellationToken);
-        await using var rankingCommand = rankingConnection.CreateCommand();
-        rankingCommand.CommandText = "SELECT seq, body FROM rankings WHERE time_ticks >= $since ORDER BY seq";
-        rankingCommand.Parameters.AddWithValue("$since", since.UtcTicks);
-        await using var eventCommand = eventConnection.CreateCommand();
-        eventCommand.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE time_ticks >= $since ORDER BY seq";
-        eventCommand.Parameters.AddWithValue("$since", since.UtcTicks);
-        await using var rankings = await rankingCommand.ExecuteReaderAsync(cancellationToken);
-        await using var events = await eventCommand.ExecuteReaderAsync(cancellationToken);
-        var hasRanking = await rankings.ReadAsync(cancellationToken);
-        var hasEvent = await events.ReadAsync(cancellationToken);
-        while (hasRanking || hasEvent)
-        {
-            if (hasRanking && (!hasEvent || rankings.GetInt64(0) < events.GetInt64(0)))
-            {
-                yield return new LogEntry(rankings.GetInt64(0), LogJson.Deserialize((byte[])rankings[1]), null);
-                hasRanking = await rankings.ReadAsync(cancellationToken);
-            }
-            else
-            {
-                yield return new LogEntry(events.GetInt64(0), null, ReadEvent(events));
-                hasEvent = await events.ReadAsync(cancellationToken);
-            }
-        }
-    }
+    public IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+        => MergeLogAsync(
+            "seq, body",
+            since,
+            static r => new LogEntry(r.GetInt64(0), LogJson.Deserialize((byte[])r[1]), null),
+            static e => new LogEntry(e.GetInt64(0), null, ReadEvent(e)),
+            cancellationToken);
 
-    public async IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+        => MergeLogAsync(
+            "seq, time_ticks, segment, user_id, served, CASE WHEN served IS NULL THEN body END",
+            since,
+            static r => new CountingEntry(
+                r.GetInt64(0),
+                new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero),
+                r.GetString(2),
+                r.IsDBNull(3) ? null : r.GetString(3),
+                r.IsDBNull(4) ? [.. LogJson.Deserialize((byte[])r[5]).Items.Select(i => new Impression(i.ItemId, i.Position))] : DecodeServed(r.GetString(4)),
+                null),
+            CountingEvent,
+            cancellationToken);
+
+    /// <summary>
+    /// The rankings (the given columns, seq first) and the events since a time, merged in sequence order. Two ordered
+    /// streams on two connections (WAL gives both the same snapshot semantics per statement; entries appended meanwhile
+    /// may or may not appear, which replay tolerates).
+    /// </summary>
+    private async IAsyncEnumerable<T> MergeLogAsync<T>(
+        string rankingColumns, DateTimeOffset since, Func<SqliteDataReader, T> ranking, Func<SqliteDataReader, T> interaction, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var rankingConnection = await OpenReaderAsync(cancellationToken);
         await using var eventConnection = await OpenReaderAsync(cancellationToken);
         await using var rankingCommand = rankingConnection.CreateCommand();
-        rankingCommand.CommandText = "SELECT seq, time_ticks, segment, user_id, served, CASE WHEN served IS NULL THEN body END FROM rankings WHERE time_ticks >= $since ORDER BY seq";
+        rankingCommand.CommandText = $"SELECT {rankingColumns} FROM rankings WHERE time_ticks >= $since ORDER BY seq";
         rankingCommand.Parameters.AddWithValue("$since", since.UtcTicks);
         await using var eventCommand = eventConnection.CreateCommand();
-        eventCommand.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE time_ticks >= $since ORDER BY seq";
+        eventCommand.CommandText = $"SELECT {EventColumns} FROM events WHERE time_ticks >= $since ORDER BY seq";
         eventCommand.Parameters.AddWithValue("$since", since.UtcTicks);
         await using var rankings = await rankingCommand.ExecuteReaderAsync(cancellationToken);
         await using var events = await eventCommand.ExecuteReaderAsync(cancellationToken);
@@ -270,22 +267,12 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         {
             if (hasRanking && (!hasEvent || rankings.GetInt64(0) < events.GetInt64(0)))
             {
-                var impressions = rankings.IsDBNull(4)
-                    ? [.. LogJson.Deserialize((byte[])rankings[5]).Items.Select(i => new Impression(i.ItemId, i.Position))]
-                    : DecodeServed(rankings.GetString(4));
-                yield return new CountingEntry(
-                    rankings.GetInt64(0),
-                    new DateTimeOffset(rankings.GetInt64(1), TimeSpan.Zero),
-                    rankings.GetString(2),
-                    rankings.IsDBNull(3) ? null : rankings.GetString(3),
-                    impressions,
-                    null);
+                yield return ranking(rankings);
                 hasRanking = await rankings.ReadAsync(cancellationToken);
             }
             else
             {
-                var e = ReadEvent(events);
-                yield return new CountingEntry(events.GetInt64(0), e.Time, e.Segment, e.UserId, null, e);
+                yield return interaction(events);
                 hasEvent = await events.ReadAsync(cancellationToken);
             }
         }
@@ -295,7 +282,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface FROM events WHERE time_ticks >= $since ORDER BY seq";
+        command.CommandText = $"SELECT {EventColumns} FROM events WHERE time_ticks >= $since ORDER BY seq";
         command.Parameters.AddWithValue("$since", since.UtcTicks);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -549,6 +536,15 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         }
 
         return impressions;
+    }
+
+    /// <summary>The event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
+    private const string EventColumns = "seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface";
+
+    private static CountingEntry CountingEvent(SqliteDataReader r)
+    {
+        var e = ReadEvent(r);
+        return new CountingEntry(r.GetInt64(0), e.Time, e.Segment, e.UserId, null, e);
     }
 
     private static InteractionEvent ReadEvent(SqliteDataReader r) => new()

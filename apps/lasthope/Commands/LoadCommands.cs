@@ -10,6 +10,10 @@ namespace Lasthope.Cli.Commands;
 /// <summary><c>lasthope loadtest</c> and <c>lasthope depth-study</c>: the load and depth tools.</summary>
 internal static class LoadCommands
 {
+    /// <summary>Null for a loopback target; otherwise the refusal. Load and depth tools never leave this machine.</summary>
+    private static int? RefuseUnlessLoopback(CliContext context, Uri target)
+        => target.IsLoopback ? null : context.Fail(ExitCodes.BadInput, "--url must be a loopback address (127.0.0.1 or localhost): load tests never leave this machine");
+
     private static Option<Uri?> Url() => CommonOptions.Url("--url", "The server (loopback only).", "http://127.0.0.1:8080");
 
     private static Option<int> Seed() => new("--seed") { Description = "The generator's seed: the demo run's whose history the server holds.", DefaultValueFactory = _ => 42 };
@@ -44,9 +48,9 @@ internal static class LoadCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var target = parse.GetValue(url)!;
-            if (!target.IsLoopback)
+            if (RefuseUnlessLoopback(context, target) is { } refused)
             {
-                return context.Fail(ExitCodes.BadInput, "--url must be a loopback address (127.0.0.1 or localhost): load tests never leave this machine");
+                return refused;
             }
 
             if (parse.GetValue(rate) < 0 || parse.GetValue(duration) <= 0 || parse.GetValue(concurrency) < 1)
@@ -111,9 +115,9 @@ internal static class LoadCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var target = parse.GetValue(url)!;
-            if (!target.IsLoopback)
+            if (RefuseUnlessLoopback(context, target) is { } refused)
             {
-                return context.Fail(ExitCodes.BadInput, "--url must be a loopback address");
+                return refused;
             }
 
             int[] ks;

@@ -23,18 +23,17 @@ public sealed record ServedList(string Segment, string Surface, string[] ItemIds
     public static ServedList Of(RankingLog ranking, Func<string, string>? intern = null)
     {
         ArgumentNullException.ThrowIfNull(ranking);
-        var ids = new string[ranking.Items.Count];
-        var positions = new int[ids.Length];
+        var items = ranking.Items;
+        var ids = new string[items.Count];
         var contiguous = true;
         for (var i = 0; i < ids.Length; i++)
         {
-            var item = ranking.Items[i];
-            ids[i] = intern is null ? item.ItemId : intern(item.ItemId);
-            positions[i] = item.Position;
-            contiguous &= item.Position == i + 1;
+            ids[i] = intern is null ? items[i].ItemId : intern(items[i].ItemId);
+            contiguous &= items[i].Position == i + 1;
         }
 
-        return new ServedList(ranking.Segment, ranking.Surface, ids, contiguous ? null : positions);
+        // Served rankings are always 1, 2, 3...: only an imported one pays for a positions array.
+        return new ServedList(ranking.Segment, ranking.Surface, ids, contiguous ? null : [.. items.Select(i => i.Position)]);
     }
 }
 

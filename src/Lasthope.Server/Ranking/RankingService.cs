@@ -317,17 +317,13 @@ public sealed partial class RankingService
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            request.Mark("model");
-            breaker.Neutral();
-            return ModelOutcome.Fallback(FallbackReason.Timeout);
+            return GaveUp(request, breaker, "model", FallbackReason.Timeout);
         }
 
         // Stage 2-4 start with admission.
         if (!await _gate.EnterAsync(TimeSpan.FromMilliseconds(_serving.ShedModelAboveWaitMs), request.Remaining, token))
         {
-            request.Mark("queue");
-            breaker.Neutral();
-            return ModelOutcome.Fallback(FallbackReason.Overload);
+            return GaveUp(request, breaker, "queue", FallbackReason.Overload);
         }
 
         request.Mark("queue");
@@ -353,16 +349,11 @@ public sealed partial class RankingService
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                request.Mark("features");
-                breaker.Neutral();
-                return ModelOutcome.Fallback(FallbackReason.Timeout);
+                return GaveUp(request, breaker, "features", FallbackReason.Timeout);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                request.Mark("features");
-                LogStageFailed(_logger, "features", command.RequestId, e);
-                breaker.Failure();
-                return ModelOutcome.Fallback(FallbackReason.FeaturesUnavailable);
+                return Failed(request, breaker, "features", e, FallbackReason.FeaturesUnavailable);
             }
 
             // Stage 4: scoring in blocks until the deadline.
@@ -402,22 +393,34 @@ public sealed partial class RankingService
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                request.Mark("model");
-                breaker.Neutral();
-                return ModelOutcome.Fallback(FallbackReason.Timeout);
+                return GaveUp(request, breaker, "model", FallbackReason.Timeout);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                request.Mark("model");
-                LogStageFailed(_logger, "model", command.RequestId, e);
-                breaker.Failure();
-                return ModelOutcome.Fallback(FallbackReason.ModelError);
+                return Failed(request, breaker, "model", e, FallbackReason.ModelError);
             }
         }
         finally
         {
             _gate.Exit(Stopwatch.GetElapsedTime(admitted).TotalMilliseconds);
         }
+    }
+
+    /// <summary>A stage given up on for lack of time (timeout, overload): no verdict on the model's health.</summary>
+    private static ModelOutcome GaveUp(RequestState request, CircuitBreaker breaker, string stage, FallbackReason reason)
+    {
+        request.Mark(stage);
+        breaker.Neutral();
+        return ModelOutcome.Fallback(reason);
+    }
+
+    /// <summary>A stage that threw: logged, and counted by the circuit breaker.</summary>
+    private ModelOutcome Failed(RequestState request, CircuitBreaker breaker, string stage, Exception e, FallbackReason reason)
+    {
+        request.Mark(stage);
+        LogStageFailed(_logger, stage, request.Command.RequestId, e);
+        breaker.Failure();
+        return ModelOutcome.Fallback(reason);
     }
 
     /// <summary>Rows for the first <paramref name="k"/> candidates of the heuristic order, in that order.</summary>
