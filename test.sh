@@ -17,6 +17,12 @@ if [ -z "$passed" ] || [ -z "$failed" ]; then
   failed=$(( ${failed:-0} + 1 ))
   status=1
 fi
-if [ "$failed" -gt 0 ]; then status=1; fi
+if [ "$failed" -gt 0 ]; then
+  status=1
+  # Repeat each failure (name, where, the first lines of why) here, so that a log's tail names what failed.
+  echo
+  echo "Failed tests:"
+  awk '/^failed /{n=8} n>0{print; n--}' "$log"
+fi
 echo "$passed passed, $failed failed"
 exit "$status"
