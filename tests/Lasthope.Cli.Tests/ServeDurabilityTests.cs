@@ -37,6 +37,8 @@ public class ServeDurabilityTests
             await WaitUntilLiveAsync(client, server);
             var status = await client.GetFromJsonAsync<JsonElement>("/v1/status", TestContext.Current.CancellationToken);
             Assert.Equal(accepted, status.GetProperty("events").GetInt64());
+            // The served process runs its collector without blocking full collections (Serving:SustainedLowLatencyGc).
+            Assert.Equal("SustainedLowLatency", status.GetProperty("runtime").GetProperty("gcLatencyMode").GetString());
             var clicks = 0.0;
             for (var i = 0; i < 7; i++)
             {

@@ -165,6 +165,11 @@ internal static class LoadCommands
         var o = context.Out;
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"measured {r.Seconds:F0} s: {r.Completed:N0} responses ({r.Throughput:F1}/s), {r.Refused:N0} refused at the door (503), {r.Errors} errors, {r.Sent:N0} sent in all"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fallback rate {r.FallbackRate:P2} of model-path requests; reasons: {(r.FallbackReasons.Count == 0 ? "none" : string.Join(", ", r.FallbackReasons.Select(p => $"{p.Key} {p.Value}")))}"));
+        if (r.Sent > 0 && r.MaxSendLagMs > 0)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load generator: {r.LateSends:N0} sends more than 10 ms behind schedule, the latest {r.MaxSendLagMs:F1} ms"));
+        }
+
         o.WriteLine("path                 requests   server p50   p99      p99.9    max      | client p50   p99      p99.9");
         foreach (var (path, s) in r.ByPath.Prepend(new KeyValuePair<string, PathStats>("all", new PathStats(r.Completed, r.Server, r.Client))))
         {

@@ -62,7 +62,9 @@ public sealed record LoadTestResult(
     IReadOnlyDictionary<string, PathStats> ByPath,
     IReadOnlyDictionary<string, long> FallbackReasons,
     double FallbackRate,
-    double MaxServerMs);
+    double MaxServerMs,
+    double MaxSendLagMs,
+    long LateSends);
 
 /// <summary>
 /// Drives a running server over loopback with the generator's requests, at a fixed rate (open loop: a request is
@@ -74,13 +76,17 @@ public sealed class LoadTester(LoadTestOptions options)
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
+    /// <summary>A send more than 10 ms behind its schedule counts as late.</summary>
+    private static readonly long LateSendTicks = Stopwatch.Frequency / 100;
+
     public async Task<LoadTestResult> RunAsync(IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         var bodies = PrepareBodies();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
         using var client = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
         var samples = new ConcurrentBag<Sample>();
-        long sent = 0, errors = 0, refused = 0;
+        long sent = 0, errors = 0, refused = 0, lateSends = 0;
+        var maxLag = 0L;
         var total = options.Warmup + options.Duration;
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
@@ -108,6 +114,15 @@ public sealed class LoadTester(LoadTestOptions options)
 
                     inFlight.Add(SendAsync(client, bodies[(int)(i % bodies.Length)], due, due >= measureFrom));
                     Interlocked.Increment(ref sent);
+                    if (due >= measureFrom)
+                    {
+                        // How far the generator itself fell behind its schedule (its own pauses, or no core for it):
+                        // requests that fell due meanwhile go out together, as a burst the server did not cause.
+                        var lag = Stopwatch.GetTimestamp() - due;
+                        maxLag = Math.Max(maxLag, lag);
+                        lateSends += lag > LateSendTicks ? 1 : 0;
+                    }
+
                     if (i % 200 == 0)
                     {
                         progress?.Report(Stopwatch.GetElapsedTime(started) / total);
@@ -166,7 +181,9 @@ public sealed class LoadTester(LoadTestOptions options)
             byPath,
             fallbacks.GroupBy(s => s.Reason ?? "none").ToDictionary(g => g.Key, g => g.LongCount()),
             modelPath == 0 ? 0 : (double)fallbacks.Count / modelPath,
-            measured.Count == 0 ? 0 : measured.Max(s => s.ServerMs));
+            measured.Count == 0 ? 0 : measured.Max(s => s.ServerMs),
+            Stopwatch.GetElapsedTime(0, maxLag).TotalMilliseconds,
+            lateSends);
 
         async Task SendAsync(HttpClient http, byte[] body, long scheduled, bool record)
         {

@@ -152,7 +152,7 @@ public sealed record StatusResponse(
     RuntimeStats? Runtime = null);
 
 /// <summary>The process's own figures: garbage collections and their pauses, memory, thread pool.</summary>
-public sealed record RuntimeStats(int Gen0Collections, int Gen1Collections, int Gen2Collections, double GcPauseTotalMs, double GcPausePercent, long HeapBytes, long WorkingSetBytes, int ThreadPoolThreads, long ThreadPoolQueueLength)
+public sealed record RuntimeStats(int Gen0Collections, int Gen1Collections, int Gen2Collections, double GcPauseTotalMs, double GcPausePercent, long HeapBytes, long WorkingSetBytes, int ThreadPoolThreads, long ThreadPoolQueueLength, string GcLatencyMode)
 {
     public static RuntimeStats Capture()
     {
@@ -166,7 +166,8 @@ public sealed record RuntimeStats(int Gen0Collections, int Gen1Collections, int 
             GC.GetTotalMemory(false),
             Environment.WorkingSet,
             ThreadPool.ThreadCount,
-            ThreadPool.PendingWorkItemCount);
+            ThreadPool.PendingWorkItemCount,
+            System.Runtime.GCSettings.LatencyMode.ToString());
     }
 }
 

@@ -46,11 +46,19 @@ public sealed class ServingOptions
     public double StoreLookupTimeoutMs { get; init; } = 5;
 
     /// <summary>
-    /// Thread-pool threads kept ready. Scoring is synchronous CPU work on request threads; with only as many threads as
-    /// cores, a burst would wait for the pool to inject threads (about one per half second), far past any budget.
-    /// Default 32; 0 leaves the runtime's default.
+    /// Thread-pool threads kept ready. Default 0: the runtime's default, one per core. CPU work takes turns in the
+    /// scoring gate and waits for them without holding a thread, so more threads only add runnable threads that
+    /// preempt the one holding a turn: with 32 on 2 cores, twice the capacity saw stalls of 60 to 100 ms
+    /// (docs/performance.md).
     /// </summary>
-    public int MinThreads { get; init; } = 32;
+    public int MinThreads { get; init; }
+
+    /// <summary>
+    /// Run the process's garbage collector in <see cref="System.Runtime.GCLatencyMode.SustainedLowLatency"/>: no
+    /// blocking full collections unless memory is short, only background ones. Default true: a blocking gen2
+    /// collection stopped the server for 161 ms at twice the capacity, twice the budget.
+    /// </summary>
+    public bool SustainedLowLatencyGc { get; init; } = true;
 
     /// <summary>Log the built-in features of the shown items when no model scored, so the first model can be trained from heuristic traffic. Default true.</summary>
     public bool LogFeaturesWithoutModel { get; init; } = true;

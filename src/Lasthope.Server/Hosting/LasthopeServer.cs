@@ -1,3 +1,4 @@
+using System.Runtime;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
@@ -117,6 +118,11 @@ public sealed class LasthopeServer : IAsyncDisposable
         {
             ThreadPool.GetMinThreads(out var workers, out var io);
             ThreadPool.SetMinThreads(Math.Max(workers, options.Serving.MinThreads), Math.Max(io, options.Serving.MinThreads));
+        }
+
+        if (options.Serving.SustainedLowLatencyGc)
+        {
+            GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency; // process-wide; ignored where concurrent GC is off
         }
 
         var store = setup.Store ?? await OpenStoreAsync(options, cancellationToken);
