@@ -33,10 +33,11 @@ public sealed class ServingOptions
     /// and Retry-After before their body is read. This bounds every queue behind the door: a server past its capacity
     /// answers the excess at once and keeps serving the rest within budget, instead of queueing without end (memory,
     /// collection pauses and per-request overhead then grow with the queue, and it does not recover while the load
-    /// lasts). Default 32 per core (64 on 2 cores: at twice this machine's capacity it refused 0.24% and kept p99.9
-    /// at 37 ms, where 256 kept p99.9 at 95-124 ms; docs/performance.md). 0 for no limit.
+    /// lasts). Default 64 per core: by Little's law, requests in flight are the rate times the latency, and at twice
+    /// this machine's capacity (1,200/s) a burst answered within the 80 ms budget has about 70 inside; 32 per core
+    /// refused 3 of 72,000 such requests (docs/performance.md). 0 for no limit.
     /// </summary>
-    public int MaxRequestsInFlight { get; init; } = 32 * Environment.ProcessorCount;
+    public int MaxRequestsInFlight { get; init; } = 64 * Environment.ProcessorCount;
 
     /// <summary>
     /// The longest a rank request waits for the store to say which segment a user without age and gender was last
