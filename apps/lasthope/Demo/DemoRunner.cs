@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using Lasthope.Server.Api;
 using Lasthope.Server.Hosting;
+using Lasthope.Server.Ingestion;
 using Lasthope.Simulation;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lasthope.Cli.Demo;
 
@@ -141,6 +143,8 @@ public sealed class DemoRunner(DemoOptions options)
             overlaps.Add(new SegmentOverlap(segment, Overlap.AtK(learned, truth, 10), learned, truth));
         }
 
+        // The impression log writes off the request path; the status should count every ranking served.
+        await server.Services.GetRequiredService<ImpressionLog>().FlushAsync(cancellationToken);
         var status = (await client.GetFromJsonAsync("/v1/status", ApiJsonContext.Default.StatusResponse, cancellationToken))!;
         return new DemoResult(
             overlaps,

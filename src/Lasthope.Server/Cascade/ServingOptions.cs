@@ -9,8 +9,12 @@ public sealed class ServingOptions
     /// <summary>How many of the heuristic's top candidates the model re-ranks (K). Default 300.</summary>
     public int RerankDepth { get; init; } = 300;
 
-    /// <summary>Time kept back from the budget for writing the response. Default 1 ms.</summary>
-    public double ResponseReserveMs { get; init; } = 1;
+    /// <summary>
+    /// Time kept back from the budget for what follows the deadline: the timer firing late, the continuation getting a
+    /// thread, and writing the response. Default 5 ms: with 1 ms, requests abandoned at the deadline answered at 80.7 ms
+    /// p50 and 85 ms p99 of an 80 ms budget.
+    /// </summary>
+    public double ResponseReserveMs { get; init; } = 5;
 
     /// <summary>
     /// Rank requests computing at once (the heuristic stage, or features and scoring); the rest wait their turn, first

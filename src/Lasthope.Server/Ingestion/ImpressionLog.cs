@@ -79,21 +79,29 @@ public sealed partial class ImpressionLog : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <remarks>
+    /// The writer has a thread of its own. The store's calls may be synchronous (SQLite's are), and the thread pool
+    /// keeps one thread per core: a batch written on a pool thread held a thread that requests' continuations needed,
+    /// and timed-out requests answered up to 20 ms after their deadline.
+    /// </remarks>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => WriteLoop(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void WriteLoop(CancellationToken stoppingToken)
     {
         var batch = new List<RankingLog>(BatchSize);
         var reader = _queue.Reader;
         try
         {
             // On shutdown the writer is completed first, so this loop drains what is queued before it ends.
-            while (await reader.WaitToReadAsync(CancellationToken.None))
+            while (reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
             {
                 while (batch.Count < BatchSize && reader.TryRead(out var ranking))
                 {
                     batch.Add(ranking);
                 }
 
-                await WriteWithRetryAsync(batch, stoppingToken);
+                WriteWithRetry(batch, stoppingToken);
                 Interlocked.Add(ref _queued, -batch.Count);
                 batch.Clear();
             }
@@ -104,14 +112,14 @@ public sealed partial class ImpressionLog : BackgroundService
         }
     }
 
-    private async Task WriteWithRetryAsync(List<RankingLog> batch, CancellationToken stoppingToken)
+    private void WriteWithRetry(List<RankingLog> batch, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await _store.AppendRankingsAsync(batch, CancellationToken.None);
+                _store.AppendRankingsAsync(batch, CancellationToken.None).GetAwaiter().GetResult();
                 Interlocked.Add(ref _written, batch.Count);
                 _storeError = null;
                 return;
@@ -128,7 +136,7 @@ public sealed partial class ImpressionLog : BackgroundService
                     return;
                 }
 
-                await Task.Delay(delay, CancellationToken.None);
+                Thread.Sleep(delay);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }
