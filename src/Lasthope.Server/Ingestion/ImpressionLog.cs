@@ -82,7 +82,7 @@ public sealed partial class ImpressionLog : BackgroundService
     /// <remarks>
     /// The writer has a thread of its own. The store's calls may be synchronous (SQLite's are), and the thread pool
     /// keeps one thread per core: a batch written on a pool thread held a thread that requests' continuations needed,
-    /// and timed-out requests answered up to 20 ms after their deadline.
+    /// and timed-out requests answered up to 90 ms after their deadline.
     /// </remarks>
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => WriteLoop(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -55,7 +55,7 @@ public sealed partial class RankingService
         CounterState state,
         SegmentScheme segments,
         UserSegments users,
-        IEventStore store,
+        SegmentResolver segmentResolver,
         ImpressionLog log,
         RecentRankings recent,
         TimeProvider time,
@@ -82,7 +82,7 @@ public sealed partial class RankingService
         _faults = faults;
         _fallbacks = fallbacks;
         _logger = logger;
-        _segmentResolver = new SegmentResolver(segments, users, store, TimeSpan.FromMilliseconds(serving.StoreLookupTimeoutMs));
+        _segmentResolver = segmentResolver; // shared with the recommend path
     }
 
     /// <summary>The circuit breaker of a surface's model path.</summary>
