@@ -8,6 +8,8 @@ internal sealed class UnreachableStore : IEventStore
 {
     public string Name => "unreachable";
 
+    public SkippedRecords Skipped { get; } = new();
+
     public Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default) => throw Down();
 
     public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default) => throw Down();

@@ -149,7 +149,11 @@ public sealed record StatusResponse(
     long ImpressionLogDropped,
     string? StoreError,
     double UptimeSeconds,
-    RuntimeStats? Runtime = null);
+    RuntimeStats? Runtime = null,
+    SkippedRecordsDto? SkippedRecords = null);
+
+/// <summary>Stored records the store could not decode and skipped (see <c>IEventStore.Skipped</c>): how many, and the first ones with their sequence numbers.</summary>
+public sealed record SkippedRecordsDto(long Count, IReadOnlyList<Lasthope.Core.Storage.SkippedRecord> Records);
 
 /// <summary>The process's own figures: garbage collections and their pauses, memory, thread pool.</summary>
 public sealed record RuntimeStats(int Gen0Collections, int Gen1Collections, int Gen2Collections, double GcPauseTotalMs, double GcPausePercent, long HeapBytes, long WorkingSetBytes, int ThreadPoolThreads, long ThreadPoolQueueLength, string GcLatencyMode)
@@ -265,7 +269,6 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(ModelDto))]
 [JsonSerializable(typeof(ModelDto[]))]
 [JsonSerializable(typeof(ExplainResponse))]
-[JsonSerializable(typeof(ProblemDetailsLite))]
 [JsonSerializable(typeof(RecommendRequest))]
 [JsonSerializable(typeof(SimilarResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,7 +15,7 @@ public static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events", IngestAsync).WithName("Events");
+        app.MapPost("/v1/events", IngestAsync).WithName("Events").RequireScope(Scopes.Events).ReadsBodyFirst().RequireRateLimiting(ClientRateLimits.EventsPolicy);
         return app;
     }
 
@@ -24,7 +25,7 @@ public static class EventsApi
     /// could not take the batch, in which case nothing was acknowledged.
     /// </summary>
     public static async Task<Results<Ok<EventBatchResponse>, ValidationProblem, ProblemHttpResult>> IngestAsync(
-        EventBatchRequest request, EventIngestor ingestor, IOptions<LasthopeOptions> options, CancellationToken cancellationToken)
+        EventBatchRequest request, EventIngestor ingestor, IOptions<LasthopeOptions> options, HttpContext http, CancellationToken cancellationToken)
     {
         if (request.Events is null)
         {
@@ -46,6 +47,7 @@ public static class EventsApi
         }
         catch (StoreUnavailableException e)
         {
+            http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
                 detail: $"The event store is unavailable; nothing in this batch was acknowledged. Retry later. ({e.Message})",
                 statusCode: StatusCodes.Status503ServiceUnavailable,

@@ -1,6 +1,7 @@
 using Lasthope.Core.Segments;
 using Lasthope.Counters;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,12 +14,16 @@ public static class ItemsApi
 {
     public static IEndpointRouteBuilder MapItemsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/items/{id}/stats", GetStats).WithName("ItemStats");
+        app.MapGet("/v1/items/{id}/stats", GetStats).WithName("ItemStats").RequireScope(Scopes.Rank);
         return app;
     }
 
-    public static Ok<ItemStatsResponse> GetStats(string id, CounterState state, SegmentScheme segments)
-        => TypedResults.Ok(Compute(id, state, segments));
+    public static Results<Ok<ItemStatsResponse>, ValidationProblem> GetStats(string id, CounterState state, SegmentScheme segments)
+    {
+        var parameters = new Parameters();
+        parameters.Id("route.id", id);
+        return parameters.Valid ? TypedResults.Ok(Compute(id, state, segments)) : parameters.Problem("Invalid item id");
+    }
 
     /// <summary>
     /// Counts, smoothed CTRs, trend and heuristic score of an item, overall and for every segment of the grid and every

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lasthope.Core.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -17,13 +18,29 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ArgumentNullException.ThrowIfNull(httpContext);
         ArgumentNullException.ThrowIfNull(exception);
         ProblemDetails problem;
-        if (exception is BadHttpRequestException bad)
+        if (exception is StoreUnavailableException store)
+        {
+            // The same answer on every endpoint: nothing was done that needs undoing; retry.
+            httpContext.Response.Headers.RetryAfter = "1";
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Store unavailable",
+                Detail = $"The store is unavailable; nothing was changed. Retry later. ({store.Message})",
+            };
+        }
+        else if (exception is BadHttpRequestException bad)
         {
             var (field, message) = Describe(bad);
             problem = new ProblemDetails
             {
                 Status = bad.StatusCode,
-                Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Invalid request body",
+                Title = bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                    StatusCodes.Status408RequestTimeout => "Request body timeout",
+                    _ => "Invalid request body",
+                },
                 Detail = message,
                 Type = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? "https://tools.ietf.org/html/rfc9110#section-15.5.14"

@@ -31,6 +31,10 @@ public sealed class LasthopeOptions
 
     public Recommend.RecommendOptions Recommend { get; init; } = new();
 
+    public Security.SecurityOptions Security { get; init; } = new();
+
+    public LimitsOptions Limits { get; init; } = new();
+
     public void Validate()
     {
         Storage.Validate();
@@ -41,6 +45,13 @@ public sealed class LasthopeOptions
         Ranking.Validate();
         Serving.Validate();
         Recommend.Validate();
+        Security.Validate();
+        Limits.Validate();
+        if (!SurfaceCatalog.IsValidName(Recommend.DefaultSurface))
+        {
+            throw new ArgumentException("Recommend:DefaultSurface must be a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-'.", nameof(Recommend));
+        }
+
         _ = new ExperimentAssigner(Serving.Experiments); // one experiment per surface
     }
 }

@@ -1,4 +1,6 @@
+using Lasthope.Core.Identifiers;
 using Lasthope.Server.Api;
+using Lasthope.Server.Cascade;
 using Lasthope.Server.Hosting;
 
 namespace Lasthope.Server.Ranking;
@@ -34,22 +36,22 @@ public sealed record RankCommand
 /// <summary>Turns a <see cref="RankRequest"/> into a <see cref="RankCommand"/>, or into errors keyed by field.</summary>
 public static class RankRequestValidator
 {
-    private const int MaxIdLength = 256;
-
-    public static RankCommand? Validate(RankRequest request, RankingOptions options, Func<string> newRequestId, out Dictionary<string, string[]> errors)
+    public static RankCommand? Validate(RankRequest request, RankingOptions options, SurfaceCatalog surfaces, Func<string> newRequestId, out Dictionary<string, string[]> errors)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(surfaces);
         ArgumentNullException.ThrowIfNull(newRequestId);
         errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (request.RequestId is { } rid && (rid.Length == 0 || rid.Length > MaxIdLength))
+        if (request.RequestId is not null)
         {
-            errors["requestId"] = [$"requestId must be 1 to {MaxIdLength} characters when given."];
+            CheckId(errors, "requestId", request.RequestId);
         }
 
-        if (request.Surface is { } surface && (surface.Length == 0 || surface.Length > 64))
+        var surface = surfaces.Resolve(request.Surface, SurfaceCatalog.Default, out var surfaceProblem);
+        if (surfaceProblem is not null)
         {
-            errors["surface"] = ["surface must be 1 to 64 characters when given."];
+            errors["surface"] = [surfaceProblem];
         }
 
         if (request.User is null)
@@ -58,14 +60,20 @@ public static class RankRequestValidator
         }
         else
         {
-            if (string.IsNullOrEmpty(request.User.Id) || request.User.Id.Length > MaxIdLength)
-            {
-                errors["user.id"] = [$"user.id is required, 1 to {MaxIdLength} characters."];
-            }
-
+            CheckId(errors, "user.id", request.User.Id);
             if (request.User.Age is < 0 or > 150)
             {
                 errors["user.age"] = ["user.age must be between 0 and 150."];
+            }
+
+            if (request.User.Gender is { Length: > 32 })
+            {
+                errors["user.gender"] = ["user.gender is at most 32 characters."];
+            }
+
+            if (request.User.Segment is not null)
+            {
+                CheckId(errors, "user.segment", request.User.Segment, 64);
             }
         }
 
@@ -86,10 +94,27 @@ public static class RankRequestValidator
         {
             for (var i = 0; i < candidates.Count; i++)
             {
-                if (candidates[i] is null || string.IsNullOrEmpty(candidates[i].Id) || candidates[i].Id.Length > MaxIdLength)
+                if (CheckId(errors, $"candidates[{i}]", candidates[i]?.Id))
                 {
-                    errors[$"candidates[{i}]"] = [$"a candidate needs an id of 1 to {MaxIdLength} characters."];
-                    break;
+                    break; // one bad candidate is named; a list of 10,000 bad ones is not echoed back
+                }
+            }
+        }
+
+        if (request.Exclude is { } exclude)
+        {
+            if (exclude.Count > options.MaxCandidates)
+            {
+                errors["exclude"] = [$"exclude has {exclude.Count} entries; the limit is {options.MaxCandidates} (Ranking:MaxCandidates)."];
+            }
+            else
+            {
+                for (var i = 0; i < exclude.Count; i++)
+                {
+                    if (CheckId(errors, $"exclude[{i}]", exclude[i]))
+                    {
+                        break;
+                    }
                 }
             }
         }
@@ -114,13 +139,13 @@ public static class RankRequestValidator
             return null;
         }
 
-        var exclude = request.Exclude is { Count: > 0 } ? new HashSet<string>(request.Exclude.Where(e => e is not null), StringComparer.Ordinal) : null;
+        var excluded = request.Exclude is { Count: > 0 } ? new HashSet<string>(request.Exclude, StringComparer.Ordinal) : null;
         var seen = new HashSet<string>(candidates!.Count, StringComparer.Ordinal);
         var ids = new List<string>(candidates.Count);
         var features = new List<IReadOnlyDictionary<string, double>?>(candidates.Count);
         foreach (var candidate in candidates)
         {
-            if ((exclude is null || !exclude.Contains(candidate.Id)) && seen.Add(candidate.Id))
+            if ((excluded is null || !excluded.Contains(candidate.Id)) && seen.Add(candidate.Id))
             {
                 ids.Add(candidate.Id);
                 features.Add(candidate.Features);
@@ -130,7 +155,7 @@ public static class RankRequestValidator
         return new RankCommand
         {
             RequestId = request.RequestId ?? newRequestId(),
-            Surface = request.Surface ?? "default",
+            Surface = surface!,
             UserId = request.User!.Id,
             Age = request.User.Age,
             Gender = request.User.Gender,
@@ -141,5 +166,18 @@ public static class RankRequestValidator
             RerankDepth = request.RerankDepth,
             BudgetMs = request.BudgetMs,
         };
+    }
+
+    /// <summary>Adds an error for <paramref name="field"/> when <paramref name="value"/> is not an acceptable id; true when it did.</summary>
+    public static bool CheckId(Dictionary<string, string[]> errors, string field, string? value, int maxLength = Ids.MaxLength)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (Ids.Problem(value, maxLength) is not { } problem)
+        {
+            return false;
+        }
+
+        errors[field] = [$"{field} {problem} (ids are 1 to {maxLength} characters without control characters)."];
+        return true;
     }
 }
