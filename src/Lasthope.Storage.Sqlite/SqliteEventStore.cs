@@ -65,6 +65,11 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     public static async Task<SqliteEventStore> OpenAsync(SqliteStoreOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!options.CreateIfMissing && !File.Exists(options.DatabasePath))
+        {
+            throw new StoreNotFoundException($"No Lasthope store at {Path.GetFullPath(options.DataDirectory)} (no lasthope.db there): check --data.");
+        }
+
         try
         {
             Directory.CreateDirectory(options.DataDirectory);

@@ -56,7 +56,7 @@ internal static class PositionBiasCommand
             }
             catch (ArgumentException e)
             {
-                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
             }
             catch (StoreUnavailableException e)
             {

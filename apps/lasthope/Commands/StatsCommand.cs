@@ -22,14 +22,15 @@ internal static class StatsCommand
         var config = CommonOptions.Config();
         var server = CommonOptions.Url("--server", "Ask a running server (e.g. http://127.0.0.1:8080) instead of reading the data directory.");
         var json = new Option<bool>("--json") { Description = "Print the JSON of the API instead of a table." };
-        var command = new Command("stats", "Show an item's impressions, clicks, CTR 7d/30d, trend and heuristic score, per segment and overall.") { item, data, config, server, json };
+        var apiKey = CommonOptions.ApiKey();
+        var command = new Command("stats", "Show an item's impressions, clicks, CTR 7d/30d, trend and heuristic score, per segment and overall.") { item, data, config, server, json, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             ItemStatsResponse stats;
             try
             {
                 stats = parse.GetValue(server) is { } url
-                    ? await FromServerAsync(url, parse.GetValue(item)!, cancellationToken)
+                    ? await FromServerAsync(url, parse.GetValue(apiKey), parse.GetValue(item)!, cancellationToken)
                     : await FromDataAsync(parse.GetValue(data)!, parse.GetValue(config), parse.GetValue(item)!, cancellationToken);
             }
             catch (HttpRequestException e)
@@ -42,7 +43,7 @@ internal static class StatsCommand
             }
             catch (ArgumentException e)
             {
-                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
             }
 
             if (parse.GetValue(json))
@@ -59,9 +60,9 @@ internal static class StatsCommand
         return command;
     }
 
-    private static async Task<ItemStatsResponse> FromServerAsync(Uri server, string item, CancellationToken cancellationToken)
+    private static async Task<ItemStatsResponse> FromServerAsync(Uri server, string? apiKey, string item, CancellationToken cancellationToken)
     {
-        using var client = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(10) };
+        using var client = CommonOptions.Client(server, apiKey, TimeSpan.FromSeconds(10));
         return await client.GetFromJsonAsync($"/v1/items/{Uri.EscapeDataString(item)}/stats", ApiJsonContext.Default.ItemStatsResponse, cancellationToken)
             ?? throw new HttpRequestException("empty response");
     }

@@ -87,6 +87,24 @@ public readonly record struct CountingEntry(long Sequence, DateTimeOffset Time, 
 /// <param name="Users">Distinct users with a known segment.</param>
 public readonly record struct StoreCounts(long Rankings, long Impressions, long Events, long Users);
 
+/// <summary>A tool asked for an existing store and there is none where it looked; nothing was created.</summary>
+public sealed class StoreNotFoundException : Exception
+{
+    public StoreNotFoundException()
+    {
+    }
+
+    public StoreNotFoundException(string message)
+        : base(message)
+    {
+    }
+
+    public StoreNotFoundException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>The store could not be reached or could not complete the operation. Nothing was acknowledged.</summary>
 public sealed class StoreUnavailableException : Exception
 {

@@ -87,15 +87,22 @@ public sealed partial class LasthopeServer : IAsyncDisposable
         return options;
     }
 
-    /// <summary>Opens the configured store (the embedded SQLite store by default).</summary>
-    public static async Task<IEventStore> OpenStoreAsync(LasthopeOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Opens the configured store (the embedded SQLite store by default), which must exist: tools that read a data
+    /// directory create nothing (<see cref="StoreNotFoundException"/> when there is none).
+    /// </summary>
+    public static Task<IEventStore> OpenStoreAsync(LasthopeOptions options, CancellationToken cancellationToken = default)
+        => OpenStoreAsync(options, createIfMissing: false, cancellationToken);
+
+    /// <summary>Opens the configured store, creating it when <paramref name="createIfMissing"/> (the server, import).</summary>
+    public static async Task<IEventStore> OpenStoreAsync(LasthopeOptions options, bool createIfMissing, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.Storage.Backend switch
         {
             "memory" => new InMemoryEventStore(),
             _ => await SqliteEventStore.OpenAsync(
-                new SqliteStoreOptions { DataDirectory = options.Storage.DataDirectory, Durability = options.Storage.Durability },
+                new SqliteStoreOptions { DataDirectory = options.Storage.DataDirectory, Durability = options.Storage.Durability, CreateIfMissing = createIfMissing },
                 cancellationToken),
         };
     }
@@ -118,7 +125,7 @@ public sealed partial class LasthopeServer : IAsyncDisposable
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency; // process-wide; ignored where concurrent GC is off
         }
 
-        var store = setup.Store ?? await OpenStoreAsync(options, cancellationToken);
+        var store = setup.Store ?? await OpenStoreAsync(options, createIfMissing: true, cancellationToken);
         var owned = setup.Store is null ? store : null;
         try
         {
