@@ -42,7 +42,7 @@ public static class LasthopeCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            context.Error.WriteLine($"error: {parse.Errors[0].Message}");
+            context.Error.WriteLine($"error: {string.Join(' ', parse.Errors[0].Message.Split(default(char[]), StringSplitOptions.RemoveEmptyEntries))}");
             context.Error.WriteLine($"usage: {Usage(parse.CommandResult.Command)}");
             context.Error.WriteLine($"       ({string.Join(' ', Path(parse.CommandResult.Command))} --help for every option)");
             return ExitCodes.BadInput;
