@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Lasthope.Core.Serving;
 using Lasthope.Server.Cascade;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Tests;
 

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Security;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Tests;
 

@@ -3,6 +3,7 @@ using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Spectre.Console;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Cli.Commands;
 

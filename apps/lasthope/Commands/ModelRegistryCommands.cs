@@ -6,6 +6,7 @@ using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 

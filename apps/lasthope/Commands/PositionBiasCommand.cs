@@ -3,6 +3,7 @@ using System.Globalization;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 

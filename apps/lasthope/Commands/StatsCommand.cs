@@ -6,9 +6,11 @@ using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
 using Lasthope.Server.Hosting;
+using Lasthope.Server.Stats;
 using Lasthope.Server.Ingestion;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 
@@ -26,7 +28,7 @@ internal static class StatsCommand
         var command = new Command("stats", "Show an item's impressions, clicks, CTR 7d/30d, trend and heuristic score, per segment and overall.") { item, data, config, server, json, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            ItemStatsResponse stats;
+            ItemStats stats;
             try
             {
                 stats = parse.GetValue(server) is { } url
@@ -48,7 +50,7 @@ internal static class StatsCommand
 
             if (parse.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(stats, ApiJsonContext.Default.ItemStatsResponse));
+                context.Out.WriteLine(JsonSerializer.Serialize(stats, CliJson.Default.ItemStats));
             }
             else
             {
@@ -60,22 +62,22 @@ internal static class StatsCommand
         return command;
     }
 
-    private static async Task<ItemStatsResponse> FromServerAsync(Uri server, string? apiKey, string item, CancellationToken cancellationToken)
+    private static async Task<ItemStats> FromServerAsync(Uri server, string? apiKey, string item, CancellationToken cancellationToken)
     {
         using var client = CommonOptions.Client(server, apiKey, TimeSpan.FromSeconds(10));
-        return await client.GetFromJsonAsync($"/v1/items/{Uri.EscapeDataString(item)}/stats", ApiJsonContext.Default.ItemStatsResponse, cancellationToken)
+        return await client.GetFromJsonAsync($"/v1/items/{Uri.EscapeDataString(item)}/stats", CliJson.Default.ItemStats, cancellationToken)
             ?? throw new HttpRequestException("empty response");
     }
 
-    private static async Task<ItemStatsResponse> FromDataAsync(string data, string? config, string item, CancellationToken cancellationToken)
+    private static async Task<ItemStats> FromDataAsync(string data, string? config, string item, CancellationToken cancellationToken)
     {
         var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data, config));
         await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
         var state = await CounterState.LoadAsync(store, options, TimeProvider.System, new UserSegments(), NullLogger.Instance, cancellationToken);
-        return ItemsApi.Compute(item, state, new SegmentScheme(options.Segments));
+        return new ItemStatsService(state, new SegmentScheme(options.Segments)).Compute(item);
     }
 
-    private static void Print(CliContext context, ItemStatsResponse stats)
+    private static void Print(CliContext context, ItemStats stats)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         console.Profile.Width = Math.Max(console.Profile.Width, 140);

@@ -5,6 +5,7 @@ using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Simulation;
 using Microsoft.Extensions.DependencyInjection;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Demo;
 

@@ -10,6 +10,7 @@ using Lasthope.Server.Models;
 using Lasthope.Server.Ranking;
 using Lasthope.Trees.Native;
 using Microsoft.Extensions.DependencyInjection;
+using Lasthope.Server.State;
 
 namespace Lasthope.Benchmarks.Service;
 
@@ -101,7 +102,7 @@ public class RankingServiceBenchmarks
     {
         var template = _commands[_next++ & 63];
         var command = template with { RequestId = _next.ToString(CultureInfo.InvariantCulture) };
-        return _ranking.RankAsync(command).AsTask().GetAwaiter().GetResult().Items.Count;
+        return _ranking.RankAsync(command).AsTask().GetAwaiter().GetResult().Ranking.Items.Count;
     }
 
     /// <summary>500 trees of 63 leaves over the built-in features, trained once by native LightGBM and cached.</summary>

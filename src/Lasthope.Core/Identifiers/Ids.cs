@@ -51,6 +51,14 @@ public static class Ids
         return null;
     }
 
+    /// <summary>A client's text as it may appear in a message or a log: at most 64 characters, control characters and surrogates escaped.</summary>
+    public static string Printable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var cut = text.Length > 64 ? text[..64] + "..." : text;
+        return string.Concat(cut.Select(c => char.IsControl(c) || char.IsSurrogate(c) || c is '\u2028' or '\u2029' ? $"\\u{(int)c:x4}" : c.ToString()));
+    }
+
     /// <summary>True when <paramref name="value"/> is an acceptable id.</summary>
     public static bool IsValid(string? value, int maxLength = MaxLength) => Problem(value, maxLength) is null;
 }

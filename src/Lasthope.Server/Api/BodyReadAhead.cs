@@ -4,6 +4,7 @@ using Lasthope.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 

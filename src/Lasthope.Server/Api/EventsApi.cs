@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 
@@ -40,10 +41,10 @@ public static class EventsApi
                 title: "Invalid event batch");
         }
 
-        EventBatchResponse result;
+        IngestResult ingested;
         try
         {
-            result = await ingestor.IngestAsync(request.Events, cancellationToken);
+            ingested = await ingestor.IngestAsync([.. request.Events.Select(e => e is null ? null : new EventInput(e.EventId, e.ItemId, e.Type, e.UserId, e.RequestId, e.Timestamp))], cancellationToken);
         }
         catch (StoreUnavailableException e)
         {
@@ -54,6 +55,10 @@ public static class EventsApi
                 title: "Store unavailable");
         }
 
+        var result = new EventBatchResponse(
+            ingested.Accepted,
+            ingested.Duplicates,
+            [.. ingested.Rejected.Select(r => new RejectedEvent(r.Index, r.Field.Length == 0 ? $"events[{r.Index}]" : $"events[{r.Index}].{r.Field}", r.Reason))]);
         if (result.Accepted + result.Duplicates == 0 && result.Rejected.Count > 0)
         {
             var errors = result.Rejected

@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.Configuration;
+using Lasthope.Core.Identifiers;
 
 namespace Lasthope.Server.Api;
 
@@ -77,7 +79,7 @@ public static class ModelsApi
         }
         else if (surfaces.Resolve(surface, SurfaceCatalog.Default, out var problem) is null || surfaces.UnknownAsDefault && !surfaces.Names.Contains(surface))
         {
-            parameters.Add("query.surface", problem ?? $"unknown surface '{SurfaceCatalog.Printable(surface)}': a model is registered for a configured surface.");
+            parameters.Add("query.surface", problem ?? $"unknown surface '{Ids.Printable(surface)}': a model is registered for a configured surface.");
         }
 
         parameters.Id("query.version", version, required: false);
@@ -169,7 +171,7 @@ public static class ModelsApi
         parameters.Id("route.version", version);
         if (surface is not null && !surfaces.Names.Contains(surface))
         {
-            parameters.Add("query.surface", $"unknown surface '{SurfaceCatalog.Printable(surface)}'; this server serves {string.Join(", ", surfaces.Names.Order(StringComparer.Ordinal))}.");
+            parameters.Add("query.surface", $"unknown surface '{Ids.Printable(surface)}'; this server serves {string.Join(", ", surfaces.Names.Order(StringComparer.Ordinal))}.");
         }
 
         if (!parameters.Valid)
@@ -202,7 +204,7 @@ public static class ModelsApi
         if (!surfaces.Names.Contains(surface))
         {
             var parameters = new Parameters();
-            parameters.Add("route.surface", $"unknown surface '{SurfaceCatalog.Printable(surface)}'; this server serves {string.Join(", ", surfaces.Names.Order(StringComparer.Ordinal))}.");
+            parameters.Add("route.surface", $"unknown surface '{Ids.Printable(surface)}'; this server serves {string.Join(", ", surfaces.Names.Order(StringComparer.Ordinal))}.");
             return parameters.Problem("Invalid deactivation");
         }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 
@@ -32,6 +33,6 @@ public static class RankApi
             return TypedResults.ValidationProblem(errors, title: "Invalid rank request");
         }
 
-        return TypedResults.Ok(await ranking.RankAsync(command, arrival, cancellationToken));
+        return TypedResults.Ok(RankResponse.Of(await ranking.RankAsync(command, arrival, cancellationToken)));
     }
 }

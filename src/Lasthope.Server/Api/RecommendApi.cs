@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.Configuration;
+using Lasthope.Core.Identifiers;
 
 namespace Lasthope.Server.Api;
 
@@ -153,7 +155,7 @@ public static class RecommendApi
             Interactions = [.. interactions.Select(i => new KeyValuePair<string, float>(i.ItemId!, (float)(i.Weight ?? 1)))],
             BudgetMs = request.BudgetMs,
         };
-        return TypedResults.Ok(await service.RecommendAsync(command, arrival, cancellationToken));
+        return TypedResults.Ok(RankResponse.Of(await service.RecommendAsync(command, arrival, cancellationToken)));
     }
 
     public static Results<Ok<SimilarResponse>, ProblemHttpResult, ValidationProblem> Similar(
@@ -179,9 +181,9 @@ public static class RecommendApi
         {
             return version is null
                 ? Problems.NotFound("query.surface", "No model", $"No recommender model is active on surface '{resolved}'.")
-                : Problems.NotFound("route.item", "Item not found", $"The active model ({version}) does not know item '{SurfaceCatalog.Printable(item)}'.");
+                : Problems.NotFound("route.item", "Item not found", $"The active model ({version}) does not know item '{Ids.Printable(item)}'.");
         }
 
-        return TypedResults.Ok(new SimilarResponse(item, ServedBy.Model, version, similar, new Dictionary<string, double> { ["total"] = Stopwatch.GetElapsedTime(started).TotalMilliseconds }));
+        return TypedResults.Ok(new SimilarResponse(item, ServedBy.Model, version, [.. similar.Select(RankedItemDto.Of)], new Dictionary<string, double> { ["total"] = Stopwatch.GetElapsedTime(started).TotalMilliseconds }));
     }
 }

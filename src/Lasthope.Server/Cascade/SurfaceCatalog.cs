@@ -1,5 +1,5 @@
-using System.Text.RegularExpressions;
-using Lasthope.Server.Recommend;
+using Lasthope.Core.Identifiers;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Cascade;
 
@@ -10,7 +10,7 @@ namespace Lasthope.Server.Cascade;
 /// (400 naming the field), or, where <c>Serving:UnknownSurface</c> is <c>default</c>, served and counted as
 /// <c>default</c>.
 /// </summary>
-public sealed partial class SurfaceCatalog
+public sealed class SurfaceCatalog
 {
     public const string Default = "default";
 
@@ -55,21 +55,8 @@ public sealed partial class SurfaceCatalog
             return Default;
         }
 
-        problem = $"unknown surface '{Printable(requested)}'; this server serves {string.Join(", ", _names.Keys.Order(StringComparer.Ordinal))} (configure more under Serving:Surfaces).";
+        problem = $"unknown surface '{Ids.Printable(requested)}'; this server serves {string.Join(", ", _names.Keys.Order(StringComparer.Ordinal))} (configure more under Serving:Surfaces).";
         return null;
     }
 
-    /// <summary>True when <paramref name="name"/> may be configured as a surface (or an experiment or arm name).</summary>
-    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
-
-    /// <summary>A client's text as it may appear in a message: at most 64 characters, control characters escaped.</summary>
-    public static string Printable(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var cut = text.Length > 64 ? text[..64] + "..." : text;
-        return string.Concat(cut.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", RegexOptions.CultureInvariant)]
-    private static partial Regex NamePattern();
 }

@@ -22,6 +22,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Lasthope.Server.State;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Hosting;
 
@@ -232,7 +234,14 @@ public sealed partial class LasthopeServer : IAsyncDisposable
         services.AddSingleton<PopularityIndex>();
         services.AddHostedService(sp => sp.GetRequiredService<PopularityIndex>());
         services.AddSingleton<RecommendationService>();
+        services.AddSingleton<PolicyResolver>();
+        services.AddSingleton<HeuristicStage>();
+        services.AddSingleton<FeatureRows>();
+        services.AddSingleton<ModelStage>();
+        services.AddSingleton<ServedListBuilder>();
+        services.AddSingleton<RankRecorder>();
         services.AddSingleton<RankingService>();
+        services.AddSingleton<Stats.ItemStatsService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -319,9 +328,9 @@ public sealed partial class LasthopeServer : IAsyncDisposable
         limits.MaxConcurrentUpgradedConnections = 0; // no WebSockets or other upgrades are served
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The store skipped a {Kind} it could not decode, at sequence {Sequence}: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.RecordSkipped, Level = LogLevel.Warning, Message = "The store skipped a {Kind} it could not decode, at sequence {Sequence}: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string kind, long sequence, string reason);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "No API keys are configured: every request is allowed, so Lasthope listens only on loopback ({Addresses}). Configure Lasthope:Security:ApiKeys before exposing it.")]
+    [LoggerMessage(EventId = LogEvents.NoApiKeys, Level = LogLevel.Warning, Message = "No API keys are configured: every request is allowed, so Lasthope listens only on loopback ({Addresses}). Configure Lasthope:Security:ApiKeys before exposing it.")]
     private static partial void LogNoKeys(ILogger logger, string addresses);
 }

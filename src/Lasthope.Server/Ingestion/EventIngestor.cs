@@ -2,10 +2,22 @@ using Lasthope.Core.Events;
 using Lasthope.Core.Identifiers;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Api;
 using Lasthope.Server.Telemetry;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Ingestion;
+
+/// <summary>An interaction event as a client or a log file gives it: nothing checked yet.</summary>
+public sealed record EventInput(string? EventId, string? ItemId, string? Type = null, string? UserId = null, string? RequestId = null, DateTimeOffset? Timestamp = null);
+
+/// <summary>Why one event of a batch was refused: its index in the batch, the field ("" for the whole event) and why.</summary>
+public sealed record EventRejection(int Index, string Field, string Reason);
+
+/// <summary>What became of a batch.</summary>
+/// <param name="Accepted">New events, now durable and counted.</param>
+/// <param name="Duplicates">Events whose id was seen before: acknowledged, counted once (earlier).</param>
+/// <param name="Rejected">Invalid events.</param>
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<EventRejection> Rejected);
 
 /// <summary>
 /// The one path by which interaction events enter Lasthope (POST /v1/events, import and the ingestion benchmark all
@@ -37,12 +49,12 @@ public sealed class EventIngestor
     /// Ingests a batch. Throws <see cref="StoreUnavailableException"/> when the store cannot take it; then nothing of
     /// the batch was acknowledged or counted.
     /// </summary>
-    public async Task<EventBatchResponse> IngestAsync(IReadOnlyList<EventDto> batch, CancellationToken cancellationToken = default)
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<EventInput?> batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var now = _time.GetUtcNow();
         var valid = new List<InteractionEvent>(batch.Count);
-        var rejected = new List<RejectedEvent>();
+        var rejected = new List<EventRejection>();
         for (var i = 0; i < batch.Count; i++)
         {
             var (interaction, rejection) = await ValidateAsync(i, batch[i], now, cancellationToken);
@@ -70,10 +82,10 @@ public sealed class EventIngestor
         }
 
         _metrics?.Events(accepted, valid.Count - accepted, rejected.Count);
-        return new EventBatchResponse(accepted, valid.Count - accepted, rejected);
+        return new IngestResult(accepted, valid.Count - accepted, rejected);
     }
 
-    private async ValueTask<(InteractionEvent? Event, RejectedEvent? Rejection)> ValidateAsync(int index, EventDto? dto, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<(InteractionEvent? Event, EventRejection? Rejection)> ValidateAsync(int index, EventInput? dto, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (dto is null)
         {
@@ -103,7 +115,7 @@ public sealed class EventIngestor
         var type = dto.Type ?? _types.DefaultType;
         if (!_types.Types.TryGetValue(type, out var weight))
         {
-            return Reject(index, "type", $"unknown event type '{Cascade.SurfaceCatalog.Printable(type)}'; configured types: {string.Join(", ", _types.Types.Keys.Order(StringComparer.Ordinal))}");
+            return Reject(index, "type", $"unknown event type '{Ids.Printable(type)}'; configured types: {string.Join(", ", _types.Types.Keys.Order(StringComparer.Ordinal))}");
         }
 
         var time = dto.Timestamp ?? now;
@@ -117,7 +129,7 @@ public sealed class EventIngestor
         {
             // A click names the ranking it came from, and that ranking did not show the item: a client bug, or an
             // attempt to lift an item with clicks it never earned. Either way it must not count.
-            return Reject(index, "itemId", $"item '{Cascade.SurfaceCatalog.Printable(dto.ItemId!)}' was not in the ranking '{Cascade.SurfaceCatalog.Printable(dto.RequestId!)}' the event names");
+            return Reject(index, "itemId", $"item '{Ids.Printable(dto.ItemId!)}' was not in the ranking '{Ids.Printable(dto.RequestId!)}' the event names");
         }
 
         return (new InteractionEvent
@@ -139,7 +151,7 @@ public sealed class EventIngestor
     /// The segment and position come from the logged ranking when the request id names one (in memory, else in the
     /// store); otherwise the segment is the user's remembered one, or unknown, and the position is unknown.
     /// </summary>
-    private async ValueTask<(string Segment, int? Position, string? Surface, bool Attributed)> AttributeAsync(EventDto dto, CancellationToken cancellationToken)
+    private async ValueTask<(string Segment, int? Position, string? Surface, bool Attributed)> AttributeAsync(EventInput dto, CancellationToken cancellationToken)
     {
         if (dto.RequestId is { } requestId)
         {
@@ -180,6 +192,6 @@ public sealed class EventIngestor
         }
     }
 
-    private static (InteractionEvent?, RejectedEvent?) Reject(int index, string field, string reason)
-        => (null, new RejectedEvent(index, field.Length == 0 ? $"events[{index}]" : $"events[{index}].{field}", reason));
+    private static (InteractionEvent?, EventRejection?) Reject(int index, string field, string reason)
+        => (null, new EventRejection(index, field, reason));
 }

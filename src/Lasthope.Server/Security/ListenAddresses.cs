@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Security;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Lasthope.Core.Serving;
 
@@ -53,12 +54,14 @@ public sealed class LasthopeMetrics
     public void RankServed(string surface, string? arm, ServedBy servedBy, FallbackReason? reason, double seconds, int impressions)
     {
         var path = servedBy.ToWire();
-        _rankRequests.Add(
-            1,
-            new KeyValuePair<string, object?>("surface", Label(surface)),
-            new KeyValuePair<string, object?>("arm", arm is null ? "none" : Label(arm)),
-            new KeyValuePair<string, object?>("served_by", path),
-            new KeyValuePair<string, object?>("fallback_reason", reason?.ToWire() ?? "none"));
+        var tags = new TagList
+        {
+            { "surface", Label(surface) },
+            { "arm", arm is null ? "none" : Label(arm) },
+            { "served_by", path },
+            { "fallback_reason", reason?.ToWire() ?? "none" },
+        };
+        _rankRequests.Add(1, in tags);
         _rankDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
         _impressions.Add(impressions);
     }

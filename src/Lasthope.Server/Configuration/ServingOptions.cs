@@ -1,4 +1,5 @@
-namespace Lasthope.Server.Cascade;
+using Lasthope.Core.Identifiers;
+namespace Lasthope.Server.Configuration;
 
 /// <summary>The model path of POST /v1/rank (section <c>Lasthope:Serving</c>).</summary>
 public sealed class ServingOptions
@@ -135,9 +136,9 @@ public sealed class ServingOptions
 
         foreach (var (name, surface) in Surfaces)
         {
-            if (!SurfaceCatalog.IsValidName(name))
+            if (!ConfiguredName.IsValid(name))
             {
-                throw new ArgumentException($"Serving:Surfaces: '{SurfaceCatalog.Printable(name)}' is not a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit.", nameof(Surfaces));
+                throw new ArgumentException($"Serving:Surfaces: '{Ids.Printable(name)}' is not a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit.", nameof(Surfaces));
             }
 
             surface.Validate(name);
@@ -285,12 +286,12 @@ public sealed class ExperimentOptions
 
     public void Validate()
     {
-        if (!SurfaceCatalog.IsValidName(Id) || !SurfaceCatalog.IsValidName(Surface))
+        if (!ConfiguredName.IsValid(Id) || !ConfiguredName.IsValid(Surface))
         {
             throw new ArgumentException("Serving:Experiments: every experiment needs an Id and a Surface of 1 to 64 letters, digits, '_', '.', ':' or '-'.", nameof(Id));
         }
 
-        if (Arms.Count < 1 || Arms.Any(a => !SurfaceCatalog.IsValidName(a.Name) || !double.IsFinite(a.Weight) || a.Weight <= 0 || a.RerankDepth is < 0))
+        if (Arms.Count < 1 || Arms.Any(a => !ConfiguredName.IsValid(a.Name) || !double.IsFinite(a.Weight) || a.Weight <= 0 || a.RerankDepth is < 0))
         {
             throw new ArgumentException($"Serving:Experiments:{Id}: arms need a name (letters, digits, '_', '.', ':' or '-'), a positive weight and a non-negative depth.", nameof(Arms));
         }

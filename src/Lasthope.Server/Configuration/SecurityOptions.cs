@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Lasthope.Core.Identifiers;
 
-namespace Lasthope.Server.Security;
+namespace Lasthope.Server.Configuration;
 
 /// <summary>The scopes a key may hold.</summary>
 public static class Scopes

@@ -1,4 +1,4 @@
-namespace Lasthope.Server.Hosting;
+namespace Lasthope.Server.Configuration;
 
 /// <summary>
 /// What one client may hold of the server (section <c>Lasthope:Limits</c>): connections, time to send a request,
