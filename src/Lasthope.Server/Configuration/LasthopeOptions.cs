@@ -1,8 +1,8 @@
 using Lasthope.Core.Events;
+using Lasthope.Core.Storage;
 using Lasthope.Core.Segments;
 using Lasthope.Counters;
 using Lasthope.Server.Cascade;
-using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Server.Configuration;
 
@@ -59,20 +59,23 @@ public sealed class LasthopeOptions
 /// <summary>Where events and rankings are kept (section <c>Lasthope:Storage</c>).</summary>
 public sealed class StorageOptions
 {
-    /// <summary>"sqlite" (embedded, the default) or "memory" (nothing survives the process).</summary>
+    /// <summary>
+    /// The backend: "sqlite" (embedded, the default) or "memory" (nothing survives the process), or another that a
+    /// store registered. Each backend reads its own settings from this section.
+    /// </summary>
     public string Backend { get; init; } = "sqlite";
 
     /// <summary>Data directory of the embedded store. Default ./data.</summary>
     public string DataDirectory { get; init; } = "data";
 
-    /// <summary>Process (default: survives a crash of the process) or PowerLoss (fsync every commit).</summary>
-    public SqliteDurability Durability { get; init; } = SqliteDurability.Process;
+    /// <summary>Process (default: acknowledged data survives a crash of the process) or PowerLoss (and a power loss).</summary>
+    public Durability Durability { get; init; } = Durability.Process;
 
     public void Validate()
     {
-        if (Backend is not ("sqlite" or "memory"))
+        if (!ConfiguredName.IsValid(Backend))
         {
-            throw new ArgumentException($"Storage:Backend '{Backend}' is not supported; use sqlite or memory.", nameof(Backend));
+            throw new ArgumentException($"Storage:Backend '{Backend}' is not a backend name.", nameof(Backend));
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))
