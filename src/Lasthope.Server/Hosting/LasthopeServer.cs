@@ -139,7 +139,7 @@ public sealed class LasthopeServer : IAsyncDisposable
     private static LasthopeOptions Bind(IConfiguration configuration)
     {
         var options = configuration.GetSection(LasthopeOptions.Section).Get<LasthopeOptions>() ?? new LasthopeOptions();
-        var result = new LasthopeOptionsValidation().Validate(null, options);
+        var result = new LasthopeOptionsValidator().Validate(null, options);
         if (result.Failed)
         {
             throw new ArgumentException(result.FailureMessage);

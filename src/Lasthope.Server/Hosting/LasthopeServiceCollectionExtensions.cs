@@ -37,7 +37,7 @@ public static class LasthopeServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<LasthopeOptions>().Bind(configuration.GetSection(LasthopeOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<LasthopeOptions>, LasthopeOptionsValidation>();
+        services.AddSingleton<IValidateOptions<LasthopeOptions>, LasthopeOptionsValidator>();
         AddSection(services, o => o.Storage);
         AddSection(services, o => o.Counters);
         AddSection(services, o => o.Heuristic);
@@ -164,21 +164,4 @@ public static class LasthopeServiceCollectionExtensions
     private static void AddSection<T>(IServiceCollection services, Func<LasthopeOptions, T> section)
         where T : class
         => services.AddSingleton(sp => section(sp.GetRequiredService<IOptions<LasthopeOptions>>().Value));
-}
-
-/// <summary>Runs the options' validation when the host starts (a bad value stops it, naming the setting).</summary>
-internal sealed class LasthopeOptionsValidation : IValidateOptions<LasthopeOptions>
-{
-    public ValidateOptionsResult Validate(string? name, LasthopeOptions options)
-    {
-        try
-        {
-            options.Validate();
-            return ValidateOptionsResult.Success;
-        }
-        catch (ArgumentException e)
-        {
-            return ValidateOptionsResult.Fail(e.Message);
-        }
-    }
 }
