@@ -78,7 +78,7 @@ public sealed class ServingOptions : IValidatableObject
 
     /// <summary>
     /// Per-surface settings. The keys, with <c>default</c>, the recommend surface and the experiments' surfaces, are
-    /// the only surfaces served (<see cref="SurfaceCatalog"/>); an empty object declares a surface with the defaults.
+    /// the only surfaces served (<c>SurfaceCatalog</c>); an empty object declares a surface with the defaults.
     /// </summary>
     public IDictionary<string, SurfaceOptions> Surfaces { get; init; } = new Dictionary<string, SurfaceOptions>(StringComparer.Ordinal);
 

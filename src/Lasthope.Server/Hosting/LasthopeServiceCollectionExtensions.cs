@@ -100,6 +100,7 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<ModelUploadGate>();
         services.AddApiKeys();
         services.AddClientRateLimits();
+        services.AddLasthopeOpenApi();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemExceptionHandler.Customize);
@@ -138,14 +139,16 @@ public static class LasthopeServiceCollectionExtensions
         app.UseRateLimiter(); // per-client limits on events and administration, before any body is read
         app.UseMiddleware<BodyReadAhead>(); // JSON bodies whole, under a deadline
         app.UseMiddleware<ServingDoor>(); // then the door, which a slow sender can no longer hold
-        app.MapRankApi();
-        app.MapEventsApi();
-        app.MapItemsApi();
-        app.MapStatusApi();
-        app.MapModelsApi();
-        app.MapExplainApi();
-        app.MapRecommendApi();
+        var v1 = app.MapGroup("/v1").WithSharedProblems();
+        v1.MapRankApi();
+        v1.MapEventsApi();
+        v1.MapItemsApi();
+        v1.MapStatusApi();
+        v1.MapModelsApi();
+        v1.MapExplainApi();
+        v1.MapRecommendApi();
         app.MapHealthApi();
+        app.MapLasthopeContract();
         var metricsEndpoint = app.MapPrometheusScrapingEndpoint("/metrics");
         if (app.Services.GetRequiredService<SecurityOptions>().ProtectMetrics)
         {
