@@ -1,7 +1,7 @@
 using Lasthope.Storage.Sqlite;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Lasthope.Server.Api;
+using Lasthope.Client;
 using Lasthope.Server.Hosting;
 
 namespace Lasthope.Cli.Tests;
@@ -19,7 +19,7 @@ public class AlsStoreTests
             await using (var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data, ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken))
             {
                 using var client = new HttpClient { BaseAddress = server.BaseAddress };
-                var events = new List<EventDto>();
+                var events = new List<InteractionEvent>();
                 for (var u = 0; u < 60; u++)
                 {
                     var offset = u < 30 ? 0 : 20;
@@ -27,14 +27,14 @@ public class AlsStoreTests
                     {
                         if (random.NextDouble() < 0.5)
                         {
-                            events.Add(new EventDto { EventId = $"e-{u}-{i}", ItemId = $"kw-{offset + i}", UserId = $"client-{u}", Type = i % 7 == 0 ? "conversion" : null });
+                            events.Add(new InteractionEvent($"e-{u}-{i}", $"kw-{offset + i}") { UserId = $"client-{u}", Type = i % 7 == 0 ? "conversion" : null });
                         }
                     }
                 }
 
-                events.Add(new EventDto { EventId = "new-1", ItemId = "kw-21", UserId = "newcomer" });
-                events.Add(new EventDto { EventId = "new-2", ItemId = "kw-24", UserId = "newcomer" });
-                using var posted = await client.PostAsJsonAsync("/v1/events", new EventBatchRequest { Events = events }, ApiJsonContext.Default.EventBatchRequest, TestContext.Current.CancellationToken);
+                events.Add(new InteractionEvent("new-1", "kw-21") { UserId = "newcomer" });
+                events.Add(new InteractionEvent("new-2", "kw-24") { UserId = "newcomer" });
+                using var posted = await client.PostAsJsonAsync("/v1/events", new EventBatch(events), ClientJson.Default.EventBatch, TestContext.Current.CancellationToken);
                 posted.EnsureSuccessStatusCode();
             }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Json;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Api;
+using Lasthope.Client;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
@@ -88,11 +88,11 @@ internal static class ModelRegistryCommands
         var command = new Command("list", "List registered models, newest first, and where each is active.") { data, config, server, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            ModelDto[] models;
+            ModelInfo[] models;
             if (parse.GetValue(server) is { } url)
             {
                 using var client = CommonOptions.Client(url, parse.GetValue(apiKey));
-                models = await client.GetFromJsonAsync("/v1/models", ApiJsonContext.Default.ModelDtoArray, cancellationToken) ?? [];
+                models = await new LasthopeClient(client).ListModelsAsync(cancellationToken);
             }
             else
             {
@@ -100,7 +100,9 @@ internal static class ModelRegistryCommands
                 await using var store = await CliStores.OpenAsync(options, cancellationToken);
                 var modelStore = (IModelStore)store;
                 var active = await modelStore.GetActiveModelsAsync(cancellationToken);
-                models = [.. (await modelStore.ListModelsAsync(cancellationToken)).Select(m => ModelDto.Of(m, active))];
+                models = [.. (await modelStore.ListModelsAsync(cancellationToken)).Select(m => new ModelInfo(
+                    m.Version, m.Surface, m.Kind, m.FeatureNames, m.Fingerprint, m.RegisteredAt, m.TrainedFrom, m.TrainedTo, m.Parameters, m.Metrics,
+                    [.. active.Where(a => a.Value == m.Version).Select(a => a.Key).Order(StringComparer.Ordinal)]))];
             }
 
             foreach (var m in models)

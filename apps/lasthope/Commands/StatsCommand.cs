@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Api;
+using Lasthope.Client;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Stats;
 using Lasthope.Server.Ingestion;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using Lasthope.Server.Api;
+using Lasthope.Client;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Simulation;
@@ -57,7 +57,7 @@ public sealed record DemoResult(
     long Clicks,
     LatencySummary ServerLatency,
     LatencySummary RoundTripLatency,
-    StatusResponse Status,
+    ServerStatus Status,
     TimeSpan WallTime,
     string DataDirectory,
     DateTimeOffset SimulatedEnd);
@@ -110,7 +110,8 @@ public sealed class DemoRunner(DemoOptions options)
             new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock, Settings = settings, ConfigureServices = CliStores.Register },
             cancellationToken);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
-        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new LasthopeClient(http);
 
         var serverMs = new List<double>();
         var roundTripMs = new List<double>();
@@ -141,13 +142,9 @@ public sealed class DemoRunner(DemoOptions options)
         var live = generator.LiveItems(end);
         foreach (var segment in generator.Scheme.GridSegments)
         {
-            using var response = await client.PostAsJsonAsync(
-                "/v1/rank",
-                new RankRequest { Surface = ReadoutSurface, User = new UserDto { Id = "demo-readout", Segment = segment }, Candidates = [.. live.Select(id => new CandidateDto(id))], Count = 10 },
-                ApiJsonContext.Default.RankRequest,
+            var ranked = await client.RankAsync(
+                new RankRequest { Surface = ReadoutSurface, User = new UserRef("demo-readout") { Segment = segment }, Candidates = [.. live.Select(Candidate.FromString)], Count = 10 },
                 cancellationToken);
-            response.EnsureSuccessStatusCode();
-            var ranked = (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.RankResponse, cancellationToken))!;
             var learned = ranked.Items.Select(i => i.Id).ToList();
             var truth = generator.TrueTop(segment, end, 10);
             overlaps.Add(new SegmentOverlap(segment, Overlap.AtK(learned, truth, 10), learned, truth));
@@ -155,7 +152,7 @@ public sealed class DemoRunner(DemoOptions options)
 
         // The impression log writes off the request path; the status should count every ranking served.
         await server.Services.GetRequiredService<ImpressionLog>().FlushAsync(cancellationToken);
-        var status = (await client.GetFromJsonAsync("/v1/status", ApiJsonContext.Default.StatusResponse, cancellationToken))!;
+        var status = await client.GetStatusAsync(cancellationToken);
         return new DemoResult(
             overlaps,
             overlaps.Average(o => o.Overlap),
@@ -183,7 +180,7 @@ public sealed class DemoRunner(DemoOptions options)
                 new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
                 async (i, ct) => results[i] = await RankAsync(client, batch[i], ct));
 
-            var events = new List<EventDto>();
+            var events = new List<InteractionEvent>();
             for (var i = 0; i < batch.Count; i++)
             {
                 var (response, roundTrip) = results[i];
@@ -192,14 +189,13 @@ public sealed class DemoRunner(DemoOptions options)
                 var served = response.Items.Select(item => item.Id).ToArray();
                 foreach (var click in generator.SimulateClicks(batch[i], served))
                 {
-                    events.Add(new EventDto { EventId = click.EventId, ItemId = click.ItemId, UserId = click.UserId, RequestId = click.RequestId, Timestamp = click.Time });
+                    events.Add(new InteractionEvent(click.EventId, click.ItemId) { UserId = click.UserId, RequestId = click.RequestId, Timestamp = click.Time });
                 }
             }
 
             if (events.Count > 0)
             {
-                using var posted = await client.PostAsJsonAsync("/v1/events", new EventBatchRequest { Events = events }, ApiJsonContext.Default.EventBatchRequest, cancellationToken);
-                posted.EnsureSuccessStatusCode();
+                await client.PostEventsAsync(events, cancellationToken);
             }
 
             requests += batch.Count;
@@ -225,19 +221,17 @@ public sealed class DemoRunner(DemoOptions options)
     {
         RequestId = requestId ?? request.RequestId,
         Surface = surface,
-        User = new UserDto { Id = request.User.Id, Age = request.User.Age, Gender = request.User.Gender },
-        Candidates = [.. request.CandidateIds.Select(id => new CandidateDto(id))],
+        User = new UserRef(request.User.Id) { Age = request.User.Age, Gender = request.User.Gender },
+        Candidates = [.. request.CandidateIds.Select(Candidate.FromString)],
         Count = count,
         RerankDepth = rerankDepth,
     };
 
-    private async Task<(RankResponse, double)> RankAsync(HttpClient client, SimulatedRequest request, CancellationToken cancellationToken)
+    private async Task<(RankResponse, double)> RankAsync(LasthopeClient client, SimulatedRequest request, CancellationToken cancellationToken)
     {
         var body = ToRankRequest(request, options.Surface, options.Count);
         var started = Stopwatch.GetTimestamp();
-        using var response = await client.PostAsJsonAsync("/v1/rank", body, ApiJsonContext.Default.RankRequest, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        var ranked = (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.RankResponse, cancellationToken))!;
+        var ranked = await client.RankAsync(body, cancellationToken);
         return (ranked, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using Lasthope.Cli.Demo;
 using Lasthope.Core.Serving;
 using Lasthope.Evaluation;
-using Lasthope.Server.Api;
+using Lasthope.Client;
 using Lasthope.Simulation;
 
 namespace Lasthope.Cli.Load;
@@ -71,9 +71,9 @@ public sealed class DepthStudy(DepthStudyOptions options)
             for (var d = 0; d < depths.Count; d++)
             {
                 var body = DemoRunner.ToRankRequest(request, options.Surface, 10, depths[d], requestId: $"depth-{depths[d]}-{request.RequestId}");
-                using var response = await client.PostAsJsonAsync("/v1/rank", body, ApiJsonContext.Default.RankRequest, cancellationToken);
+                using var response = await client.PostAsJsonAsync("/v1/rank", body, ClientJson.Default.RankRequest, cancellationToken);
                 response.EnsureSuccessStatusCode();
-                var ranked = (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.RankResponse, cancellationToken))!;
+                var ranked = (await response.Content.ReadFromJsonAsync(ClientJson.Default.RankResponse, cancellationToken))!;
                 var index = ids.Select((id, k) => (id, k)).ToDictionary(p => p.id, p => p.k, StringComparer.Ordinal);
                 var gains = ranked.Items.Select(item => labels[index[item.Id]]);
                 ndcg[d][i] = ideal > 0 ? Dcg(gains) / ideal : 1;

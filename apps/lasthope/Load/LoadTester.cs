@@ -5,7 +5,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Lasthope.Cli.Demo;
 using Lasthope.Core.Serving;
-using Lasthope.Server.Api;
+using Lasthope.Client;
 using Lasthope.Simulation;
 
 namespace Lasthope.Cli.Load;
@@ -215,7 +215,7 @@ public sealed class LoadTester(LoadTestOptions options)
 
                 if (record)
                 {
-                    var ranked = JsonSerializer.Deserialize(bytes, ApiJsonContext.Default.RankResponse)!;
+                    var ranked = JsonSerializer.Deserialize(bytes, ClientJson.Default.RankResponse)!;
                     samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs));
                 }
             }
@@ -241,7 +241,7 @@ public sealed class LoadTester(LoadTestOptions options)
             var request = generator.Request(first + i);
             // No request id: the server makes a unique one for every request, so that each is logged.
             var rank = DemoRunner.ToRankRequest(request, options.Surface, options.Count, options.RerankDepth) with { RequestId = null };
-            bodies[i] = JsonSerializer.SerializeToUtf8Bytes(rank, ApiJsonContext.Default.RankRequest);
+            bodies[i] = JsonSerializer.SerializeToUtf8Bytes(rank, ClientJson.Default.RankRequest);
         }
 
         return bodies;

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Lasthope.Core.Events;
 using Lasthope.Core.Serving;
-using Lasthope.Server.Api;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Storage.Sqlite;
