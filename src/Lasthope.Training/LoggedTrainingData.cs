@@ -1,6 +1,6 @@
 using Lasthope.Core.Storage;
 
-namespace Lasthope.Server.Training;
+namespace Lasthope.Training;
 
 /// <summary>One served ranking turned into a learning-to-rank query: the logged feature rows of its shown items.</summary>
 /// <param name="RequestId">The ranking's request id.</param>

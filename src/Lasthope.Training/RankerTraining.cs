@@ -1,0 +1,223 @@
+using System.Text.Json;
+using Lasthope.Core.Storage;
+using Lasthope.Evaluation;
+using Lasthope.Server.Cascade;
+using Lasthope.Server.Configuration;
+using Lasthope.Server.Models;
+using Lasthope.Server.State;
+using Lasthope.Trees;
+using Lasthope.Trees.Native;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lasthope.Training;
+
+/// <summary>What to train: a surface's log window, the columns, LightGBM's settings, and what to do with the model.</summary>
+public sealed record RankerTrainingRequest
+{
+    public required string Surface { get; init; }
+
+    /// <summary>The columns; null for every built-in feature and the surface's request features.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
+
+    /// <summary>Train on the last N days of the log (event time, up to its newest ranking of the surface).</summary>
+    public double Days { get; init; } = 30;
+
+    /// <summary>The latest share of queries, held out for validation and the comparison with the heuristic.</summary>
+    public double ValidFraction { get; init; } = 0.2;
+
+    public int Trees { get; init; } = 500;
+
+    public int Leaves { get; init; } = 63;
+
+    public double LearningRate { get; init; } = 0.05;
+
+    public int MinDataInLeaf { get; init; } = 20;
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Correct for position bias with the logged positions (LightGBM's position field).</summary>
+    public bool UsePositions { get; init; } = true;
+
+    /// <summary>Register the model in the store for the surface.</summary>
+    public bool Register { get; init; }
+
+    /// <summary>Register and activate it.</summary>
+    public bool Activate { get; init; }
+}
+
+/// <summary>One metric of the model beside the heuristic on the same validation queries, with the paired difference.</summary>
+public sealed record MetricComparison(string Metric, Interval Model, Interval Heuristic, Interval Difference);
+
+/// <summary>What training found and made.</summary>
+public sealed record RankerTrainingReport(
+    DateTimeOffset Since,
+    int RankingsSeen,
+    int RankingsWithoutFeatures,
+    int QueriesUsed,
+    int ValidationQueries,
+    IReadOnlyList<MetricComparison> Comparison,
+    string ModelText,
+    int TreesKept,
+    ModelRecord? Registered,
+    bool Activated);
+
+/// <summary>Training could not start or finish; the message says why (not enough data, an unknown feature).</summary>
+public sealed class RankerTrainingException(string message, bool notFound = false) : Exception(message)
+{
+    /// <summary>Nothing to train on was found at all (no rankings of the surface).</summary>
+    public bool NotFound { get; } = notFound;
+}
+
+/// <summary>
+/// Trains a LambdaMART re-ranker from what the server logged while serving: the feature vectors of the shown items and
+/// the clicks attributed to them (<see cref="LoggedTrainingData"/>). The latest queries are held out; the model's
+/// NDCG@1/3/5/10 is compared there with the heuristic it would replace, with bootstrap intervals and the paired
+/// difference. Note that clicks logged under the heuristic's own order favour the heuristic in this comparison
+/// (position bias). The model is registered (and activated) in the store on request.
+/// </summary>
+public sealed class RankerTraining(IEventStore store, ServingOptions serving)
+{
+    private static readonly int[] Cutoffs = [1, 3, 5, 10];
+    private static readonly double[] LabelGain = [0, 1, 3];
+
+    public async Task<RankerTrainingReport> TrainAsync(RankerTrainingRequest request, Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var available = BuiltInFeatures.Names.Concat(serving.Surface(request.Surface).RequestFeatures).ToArray();
+        var features = request.Features?.ToArray() ?? available;
+        if (features.FirstOrDefault(f => !available.Contains(f, StringComparer.Ordinal)) is { } unknown)
+        {
+            throw new ArgumentException($"--features: '{unknown}' is not a feature of surface '{request.Surface}'; available: {string.Join(", ", available)}", nameof(request));
+        }
+
+        var newest = await NewestRankingAsync(request.Surface, cancellationToken)
+            ?? throw new RankerTrainingException($"the store has no rankings of surface '{request.Surface}'", notFound: true);
+        var since = newest - TimeSpan.FromDays(request.Days);
+        var logged = await LoggedTrainingData.ReadAsync(store, request.Surface, features, since, cancellationToken);
+        var useful = logged.Queries.Where(q => q.Labels.Any(l => l > 0) && q.Count > 1).ToList();
+        if (useful.Count < 20)
+        {
+            throw new RankerTrainingException($"{useful.Count} logged rankings with clicks since {since:u}: fewer than 20, not enough to train on");
+        }
+
+        var cut = (int)Math.Round(useful.Count * (1 - request.ValidFraction));
+        var lightGbm = new LightGbmTrainingOptions
+        {
+            Objective = LightGbmObjective.LambdaRank,
+            Iterations = request.Trees,
+            NumLeaves = request.Leaves,
+            LearningRate = request.LearningRate,
+            MinDataInLeaf = request.MinDataInLeaf,
+            Threads = request.Threads,
+            Seed = request.Seed,
+            FeatureNames = features,
+            LabelGain = LabelGain,
+            EvalAt = Cutoffs,
+            Parameters = new Dictionary<string, string> { ["verbosity"] = "-1" },
+        };
+        var result = LightGbmTrainer.Train(lightGbm, ToTrainingData(useful[..cut], features.Length, request.UsePositions), ToTrainingData(useful[cut..], features.Length, request.UsePositions), progress, cancellationToken);
+        var comparison = Compare(TreeModel.FromLightGbm(result.ModelText), useful[cut..], features);
+        ModelRecord? registered = null;
+        if (request.Register || request.Activate)
+        {
+            registered = await RegisterAsync(request, result.ModelText, comparison, useful[0].Time, useful[^1].Time, cancellationToken);
+        }
+
+        return new RankerTrainingReport(since, logged.RankingsSeen, logged.RankingsWithoutFeatures, useful.Count, useful.Count - cut, comparison, result.ModelText, result.IterationsKept, registered, registered is not null && request.Activate);
+    }
+
+    /// <summary>NDCG@k of the model and of the heuristic on the same validation queries, with the paired difference.</summary>
+    public static IReadOnlyList<MetricComparison> Compare(TreeModel model, IReadOnlyList<LoggedQuery> queries, IReadOnlyList<string> features)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(features);
+        var heuristicColumn = features.ToList().IndexOf(BuiltInFeatures.HeuristicScore);
+        var results = new List<MetricComparison>();
+        foreach (var k in Cutoffs)
+        {
+            var m = new double[queries.Count];
+            var h = new double[queries.Count];
+            for (var q = 0; q < queries.Count; q++)
+            {
+                var query = queries[q];
+                var labels = query.Labels.Select(l => (int)l).ToArray();
+                var scores = new double[query.Count];
+                model.Score(query.Rows, scores);
+                m[q] = Ndcg.AtK(scores, labels, k, LabelGain);
+
+                // The heuristic's own order: its logged score, or, without that column, the order it served in.
+                var heuristic = Enumerable.Range(0, query.Count).Select(r => heuristicColumn >= 0 ? query.Rows[(r * features.Count) + heuristicColumn] : -query.Positions[r]).ToArray();
+                h[q] = Ndcg.AtK(heuristic, labels, k, LabelGain);
+            }
+
+            results.Add(new MetricComparison($"ndcg@{k}", Bootstrap.MeanInterval(m), Bootstrap.MeanInterval(h), Bootstrap.MeanDifferenceInterval(m, h)));
+        }
+
+        return results;
+    }
+
+    private async Task<ModelRecord> RegisterAsync(RankerTrainingRequest request, string modelText, IReadOnlyList<MetricComparison> comparison, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var registry = new ModelRegistry(StoreSelection(store), serving, new RecentRankings(0), TimeProvider.System, NullLogger.Instance);
+        var metrics = JsonSerializer.Serialize(comparison.ToDictionary(
+            c => c.Metric,
+            c => new Dictionary<string, double>
+            {
+                ["model"] = c.Model.Estimate, ["modelLower"] = c.Model.Lower, ["modelUpper"] = c.Model.Upper, ["heuristic"] = c.Heuristic.Estimate,
+                ["difference"] = c.Difference.Estimate, ["differenceLower"] = c.Difference.Lower, ["differenceUpper"] = c.Difference.Upper,
+            }));
+        var parameters = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["trees"] = request.Trees, ["leaves"] = request.Leaves, ["learningRate"] = request.LearningRate, ["minDataInLeaf"] = request.MinDataInLeaf,
+            ["positions"] = request.UsePositions, ["seed"] = request.Seed,
+        });
+        var record = await registry.RegisterAsync(System.Text.Encoding.UTF8.GetBytes(modelText), request.Surface, new ModelMetadata(null, parameters, from, to, metrics), cancellationToken);
+        if (request.Activate)
+        {
+            await registry.ActivateAsync(request.Surface, record.Version, cancellationToken);
+        }
+
+        return record;
+    }
+
+    private static IModelStore StoreSelection(IEventStore store) => Server.Hosting.StoreSelection.ModelStoreOf(store);
+
+    private static TrainingData ToTrainingData(List<LoggedQuery> queries, int columns, bool positions)
+    {
+        var rows = queries.Sum(q => q.Count);
+        var features = new double[rows * columns];
+        var labels = new float[rows];
+        var position = new int[rows];
+        var offset = 0;
+        foreach (var q in queries)
+        {
+            q.Rows.CopyTo(features, offset * columns);
+            q.Labels.CopyTo(labels, offset);
+            q.Positions.CopyTo(position, offset);
+            offset += q.Count;
+        }
+
+        return new TrainingData(features, rows, columns, labels)
+        {
+            Groups = queries.Select(q => q.Count).ToArray(),
+            Positions = positions ? position.Select(p => p - 1).ToArray() : default(ReadOnlyMemory<int>),
+        };
+    }
+
+    private async Task<DateTimeOffset?> NewestRankingAsync(string surface, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? newest = null;
+        await foreach (var entry in store.ReadLogAsync(DateTimeOffset.MinValue, cancellationToken))
+        {
+            if (entry.Ranking is { } r && r.Surface == surface && (newest is null || r.Time > newest))
+            {
+                newest = r.Time;
+            }
+        }
+
+        return newest;
+    }
+}
