@@ -580,7 +580,10 @@ public sealed unsafe class TreeModel
             .ToArray();
         return new TreeModelSummary(
             Format, FormatVersion, Objective, Boosting, OutputTransform, TreeCount, LeafCount, MaxDepth,
-            LeafCount == 0 ? 0 : (double)leafDepthSum / LeafCount, FeatureCount, importance.Length, importance, Fingerprint);
+            LeafCount == 0 ? 0 : (double)leafDepthSum / LeafCount, FeatureCount, importance.Length, importance, Fingerprint)
+        {
+            Classes = ClassCount,
+        };
     }
 
     private int Walk(int tree, long* keys)
@@ -733,4 +736,8 @@ public sealed record TreeModelSummary(
     int Features,
     int FeaturesUsed,
     IReadOnlyList<FeatureImportance> Importance,
-    string Fingerprint);
+    string Fingerprint)
+{
+    /// <summary>Raw scores per document (<see cref="TreeModel.ClassCount"/>).</summary>
+    public int Classes { get; init; } = 1;
+}
