@@ -45,9 +45,9 @@ public sealed unsafe class TreeModel
     /// <summary>Boosting iterations: trees per class (what a random forest's sum is divided by).</summary>
     private readonly int _iterations;
 
-    private TreeModel(SourceEnsemble source, string fingerprint)
+    private TreeModel(SourceEnsemble source, string fingerprint, TreeKernel? kernel = null)
     {
-        _forest = new CompiledForest(source);
+        _forest = new CompiledForest(source, kernel);
         _featureNames = source.FeatureNames;
         FeatureNames = Array.AsReadOnly(_featureNames);
         Format = source.Format;
@@ -122,6 +122,9 @@ public sealed unsafe class TreeModel
     /// <summary>Feature names in input order (LightGBM <c>feature_names</c>; XGBoost's where present, else f0, f1, ...).</summary>
     public IReadOnlyList<string> FeatureNames { get; }
 
+    /// <summary>The compiled trees (tests check kernels and explanations against references built on them).</summary>
+    internal CompiledForest Forest => _forest;
+
     /// <summary>Number of trees.</summary>
     public int TreeCount => _forest.TreeCount;
 
@@ -189,6 +192,10 @@ public sealed unsafe class TreeModel
         new(XGBoostJsonReader.Read(utf8Json), Hash(utf8Json));
 
     private static TreeModel FromLightGbm(string text, string fingerprint) => new(LightGbmTextReader.Read(text), fingerprint);
+
+    /// <summary>A LightGBM model whose trees use <paramref name="kernel"/> where they can: for tests and benchmarks that compare kernels.</summary>
+    internal static TreeModel FromLightGbm(string modelText, TreeKernel kernel) =>
+        new(LightGbmTextReader.Read(modelText), Hash(Encoding.UTF8.GetBytes(modelText)), kernel);
 
     private static string Hash(ReadOnlySpan<byte> content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 

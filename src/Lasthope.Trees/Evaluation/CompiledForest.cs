@@ -68,7 +68,12 @@ internal sealed unsafe class CompiledForest
     private readonly LockstepNode[] _lockstepNodes;
     private ShapLayout? _shap;
 
-    public CompiledForest(SourceEnsemble source)
+    /// <param name="source">The trees.</param>
+    /// <param name="force">
+    /// Score every tree with this kernel where it can (tests and benchmarks compare the kernels): the bitvector kernel
+    /// takes trees of up to 64 leaves, the lockstep kernel numerical trees, the general kernel every tree.
+    /// </param>
+    public CompiledForest(SourceEnsemble source, TreeKernel? force = null)
     {
         var trees = source.Trees;
         TreeCount = trees.Length;
@@ -151,6 +156,13 @@ internal sealed unsafe class CompiledForest
             var categorical = tree.DecisionType.Any(Decision.IsCategorical);
             HasCategorical |= categorical;
             Kernel[t] = tree.LeafCount <= BitvectorMaxLeaves ? TreeKernel.Bitvector : categorical ? TreeKernel.General : TreeKernel.Lockstep;
+            Kernel[t] = force switch
+            {
+                TreeKernel.General => TreeKernel.General,
+                TreeKernel.Lockstep when !categorical => TreeKernel.Lockstep,
+                TreeKernel.Lockstep => TreeKernel.General,
+                _ => Kernel[t],
+            };
             int Global(int child) => child >= 0 ? offset + child : leafBase + ~child;
 
             var catBase = catBits.Count;
