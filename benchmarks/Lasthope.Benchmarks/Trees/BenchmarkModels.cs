@@ -26,10 +26,14 @@ internal static class BenchmarkModels
         return x;
     }
 
-    /// <summary>LightGBM model text of <paramref name="trees"/> trees of up to <paramref name="leaves"/> leaves.</summary>
-    public static string Model(int trees, int leaves)
+    /// <summary>
+    /// LightGBM model text of <paramref name="trees"/> trees of up to <paramref name="leaves"/> leaves: a regression, or
+    /// with <paramref name="binary"/> a binary classifier of the same target's sign.
+    /// </summary>
+    public static string Model(int trees, int leaves, bool binary = false)
     {
-        var path = Path.Combine(Path.GetTempPath(), "lasthope-bench-models", string.Create(CultureInfo.InvariantCulture, $"regression-{Features}f-{trees}t-{leaves}l-v1.txt"));
+        var kind = binary ? "binary" : "regression";
+        var path = Path.Combine(Path.GetTempPath(), "lasthope-bench-models", string.Create(CultureInfo.InvariantCulture, $"{kind}-{Features}f-{trees}t-{leaves}l-v1.txt"));
         if (File.Exists(path))
         {
             return File.ReadAllText(path);
@@ -50,11 +54,15 @@ internal static class BenchmarkModels
             }
 
             y[r] = (float)(s + (random.NextDouble() * 0.5));
+            if (binary)
+            {
+                y[r] = y[r] > 0 ? 1 : 0;
+            }
         }
 
         var options = new LightGbmTrainingOptions
         {
-            Objective = LightGbmObjective.Regression,
+            Objective = binary ? LightGbmObjective.Binary : LightGbmObjective.Regression,
             Iterations = trees,
             NumLeaves = leaves,
             MinDataInLeaf = 20,

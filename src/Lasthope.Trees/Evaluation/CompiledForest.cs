@@ -130,9 +130,9 @@ internal sealed unsafe class CompiledForest
         Depth = new int[TreeCount];
         LeafStart = new int[TreeCount];
         Kernel = new TreeKernel[TreeCount];
-        NodeSlot = new int[total];
-        IsCategorical = new bool[total];
-        ThresholdKey = new long[total];
+        NodeSlot = GC.AllocateArray<int>(total, pinned: true);
+        IsCategorical = GC.AllocateArray<bool>(total, pinned: true);
+        ThresholdKey = GC.AllocateArray<long>(total, pinned: true);
         Left = new int[total];
         Right = new int[total];
         Value = new double[total];
@@ -251,6 +251,13 @@ internal sealed unsafe class CompiledForest
     public int[] NodeSlot { get; }
 
     public bool[] IsCategorical { get; }
+
+    /// <summary>Pointers into the pinned copies of <see cref="NodeSlot"/>, <see cref="ThresholdKey"/> and <see cref="IsCategorical"/>, for scalar kernels.</summary>
+    public int* NodeSlotPointer => Pin.Of(NodeSlot);
+
+    public long* ThresholdKeyPointer => Pin.Of(ThresholdKey);
+
+    public bool* IsCategoricalPointer => Pin.Of(IsCategorical);
 
     /// <summary>A numerical node's threshold as an order key (see <see cref="OrderKey"/>); go left when key &lt;= it.</summary>
     public long[] ThresholdKey { get; }
