@@ -30,12 +30,14 @@ internal enum BitvectorWidth : byte
 /// <para>
 /// QuickScorer visits nodes feature by feature in threshold order and stops at the first test a document passes; with
 /// SIMD across documents (V-QuickScorer, Lucchese et al., SIGIR 2016) a group continues until every lane has passed.
-/// Here every node of the tree is evaluated instead, tree by tree: per node and group, two key loads, two compares
-/// against the broadcast threshold and two masked ANDs, and no loop-exit branch at all. Leaf r is bit 63 - r, so the
-/// exit leaf is the count of leading zeros, and the leaf values of 16 documents are gathered and added in vectors. For
-/// the benchmark's trees (63 leaves, leaf-wise, mean exit depth 6) this does 62 predicated node tests per document and
-/// tree where a walk does 6 dependent ones, and is still 3x faster: 16 documents share each instruction, and nothing
-/// waits on a load's latency or a mispredicted branch.
+/// Here every node of the tree is evaluated instead, tree by tree: per node and group of 16 documents, two key loads,
+/// two compares against the broadcast threshold into mask registers and two masked ANDs, and no loop-exit branch at
+/// all. Leaf r is bit 63 - r, so the exit leaf is the count of leading zeros, and the leaf values of 16 documents are
+/// gathered and added in vectors. For the benchmark's trees (63 leaves, leaf-wise, mean exit depth 6) this does 62
+/// predicated node tests per document and tree where a walk does about 6 dependent ones (9 with the lockstep walk's
+/// waiting for the deepest of eight), and was still 1.4x faster than the lockstep kernel in the same benchmark run
+/// (docs/performance.md): 16 documents share each instruction, and nothing waits on a load's latency or a
+/// mispredicted branch.
 /// </para>
 /// </summary>
 [SkipLocalsInit]
