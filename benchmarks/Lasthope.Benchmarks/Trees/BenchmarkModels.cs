@@ -28,11 +28,12 @@ internal static class BenchmarkModels
 
     /// <summary>
     /// LightGBM model text of <paramref name="trees"/> trees of up to <paramref name="leaves"/> leaves: a regression, or
-    /// with <paramref name="binary"/> a binary classifier of the same target's sign.
+    /// with <paramref name="binary"/> a binary classifier of the same target's sign, or with <paramref name="classes"/> a
+    /// softmax classifier of the target cut into that many bands (trees is then the number of iterations).
     /// </summary>
-    public static string Model(int trees, int leaves, bool binary = false)
+    public static string Model(int trees, int leaves, bool binary = false, int classes = 0)
     {
-        var kind = binary ? "binary" : "regression";
+        var kind = classes > 1 ? $"multiclass{classes}" : binary ? "binary" : "regression";
         var path = Path.Combine(Path.GetTempPath(), "lasthope-bench-models", string.Create(CultureInfo.InvariantCulture, $"{kind}-{Features}f-{trees}t-{leaves}l-v1.txt"));
         if (File.Exists(path))
         {
@@ -58,11 +59,17 @@ internal static class BenchmarkModels
             {
                 y[r] = y[r] > 0 ? 1 : 0;
             }
+            else if (classes > 1)
+            {
+                // Classes of about equal size: the target's spread is a few units around 0.
+                y[r] = Math.Clamp(MathF.Floor((y[r] / 2f) + (classes / 2f)), 0, classes - 1);
+            }
         }
 
         var options = new LightGbmTrainingOptions
         {
-            Objective = binary ? LightGbmObjective.Binary : LightGbmObjective.Regression,
+            Objective = classes > 1 ? LightGbmObjective.Multiclass : binary ? LightGbmObjective.Binary : LightGbmObjective.Regression,
+            ClassCount = classes,
             Iterations = trees,
             NumLeaves = leaves,
             MinDataInLeaf = 20,

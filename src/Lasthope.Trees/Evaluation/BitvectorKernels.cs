@@ -48,7 +48,7 @@ internal static unsafe class BitvectorKernels
 
     /// <summary>
     /// Trees a group of documents walks before the next group starts: their nodes (about 1.5 KB a tree of 63 leaves)
-    /// stay in L1 while the block's four groups pass.
+    /// stay in L1 while the block's four groups pass. (Measured: 1, 4, 8, 16 or 64 made no difference beyond noise.)
     /// </summary>
     public const int ChunkTrees = 8;
 
@@ -59,8 +59,9 @@ internal static unsafe class BitvectorKernels
     /// <summary>
     /// Adds trees [<paramref name="treeFrom"/>, <paramref name="treeTo"/>), all of them bitvector trees, to the
     /// accumulators (<see cref="CompiledForest.BlockSize"/> per class, class-major) of the first
-    /// <paramref name="count"/> documents of a block whose keys are <paramref name="keys"/> (slot-major,
-    /// <see cref="CompiledForest.BlockSize"/> columns). Each document still receives its trees in model order. Lanes
+    /// <paramref name="count"/> documents of a block whose keys are <paramref name="keys"/> (by groups of
+    /// <see cref="GroupSize"/>, see <see cref="CompiledForest.KeyIndex"/>). Each document still receives its trees in
+    /// model order. Lanes
     /// past <paramref name="count"/>, up to a multiple of <see cref="GroupSize"/>, are computed from whatever keys the
     /// scratch holds and their sums are never read.
     /// </summary>
