@@ -2,9 +2,10 @@
 """Regenerates the XGBoost fixtures of tests/Lasthope.Trees.Tests/Fixtures/xgboost.
 
 Each fixture is a model saved by XGBoost itself (Booster.save_model, JSON) and a file of inputs with XGBoost's own
-margins (predict(output_margin=True)), transformed predictions and leaf ids (pred_leaf=True), so the tests compare
-Lasthope's evaluator with XGBoost without XGBoost installed. Also writes models Lasthope must refuse (dart, gblinear,
-multiclass).
+margins (predict(output_margin=True); one list per row for multiclass models), transformed predictions (class
+probabilities for multi:softprob, the class for multi:softmax), leaf ids (pred_leaf=True) and, for the regression and
+multiclass models, SHAP contributions (pred_contribs=True), so the tests compare Lasthope's evaluator with XGBoost
+without XGBoost installed. Also writes models Lasthope must refuse (dart, gblinear).
 
 Run with Debian's XGBoost (apt-get install python3-xgboost): /usr/bin/python3 scripts/xgboost/regenerate.py
 """
@@ -31,22 +32,28 @@ def data(rows, seed):
     return x, signal
 
 
-def save(name, booster, x):
+def nested(values):
+    """Floats, or lists of floats for per-class outputs, as JSON numbers."""
+    return [nested(v) if np.ndim(v) > 0 else float(v) for v in values]
+
+
+def save(name, booster, x, contributions=False):
     path = os.path.join(OUT, name + ".json")
     booster.save_model(path)
     d = xgb.DMatrix(x, missing=np.nan, feature_names=booster.feature_names)
-    margins = booster.predict(d, output_margin=True)
-    predictions = booster.predict(d)
-    leaves = booster.predict(d, pred_leaf=True)
+    expected = {
+        "xgboost": xgb.__version__,
+        "features": FEATURES,
+        "rows": [[None if np.isnan(v) else float(v) for v in row] for row in x],
+        "margins": nested(booster.predict(d, output_margin=True)),
+        "predictions": nested(booster.predict(d)),
+        "leaves": [[int(l) for l in row] for row in np.atleast_2d(booster.predict(d, pred_leaf=True))],
+    }
+    if contributions:
+        # (rows, features + 1), or (rows, classes, features + 1): the bias last, as LightGBM lays them out.
+        expected["contributions"] = nested(booster.predict(d, pred_contribs=True))
     with open(os.path.join(OUT, name + ".expected.json"), "w") as f:
-        json.dump({
-            "xgboost": xgb.__version__,
-            "features": FEATURES,
-            "rows": [[None if np.isnan(v) else float(v) for v in row] for row in x],
-            "margins": [float(m) for m in margins],
-            "predictions": [float(p) for p in predictions],
-            "leaves": [[int(l) for l in row] for row in np.atleast_2d(leaves)],
-        }, f)
+        json.dump(expected, f)
 
 
 def main():
@@ -62,7 +69,7 @@ def main():
 
     regression = xgb.train({**common, "objective": "reg:squarederror"},
                            xgb.DMatrix(x, label=signal, missing=np.nan), 40)
-    save("regression", regression, test)
+    save("regression", regression, test, contributions=True)
 
     groups = [20] * 100
     ranking_dm = xgb.DMatrix(x, label=np.clip(np.floor(signal + 1.5), 0, 4), missing=np.nan)
@@ -76,9 +83,15 @@ def main():
     dart.save_model(os.path.join(OUT, "refused-dart.json"))
     linear = xgb.train({"booster": "gblinear", "objective": "reg:squarederror"}, xgb.DMatrix(x, label=signal, missing=np.nan), 3)
     linear.save_model(os.path.join(OUT, "refused-gblinear.json"))
-    multi = xgb.train({**common, "objective": "multi:softprob", "num_class": 3},
-                      xgb.DMatrix(x, label=np.clip(np.floor(signal + 1), 0, 2), missing=np.nan), 3)
-    multi.save_model(os.path.join(OUT, "refused-multiclass.json"))
+
+    # Multiclass: num_class trees per iteration, softmax over the classes' margins.
+    classes = np.clip(np.floor(signal + 1), 0, 3)
+    softprob = xgb.train({**common, "objective": "multi:softprob", "num_class": 4},
+                         xgb.DMatrix(x, label=classes, missing=np.nan), 20)
+    save("multiclass-softprob", softprob, test, contributions=True)
+    softmax = xgb.train({**common, "objective": "multi:softmax", "num_class": 3, "base_score": 0.2},
+                        xgb.DMatrix(x, label=np.clip(classes, 0, 2), missing=np.nan), 15)
+    save("multiclass-softmax", softmax, test)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ public sealed record TrainingResult(string ModelText, int BestIteration, int Ite
 }
 
 /// <summary>
-/// Trains gradient-boosted trees with native LightGBM (lambdarank, binary, regression), one iteration at a time so that
+/// Trains gradient-boosted trees with native LightGBM (lambdarank, binary, regression, multiclass), one iteration at a time so that
 /// the caller sees progress, can cancel, and gets early stopping on a validation set. The result is LightGBM model
 /// text: a model trained here and one trained in Python load the same way.
 /// </summary>

@@ -14,6 +14,12 @@ public enum LightGbmObjective
 
     /// <summary>Squared error (<c>regression</c>).</summary>
     Regression,
+
+    /// <summary>Softmax over <see cref="LightGbmTrainingOptions.ClassCount"/> classes (<c>multiclass</c>); labels are 0 to classes - 1.</summary>
+    Multiclass,
+
+    /// <summary>One binary classifier per class (<c>multiclassova</c>), each a sigmoid; labels are 0 to classes - 1.</summary>
+    MulticlassOneVsAll,
 }
 
 /// <summary>
@@ -76,6 +82,9 @@ public sealed record LightGbmTrainingOptions
     /// <summary>Seed of every random choice (bagging, feature fraction); with the same seed and threads the model is the same.</summary>
     public required int Seed { get; init; }
 
+    /// <summary>Classes of a <see cref="LightGbmObjective.Multiclass"/> or <see cref="LightGbmObjective.MulticlassOneVsAll"/> model (LightGBM's num_class).</summary>
+    public int ClassCount { get; init; }
+
     /// <summary>Indices of categorical features (non-negative integer values).</summary>
     public IReadOnlyList<int> CategoricalFeatures { get; init; } = [];
 
@@ -98,12 +107,15 @@ public sealed record LightGbmTrainingOptions
             {
                 LightGbmObjective.LambdaRank => "lambdarank",
                 LightGbmObjective.Binary => "binary",
+                LightGbmObjective.Multiclass => "multiclass",
+                LightGbmObjective.MulticlassOneVsAll => "multiclassova",
                 _ => "regression",
             },
             ["metric"] = Objective switch
             {
                 LightGbmObjective.LambdaRank => "ndcg",
                 LightGbmObjective.Binary => "binary_logloss",
+                LightGbmObjective.Multiclass or LightGbmObjective.MulticlassOneVsAll => "multi_logloss",
                 _ => "l2",
             },
             ["learning_rate"] = F(LearningRate),
@@ -126,6 +138,12 @@ public sealed record LightGbmTrainingOptions
             ["zero_as_missing"] = ZeroAsMissing ? "true" : "false",
             ["verbosity"] = "-1",
         };
+        if (Objective is LightGbmObjective.Multiclass or LightGbmObjective.MulticlassOneVsAll)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(ClassCount, 2, nameof(ClassCount));
+            p["num_class"] = F(ClassCount);
+        }
+
         if (Objective == LightGbmObjective.LambdaRank)
         {
             p["eval_at"] = string.Join(',', EvalAt.Select(F));

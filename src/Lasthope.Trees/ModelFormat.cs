@@ -12,7 +12,8 @@ public enum ModelFormat
 
 /// <summary>
 /// How a raw score (the sum of the trees' outputs, the "margin") becomes the objective's prediction. Ranking uses raw
-/// scores; a binary classifier's probability is <see cref="Sigmoid"/> of the raw score.
+/// scores; a binary classifier's probability is <see cref="Sigmoid"/> of the raw score; a multiclass model's class
+/// probabilities are the <see cref="Softmax"/> of its raw scores.
 /// </summary>
 public enum OutputTransform
 {
@@ -27,4 +28,11 @@ public enum OutputTransform
 
     /// <summary>sign(raw) * raw^2 (LightGBM regression trained with <c>reg_sqrt</c>).</summary>
     SignedSquare,
+
+    /// <summary>
+    /// exp(raw_k - max) / sum_j exp(raw_j - max) over a document's classes (LightGBM <c>multiclass</c>, XGBoost
+    /// <c>multi:softprob</c> and <c>multi:softmax</c>). A one-vs-all model (<c>multiclassova</c>) uses
+    /// <see cref="Sigmoid"/> per class instead.
+    /// </summary>
+    Softmax,
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Lasthope.Trees.Evaluation;
@@ -13,10 +14,11 @@ namespace Lasthope.Trees;
 /// <para>
 /// Scoring takes a dense row-major matrix: document i's features are <c>features[i * FeatureCount ..
 /// (i + 1) * FeatureCount]</c>, in the model's feature order (<see cref="FeatureNames"/>); a missing value is NaN.
-/// Scores are raw (the sum of the trees, the margin); <see cref="Transform(double)"/> turns them into the objective's
-/// prediction (a probability for binary models). With double inputs the scores equal lib_lightgbm's
-/// <c>LGBM_BoosterPredictForMat</c> (C_API_PREDICT_RAW_SCORE) bit for bit; float inputs are exact too, since every
-/// float is a double and thresholds are rounded so that float comparisons give the same answers.
+/// Scores are raw (the sum of the trees, the margin); <see cref="Transform(Span{double})"/> turns them into the
+/// objective's prediction (a probability for binary and multiclass models). A multiclass model has
+/// <see cref="ClassCount"/> raw scores per document (<see cref="ScoreClasses(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>).
+/// The scores equal lib_lightgbm's <c>LGBM_BoosterPredictForMat</c> (C_API_PREDICT_RAW_SCORE) bit for bit, for double
+/// inputs and for float inputs (which LightGBM and Lasthope both compare as the doubles they widen to).
 /// </para>
 /// </summary>
 public sealed unsafe class TreeModel
@@ -28,17 +30,24 @@ public sealed unsafe class TreeModel
     public const int ScoringBlockSize = CompiledForest.BlockSize;
 
     [ThreadStatic]
-    private static double[]? _threadScratchD;
+    private static long[]? _threadKeys;
 
     [ThreadStatic]
-    private static float[]? _threadScratchF;
+    private static double[]? _threadAccumulators;
+
+    [ThreadStatic]
+    private static long[]? _threadRowKeys;
 
     private readonly CompiledForest _forest;
     private readonly string[] _featureNames;
+    private readonly double[] _baseScores;
 
-    private TreeModel(SourceEnsemble source, string fingerprint)
+    /// <summary>Boosting iterations: trees per class (what a random forest's sum is divided by).</summary>
+    private readonly int _iterations;
+
+    private TreeModel(SourceEnsemble source, string fingerprint, TreeKernel? kernel = null)
     {
-        _forest = new CompiledForest(source);
+        _forest = new CompiledForest(source, kernel);
         _featureNames = source.FeatureNames;
         FeatureNames = Array.AsReadOnly(_featureNames);
         Format = source.Format;
@@ -48,6 +57,10 @@ public sealed unsafe class TreeModel
         OutputTransform = source.Transform;
         SigmoidScale = source.SigmoidScale;
         BaseScore = source.BaseScore;
+        ClassCount = source.ClassCount;
+        _baseScores = source.BaseScores ?? [.. Enumerable.Repeat(source.BaseScore, ClassCount)];
+        BaseScores = Array.AsReadOnly(_baseScores);
+        _iterations = source.Trees.Length / ClassCount;
         AverageOutput = source.AverageOutput;
         Fingerprint = fingerprint;
         LeafCount = source.Trees.Sum(t => t.LeafCount);
@@ -78,12 +91,28 @@ public sealed unsafe class TreeModel
     /// <summary>The sigmoid's scale a, for <see cref="OutputTransform.Sigmoid"/> (LightGBM's <c>sigmoid</c> parameter).</summary>
     public double SigmoidScale { get; }
 
-    /// <summary>The constant added to every raw score (XGBoost's base margin; 0 for LightGBM).</summary>
+    /// <summary>The constant added to every raw score (XGBoost's base margin; 0 for LightGBM); class 0's for a multiclass model.</summary>
     public double BaseScore { get; }
 
+    /// <summary>The base margin of each class (<see cref="ClassCount"/> values; all <see cref="BaseScore"/> unless the file gives one per class).</summary>
+    public IReadOnlyList<double> BaseScores { get; }
+
     /// <summary>
-    /// A LightGBM random forest (boosting=rf): the prediction is the mean of the trees. As in LightGBM, the raw score is
-    /// still their sum (the order is the same); <see cref="Transform(double)"/> divides.
+    /// Raw scores per document: the number of classes of a multiclass model (LightGBM <c>multiclass</c> and
+    /// <c>multiclassova</c>, XGBoost <c>multi:softprob</c> and <c>multi:softmax</c>), else 1.
+    /// </summary>
+    public int ClassCount { get; }
+
+    /// <summary>
+    /// Whether <see cref="Transform(Span{double})"/> gives probabilities (<see cref="OutputTransform.Sigmoid"/>: of the
+    /// positive class, or of each class one-vs-all; <see cref="OutputTransform.Softmax"/>: of each class, summing to 1)
+    /// rather than a value in the label's units.
+    /// </summary>
+    public bool PredictsProbability => OutputTransform is OutputTransform.Sigmoid or OutputTransform.Softmax;
+
+    /// <summary>
+    /// A LightGBM random forest (boosting=rf): the prediction is the mean of the trees (of each class). As in LightGBM,
+    /// the raw score is still their sum (the order is the same); <see cref="Transform(double)"/> divides.
     /// </summary>
     public bool AverageOutput { get; }
 
@@ -92,6 +121,9 @@ public sealed unsafe class TreeModel
 
     /// <summary>Feature names in input order (LightGBM <c>feature_names</c>; XGBoost's where present, else f0, f1, ...).</summary>
     public IReadOnlyList<string> FeatureNames { get; }
+
+    /// <summary>The compiled trees (tests check kernels and explanations against references built on them).</summary>
+    internal CompiledForest Forest => _forest;
 
     /// <summary>Number of trees.</summary>
     public int TreeCount => _forest.TreeCount;
@@ -161,11 +193,16 @@ public sealed unsafe class TreeModel
 
     private static TreeModel FromLightGbm(string text, string fingerprint) => new(LightGbmTextReader.Read(text), fingerprint);
 
+    /// <summary>A LightGBM model whose trees use <paramref name="kernel"/> where they can: for tests and benchmarks that compare kernels.</summary>
+    internal static TreeModel FromLightGbm(string modelText, TreeKernel kernel) =>
+        new(LightGbmTextReader.Read(modelText), Hash(Encoding.UTF8.GetBytes(modelText)), kernel);
+
     private static string Hash(ReadOnlySpan<byte> content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 
     /// <summary>
     /// Scores documents into <paramref name="scores"/> (raw scores), one per document in input order, allocating nothing
-    /// (each thread keeps one scratch buffer, grown on first use).
+    /// (each thread keeps one scratch buffer, grown on first use). For single-output models (<see cref="ClassCount"/>
+    /// is 1); a multiclass model scores with <see cref="ScoreClasses(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>.
     /// </summary>
     /// <param name="features">
     /// Row-major features: at least <c>scores.Length * FeatureCount</c> values; document i starts at
@@ -181,18 +218,26 @@ public sealed unsafe class TreeModel
     /// The number of leading documents whose scores are complete: <c>scores.Length</c>, or on cancellation a multiple
     /// of <see cref="ScoringBlockSize"/>. Scores past that count are unspecified.
     /// </returns>
-    public int Score(ReadOnlySpan<double> features, Span<double> scores, CancellationToken cancellationToken = default) =>
-        ScoreCore(features, scores, ref _threadScratchD, cancellationToken);
+    /// <exception cref="InvalidOperationException">The model is multiclass.</exception>
+    public int Score(ReadOnlySpan<double> features, Span<double> scores, CancellationToken cancellationToken = default)
+    {
+        RequireSingleOutput();
+        return ScoreCore(features, scores, scores.Length, cancellationToken);
+    }
 
     /// <summary>
-    /// Scores documents given as floats: the same results as the double overload on the same values widened to double,
-    /// and faster (half the memory traffic).
+    /// Scores documents given as floats: the same results as the double overload on the same values widened to double
+    /// (widening is exact, and LightGBM compares a float input as that double).
     /// </summary>
     /// <inheritdoc cref="Score(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>
-    public int Score(ReadOnlySpan<float> features, Span<double> scores, CancellationToken cancellationToken = default) =>
-        ScoreCore(features, scores, ref _threadScratchF, cancellationToken);
+    public int Score(ReadOnlySpan<float> features, Span<double> scores, CancellationToken cancellationToken = default)
+    {
+        RequireSingleOutput();
+        return ScoreCore(features, scores, scores.Length, cancellationToken);
+    }
 
     /// <summary>The raw score of one document (<paramref name="row"/> has <see cref="FeatureCount"/> values).</summary>
+    /// <exception cref="InvalidOperationException">The model is multiclass.</exception>
     public double Score(ReadOnlySpan<double> row)
     {
         Span<double> score = stackalloc double[1];
@@ -200,10 +245,27 @@ public sealed unsafe class TreeModel
         return score[0];
     }
 
-    private int ScoreCore<T>(ReadOnlySpan<T> features, Span<double> scores, ref T[]? scratchSlot, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scores documents of any model into <paramref name="rawScores"/>: <see cref="ClassCount"/> raw scores per
+    /// document, document-major (document i's class k at <c>i * ClassCount + k</c>), which is lib_lightgbm's layout for
+    /// <c>C_API_PREDICT_RAW_SCORE</c>. Class k's raw score is the sum of the trees of class k (for LightGBM, trees
+    /// k, k + ClassCount, ...) plus its base margin. For a single-output model this is
+    /// <see cref="Score(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="features">Row-major features, as for <see cref="Score(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>.</param>
+    /// <param name="rawScores">Its length, a multiple of <see cref="ClassCount"/>, says how many documents to score.</param>
+    /// <param name="cancellationToken">Checked as for <see cref="Score(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>.</param>
+    /// <returns>The number of leading documents whose scores (all classes) are complete.</returns>
+    public int ScoreClasses(ReadOnlySpan<double> features, Span<double> rawScores, CancellationToken cancellationToken = default) =>
+        ScoreCore(features, rawScores, Documents(rawScores.Length), cancellationToken);
+
+    /// <inheritdoc cref="ScoreClasses(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>
+    public int ScoreClasses(ReadOnlySpan<float> features, Span<double> rawScores, CancellationToken cancellationToken = default) =>
+        ScoreCore(features, rawScores, Documents(rawScores.Length), cancellationToken);
+
+    internal int ScoreCore<T>(ReadOnlySpan<T> features, Span<double> scores, int count, CancellationToken cancellationToken, BitvectorWidth? width = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        var count = scores.Length;
         var featureCount = FeatureCount;
         if ((long)count * featureCount > features.Length)
         {
@@ -215,19 +277,16 @@ public sealed unsafe class TreeModel
             return 0;
         }
 
-        var needed = _forest.SlotCount * CompiledForest.BlockSize;
-        var scratch = scratchSlot;
-        if (scratch is null || scratch.Length < needed)
-        {
-            scratch = scratchSlot = new T[needed];
-        }
-
         var forest = _forest;
+        var classes = ClassCount;
+        var keys = Scratch(ref _threadKeys, forest.SlotCount * CompiledForest.BlockSize);
+        var accumulators = Scratch(ref _threadAccumulators, classes * CompiledForest.BlockSize);
         var trees = forest.TreeCount;
-        var general = forest.HasCategorical;
-        var accumulator = stackalloc double[CompiledForest.BlockSize];
+        var kernelWidth = width ?? BitvectorKernels.Best;
+        var baseScores = _baseScores;
         fixed (T* rows = features)
-        fixed (T* x = scratch)
+        fixed (long* x = keys)
+        fixed (double* a = accumulators)
         {
             for (var start = 0; start < count; start += CompiledForest.BlockSize)
             {
@@ -237,16 +296,12 @@ public sealed unsafe class TreeModel
                 }
 
                 var n = Math.Min(CompiledForest.BlockSize, count - start);
-                if (general)
+                ForestKernels.PreprocessKeys(forest, rows + ((nint)start * featureCount), featureCount, n, x, CompiledForest.KeyGroup);
+                for (var k = 0; k < classes; k++)
                 {
-                    ForestKernels.Preprocess(forest, rows + ((nint)start * featureCount), featureCount, n, x, CompiledForest.BlockSize);
-                }
-                else
-                {
-                    ForestKernels.PreprocessKeys(forest, rows + ((nint)start * featureCount), featureCount, n, x);
+                    new Span<double>(a + (k * CompiledForest.BlockSize), CompiledForest.BlockSize).Fill(baseScores[k]);
                 }
 
-                new Span<double>(accumulator, CompiledForest.BlockSize).Fill(BaseScore);
                 for (var t = 0; t < trees; t += CompiledForest.TreeBlockSize)
                 {
                     if (t > 0 && cancellationToken.IsCancellationRequested)
@@ -254,18 +309,24 @@ public sealed unsafe class TreeModel
                         return start;
                     }
 
-                    var end = Math.Min(trees, t + CompiledForest.TreeBlockSize);
-                    if (general)
-                    {
-                        ForestKernels.AddTreesGeneral(forest, x, n, accumulator, t, end);
-                    }
-                    else
-                    {
-                        ForestKernels.AddTrees<T>(forest, x, (n + 7) >> 3, accumulator, t, end);
-                    }
+                    ForestKernels.AddTrees(forest, x, n, a, t, Math.Min(trees, t + CompiledForest.TreeBlockSize), kernelWidth);
                 }
 
-                new ReadOnlySpan<double>(accumulator, n).CopyTo(scores.Slice(start, n));
+                if (classes == 1)
+                {
+                    new ReadOnlySpan<double>(a, n).CopyTo(scores.Slice(start, n));
+                }
+                else
+                {
+                    var target = scores.Slice(start * classes, n * classes);
+                    for (var d = 0; d < n; d++)
+                    {
+                        for (var k = 0; k < classes; k++)
+                        {
+                            target[(d * classes) + k] = a[(k * CompiledForest.BlockSize) + d];
+                        }
+                    }
+                }
             }
         }
 
@@ -273,29 +334,97 @@ public sealed unsafe class TreeModel
     }
 
     /// <summary>
-    /// Applies <see cref="OutputTransform"/> to a raw score (for a random forest, after dividing by the number of trees,
-    /// as LightGBM's normal prediction does).
+    /// Applies <see cref="OutputTransform"/> to the raw score of a single-output model (for a random forest, after
+    /// dividing by the number of trees, as LightGBM's normal prediction does).
     /// </summary>
-    public double Transform(double raw) => (AverageOutput && TreeCount > 0 ? raw / TreeCount : raw) switch
+    /// <exception cref="InvalidOperationException">The transform is <see cref="OutputTransform.Softmax"/>, which needs every class's score: use <see cref="Transform(Span{double})"/>.</exception>
+    public double Transform(double raw)
     {
-        var r when OutputTransform == OutputTransform.Sigmoid => 1.0 / (1.0 + Math.Exp(-SigmoidScale * r)),
-        var r when OutputTransform == OutputTransform.Exponential => Math.Exp(r),
-        var r when OutputTransform == OutputTransform.SignedSquare => Math.Sign(r) * r * r,
-        var r => r,
-    };
+        if (OutputTransform == OutputTransform.Softmax)
+        {
+            throw new InvalidOperationException("Softmax needs the raw scores of every class of a document; use Transform(Span<double>).");
+        }
 
-    /// <summary>Applies <see cref="OutputTransform"/> to raw scores in place.</summary>
+        return Apply(AverageOutput && _iterations > 0 ? raw / _iterations : raw);
+    }
+
+    /// <summary>
+    /// Applies <see cref="OutputTransform"/> in place to raw scores as <see cref="ScoreClasses(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>
+    /// writes them (<see cref="ClassCount"/> per document; one for single-output models). Softmax is computed per
+    /// document as LightGBM's Common::Softmax computes it (the maximum subtracted, then exp, then divided by the sum);
+    /// the other transforms apply to each value.
+    /// </summary>
     public void Transform(Span<double> scores)
     {
-        if (OutputTransform == OutputTransform.Identity && !AverageOutput)
+        if (AverageOutput && _iterations > 0)
         {
-            return;
+            foreach (ref var s in scores)
+            {
+                s /= _iterations;
+            }
         }
 
-        for (var i = 0; i < scores.Length; i++)
+        switch (OutputTransform)
         {
-            scores[i] = Transform(scores[i]);
+            case OutputTransform.Identity:
+                return;
+            case OutputTransform.Softmax:
+                if (scores.Length % ClassCount != 0)
+                {
+                    throw new ArgumentException($"Softmax works on whole documents of {ClassCount} scores; got {scores.Length} values.", nameof(scores));
+                }
+
+                for (var i = 0; i < scores.Length; i += ClassCount)
+                {
+                    Softmax(scores.Slice(i, ClassCount));
+                }
+
+                return;
+            default:
+                foreach (ref var s in scores)
+                {
+                    s = Apply(s);
+                }
+
+                return;
         }
+    }
+
+    /// <summary>
+    /// The class a document is predicted to be, from its raw scores: for a multiclass model the class with the largest
+    /// raw score (the first on ties, as XGBoost's <c>multi:softmax</c> and numpy's argmax choose; the transforms are
+    /// monotone, so it is also the most probable class); for a binary model 1 when the probability is above 0.5 (raw
+    /// score above 0), else 0.
+    /// </summary>
+    /// <param name="rawScores">One document's <see cref="ClassCount"/> raw scores.</param>
+    /// <exception cref="InvalidOperationException">The model is neither multiclass nor binary.</exception>
+    public int PredictClass(ReadOnlySpan<double> rawScores)
+    {
+        if (rawScores.Length < ClassCount)
+        {
+            throw new ArgumentException($"A document has {ClassCount} raw scores, got {rawScores.Length}.", nameof(rawScores));
+        }
+
+        if (ClassCount > 1)
+        {
+            var best = 0;
+            for (var k = 1; k < ClassCount; k++)
+            {
+                if (rawScores[k] > rawScores[best])
+                {
+                    best = k;
+                }
+            }
+
+            return best;
+        }
+
+        if (OutputTransform != OutputTransform.Sigmoid)
+        {
+            throw new InvalidOperationException($"A model with output transform {OutputTransform} predicts a value, not a class.");
+        }
+
+        return SigmoidScale * rawScores[0] > 0 ? 1 : 0;
     }
 
     /// <summary>
@@ -308,69 +437,112 @@ public sealed unsafe class TreeModel
     {
         RequireRow(row);
         ArgumentOutOfRangeException.ThrowIfLessThan(leaves.Length, TreeCount, nameof(leaves));
-        var slots = stackalloc double[_forest.SlotCount];
-        PreprocessOne(row, slots);
+        var keys = PreprocessOne(row);
         for (var t = 0; t < TreeCount; t++)
         {
-            var node = Walk(t, slots);
-            leaves[t] = _forest.LeafIds[node];
+            leaves[t] = _forest.LeafIds[Walk(t, keys)];
         }
     }
 
     /// <summary>
-    /// Exact path-dependent TreeSHAP values of one document (Lundberg et al. 2018), in raw-score units: the
-    /// contribution of each feature, then the bias (the model's expected raw score over its training data) at index
-    /// <see cref="FeatureCount"/>. They add up to the raw score. The layout and the values are those of LightGBM's
-    /// <c>C_API_PREDICT_CONTRIB</c>. Cost: O(leaves * depth^2) per tree, like LightGBM's own (about 12 ms for 500
-    /// trees of 63 leaves and depth up to 20, on one core): for explaining one document on demand, not a ranking.
+    /// Exact path-dependent TreeSHAP values of one document (Lundberg et al. 2018), in raw-score units, for every class:
+    /// class k's block is <c>contributions[k * (FeatureCount + 1) ..]</c>, the contribution of each feature and then the
+    /// bias (the class's expected raw score over the training data) at index <see cref="FeatureCount"/> of the block.
+    /// A block adds up to the class's raw score. The layout and the values are those of LightGBM's
+    /// <c>C_API_PREDICT_CONTRIB</c>. Allocates nothing (per-thread scratch).
     /// </summary>
     /// <param name="row">One document, <see cref="FeatureCount"/> values.</param>
-    /// <param name="contributions">Receives <see cref="FeatureCount"/> + 1 values; it is overwritten.</param>
+    /// <param name="contributions">Receives <see cref="ClassCount"/> * (<see cref="FeatureCount"/> + 1) values; it is overwritten.</param>
     /// <exception cref="InvalidOperationException">The model has no covers (<see cref="HasCovers"/> is false).</exception>
     public void ExplainShap(ReadOnlySpan<double> row, Span<double> contributions)
     {
-        if (!HasCovers)
-        {
-            throw new InvalidOperationException("TreeSHAP needs the training data count of every node (internal_count, leaf_count), which this model file does not have.");
-        }
-
+        RequireCovers();
         RequireRow(row);
-        RequireContributions(contributions);
-        contributions[..(FeatureCount + 1)].Clear();
-        var slots = stackalloc double[_forest.SlotCount];
-        PreprocessOne(row, slots);
-        TreeShap.Explain(_forest, slots, contributions[..(FeatureCount + 1)]);
-        contributions[FeatureCount] += BaseScore;
+        var width = FeatureCount + 1;
+        RequireContributions(contributions, ClassCount * width);
+        var phi = contributions[..(ClassCount * width)];
+        phi.Clear();
+        var keys = PreprocessOne(row);
+        TreeShap.Explain(_forest, keys, phi, -1);
+        for (var k = 0; k < ClassCount; k++)
+        {
+            phi[(k * width) + FeatureCount] += _baseScores[k];
+        }
+    }
+
+    /// <summary>TreeSHAP values of one class of a document: the block of that class in <see cref="ExplainShap(ReadOnlySpan{double}, Span{double})"/>.</summary>
+    /// <param name="row">One document, <see cref="FeatureCount"/> values.</param>
+    /// <param name="classIndex">The class, 0 to <see cref="ClassCount"/> - 1.</param>
+    /// <param name="contributions">Receives <see cref="FeatureCount"/> + 1 values; it is overwritten.</param>
+    /// <exception cref="InvalidOperationException">The model has no covers (<see cref="HasCovers"/> is false).</exception>
+    public void ExplainShap(ReadOnlySpan<double> row, int classIndex, Span<double> contributions)
+    {
+        RequireCovers();
+        RequireRow(row);
+        RequireClass(classIndex);
+        RequireContributions(contributions, FeatureCount + 1);
+        var phi = contributions[..(FeatureCount + 1)];
+        phi.Clear();
+        var keys = PreprocessOne(row);
+        TreeShap.Explain(_forest, keys, phi, classIndex);
+        phi[FeatureCount] += _baseScores[classIndex];
     }
 
     /// <summary>
     /// A cheap attribution for ranking responses (Saabas 2014, "interpreting random forests"): along the document's path
     /// in every tree, each split's feature is credited with the change in the expected output from the node to the
-    /// child taken. Same layout and the same bias as <see cref="ExplainShap"/>, and the values also add up to the raw
-    /// score, but it costs one walk per tree (about 30 µs a document for 500 trees of 63 leaves), so the top of a
-    /// ranking can be explained within a request. Unlike SHAP it over-credits features near the leaves; use it to say which features
-    /// moved an item, and SHAP when the exact share matters.
+    /// child taken. Same layout (a block per class) and the same bias as
+    /// <see cref="ExplainShap(ReadOnlySpan{double}, Span{double})"/>, and the values also add up to the raw score, but it
+    /// costs one walk per tree, so the top of a ranking can be explained within a request. Unlike SHAP it over-credits
+    /// features near the leaves; use it to say which features moved an item, and SHAP when the exact share matters.
     /// </summary>
     /// <param name="row">One document, <see cref="FeatureCount"/> values.</param>
-    /// <param name="contributions">Receives <see cref="FeatureCount"/> + 1 values; it is overwritten.</param>
+    /// <param name="contributions">Receives <see cref="ClassCount"/> * (<see cref="FeatureCount"/> + 1) values; it is overwritten.</param>
     public void ExplainPath(ReadOnlySpan<double> row, Span<double> contributions)
     {
         RequireRow(row);
-        RequireContributions(contributions);
+        var width = FeatureCount + 1;
+        RequireContributions(contributions, ClassCount * width);
+        var phi = contributions[..(ClassCount * width)];
+        phi.Clear();
+        var keys = PreprocessOne(row);
+        for (var k = 0; k < ClassCount; k++)
+        {
+            PathAttribution(keys, k, phi.Slice(k * width, width), ClassCount == 1);
+        }
+    }
+
+    /// <summary>The path attribution of one class: the block of that class in <see cref="ExplainPath(ReadOnlySpan{double}, Span{double})"/>.</summary>
+    /// <param name="row">One document, <see cref="FeatureCount"/> values.</param>
+    /// <param name="classIndex">The class, 0 to <see cref="ClassCount"/> - 1.</param>
+    /// <param name="contributions">Receives <see cref="FeatureCount"/> + 1 values; it is overwritten.</param>
+    public void ExplainPath(ReadOnlySpan<double> row, int classIndex, Span<double> contributions)
+    {
+        RequireRow(row);
+        RequireClass(classIndex);
+        RequireContributions(contributions, FeatureCount + 1);
         var phi = contributions[..(FeatureCount + 1)];
         phi.Clear();
-        var slots = stackalloc double[_forest.SlotCount];
-        PreprocessOne(row, slots);
+        PathAttribution(PreprocessOne(row), classIndex, phi, ClassCount == 1);
+    }
+
+    private void PathAttribution(long* keys, int classIndex, Span<double> phi, bool allTrees)
+    {
         var forest = _forest;
-        var bias = BaseScore;
+        var bias = _baseScores[classIndex];
         for (var t = 0; t < forest.TreeCount; t++)
         {
+            if (!allTrees && forest.TreeClass[t] != classIndex)
+            {
+                continue;
+            }
+
             var node = forest.Root[t];
             bias += forest.Value[node];
             var leafStart = forest.LeafStart[t];
             while (node < leafStart)
             {
-                var next = ForestKernels.Next(forest, node, slots, 1, 0);
+                var next = ForestKernels.Next(forest, node, keys);
                 phi[forest.NodeFeature(node)] += forest.Value[next] - forest.Value[node];
                 node = next;
             }
@@ -415,28 +587,115 @@ public sealed unsafe class TreeModel
             .ToArray();
         return new TreeModelSummary(
             Format, FormatVersion, Objective, Boosting, OutputTransform, TreeCount, LeafCount, MaxDepth,
-            LeafCount == 0 ? 0 : (double)leafDepthSum / LeafCount, FeatureCount, importance.Length, importance, Fingerprint);
+            LeafCount == 0 ? 0 : (double)leafDepthSum / LeafCount, FeatureCount, importance.Length, importance, Fingerprint)
+        {
+            Classes = ClassCount,
+        };
     }
 
-    private int Walk(int tree, double* slots)
+    private int Walk(int tree, long* keys)
     {
         var node = _forest.Root[tree];
         var leafStart = _forest.LeafStart[tree];
         while (node < leafStart)
         {
-            node = ForestKernels.Next(_forest, node, slots, 1, 0);
+            node = ForestKernels.Next(_forest, node, keys);
         }
 
         return node;
     }
 
-    private void PreprocessOne(ReadOnlySpan<double> row, double* slots)
+    /// <summary>One document's slot keys, in this thread's scratch (valid until the thread's next call).</summary>
+    private long* PreprocessOne(ReadOnlySpan<double> row)
     {
+        var keys = Scratch(ref _threadRowKeys, _forest.SlotCount);
+
+        // The scratch is referenced by a thread-static field, but the GC may still move it: pin it for the caller's
+        // use by allocating it on the pinned heap (see Scratch).
+        var p = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(keys));
         fixed (double* r = row)
         {
-            ForestKernels.Preprocess(_forest, r, FeatureCount, 1, slots, 1);
+            ForestKernels.PreprocessKeys(_forest, r, FeatureCount, 1, p, 1);
+        }
+
+        return p;
+    }
+
+    /// <summary>A per-thread buffer of at least <paramref name="length"/> values, on the pinned heap so pointers into it stay valid.</summary>
+    private static T[] Scratch<T>(ref T[]? slot, int length)
+        where T : unmanaged
+    {
+        var buffer = slot;
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = slot = GC.AllocateArray<T>(length, pinned: true);
+        }
+
+        return buffer;
+    }
+
+    private int Documents(int rawScoreCount)
+    {
+        if (rawScoreCount % ClassCount != 0)
+        {
+            throw new ArgumentException($"The raw scores hold {ClassCount} values per document; {rawScoreCount} is not a multiple of {ClassCount}.");
+        }
+
+        return rawScoreCount / ClassCount;
+    }
+
+    private double Apply(double r) => OutputTransform switch
+    {
+        OutputTransform.Sigmoid => 1.0 / (1.0 + Math.Exp(-SigmoidScale * r)),
+        OutputTransform.Exponential => Math.Exp(r),
+        OutputTransform.SignedSquare => Math.Sign(r) * r * r,
+        _ => r,
+    };
+
+    /// <summary>
+    /// LightGBM's Common::Softmax (include/LightGBM/utils/common.h): subtract the largest score, exponentiate, divide
+    /// by the sum accumulated in class order. Done the same way in the same precision, so the probabilities are
+    /// lib_lightgbm's.
+    /// </summary>
+    private static void Softmax(Span<double> scores)
+    {
+        var max = scores[0];
+        for (var i = 1; i < scores.Length; i++)
+        {
+            max = Math.Max(scores[i], max);
+        }
+
+        var sum = 0.0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            scores[i] = Math.Exp(scores[i] - max);
+            sum += scores[i];
+        }
+
+        for (var i = 0; i < scores.Length; i++)
+        {
+            scores[i] /= sum;
         }
     }
+
+    private void RequireSingleOutput()
+    {
+        if (ClassCount != 1)
+        {
+            ThrowMulticlass(ClassCount);
+        }
+    }
+
+    private void RequireCovers()
+    {
+        if (!HasCovers)
+        {
+            throw new InvalidOperationException("TreeSHAP needs the training data count of every node (internal_count, leaf_count), which this model file does not have.");
+        }
+    }
+
+    private void RequireClass(int classIndex) =>
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)classIndex, (uint)ClassCount, nameof(classIndex));
 
     private void RequireRow(ReadOnlySpan<double> row)
     {
@@ -446,13 +705,17 @@ public sealed unsafe class TreeModel
         }
     }
 
-    private void RequireContributions(Span<double> contributions)
+    private void RequireContributions(Span<double> contributions, int needed)
     {
-        if (contributions.Length < FeatureCount + 1)
+        if (contributions.Length < needed)
         {
-            throw new ArgumentException($"Contributions need {FeatureCount + 1} values (one per feature and the bias), got {contributions.Length}.", nameof(contributions));
+            throw new ArgumentException($"Contributions need {needed} values ({(ClassCount > 1 ? $"{ClassCount} classes of " : "")}one per feature and the bias), got {contributions.Length}.", nameof(contributions));
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowMulticlass(int classes) =>
+        throw new InvalidOperationException($"The model has {classes} classes: score it with ScoreClasses, which writes {classes} raw scores per document.");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowTooFewFeatures(int length, int documents, int featureCount) =>
@@ -480,4 +743,8 @@ public sealed record TreeModelSummary(
     int Features,
     int FeaturesUsed,
     IReadOnlyList<FeatureImportance> Importance,
-    string Fingerprint);
+    string Fingerprint)
+{
+    /// <summary>Raw scores per document (<see cref="TreeModel.ClassCount"/>).</summary>
+    public int Classes { get; init; } = 1;
+}

@@ -75,19 +75,16 @@ public sealed class ModelLoadingTests
     }
 
     [Fact]
-    public void MulticlassModel_IsRefusedByName()
+    public void MulticlassHeader_ThatDisagreesWithTheTrees_IsRejected()
     {
-        var text = Synthetic.Train(LightGbmObjective.LambdaRank, 5, p =>
-        {
-            p["objective"] = "multiclass";
-            p["num_class"] = "5";
-            p["metric"] = "multi_logloss";
-            p.Remove("eval_at");
-        }).ModelText;
+        var text = MulticlassTests.Model(LightGbmObjective.Multiclass).ModelText;
 
-        var error = Assert.Throws<ModelLoadException>(() => TreeModel.FromLightGbm(text));
-        Assert.Equal(ModelLoadError.Unsupported, error.Error);
-        Assert.Contains("Multiclass", error.Message, StringComparison.Ordinal);
+        var perIteration = Assert.Throws<ModelLoadException>(() => TreeModel.FromLightGbm(text.Replace("num_tree_per_iteration=4", "num_tree_per_iteration=1", StringComparison.Ordinal)));
+        var objective = Assert.Throws<ModelLoadException>(() => TreeModel.FromLightGbm(text.Replace("num_class=4", "num_class=1", StringComparison.Ordinal).Replace("num_tree_per_iteration=4", "num_tree_per_iteration=1", StringComparison.Ordinal)));
+
+        Assert.Equal(ModelLoadError.Corrupt, perIteration.Error);
+        Assert.Contains("num_tree_per_iteration", perIteration.Message, StringComparison.Ordinal);
+        Assert.Contains("multiclass", objective.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -103,7 +100,6 @@ public sealed class ModelLoadingTests
     [Theory]
     [InlineData("refused-dart.json", "dart")]
     [InlineData("refused-gblinear.json", "gblinear")]
-    [InlineData("refused-multiclass.json", "Multiclass")]
     public void UnsupportedXGBoostModels_AreRefusedByName(string file, string named)
     {
         var error = Assert.Throws<ModelLoadException>(() => TreeModel.Load(XGBoostParityTests.Fixture(file)));

@@ -11,7 +11,11 @@ internal static class Synthetic
     public const int Columns = 8;
 
     /// <summary>Columns 0-1 are categorical (0..39 and 0..5), 2-7 numerical; in 2-5 some values are NaN, in 2-6 many exactly zero.</summary>
-    public static (double[] Features, float[] Labels, int[] Groups) Make(int rows, int seed, bool ranking)
+    /// <param name="rows">Rows to make.</param>
+    /// <param name="seed">The generator's seed.</param>
+    /// <param name="ranking">Graded labels 0-4 in query groups, else binary labels (or classes).</param>
+    /// <param name="classes">With 2 or more, labels are classes 0 to classes - 1 of the same signal.</param>
+    public static (double[] Features, float[] Labels, int[] Groups) Make(int rows, int seed, bool ranking, int classes = 0)
     {
         var random = new Random(seed);
         var x = new double[rows * Columns];
@@ -31,7 +35,8 @@ internal static class Synthetic
             var signal = (row[0] % 7 < 3 ? 1.5 : -0.5) + (row[1] == 2 ? 1 : 0)
                 + (double.IsNaN(row[2]) ? 1.2 : row[2]) + (row[3] == 0 ? -1 : Math.Sin(row[3] * 2))
                 + (double.IsNaN(row[4]) ? -0.7 : row[4] * row[5] * 0.3) + (row[6] > 1 ? 0.8 : 0) + (row[7] < 0 ? -0.6 : 0) + (random.NextDouble() * 0.8);
-            y[r] = ranking ? (float)Math.Clamp(Math.Floor(signal + 1), 0, 4) : signal > 1 ? 1 : 0;
+            y[r] = classes > 1 ? (float)Math.Clamp(Math.Floor(signal * classes / 3.0), 0, classes - 1)
+                : ranking ? (float)Math.Clamp(Math.Floor(signal + 1), 0, 4) : signal > 1 ? 1 : 0;
         }
 
         var groups = new List<int>();
@@ -62,10 +67,10 @@ internal static class Synthetic
         return x;
     }
 
-    public static TrainingResult Train(LightGbmObjective objective, int seed, Action<Dictionary<string, string>>? extra = null, bool zeroAsMissing = false)
+    public static TrainingResult Train(LightGbmObjective objective, int seed, Action<Dictionary<string, string>>? extra = null, bool zeroAsMissing = false, int classes = 0)
     {
         var ranking = objective == LightGbmObjective.LambdaRank;
-        var (x, y, groups) = Make(3000, seed, ranking);
+        var (x, y, groups) = Make(3000, seed, ranking, classes);
         var parameters = new Dictionary<string, string> { ["min_data_per_group"] = "10", ["cat_smooth"] = "1", ["max_cat_to_onehot"] = "4" };
         extra?.Invoke(parameters);
         var options = new LightGbmTrainingOptions
@@ -78,6 +83,7 @@ internal static class Synthetic
             Seed = seed,
             CategoricalFeatures = [0, 1],
             ZeroAsMissing = zeroAsMissing,
+            ClassCount = classes,
             Parameters = parameters,
         };
         var data = new TrainingData(x, 3000, Columns, y) { Groups = ranking ? groups : default };

@@ -34,6 +34,91 @@ public sealed class XGBoostParityTests
     }
 
     [Fact]
+    public void SoftprobModel_ScoresEveryClassAsXGBoost_AndTransformsToItsProbabilities()
+    {
+        var model = TreeModel.Load(Fixture("multiclass-softprob.json"));
+        var expected = Expected.Read(Fixture("multiclass-softprob.expected.json"));
+        const int classes = 4;
+
+        Assert.Equal(classes, model.ClassCount);
+        Assert.Equal(OutputTransform.Softmax, model.OutputTransform);
+        Assert.True(model.PredictsProbability);
+        Assert.Equal(80, model.TreeCount);
+        var raw = new double[expected.Rows * classes];
+        Assert.Equal(expected.Rows, model.ScoreClasses(expected.X, raw));
+        var probabilities = raw.ToArray();
+        model.Transform(probabilities);
+        var leaves = new int[model.TreeCount];
+        for (var r = 0; r < expected.Rows; r++)
+        {
+            for (var k = 0; k < classes; k++)
+            {
+                // XGBoost sums and exponentiates in float32, Lasthope in double.
+                var i = (r * classes) + k;
+                Assert.Equal(expected.Margins[i], raw[i], 2e-6 * Math.Max(1, Math.Abs(expected.Margins[i])));
+                Assert.Equal(expected.Predictions[i], probabilities[i], 2e-6);
+            }
+
+            Assert.Equal(1.0, probabilities.AsSpan(r * classes, classes).ToArray().Sum(), 1e-12);
+            model.GetLeafIndices(expected.X.AsSpan(r * expected.Features, expected.Features), leaves);
+            Assert.Equal(expected.Leaves[r], leaves);
+        }
+    }
+
+    [Fact]
+    public void SoftmaxModel_PredictsXGBoostsClass()
+    {
+        var model = TreeModel.Load(Fixture("multiclass-softmax.json"));
+        var expected = Expected.Read(Fixture("multiclass-softmax.expected.json"));
+        const int classes = 3;
+
+        Assert.Equal(classes, model.ClassCount);
+        Assert.Equal("multi:softmax", model.Objective);
+        Assert.All(model.BaseScores, b => Assert.Equal(0.2, b, 1e-7));
+        var raw = new double[expected.Rows * classes];
+        model.ScoreClasses(expected.X, raw);
+        for (var r = 0; r < expected.Rows; r++)
+        {
+            var scores = raw.AsSpan(r * classes, classes);
+            for (var k = 0; k < classes; k++)
+            {
+                Assert.Equal(expected.Margins[(r * classes) + k], scores[k], 2e-6 * Math.Max(1, Math.Abs(scores[k])));
+            }
+
+            Assert.Equal((int)expected.Predictions[r], model.PredictClass(scores));
+        }
+    }
+
+    [Theory]
+    [InlineData("regression", 1)]
+    [InlineData("multiclass-softprob", 4)]
+    public void ShapValues_EqualXGBoostsContributions(string name, int classes)
+    {
+        // XGBoost's TreeSHAP accumulates in float32: agreement is to float precision.
+        var model = TreeModel.Load(Fixture($"{name}.json"));
+        var expected = Expected.Read(Fixture($"{name}.expected.json"));
+        var width = model.FeatureCount + 1;
+        var all = new double[classes * width];
+        var one = new double[width];
+        for (var r = 0; r < expected.Rows; r++)
+        {
+            var row = expected.X.AsSpan(r * expected.Features, expected.Features);
+            model.ExplainShap(row, all);
+            for (var i = 0; i < all.Length; i++)
+            {
+                var e = expected.Contributions![(r * all.Length) + i];
+                Assert.Equal(e, all[i], 1e-5 * Math.Max(1, Math.Abs(e)));
+            }
+
+            for (var k = 0; k < classes; k++)
+            {
+                model.ExplainShap(row, k, one);
+                Assert.Equal(all.AsSpan(k * width, width).ToArray(), one);
+            }
+        }
+    }
+
+    [Fact]
     public void FeatureNames_ComeFromTheModel()
     {
         var model = TreeModel.Load(Fixture("binary.json"));
@@ -57,7 +142,8 @@ public sealed class XGBoostParityTests
 
     internal static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "xgboost", name);
 
-    private sealed record Expected(int Features, int Rows, double[] X, double[] Margins, double[] Predictions, int[][] Leaves)
+    /// <summary>A fixture's inputs and XGBoost's outputs; per-class outputs are flattened row by row.</summary>
+    private sealed record Expected(int Features, int Rows, double[] X, double[] Margins, double[] Predictions, int[][] Leaves, double[]? Contributions)
     {
         public static Expected Read(string path)
         {
@@ -70,9 +156,13 @@ public sealed class XGBoostParityTests
                 features,
                 rows.Length,
                 x,
-                [.. root.GetProperty("margins").EnumerateArray().Select(v => v.GetDouble())],
-                [.. root.GetProperty("predictions").EnumerateArray().Select(v => v.GetDouble())],
-                [.. root.GetProperty("leaves").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray())]);
+                Flat(root.GetProperty("margins")),
+                Flat(root.GetProperty("predictions")),
+                [.. root.GetProperty("leaves").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray())],
+                root.TryGetProperty("contributions", out var c) ? Flat(c) : null);
         }
+
+        private static double[] Flat(JsonElement e) =>
+            e.ValueKind == JsonValueKind.Array ? [.. e.EnumerateArray().SelectMany(Flat)] : [e.GetDouble()];
     }
 }

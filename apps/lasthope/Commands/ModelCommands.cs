@@ -49,7 +49,7 @@ internal static class ModelCommands
             Fact("format", $"{summary.Format} {summary.FormatVersion}");
             Fact("objective", summary.Objective);
             Fact("boosting", summary.Boosting);
-            Fact("output", summary.OutputTransform.ToString());
+            Fact("output", summary.Classes > 1 ? string.Create(CultureInfo.InvariantCulture, $"{summary.OutputTransform} over {summary.Classes} classes") : summary.OutputTransform.ToString());
             Fact("trees", summary.Trees.ToString("N0", CultureInfo.InvariantCulture));
             Fact("leaves", string.Create(CultureInfo.InvariantCulture, $"{summary.Leaves:N0} ({(double)summary.Leaves / Math.Max(1, summary.Trees):F1} per tree)"));
             Fact("depth", string.Create(CultureInfo.InvariantCulture, $"max {summary.MaxDepth}, mean leaf depth {summary.MeanLeafDepth:F2}"));
@@ -81,8 +81,8 @@ internal static class ModelCommands
         var data = new Argument<string>("data") { Description = "LibSVM (label index:value ...) or CSV of feature values in the model's order (a header naming the model's features maps columns by name)." };
         var format = new Option<string?>("--format") { Description = "libsvm or csv; by default .csv files are CSV and anything else LibSVM." };
         format.AcceptOnlyFromAmong("libsvm", "csv");
-        var transform = new Option<bool>("--transform") { Description = "Print the objective's prediction (a probability for binary models) instead of the raw score." };
-        var command = new Command("score", "Score every row of a data file; prints one score per line, in input order (raw scores unless --transform).");
+        var transform = new Option<bool>("--transform") { Description = "Print the objective's prediction (a probability for binary and multiclass models) instead of the raw score." };
+        var command = new Command("score", "Score every row of a data file; prints one score per line (one per class, tab-separated, for a multiclass model), in input order (raw scores unless --transform).");
         command.Add(file);
         command.Add(data);
         command.Add(format);
@@ -111,8 +111,10 @@ internal static class ModelCommands
                 return Task.FromResult(context.Fail(ExitCodes.BadInput, e.Message));
             }
 
-            var scores = new double[rows.Rows];
-            if (loaded.Score(rows.Features, scores, cancellationToken) < scores.Length)
+            // A multiclass model writes one raw score (or probability) per class, tab-separated.
+            var classes = loaded.ClassCount;
+            var scores = new double[rows.Rows * classes];
+            if (loaded.ScoreClasses(rows.Features, scores, cancellationToken) < rows.Rows)
             {
                 return Task.FromResult(context.Fail(ExitCodes.Cancelled, "scoring was cancelled."));
             }
@@ -122,9 +124,9 @@ internal static class ModelCommands
                 loaded.Transform(scores);
             }
 
-            foreach (var s in scores)
+            for (var r = 0; r < rows.Rows; r++)
             {
-                context.Out.WriteLine(s.ToString("R", CultureInfo.InvariantCulture));
+                context.Out.WriteLine(string.Join('\t', scores.AsSpan(r * classes, classes).ToArray().Select(s => s.ToString("R", CultureInfo.InvariantCulture))));
             }
 
             return Task.FromResult(ExitCodes.Ok);

@@ -26,10 +26,15 @@ internal static class BenchmarkModels
         return x;
     }
 
-    /// <summary>LightGBM model text of <paramref name="trees"/> trees of up to <paramref name="leaves"/> leaves.</summary>
-    public static string Model(int trees, int leaves)
+    /// <summary>
+    /// LightGBM model text of <paramref name="trees"/> trees of up to <paramref name="leaves"/> leaves: a regression, or
+    /// with <paramref name="binary"/> a binary classifier of the same target's sign, or with <paramref name="classes"/> a
+    /// softmax classifier of the target cut into that many bands (trees is then the number of iterations).
+    /// </summary>
+    public static string Model(int trees, int leaves, bool binary = false, int classes = 0)
     {
-        var path = Path.Combine(Path.GetTempPath(), "lasthope-bench-models", string.Create(CultureInfo.InvariantCulture, $"regression-{Features}f-{trees}t-{leaves}l-v1.txt"));
+        var kind = classes > 1 ? $"multiclass{classes}" : binary ? "binary" : "regression";
+        var path = Path.Combine(Path.GetTempPath(), "lasthope-bench-models", string.Create(CultureInfo.InvariantCulture, $"{kind}-{Features}f-{trees}t-{leaves}l-v1.txt"));
         if (File.Exists(path))
         {
             return File.ReadAllText(path);
@@ -50,11 +55,21 @@ internal static class BenchmarkModels
             }
 
             y[r] = (float)(s + (random.NextDouble() * 0.5));
+            if (binary)
+            {
+                y[r] = y[r] > 0 ? 1 : 0;
+            }
+            else if (classes > 1)
+            {
+                // Classes of about equal size: the target's spread is a few units around 0.
+                y[r] = Math.Clamp(MathF.Floor((y[r] / 2f) + (classes / 2f)), 0, classes - 1);
+            }
         }
 
         var options = new LightGbmTrainingOptions
         {
-            Objective = LightGbmObjective.Regression,
+            Objective = classes > 1 ? LightGbmObjective.Multiclass : binary ? LightGbmObjective.Binary : LightGbmObjective.Regression,
+            ClassCount = classes,
             Iterations = trees,
             NumLeaves = leaves,
             MinDataInLeaf = 20,

@@ -7,7 +7,9 @@ namespace Lasthope.Benchmarks.Trees;
 /// <summary>
 /// Scoring 1,000 documents of 300 features: Lasthope's evaluator against lib_lightgbm's own predict
 /// (LGBM_BoosterPredictForMat, raw scores, num_threads=1) on the same model and data, in the same run, both on one
-/// thread. Run: <c>dotnet run -c Release --project benchmarks/Lasthope.Benchmarks -- --filter '*TreesScoring*'</c>.
+/// thread. The previous kernel (eight documents walking each tree in lockstep) runs beside the current one (the
+/// bitvector kernel), on the same model. Run:
+/// <c>dotnet run -c Release --project benchmarks/Lasthope.Benchmarks -- --filter '*TreesScoring*'</c>.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
@@ -17,6 +19,7 @@ public class TreesScoringBenchmarks
     private float[] _xf = [];
     private double[] _scores = [];
     private TreeModel _model = null!;
+    private TreeModel _lockstep = null!;
     private LightGbmBooster _booster = null!;
 
     [Params(100, 500)]
@@ -30,6 +33,7 @@ public class TreesScoringBenchmarks
     {
         var text = BenchmarkModels.Model(Trees, Leaves);
         _model = TreeModel.FromLightGbm(text);
+        _lockstep = TreeModel.FromLightGbm(text, Lasthope.Trees.Evaluation.TreeKernel.Lockstep);
         _booster = LightGbmBooster.FromString(text);
         _x = BenchmarkModels.Documents(BenchmarkModels.DocumentCount, seed: 99);
         _xf = [.. _x.Select(v => (float)v)];
@@ -38,10 +42,13 @@ public class TreesScoringBenchmarks
         // Refuse to time a wrong answer.
         var expected = new double[_scores.Length];
         _booster.Predict(_x, BenchmarkModels.DocumentCount, BenchmarkModels.Features, LightGbmPrediction.RawScore, expected, threads: 1);
-        _model.Score(_x, _scores);
-        if (!expected.AsSpan().SequenceEqual(_scores))
+        foreach (var model in new[] { _model, _lockstep })
         {
-            throw new InvalidOperationException("Lasthope's scores differ from lib_lightgbm's.");
+            model.Score(_x, _scores);
+            if (!expected.AsSpan().SequenceEqual(_scores))
+            {
+                throw new InvalidOperationException("Lasthope's scores differ from lib_lightgbm's.");
+            }
         }
     }
 
@@ -61,4 +68,7 @@ public class TreesScoringBenchmarks
 
     [Benchmark(Description = "Lasthope TreeModel.Score (float)")]
     public int LasthopeFloat() => _model.Score(_xf, _scores);
+
+    [Benchmark(Description = "Lasthope, lockstep kernel (previous; double)")]
+    public int LasthopeLockstep() => _lockstep.Score(_x, _scores);
 }

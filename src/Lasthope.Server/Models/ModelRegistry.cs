@@ -228,7 +228,12 @@ public sealed partial class ModelRegistry
     {
         try
         {
-            return TreeModel.Parse(content);
+            var model = TreeModel.Parse(content);
+
+            // A re-ranker orders items by one score; a multiclass model has one per class.
+            return model.ClassCount == 1
+                ? model
+                : throw new ModelRejectedException($"A multiclass model ({model.ClassCount} classes) cannot re-rank: a re-ranker needs one score per item.");
         }
         catch (ModelLoadException e)
         {

@@ -36,25 +36,4 @@ internal static class OrderKey
         var keys = bits ^ (Vector256.ShiftRightArithmetic(bits, 63) & Vector256.Create(long.MaxValue));
         return Vector256.ConditionalSelect(Vector256.Equals(values, values).AsInt64(), keys, Vector256.Create(long.MaxValue));
     }
-
-    /// <summary>Keys of eight floats at once, without branches.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Of(Vector256<float> values)
-    {
-        var bits = (values + Vector256<float>.Zero).AsInt32();
-        var keys = bits ^ (Vector256.ShiftRightArithmetic(bits, 31) & Vector256.Create(int.MaxValue));
-        return Vector256.ConditionalSelect(Vector256.Equals(values, values).AsInt32(), keys, Vector256.Create(int.MaxValue));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Of(float value)
-    {
-        if (float.IsNaN(value))
-        {
-            return int.MaxValue;
-        }
-
-        var bits = BitConverter.SingleToInt32Bits(value + 0.0f);
-        return bits ^ ((bits >> 31) & int.MaxValue);
-    }
 }

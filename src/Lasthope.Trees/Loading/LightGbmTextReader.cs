@@ -62,15 +62,10 @@ internal static class LightGbmTextReader
         }
 
         var numClass = ParseHeaderInt(header, "num_class", 1);
-        if (numClass != 1)
-        {
-            throw ModelLoadException.Unsupported($"Multiclass models are not supported (num_class={numClass}).");
-        }
-
         var perIteration = ParseHeaderInt(header, "num_tree_per_iteration", 1);
-        if (perIteration != 1)
+        if (numClass < 1 || perIteration != numClass)
         {
-            throw ModelLoadException.Unsupported($"Models with several trees per iteration are not supported (num_tree_per_iteration={perIteration}).");
+            throw ModelLoadException.Corrupt($"num_class={numClass} but num_tree_per_iteration={perIteration}: a model has one tree per class per iteration.");
         }
 
         var maxFeature = ParseHeaderInt(header, "max_feature_idx", -1);
@@ -88,7 +83,7 @@ internal static class LightGbmTextReader
             throw ModelLoadException.Corrupt($"feature_names has {names.Length} names but max_feature_idx says {featureCount} features.");
         }
 
-        var (objective, transform, sigmoid) = ParseObjective(Get(header, "objective") ?? "");
+        var (objective, transform, sigmoid) = ParseObjective(Get(header, "objective") ?? "", numClass);
         var expectedTrees = Get(header, "tree_sizes") is { } sizes ? Numbers.CountTokens(sizes) : -1;
 
         var blocks = new List<Dictionary<string, ReadOnlyMemory<char>>>();
@@ -149,6 +144,11 @@ internal static class LightGbmTextReader
             throw ModelLoadException.Corrupt($"tree_sizes lists {expectedTrees} trees but the file has {blocks.Count}.");
         }
 
+        if (blocks.Count % numClass != 0)
+        {
+            throw ModelLoadException.Corrupt($"The model has {blocks.Count} trees, not a whole number of iterations of {numClass} classes.");
+        }
+
         var boosting = "gbdt";
         var sawParameters = false;
         var sawParametersEnd = false;
@@ -207,6 +207,7 @@ internal static class LightGbmTextReader
             FeatureCount = featureCount,
             FeatureNames = names,
             Trees = trees,
+            ClassCount = numClass,
             AverageOutput = header.ContainsKey("average_output"),
             Boosting = boosting,
             FormatVersion = version,
@@ -303,9 +304,11 @@ internal static class LightGbmTextReader
 
     /// <summary>
     /// The objective line is the objective's name followed by its options (<c>binary sigmoid:1</c>,
-    /// <c>regression sqrt</c>); the output transform follows LightGBM's ObjectiveFunction::ConvertOutput.
+    /// <c>regression sqrt</c>, <c>multiclass num_class:3</c>, <c>multiclassova num_class:3 sigmoid:1</c>); the output
+    /// transform follows LightGBM's ObjectiveFunction::ConvertOutput (src/objective/*.hpp): softmax for multiclass,
+    /// a sigmoid per class for one-vs-all.
     /// </summary>
-    private static (string Objective, OutputTransform Transform, double Sigmoid) ParseObjective(string line)
+    private static (string Objective, OutputTransform Transform, double Sigmoid) ParseObjective(string line, int classes)
     {
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0)
@@ -330,12 +333,18 @@ internal static class LightGbmTextReader
             "regression" => parts.Contains("sqrt") ? OutputTransform.SignedSquare : OutputTransform.Identity,
             "binary" or "cross_entropy" => OutputTransform.Sigmoid,
             "poisson" or "gamma" or "tweedie" => OutputTransform.Exponential,
-            "multiclass" or "multiclassova" => throw ModelLoadException.Unsupported($"Multiclass models are not supported (objective {name})."),
+            "multiclass" => OutputTransform.Softmax,
+            "multiclassova" => OutputTransform.Sigmoid,
             _ => throw ModelLoadException.Unsupported($"The objective '{name}' is not supported."),
         };
         if (name == "cross_entropy")
         {
             sigmoid = 1.0;
+        }
+
+        if ((name is "multiclass" or "multiclassova") != (classes > 1))
+        {
+            throw ModelLoadException.Corrupt($"The objective '{name}' does not go with num_class={classes}.");
         }
 
         return (line.Trim(), transform, sigmoid);

@@ -17,6 +17,15 @@ internal sealed class SourceEnsemble
 
     public required SourceTree[] Trees { get; init; }
 
+    /// <summary>Outputs per document: the classes of a multiclass model (softmax or one-vs-all), else 1.</summary>
+    public int ClassCount { get; init; } = 1;
+
+    /// <summary>The class each tree adds to; null for <c>tree % ClassCount</c> (LightGBM's order: one tree per class per iteration).</summary>
+    public int[]? TreeClass { get; init; }
+
+    /// <summary>Per-class base margins (XGBoost's base score per output); null for <see cref="BaseScore"/> everywhere.</summary>
+    public double[]? BaseScores { get; init; }
+
     /// <summary>Added to every raw score before the trees (XGBoost's base margin; 0 for LightGBM).</summary>
     public double BaseScore { get; init; }
 

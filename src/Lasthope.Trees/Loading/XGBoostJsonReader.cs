@@ -60,10 +60,12 @@ internal static class XGBoostJsonReader
         var param = learner.GetProperty("learner_model_param");
         var numClass = ParseIntString(param, "num_class", 0);
         var numTarget = ParseIntString(param, "num_target", 1);
-        if (numClass > 1 || numTarget > 1)
+        if (numTarget > 1)
         {
-            throw ModelLoadException.Unsupported($"Multiclass and multi-target XGBoost models are not supported (num_class={numClass}, num_target={numTarget}).");
+            throw ModelLoadException.Unsupported($"Multi-target XGBoost models are not supported (num_target={numTarget}).");
         }
+
+        var classes = Math.Max(1, numClass);
 
         var featureCount = ParseIntString(param, "num_feature", -1);
         if (featureCount < 0)
@@ -72,16 +74,23 @@ internal static class XGBoostJsonReader
         }
 
         var objective = learner.GetProperty("objective").GetProperty("name").GetString() ?? "";
-        var baseScore = ParseBaseScore(param.GetProperty("base_score").GetString() ?? "0.5");
+        var baseScores = ParseBaseScore(param.GetProperty("base_score").GetString() ?? "0.5", classes);
+        var baseScore = baseScores[0];
+        var multiclass = objective is "multi:softprob" or "multi:softmax";
+        if (multiclass != (classes > 1))
+        {
+            throw ModelLoadException.Corrupt($"The objective '{objective}' does not go with num_class={numClass}.");
+        }
+
         var (transform, margin) = objective switch
         {
+            // XGBoost starts every class's margin at base_score itself (softmax defines no ProbToMargin).
+            "multi:softprob" or "multi:softmax" => (OutputTransform.Softmax, baseScore),
             "binary:logistic" or "reg:logistic" => (OutputTransform.Sigmoid, Logit(baseScore)),
             "binary:logitraw" => (OutputTransform.Identity, Logit(baseScore)),
             "reg:squarederror" or "reg:linear" or "reg:pseudohubererror" or "reg:absoluteerror" or "reg:quantileerror"
                 or "rank:pairwise" or "rank:ndcg" or "rank:map" => (OutputTransform.Identity, baseScore),
             "count:poisson" or "reg:gamma" or "reg:tweedie" => (OutputTransform.Exponential, Math.Log(baseScore)),
-            _ when objective.StartsWith("multi:", StringComparison.Ordinal) =>
-                throw ModelLoadException.Unsupported($"Multiclass XGBoost models are not supported (objective {objective})."),
             _ => throw ModelLoadException.Unsupported($"The XGBoost objective '{objective}' is not supported."),
         };
 
@@ -106,6 +115,32 @@ internal static class XGBoostJsonReader
             t++;
         }
 
+        // tree_info names each tree's output (class); gbtree writes it for every model.
+        var treeClass = new int[trees.Length];
+        if (model.TryGetProperty("tree_info", out var info))
+        {
+            if (info.GetArrayLength() != trees.Length)
+            {
+                throw ModelLoadException.Corrupt($"tree_info has {info.GetArrayLength()} entries for {trees.Length} trees.");
+            }
+
+            var i = 0;
+            foreach (var e in info.EnumerateArray())
+            {
+                treeClass[i] = e.GetInt32();
+                if ((uint)treeClass[i] >= (uint)classes)
+                {
+                    throw ModelLoadException.Corrupt($"tree_info gives tree {i} the class {treeClass[i]}, but the model has {classes}.");
+                }
+
+                i++;
+            }
+        }
+        else if (classes > 1)
+        {
+            throw ModelLoadException.Corrupt("A multiclass model needs tree_info to say which class each tree scores.");
+        }
+
         return new SourceEnsemble
         {
             Format = ModelFormat.XGBoostJson,
@@ -114,7 +149,10 @@ internal static class XGBoostJsonReader
             FeatureCount = featureCount,
             FeatureNames = names,
             Trees = trees,
+            ClassCount = classes,
+            TreeClass = treeClass,
             BaseScore = margin,
+            BaseScores = multiclass ? baseScores : null,
             RoundInputsToFloat = true,
             Boosting = "gbtree",
             FormatVersion = version,
@@ -241,16 +279,25 @@ internal static class XGBoostJsonReader
         return -Math.Log((1.0 / p) - 1.0);
     }
 
-    /// <summary>XGBoost writes base_score as "5E-1" (1.x, 2.x) or "[5E-1]" (3.x vector intercepts).</summary>
-    private static double ParseBaseScore(string text)
+    /// <summary>
+    /// XGBoost writes base_score as "5E-1" (1.x, 2.x) or "[5E-1]" / "[5E-1,5E-1,5E-1]" (3.x intercepts, one per output).
+    /// A single value serves every class.
+    /// </summary>
+    private static double[] ParseBaseScore(string text, int classes)
     {
-        var trimmed = text.Trim().TrimStart('[').TrimEnd(']');
-        if (trimmed.Contains(',', StringComparison.Ordinal))
+        var values = text.Trim().TrimStart('[').TrimEnd(']').Split(',')
+            .Select(v => (double)float.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+        if (values.Length == 1)
         {
-            throw ModelLoadException.Unsupported("Vector base scores (multi-target models) are not supported.");
+            return [.. Enumerable.Repeat(values[0], classes)];
         }
 
-        return float.Parse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (values.Length != classes)
+        {
+            throw ModelLoadException.Corrupt($"base_score has {values.Length} values for {classes} outputs.");
+        }
+
+        return values;
     }
 
     private static int ParseIntString(JsonElement obj, string name, int fallback)
