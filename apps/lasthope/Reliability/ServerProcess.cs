@@ -22,13 +22,17 @@ public sealed class ServerProcess : IAsyncDisposable
     private const int KeptLines = 40;
 
     private readonly Process _process;
+    private const int KeptFailures = 20;
+
     private readonly Queue<string> _lines;
+    private readonly List<string> _failures;
     private bool _disposed;
 
-    private ServerProcess(Process process, Queue<string> lines, Uri baseAddress, string apiKey, TimeSpan startupTime)
+    private ServerProcess(Process process, Queue<string> lines, List<string> failures, Uri baseAddress, string apiKey, TimeSpan startupTime)
     {
         _process = process;
         _lines = lines;
+        _failures = failures;
         BaseAddress = baseAddress;
         StartupTime = startupTime;
         Http = CreateClient(baseAddress, apiKey);
@@ -51,6 +55,18 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The path of the lasthope.dll this process runs (the executable under test).</summary>
     public static string Executable => typeof(ServerProcess).Assembly.Location;
 
+    /// <summary>The first distinct error lines the server logged ("fail:" and "crit:"), for the report.</summary>
+    public IReadOnlyList<string> Failures
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _failures];
+            }
+        }
+    }
+
     /// <summary>The last lines the server wrote (standard output and error), for failure messages.</summary>
     public string RecentOutput
     {
@@ -71,13 +87,14 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             var port = FreePort();
             var lines = new Queue<string>();
+            var failures = new List<string>();
             var started = Stopwatch.GetTimestamp();
-            var process = Spawn(dataDirectory, configFile, port, lines);
+            var process = Spawn(dataDirectory, configFile, port, lines, failures);
             var address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
             try
             {
                 await WaitUntilLiveAsync(process, address, lines, cancellationToken);
-                return new ServerProcess(process, lines, address, apiKey, Stopwatch.GetElapsedTime(started));
+                return new ServerProcess(process, lines, failures, address, apiKey, Stopwatch.GetElapsedTime(started));
             }
             catch (ServerStartException) when (attempt < 3 && process.HasExited && Tail(lines).Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
@@ -174,7 +191,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static Process Spawn(string dataDirectory, string configFile, int port, Queue<string> lines)
+    private static Process Spawn(string dataDirectory, string configFile, int port, Queue<string> lines, List<string> failures)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -196,9 +213,16 @@ public sealed class ServerProcess : IAsyncDisposable
                 return;
             }
 
+            var line = e.Data.Length > 500 ? e.Data[..500] + "..." : e.Data;
             lock (lines)
             {
-                lines.Enqueue(e.Data.Length > 500 ? e.Data[..500] + "..." : e.Data);
+                if ((line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal)) &&
+                    failures.Count < KeptFailures && !failures.Contains(line))
+                {
+                    failures.Add(line);
+                }
+
+                lines.Enqueue(line);
                 while (lines.Count > KeptLines)
                 {
                     lines.Dequeue();

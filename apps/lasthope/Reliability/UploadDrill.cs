@@ -77,7 +77,7 @@ public sealed class UploadDrill(ReliabilityOptions options) : IDrill
         progress.Report(0.6);
         foreach (var chunked in new[] { false, true })
         {
-            if (!server.HasExited)
+            if (!killed && !server.HasExited)
             {
                 answers.Add(await UploadAsync(server, workspace.ApiKey, garbage, options.MaxModelBytes + 1, chunked, cancellationToken));
             }
