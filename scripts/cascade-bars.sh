@@ -19,7 +19,7 @@ lh() { "$root/lasthope" "$@"; }
 
 serve() { # clock-start, extra env...
   local clock="$1"; shift
-  env "$@" "$root/lasthope" serve --data "$data" --urls "$url" --clock-start "$clock" --log-level Warning > "$data/serve.log" 2>&1 &
+  env Lasthope__Serving__Surfaces__home= "$@" "$root/lasthope" serve --data "$data" --urls "$url" --clock-start "$clock" --log-level Warning > "$data/serve.log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do curl -sf "$url/health/live" > /dev/null && return 0; sleep 0.5; done
   echo "server did not start" >&2; exit 1

@@ -31,6 +31,14 @@ public sealed class CliContext
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) }),
         System.Console.Error);
 
+    /// <summary>"invalid configuration: ..." for a setting or an argument the server refused, without the parameter-name suffix.</summary>
+    public static string Invalid(ArgumentException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var message = exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
+        return $"invalid configuration: {message}";
+    }
+
     /// <summary>Writes a one-line error and returns the exit code, so commands can <c>return ctx.Fail(...)</c>.</summary>
     public int Fail(int exitCode, string message)
     {

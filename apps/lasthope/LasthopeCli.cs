@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Lasthope.Cli.Commands;
+using Lasthope.Core.Storage;
 
 namespace Lasthope.Cli;
 
@@ -30,10 +31,55 @@ public static class LasthopeCli
         return root;
     }
 
-    /// <summary>Parses and runs; the entry point for Program and for tests.</summary>
-    public static Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Parses and runs; the entry point for Program and for tests. A command line that does not parse exits 2 with one
+    /// line naming the problem and a short usage on standard error; a tool asked to read a data directory that does
+    /// not exist exits 3 having created nothing.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var root = CreateRootCommand(context);
-        return root.Parse(args).InvokeAsync(cancellationToken: cancellationToken);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            context.Error.WriteLine($"error: {string.Join(' ', parse.Errors[0].Message.Split(default(char[]), StringSplitOptions.RemoveEmptyEntries))}");
+            context.Error.WriteLine($"usage: {Usage(parse.CommandResult.Command)}");
+            context.Error.WriteLine($"       ({string.Join(' ', Path(parse.CommandResult.Command))} --help for every option)");
+            return ExitCodes.BadInput;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (StoreNotFoundException e)
+        {
+            return context.Fail(ExitCodes.NotFound, e.Message);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return context.Fail(ExitCodes.Cancelled, "interrupted");
+        }
+    }
+
+    /// <summary>One line: the command's path, its arguments, and [options].</summary>
+    private static string Usage(Command command)
+    {
+        var arguments = command.Arguments.Where(a => !a.Hidden).Select(a => a.Name.ToUpperInvariant());
+        var options = command.Options.Any(o => !o.Hidden) ? " [options]" : "";
+        var sub = command.Subcommands.Count > 0 ? $" <{string.Join('|', command.Subcommands.Select(c => c.Name))}>" : "";
+        return string.Join(' ', [.. Path(command), .. arguments]) + sub + options;
+    }
+
+    private static List<string> Path(Command command)
+    {
+        var path = new List<string>();
+        for (Symbol? symbol = command; symbol is Command c; symbol = c.Parents.FirstOrDefault())
+        {
+            path.Insert(0, c is RootCommand ? "lasthope" : c.Name);
+        }
+
+        return path;
     }
 }

@@ -186,15 +186,21 @@ public sealed class CtrCounters
     /// (as for the unknown segment), its impressions over the windows, and when it was first seen.
     /// </summary>
     public ItemCounterFeatures Describe(in EstimationContext segmentContext, in EstimationContext overallContext, string itemId)
+        => Describe(Estimate(segmentContext, itemId), overallContext, itemId);
+
+    /// <summary>
+    /// Like <see cref="Describe(in EstimationContext, in EstimationContext, string)"/> for an item whose estimate in its
+    /// segment is known already (the heuristic computed it): only the overall estimate and the tallies are read.
+    /// </summary>
+    public ItemCounterFeatures Describe(in CtrEstimate inSegment, in EstimationContext overallContext, string itemId)
     {
-        var inSegment = Estimate(segmentContext, itemId);
         var overall = Estimate(overallContext, itemId);
         if (!_items.TryGetValue(itemId, out var series))
         {
             return new ItemCounterFeatures(inSegment, overall, 0, 0, null);
         }
 
-        series.Read(segmentContext.Current, -1, _shortBuckets, _longBuckets, out var sums, out _);
+        series.Read(overallContext.Current, -1, _shortBuckets, _longBuckets, out var sums, out _);
         var first = series.FirstSeenTicks;
         return new ItemCounterFeatures(
             inSegment,

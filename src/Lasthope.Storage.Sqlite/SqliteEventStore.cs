@@ -17,12 +17,14 @@ namespace Lasthope.Storage.Sqlite;
 /// Why SQLite: it needs no server, is the most deployed embedded engine, has a stable file format, and in WAL mode gives
 /// concurrent readers with a single writer, which is this workload's shape. Durability: an append returns after its
 /// transaction commits, so acknowledged data survives a crash of the process (see <see cref="SqliteDurability"/>).
-/// The schema version is kept in <c>PRAGMA user_version</c>.
+/// The schema version is kept in <c>PRAGMA user_version</c>. Every stored value reads back exactly: ids are bound as
+/// parameters, never parsed out of a joined string, and a row that cannot be decoded is skipped and counted
+/// (<see cref="Skipped"/>) rather than failing the read.
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore, IModelStore
 {
     /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -44,8 +46,8 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             "$seq", "$event_id", "$type", "$weight", "$item_id", "$user_id", "$request_id", "$time", "$segment", "$position", "$surface");
         _insertRanking = Prepare(
             writer,
-            "INSERT OR IGNORE INTO rankings(seq, request_id, time_ticks, user_id, segment, surface, served_by, fallback_reason, model_version, experiment_id, arm, item_count, body, served) VALUES ($seq, $request_id, $time, $user_id, $segment, $surface, $served_by, $fallback_reason, $model_version, $experiment_id, $arm, $item_count, $body, $served)",
-            "$seq", "$request_id", "$time", "$user_id", "$segment", "$surface", "$served_by", "$fallback_reason", "$model_version", "$experiment_id", "$arm", "$item_count", "$body", "$served");
+            "INSERT OR IGNORE INTO rankings(seq, request_id, time_ticks, user_id, segment, surface, served_by, fallback_reason, model_version, experiment_id, arm, item_count, body, items) VALUES ($seq, $request_id, $time, $user_id, $segment, $surface, $served_by, $fallback_reason, $model_version, $experiment_id, $arm, $item_count, $body, $items)",
+            "$seq", "$request_id", "$time", "$user_id", "$segment", "$surface", "$served_by", "$fallback_reason", "$model_version", "$experiment_id", "$arm", "$item_count", "$body", "$items");
         _upsertUser = Prepare(
             writer,
             "INSERT INTO users(user_id, segment) VALUES ($user_id, $segment) ON CONFLICT(user_id) DO UPDATE SET segment = excluded.segment WHERE segment <> excluded.segment",
@@ -54,6 +56,8 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
 
     public string Name => "sqlite";
 
+    public SkippedRecords Skipped { get; } = new();
+
     /// <summary>The database file.</summary>
     public string DatabasePath { get; private init; } = "";
 
@@ -61,6 +65,11 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     public static async Task<SqliteEventStore> OpenAsync(SqliteStoreOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!options.CreateIfMissing && !File.Exists(options.DatabasePath))
+        {
+            throw new StoreNotFoundException($"No Lasthope store at {Path.GetFullPath(options.DataDirectory)} (no lasthope.db there): check --data.");
+        }
+
         try
         {
             Directory.CreateDirectory(options.DataDirectory);
@@ -123,7 +132,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                     p[10].Value = (object?)r.Experiment?.Arm ?? DBNull.Value;
                     p[11].Value = r.Items.Count;
                     p[12].Value = LogJson.Serialize(r);
-                    p[13].Value = EncodeServed(r);
+                    p[13].Value = ImpressionCodec.Encode([.. r.Items.Select(i => new Impression(i.ItemId, i.Position))]);
                     if (_insertRanking.ExecuteNonQuery() == 1 && r.UserId is { } user && r.Segment != SegmentScheme.Unknown)
                     {
                         _upsertUser.Parameters[0].Value = user;
@@ -179,10 +188,10 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             async (connection, ct) =>
             {
                 await using var command = connection.CreateCommand();
-                command.CommandText = "SELECT body FROM rankings WHERE request_id = $id";
+                command.CommandText = "SELECT seq, body FROM rankings WHERE request_id = $id";
                 command.Parameters.AddWithValue("$id", requestId);
                 await using var reader = await command.ExecuteReaderAsync(ct);
-                return await reader.ReadAsync(ct) ? LogJson.Deserialize((byte[])reader[0]) : null;
+                return await reader.ReadAsync(ct) && TryDecode(RankingKind, reader, static r => LogJson.Deserialize((byte[])r[1]), out var ranking) ? ranking : null;
             },
             cancellationToken);
     }
@@ -213,7 +222,10 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                 var events = new List<InteractionEvent>();
                 while (await reader.ReadAsync(ct))
                 {
-                    events.Add(ReadEvent(reader));
+                    if (TryDecode(EventKind, reader, ReadEvent, out var e))
+                    {
+                        events.Add(e);
+                    }
                 }
 
                 return (IReadOnlyList<InteractionEvent>)events;
@@ -231,14 +243,14 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
 
     public IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
         => MergeLogAsync(
-            "seq, time_ticks, segment, user_id, served, CASE WHEN served IS NULL THEN body END",
+            "seq, time_ticks, segment, user_id, items, CASE WHEN items IS NULL THEN body END",
             since,
             static r => new CountingEntry(
                 r.GetInt64(0),
                 new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero),
                 r.GetString(2),
                 r.IsDBNull(3) ? null : r.GetString(3),
-                r.IsDBNull(4) ? [.. LogJson.Deserialize((byte[])r[5]).Items.Select(i => new Impression(i.ItemId, i.Position))] : DecodeServed(r.GetString(4)),
+                r.IsDBNull(4) ? [.. LogJson.Deserialize((byte[])r[5]).Items.Select(i => new Impression(i.ItemId, i.Position))] : ImpressionCodec.Decode((byte[])r[4]),
                 null),
             CountingEvent,
             cancellationToken);
@@ -246,7 +258,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     /// <summary>
     /// The rankings (the given columns, seq first) and the events since a time, merged in sequence order. Two ordered
     /// streams on two connections (WAL gives both the same snapshot semantics per statement; entries appended meanwhile
-    /// may or may not appear, which replay tolerates).
+    /// may or may not appear, which replay tolerates). A row that cannot be decoded is skipped and noted.
     /// </summary>
     private async IAsyncEnumerable<T> MergeLogAsync<T>(
         string rankingColumns, DateTimeOffset since, Func<SqliteDataReader, T> ranking, Func<SqliteDataReader, T> interaction, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -267,12 +279,20 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         {
             if (hasRanking && (!hasEvent || rankings.GetInt64(0) < events.GetInt64(0)))
             {
-                yield return ranking(rankings);
+                if (TryDecode(RankingKind, rankings, ranking, out var entry))
+                {
+                    yield return entry;
+                }
+
                 hasRanking = await rankings.ReadAsync(cancellationToken);
             }
             else
             {
-                yield return interaction(events);
+                if (TryDecode(EventKind, events, interaction, out var entry))
+                {
+                    yield return entry;
+                }
+
                 hasEvent = await events.ReadAsync(cancellationToken);
             }
         }
@@ -287,7 +307,10 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return ReadEvent(reader);
+            if (TryDecode(EventKind, reader, ReadEvent, out var e))
+            {
+                yield return e;
+            }
         }
     }
 
@@ -520,22 +543,26 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         return connection;
     }
 
-    // Served items as "position<RS>id" joined by <US> (ASCII record and unit separators, which item ids cannot hold:
-    // ids are validated printable text).
-    private static string EncodeServed(RankingLog ranking)
-        => string.Join('\u001f', ranking.Items.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Position}\u001e{i.ItemId}")));
+    private const string RankingKind = "ranking";
+    private const string EventKind = "event";
 
-    private static Impression[] DecodeServed(string served)
+    /// <summary>
+    /// Decodes the current row (seq in column 0), or notes it in <see cref="Skipped"/> and returns false: a damaged
+    /// row is never a reason to fail a read, a lookup or a start.
+    /// </summary>
+    private bool TryDecode<T>(string kind, SqliteDataReader reader, Func<SqliteDataReader, T> decode, out T value)
     {
-        var parts = served.Split('\u001f');
-        var impressions = new Impression[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
+        try
         {
-            var cut = parts[i].IndexOf('\u001e', StringComparison.Ordinal);
-            impressions[i] = new Impression(parts[i][(cut + 1)..], int.Parse(parts[i].AsSpan(0, cut), CultureInfo.InvariantCulture));
+            value = decode(reader);
+            return true;
         }
-
-        return impressions;
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or InvalidCastException or InvalidOperationException or ArgumentException or OverflowException or NotSupportedException)
+        {
+            Skipped.Add(kind, reader.IsDBNull(0) ? -1 : reader.GetInt64(0), e);
+            value = default!;
+            return false;
+        }
     }
 
     /// <summary>The event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
@@ -646,6 +673,79 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             // decode every ranking. Rows from before have it null and are decoded as before.
             await ExecuteAsync(connection, "BEGIN; ALTER TABLE rankings ADD COLUMN served TEXT; PRAGMA user_version = 4; COMMIT;", cancellationToken);
         }
+
+        if (version < 5)
+        {
+            await MigrateToLengthPrefixedItemsAsync(connection, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Schema 5: the served items move from the text column <c>served</c> ("position RS id", joined by US, which an
+    /// empty list or an id holding a separator broke: such a row stopped every start) to the length-prefixed
+    /// <see cref="ImpressionCodec"/> blob <c>items</c>. Each row's items are re-encoded from its JSON body, which was
+    /// always exact; a row whose body cannot be decoded keeps <c>items</c> null and is skipped by reads, as before.
+    /// </summary>
+    private static async Task MigrateToLengthPrefixedItemsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var add = connection.CreateCommand())
+        {
+            add.Transaction = transaction;
+            add.CommandText = "ALTER TABLE rankings ADD COLUMN items BLOB";
+            await add.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = "SELECT seq, body FROM rankings WHERE seq > $after ORDER BY seq LIMIT 10000";
+        var after = select.Parameters.AddWithValue("$after", 0L);
+        await using var update = connection.CreateCommand();
+        update.Transaction = transaction;
+        update.CommandText = "UPDATE rankings SET items = $items WHERE seq = $seq";
+        var items = update.Parameters.Add("$items", SqliteType.Blob);
+        var seq = update.Parameters.Add("$seq", SqliteType.Integer);
+        while (true)
+        {
+            var batch = new List<(long Seq, byte[]? Items)>();
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    byte[]? encoded;
+                    try
+                    {
+                        encoded = ImpressionCodec.Encode([.. LogJson.Deserialize((byte[])reader[1]).Items.Select(i => new Impression(i.ItemId, i.Position))]);
+                    }
+                    catch (Exception e) when (e is System.Text.Json.JsonException or InvalidCastException or ArgumentException)
+                    {
+                        encoded = null;
+                    }
+
+                    batch.Add((reader.GetInt64(0), encoded));
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var (rowSeq, rowItems) in batch)
+            {
+                seq.Value = rowSeq;
+                items.Value = (object?)rowItems ?? DBNull.Value;
+                await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            after.Value = batch[^1].Seq;
+        }
+
+        await using var finish = connection.CreateCommand();
+        finish.Transaction = transaction;
+        finish.CommandText = "ALTER TABLE rankings DROP COLUMN served; PRAGMA user_version = 5;";
+        await finish.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)

@@ -21,6 +21,14 @@ public sealed class CascadeCommandsTests : IAsyncLifetime
         _end = result.SimulatedEnd;
     }
 
+    /// <summary>Settings that declare the surface the tests serve.</summary>
+    private static Dictionary<string, string?> WithHome(Dictionary<string, string?>? settings = null)
+    {
+        settings ??= [];
+        settings["Lasthope:Serving:Surfaces:home"] = "";
+        return settings;
+    }
+
     public ValueTask DisposeAsync()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -43,7 +51,7 @@ public sealed class CascadeCommandsTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Contains("active=home", output, StringComparison.Ordinal);
 
-        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end) }, TestContext.Current.CancellationToken);
+        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = WithHome() }, TestContext.Current.CancellationToken);
         var url = server.BaseAddress.ToString();
         (exit, output, error) = await CliHarness.RunAsync(
             "loadtest", "--url", url, "--rate", "40", "--duration", "2", "--warmup", "0.5", "--candidates", $"{Candidates}", "--requests-per-day", $"{PerDay}", "--day", $"{Days}", "--surface", "home");
@@ -65,7 +73,7 @@ public sealed class CascadeCommandsTests : IAsyncLifetime
     public async Task Loadtest_CountsRefusalsAtTheDoorApartFromErrors()
     {
         // A door of one request: eight clients in a closed loop are bound to find it taken.
-        var settings = new Dictionary<string, string?> { ["Lasthope:Serving:MaxRequestsInFlight"] = "1" };
+        var settings = WithHome(new() { ["Lasthope:Serving:MaxRequestsInFlight"] = "1" });
         await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = settings }, TestContext.Current.CancellationToken);
         var (exit, output, error) = await CliHarness.RunAsync(
             "loadtest", "--url", server.BaseAddress.ToString(), "--rate", "0", "--concurrency", "8", "--duration", "2", "--warmup", "0.5", "--candidates", $"{Candidates}", "--requests-per-day", $"{PerDay}", "--day", $"{Days}", "--surface", "home");

@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Tests;
 
@@ -63,6 +64,9 @@ public sealed class LoopbackServer : IAsyncDisposable
         return new LoopbackServer(server, clock, directory, ownsDirectory: dataDirectory is null);
     }
 
+    /// <summary>The surfaces the tests rank on, declared on every test server (the set of surfaces is closed).</summary>
+    public static readonly string[] TestSurfaces = ["home", "warm", "rerank-block", "shop", "faults", "metrics-test"];
+
     /// <summary>The budget of a test server's requests unless a test sets its own.</summary>
     public const double UnhurriedBudgetMs = 3000;
 
@@ -78,6 +82,14 @@ public sealed class LoopbackServer : IAsyncDisposable
         unhurried.TryAdd("Lasthope:Serving:BudgetMs", budget);
         unhurried.TryAdd("Lasthope:Serving:ShedModelAboveWaitMs", budget);
         unhurried.TryAdd("Lasthope:Recommend:BudgetMs", budget);
+        // Tests swap models and post events as fast as they can; the per-client limits have tests of their own.
+        unhurried.TryAdd("Lasthope:Security:RateLimits:AdminPerSecond", "0");
+        unhurried.TryAdd("Lasthope:Security:RateLimits:EventsPerSecond", "0");
+        foreach (var surface in TestSurfaces)
+        {
+            unhurried.TryAdd($"Lasthope:Serving:Surfaces:{surface}", "");
+        }
+
         return unhurried;
     }
 

@@ -1,6 +1,7 @@
 using Lasthope.Core.Events;
 using Lasthope.Core.Serving;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Tests;
 

@@ -5,6 +5,7 @@ using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Ranking;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Tests;
 

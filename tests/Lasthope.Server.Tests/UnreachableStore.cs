@@ -4,9 +4,11 @@ using Lasthope.Core.Storage;
 namespace Lasthope.Server.Tests;
 
 /// <summary>A store whose every operation fails as an unreachable database would (no user has one of these on purpose).</summary>
-internal sealed class UnreachableStore : IEventStore
+internal sealed class UnreachableStore : IEventStore, IModelStore
 {
     public string Name => "unreachable";
+
+    public SkippedRecords Skipped { get; } = new();
 
     public Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default) => throw Down();
 
@@ -42,6 +44,18 @@ internal sealed class UnreachableStore : IEventStore
     public Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken = default) => throw Down();
 
     public Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task SaveModelAsync(ModelRecord model, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task<ModelRecord?> FindModelAsync(string version, CancellationToken cancellationToken = default) => throw Down();
+
+    public Task<IReadOnlyList<ModelRecord>> ListModelsAsync(CancellationToken cancellationToken = default) => throw Down();
+
+    public Task SetActiveModelAsync(string surface, string? version, CancellationToken cancellationToken = default) => throw Down();
+
+    /// <summary>Empty: the store answered at start and went down afterwards.</summary>
+    public Task<IReadOnlyDictionary<string, string>> GetActiveModelsAsync(CancellationToken cancellationToken = default)
+        => Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -228,6 +228,51 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.Equal(sequences.Count, sequences.Distinct().Count());
     }
 
+    /// <summary>Ids a store must keep exactly: separators, controls, astral planes, an empty list of items.</summary>
+    public static TheoryData<string[]> AwkwardItemLists => new(
+        Array.Empty<string>(),
+        new[] { "a\u001fb" },
+        new[] { "1\u001e2", "\u001f", "\u001e" },
+        new[] { "x\u0000y", "tab\there", "line\nbreak" },
+        new[] { "café", "日本語", "😀🎉", "\u202eright-to-left" },
+        new[] { "", " " });
+
+    [Theory]
+    [MemberData(nameof(AwkwardItemLists))]
+    public async Task AnyItemIds_AndAnEmptyList_ReadBackExactly_AfterAReopen(string[] items)
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r\u001f1", T0, user: "ü\u001e", items: items)]);
+        await store.AppendEventsAsync([Event("e\u001f1", T0, item: items.FirstOrDefault() ?? "z", requestId: "r\u001f1")]);
+        var reopened = await ReopenAsync(store) ?? store;
+        if (!ReferenceEquals(reopened, store))
+        {
+            Track(reopened);
+        }
+
+        var expected = items.Select((id, i) => new Impression(id, i + 1)).ToArray();
+        var counting = new List<CountingEntry>();
+        await foreach (var entry in reopened.ReadCountingLogAsync(DateTimeOffset.MinValue))
+        {
+            counting.Add(entry);
+        }
+
+        Assert.Equal(2, counting.Count);
+        Assert.Equal(expected, counting[0].Impressions!);
+        Assert.Equal("ü\u001e", counting[0].UserId);
+        Assert.Equal(items.FirstOrDefault() ?? "z", counting[1].Event!.ItemId);
+        Assert.Equal(items, (await reopened.FindRankingAsync("r\u001f1"))!.Items.Select(i => i.ItemId));
+        var log = new List<LogEntry>();
+        await foreach (var entry in reopened.ReadLogAsync(DateTimeOffset.MinValue))
+        {
+            log.Add(entry);
+        }
+
+        Assert.Equal(items, log[0].Ranking!.Items.Select(i => i.ItemId));
+        Assert.Equal(new StoreCounts(1, items.Length, 1, 1), await reopened.CountAsync());
+        Assert.Equal(0, reopened.Skipped.Count);
+    }
+
     private static ModelRecord Model(string version, string surface = "home", int seconds = 0) => new()
     {
         Version = version,

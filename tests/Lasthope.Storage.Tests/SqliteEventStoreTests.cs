@@ -60,7 +60,7 @@ public sealed class SqliteEventStoreTests : EventStoreContract
     }
 
     [Fact]
-    public async Task RankingsWrittenBeforeSchema4_StillReplay_FromTheirJsonBody()
+    public async Task RankingsWithoutTheirItemsColumn_StillReplay_FromTheirJsonBody()
     {
         var store = (SqliteEventStore)await OpenAsync();
         await store.AppendRankingsAsync([Ranking("old", T0, items: ["a", "b"])]);
@@ -68,7 +68,7 @@ public sealed class SqliteEventStoreTests : EventStoreContract
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE rankings SET served = NULL";
+            command.CommandText = "UPDATE rankings SET items = NULL";
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
@@ -79,6 +79,74 @@ public sealed class SqliteEventStoreTests : EventStoreContract
         }
 
         Assert.Equal([new Impression("a", 1), new Impression("b", 2)], Assert.Single(entries).Impressions!);
+    }
+
+    [Fact]
+    public async Task ASchema4File_WithTheRowsThatStoppedEveryStart_MigratesAndReadsBackExactly()
+    {
+        // Golden: written by schema 4 (commit d2bd895) from four requests: a normal ranking with a click, a ranking
+        // with every candidate excluded (empty), a recommendation on an empty store (empty) and a candidate id
+        // holding the separator U+001F. Schema 4 could not decode the last three, and no start got past them.
+        Directory.CreateDirectory(_directory);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Golden", "schema-v4.db"), Path.Combine(_directory, "lasthope.db"));
+        var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _directory });
+        Track(store);
+        var counting = new List<CountingEntry>();
+        await foreach (var entry in store.ReadCountingLogAsync(DateTimeOffset.MinValue))
+        {
+            counting.Add(entry);
+        }
+
+        Assert.Equal(5, counting.Count);
+        Assert.Equal([new Impression("a", 1), new Impression("b", 2)], counting[0].Impressions!);
+        Assert.Equal("e1", counting[1].Event!.EventId);
+        Assert.Empty(counting[2].Impressions!);
+        Assert.Empty(counting[3].Impressions!);
+        Assert.Equal([new Impression("a\u001fb", 1)], counting[4].Impressions!);
+        Assert.Equal(0, store.Skipped.Count);
+        Assert.Equal(["a\u001fb"], (await store.FindRankingAsync("r-sep"))!.Items.Select(i => i.ItemId));
+        await using var connection = new SqliteConnection($"Data Source={store.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version";
+        Assert.Equal(SqliteEventStore.SchemaVersion, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task ADamagedRow_IsSkippedByEveryRead_CountedOnce_WithItsSequence()
+    {
+        var store = (SqliteEventStore)await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r1", T0, items: ["a"]), Ranking("r2", T0, items: ["b"]), Ranking("r3", T0, items: ["c"])]);
+        await store.AppendEventsAsync([Event("e1", T0), Event("e2", T0)]);
+        await using (var connection = new SqliteConnection($"Data Source={store.DatabasePath}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            // A truncated items blob and a body that is not JSON on r2; on e1 a time no DateTimeOffset can hold.
+            command.CommandText = "UPDATE rankings SET items = x'0105', body = x'7b' WHERE request_id = 'r2'; UPDATE events SET time_ticks = 9223372036854775807 WHERE event_id = 'e1';";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var counting = new List<CountingEntry>();
+        await foreach (var entry in store.ReadCountingLogAsync(DateTimeOffset.MinValue))
+        {
+            counting.Add(entry);
+        }
+
+        Assert.Equal(["a", "c", "e2"], counting.Select(c => c.Impressions?[0].ItemId ?? c.Event!.EventId));
+        var log = new List<LogEntry>();
+        await foreach (var entry in store.ReadLogAsync(DateTimeOffset.MinValue))
+        {
+            log.Add(entry);
+        }
+
+        Assert.Equal(3, log.Count);
+        Assert.Null(await store.FindRankingAsync("r2"));
+        Assert.Equal(2, store.Skipped.Count);
+        Assert.Equal([("ranking", 2L), ("event", 4L)], store.Skipped.Records.Select(r => (r.Kind, r.Sequence)));
+        var reopened = (SqliteEventStore)(await ReopenAsync(store))!;
+        Track(reopened);
+        Assert.Equal(0, reopened.Skipped.Count);
     }
 
     [Fact]

@@ -51,6 +51,31 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary>The environment variable that gives <c>--api-key</c> its default.</summary>
+    public const string ApiKeyVariable = "LASTHOPE_API_KEY";
+
+    /// <summary>The key a command sends to a server that has API keys configured.</summary>
+    public static Option<string?> ApiKey() => new("--api-key")
+    {
+        Description = $"The API key sent as 'Authorization: Bearer KEY' to a server with keys configured (default: ${ApiKeyVariable}).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null,
+    };
+
+    /// <summary>A client for a running server, sending <paramref name="apiKey"/> when there is one.</summary>
+    public static HttpClient Client(Uri server, string? apiKey, TimeSpan? timeout = null, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var client = handler is null ? new HttpClient() : new HttpClient(handler);
+        client.BaseAddress = server;
+        client.Timeout = timeout ?? TimeSpan.FromSeconds(100);
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
     /// <summary>The server setup for a data directory and an optional config file.</summary>
     public static ServerSetup Setup(string data, string? config, string urls = "http://127.0.0.1:8080") => new()
     {

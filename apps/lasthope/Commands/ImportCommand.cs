@@ -3,6 +3,7 @@ using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Spectre.Console;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Cli.Commands;
 
@@ -60,12 +61,12 @@ internal static class ImportCommand
             }
             catch (ArgumentException e)
             {
-                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
             }
 
             try
             {
-                await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                await using var store = await LasthopeServer.OpenStoreAsync(options, createIfMissing: true, cancellationToken);
                 var importer = new LogImporter(store, options, TimeProvider.System);
                 await using var stream = input.OpenRead();
                 ImportReport report = null!;

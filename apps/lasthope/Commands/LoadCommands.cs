@@ -41,9 +41,10 @@ internal static class LoadCommands
         var perDay = PerDay();
         var day = Day();
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var apiKey = CommonOptions.ApiKey();
         var command = new Command("loadtest", "Drive a running server over loopback at a fixed request rate with the generator's requests; report throughput and latency per servedBy, and the fallback rate.")
         {
-            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json,
+            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json, apiKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +62,7 @@ internal static class LoadCommands
             var options = new LoadTestOptions
             {
                 Url = target,
+                ApiKey = parse.GetValue(apiKey),
                 Rate = parse.GetValue(rate),
                 Concurrency = parse.GetValue(concurrency),
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
@@ -108,9 +110,10 @@ internal static class LoadCommands
         var seed = Seed();
         var perDay = PerDay();
         var day = Day();
+        var apiKey = CommonOptions.ApiKey();
         var command = new Command("depth-study", "For each re-rank depth K: latency percentiles and NDCG@10 against the generator's truth, paired with the heuristic alone.")
         {
-            url, depths, requests, candidates, surface, seed, perDay, day,
+            url, depths, requests, candidates, surface, seed, perDay, day, apiKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -133,6 +136,7 @@ internal static class LoadCommands
             var study = new DepthStudy(new DepthStudyOptions
             {
                 Url = target,
+                ApiKey = parse.GetValue(apiKey),
                 Depths = ks,
                 Requests = parse.GetValue(requests),
                 Candidates = parse.GetValue(candidates),

@@ -6,6 +6,7 @@ using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 
@@ -35,7 +36,8 @@ internal static class ModelRegistryCommands
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var server = Server();
-        var command = new Command("add", "Register a model for a surface; its features must be the built-in features or the surface's request features.") { file, surface, version, activate, data, config, server };
+        var apiKey = CommonOptions.ApiKey();
+        var command = new Command("add", "Register a model for a surface; its features must be the built-in features or the surface's request features.") { file, surface, version, activate, data, config, server, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var input = parse.GetValue(file)!;
@@ -47,7 +49,7 @@ internal static class ModelRegistryCommands
             var content = await File.ReadAllBytesAsync(input.FullName, cancellationToken);
             if (parse.GetValue(server) is { } url)
             {
-                using var client = new HttpClient { BaseAddress = url };
+                using var client = CommonOptions.Client(url, parse.GetValue(apiKey));
                 var query = $"/v1/models?surface={Uri.EscapeDataString(parse.GetValue(surface)!)}&activate={(parse.GetValue(activate) ? "true" : "false")}"
                     + (parse.GetValue(version) is { } v ? $"&version={Uri.EscapeDataString(v)}" : "");
                 using var body = new ByteArrayContent(content);
@@ -82,13 +84,14 @@ internal static class ModelRegistryCommands
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var server = Server();
-        var command = new Command("list", "List registered models, newest first, and where each is active.") { data, config, server };
+        var apiKey = CommonOptions.ApiKey();
+        var command = new Command("list", "List registered models, newest first, and where each is active.") { data, config, server, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             ModelDto[] models;
             if (parse.GetValue(server) is { } url)
             {
-                using var client = new HttpClient { BaseAddress = url };
+                using var client = CommonOptions.Client(url, parse.GetValue(apiKey));
                 models = await client.GetFromJsonAsync("/v1/models", ApiJsonContext.Default.ModelDtoArray, cancellationToken) ?? [];
             }
             else
@@ -117,13 +120,14 @@ internal static class ModelRegistryCommands
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var server = Server();
-        var command = new Command("activate", "Make a registered model the active model of a surface (warm-up, then an atomic swap).") { version, surface, data, config, server };
+        var apiKey = CommonOptions.ApiKey();
+        var command = new Command("activate", "Make a registered model the active model of a surface (warm-up, then an atomic swap).") { version, surface, data, config, server, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var name = parse.GetValue(version)!;
             if (parse.GetValue(server) is { } url)
             {
-                using var client = new HttpClient { BaseAddress = url };
+                using var client = CommonOptions.Client(url, parse.GetValue(apiKey));
                 var query = $"/v1/models/{Uri.EscapeDataString(name)}/activate" + (parse.GetValue(surface) is { } s ? $"?surface={Uri.EscapeDataString(s)}" : "");
                 using var response = await client.PostAsync(query, null, cancellationToken);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -168,7 +172,7 @@ internal static class ModelRegistryCommands
         }
         catch (ArgumentException e)
         {
-            return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+            return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
         }
         catch (StoreUnavailableException e)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 
@@ -56,7 +57,7 @@ internal static class PositionBiasCommand
             }
             catch (ArgumentException e)
             {
-                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
             }
             catch (StoreUnavailableException e)
             {

@@ -35,7 +35,7 @@ internal static class ServeCommand
             }
             catch (ArgumentException e)
             {
-                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
             }
             catch (StoreUnavailableException e)
             {
@@ -48,7 +48,7 @@ internal static class ServeCommand
 
             await using (server)
             {
-                context.Error.WriteLine($"lasthope listening on {server.BaseAddress} (data: {Path.GetFullPath(server.Options.Storage.DataDirectory)}); Ctrl+C stops it.");
+                context.Error.WriteLine($"lasthope listening on {string.Join(", ", server.Addresses)} (data: {Path.GetFullPath(server.Options.Storage.DataDirectory)}{(server.Options.Security.KeysConfigured ? "" : "; no API keys: loopback only")}); Ctrl+C stops it.");
                 try
                 {
                     await Task.WhenAny(server.WaitForShutdownAsync(cancellationToken), Task.Delay(Timeout.Infinite, cancellationToken));

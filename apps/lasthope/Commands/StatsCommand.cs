@@ -6,9 +6,11 @@ using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
 using Lasthope.Server.Hosting;
+using Lasthope.Server.Stats;
 using Lasthope.Server.Ingestion;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 
@@ -22,14 +24,15 @@ internal static class StatsCommand
         var config = CommonOptions.Config();
         var server = CommonOptions.Url("--server", "Ask a running server (e.g. http://127.0.0.1:8080) instead of reading the data directory.");
         var json = new Option<bool>("--json") { Description = "Print the JSON of the API instead of a table." };
-        var command = new Command("stats", "Show an item's impressions, clicks, CTR 7d/30d, trend and heuristic score, per segment and overall.") { item, data, config, server, json };
+        var apiKey = CommonOptions.ApiKey();
+        var command = new Command("stats", "Show an item's impressions, clicks, CTR 7d/30d, trend and heuristic score, per segment and overall.") { item, data, config, server, json, apiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            ItemStatsResponse stats;
+            ItemStats stats;
             try
             {
                 stats = parse.GetValue(server) is { } url
-                    ? await FromServerAsync(url, parse.GetValue(item)!, cancellationToken)
+                    ? await FromServerAsync(url, parse.GetValue(apiKey), parse.GetValue(item)!, cancellationToken)
                     : await FromDataAsync(parse.GetValue(data)!, parse.GetValue(config), parse.GetValue(item)!, cancellationToken);
             }
             catch (HttpRequestException e)
@@ -42,12 +45,12 @@ internal static class StatsCommand
             }
             catch (ArgumentException e)
             {
-                return context.Fail(ExitCodes.BadInput, $"invalid configuration: {e.Message}");
+                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
             }
 
             if (parse.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(stats, ApiJsonContext.Default.ItemStatsResponse));
+                context.Out.WriteLine(JsonSerializer.Serialize(stats, CliJson.Default.ItemStats));
             }
             else
             {
@@ -59,22 +62,22 @@ internal static class StatsCommand
         return command;
     }
 
-    private static async Task<ItemStatsResponse> FromServerAsync(Uri server, string item, CancellationToken cancellationToken)
+    private static async Task<ItemStats> FromServerAsync(Uri server, string? apiKey, string item, CancellationToken cancellationToken)
     {
-        using var client = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(10) };
-        return await client.GetFromJsonAsync($"/v1/items/{Uri.EscapeDataString(item)}/stats", ApiJsonContext.Default.ItemStatsResponse, cancellationToken)
+        using var client = CommonOptions.Client(server, apiKey, TimeSpan.FromSeconds(10));
+        return await client.GetFromJsonAsync($"/v1/items/{Uri.EscapeDataString(item)}/stats", CliJson.Default.ItemStats, cancellationToken)
             ?? throw new HttpRequestException("empty response");
     }
 
-    private static async Task<ItemStatsResponse> FromDataAsync(string data, string? config, string item, CancellationToken cancellationToken)
+    private static async Task<ItemStats> FromDataAsync(string data, string? config, string item, CancellationToken cancellationToken)
     {
         var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data, config));
         await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
         var state = await CounterState.LoadAsync(store, options, TimeProvider.System, new UserSegments(), NullLogger.Instance, cancellationToken);
-        return ItemsApi.Compute(item, state, new SegmentScheme(options.Segments));
+        return new ItemStatsService(state, new SegmentScheme(options.Segments)).Compute(item);
     }
 
-    private static void Print(CliContext context, ItemStatsResponse stats)
+    private static void Print(CliContext context, ItemStats stats)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         console.Profile.Width = Math.Max(console.Profile.Width, 140);

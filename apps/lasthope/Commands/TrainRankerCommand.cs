@@ -11,6 +11,7 @@ using Lasthope.Trees;
 using Lasthope.Trees.Native;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 
@@ -119,7 +120,7 @@ internal static class TrainRankerCommand
 
                 if (parse.GetValue(register) || parse.GetValue(activate))
                 {
-                    var registry = new ModelRegistry((IModelStore)store, options.Serving, new Server.Ingestion.RecentRankings(0), TimeProvider.System, NullLogger.Instance);
+                    var registry = new ModelRegistry((IModelStore)store, options.Serving, new Server.State.RecentRankings(0), TimeProvider.System, NullLogger.Instance);
                     var metrics = JsonSerializer.Serialize(comparison.ToDictionary(c => c.Key, c => new { model = c.Model.Estimate, modelLower = c.Model.Lower, modelUpper = c.Model.Upper, heuristic = c.Heuristic.Estimate, difference = c.Difference.Estimate, differenceLower = c.Difference.Lower, differenceUpper = c.Difference.Upper }));
                     var parameters = JsonSerializer.Serialize(new { trees = lgbm.Iterations, leaves = lgbm.NumLeaves, learningRate = lgbm.LearningRate, minDataInLeaf = lgbm.MinDataInLeaf, positions = !parse.GetValue(noPositions), seed = lgbm.Seed });
                     var record = await registry.RegisterAsync(

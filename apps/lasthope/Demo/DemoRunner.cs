@@ -5,6 +5,7 @@ using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Simulation;
 using Microsoft.Extensions.DependencyInjection;
+using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Demo;
 
@@ -87,6 +88,9 @@ public sealed record LatencySummary(double P50, double P90, double P99, double P
 public sealed class DemoRunner(DemoOptions options)
 {
     /// <summary>Runs the demo; <paramref name="dayDone"/> is called after each simulated day with its index.</summary>
+    /// <summary>The surface of the read-out requests, kept apart from the simulated traffic's.</summary>
+    public const string ReadoutSurface = "demo-readout";
+
     public async Task<DemoResult> RunAsync(Action<int>? dayDone = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -96,8 +100,14 @@ public sealed class DemoRunner(DemoOptions options)
         var end = generator.StartOfDay(options.Days);
         var clock = new SimulatedClock(start);
         var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"lasthope-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
+        // The surfaces the demo serves are declared like any other (the set of surfaces is closed).
+        var settings = new Dictionary<string, string?>(options.Settings)
+        {
+            [$"Lasthope:Serving:Surfaces:{options.Surface}"] = options.Settings.TryGetValue($"Lasthope:Serving:Surfaces:{options.Surface}", out var declared) ? declared : "",
+            [$"Lasthope:Serving:Surfaces:{ReadoutSurface}"] = "",
+        };
         await using var server = await LasthopeServer.StartAsync(
-            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock, Settings = options.Settings },
+            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock, Settings = settings },
             cancellationToken);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -133,7 +143,7 @@ public sealed class DemoRunner(DemoOptions options)
         {
             using var response = await client.PostAsJsonAsync(
                 "/v1/rank",
-                new RankRequest { Surface = "demo-readout", User = new UserDto { Id = "demo-readout", Segment = segment }, Candidates = [.. live.Select(id => new CandidateDto(id))], Count = 10 },
+                new RankRequest { Surface = ReadoutSurface, User = new UserDto { Id = "demo-readout", Segment = segment }, Candidates = [.. live.Select(id => new CandidateDto(id))], Count = 10 },
                 ApiJsonContext.Default.RankRequest,
                 cancellationToken);
             response.EnsureSuccessStatusCode();

@@ -13,6 +13,9 @@ public sealed record DepthStudyOptions
 {
     public required Uri Url { get; init; }
 
+    /// <summary>Sent as a bearer token when the server has keys configured.</summary>
+    public string? ApiKey { get; init; }
+
     /// <summary>Re-rank depths to compare; 0 is the heuristic alone (the baseline).</summary>
     public IReadOnlyList<int> Depths { get; init; } = [0, 100, 300, 1_000];
 
@@ -51,7 +54,7 @@ public sealed class DepthStudy(DepthStudyOptions options)
     public async Task<IReadOnlyList<DepthResult>> RunAsync(IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         var generator = new TrafficGenerator(DemoRunner.Simulation(options.Seed, options.RequestsPerDay, options.Candidates));
-        using var client = new HttpClient { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = Commands.CommonOptions.Client(options.Url, options.ApiKey, TimeSpan.FromSeconds(30));
         var depths = options.Depths;
         var ndcg = depths.Select(_ => new double[options.Requests]).ToArray();
         var latency = depths.Select(_ => new List<double>()).ToArray();

@@ -15,6 +15,9 @@ public sealed record LoadTestOptions
 {
     public required Uri Url { get; init; }
 
+    /// <summary>Sent as a bearer token when the server has keys configured.</summary>
+    public string? ApiKey { get; init; }
+
     /// <summary>Requests per second, sent on schedule whatever the responses do (open loop). 0 for a closed loop.</summary>
     public double Rate { get; init; } = 100;
 
@@ -83,7 +86,7 @@ public sealed class LoadTester(LoadTestOptions options)
     {
         var bodies = PrepareBodies();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
-        using var client = new HttpClient(handler) { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = Commands.CommonOptions.Client(options.Url, options.ApiKey, TimeSpan.FromSeconds(30), handler);
         var samples = new ConcurrentBag<Sample>();
         long sent = 0, errors = 0, refused = 0, lateSends = 0;
         var maxLag = 0L;

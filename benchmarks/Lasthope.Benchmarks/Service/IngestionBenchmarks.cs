@@ -5,6 +5,8 @@ using Lasthope.Server.Api;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Storage.Sqlite;
+using Lasthope.Server.State;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Benchmarks.Service;
 
@@ -20,7 +22,7 @@ public class IngestionBenchmarks
     private string _directory = "";
     private SqliteEventStore _store = null!;
     private EventIngestor _ingestor = null!;
-    private EventDto[] _batch = [];
+    private EventInput[] _batch = [];
     private long _next;
 
     [Params(100, 1_000)]
@@ -56,7 +58,7 @@ public class IngestionBenchmarks
 
         _store.AppendRankingsAsync(logs).GetAwaiter().GetResult();
         _ingestor = new EventIngestor(_store, CounterState.CreateEmpty(options, time), recent, new UserSegments(), options.Events, time, metrics: null);
-        _batch = new EventDto[BatchSize];
+        _batch = new EventInput[BatchSize];
     }
 
     [GlobalCleanup]
@@ -78,7 +80,7 @@ public class IngestionBenchmarks
             {
                 var n = _next++;
                 var request = n % Rankings;
-                _batch[i] = new EventDto { EventId = $"ev-{n}", ItemId = $"item-{(request + (n % 10)) % 1000}", UserId = $"user-{request % 5000}", RequestId = $"req-{request}" };
+                _batch[i] = new EventInput($"ev-{n}", $"item-{(request + (n % 10)) % 1000}", UserId: $"user-{request % 5000}", RequestId: $"req-{request}");
             }
 
             accepted += (await _ingestor.IngestAsync(_batch)).Accepted;

@@ -9,7 +9,8 @@ namespace Lasthope.Core.Storage;
 /// <remarks>
 /// Durability: when an append's task completes, the data survives a crash of the process. Entries carry one global
 /// sequence in append order, which <see cref="ReadLogAsync"/> preserves, so a replay rebuilds exactly the state the
-/// appends built. Failures surface as <see cref="StoreUnavailableException"/>.
+/// appends built. Failures surface as <see cref="StoreUnavailableException"/>. Every string is stored so that it reads
+/// back exactly (empty lists and any Unicode), whatever the API validated.
 /// </remarks>
 public interface IEventStore : IAsyncDisposable
 {
@@ -54,6 +55,12 @@ public interface IEventStore : IAsyncDisposable
 
     /// <summary>Persists a setting, replacing any previous value.</summary>
     Task SetSettingAsync(string key, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records found but not decodable since the store opened. Every read skips such a record (a lookup finds
+    /// nothing, a replay goes on without it) and notes it here: one damaged row never stops a start.
+    /// </summary>
+    SkippedRecords Skipped { get; }
 }
 
 /// <summary>One entry of the log: exactly one of <see cref="Ranking"/> and <see cref="Event"/> is set.</summary>
@@ -79,6 +86,24 @@ public readonly record struct CountingEntry(long Sequence, DateTimeOffset Time, 
 /// <param name="Events">Distinct interaction events.</param>
 /// <param name="Users">Distinct users with a known segment.</param>
 public readonly record struct StoreCounts(long Rankings, long Impressions, long Events, long Users);
+
+/// <summary>A tool asked for an existing store and there is none where it looked; nothing was created.</summary>
+public sealed class StoreNotFoundException : Exception
+{
+    public StoreNotFoundException()
+    {
+    }
+
+    public StoreNotFoundException(string message)
+        : base(message)
+    {
+    }
+
+    public StoreNotFoundException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
 
 /// <summary>The store could not be reached or could not complete the operation. Nothing was acknowledged.</summary>
 public sealed class StoreUnavailableException : Exception

@@ -21,6 +21,9 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore
 
     public string Name => "memory";
 
+    /// <summary>Always empty: records held in memory are never encoded.</summary>
+    public SkippedRecords Skipped { get; } = new();
+
     public Task AppendRankingsAsync(IReadOnlyList<RankingLog> rankings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rankings);

@@ -47,7 +47,14 @@ public sealed record RankRequest
 }
 
 /// <summary>One ranked item.</summary>
-public sealed record RankedItemDto(string Id, int Rank, double Score, ItemSource Source);
+public sealed record RankedItemDto(string Id, int Rank, double Score, ItemSource Source)
+{
+    public static RankedItemDto Of(Core.Events.ServedItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return new(item.ItemId, item.Position, item.Score, item.Source);
+    }
+}
 
 /// <summary>The experiment arm of a request.</summary>
 public sealed record ExperimentDto(string Id, string Arm);
@@ -84,6 +91,29 @@ public sealed record RankResponse
 
     /// <summary>Candidates that had no data at all and were scored from the prior.</summary>
     public int UnknownItems { get; init; }
+
+    /// <summary>The response for a served ranking.</summary>
+    public static RankResponse Of(Ranking.RankResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var r = result.Ranking;
+        return new RankResponse
+        {
+            RequestId = r.RequestId,
+            ServedBy = r.ServedBy,
+            FallbackReason = r.FallbackReason,
+            ModelVersion = r.ModelVersion,
+            HeuristicVersion = r.HeuristicVersion,
+            RerankDepth = r.RerankDepth,
+            BudgetMs = r.BudgetMs,
+            Experiment = r.Experiment is { } e ? new ExperimentDto(e.ExperimentId, e.Arm) : null,
+            Segment = r.Segment,
+            Items = [.. r.Items.Select(RankedItemDto.Of)],
+            Timings = r.TimingsMs ?? new Dictionary<string, double>(),
+            Notes = r.Notes ?? [],
+            UnknownItems = result.UnknownItems,
+        };
+    }
 }
 
 /// <summary>One interaction event in POST /v1/events.</summary>
@@ -131,10 +161,24 @@ public sealed record SegmentStatsDto(
     double Ctr30d,
     double Trend,
     double HeuristicScore,
-    string Level);
+    string Level)
+{
+    public static SegmentStatsDto Of(Stats.SegmentStats s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return new(s.Segment, s.Impressions7d, s.Clicks7d, s.Impressions30d, s.Clicks30d, s.Ctr7d, s.Ctr30d, s.Trend, s.HeuristicScore, s.Level);
+    }
+}
 
 /// <summary>GET /v1/items/{id}/stats.</summary>
-public sealed record ItemStatsResponse(string ItemId, bool Known, string HeuristicVersion, SegmentStatsDto Overall, IReadOnlyList<SegmentStatsDto> Segments);
+public sealed record ItemStatsResponse(string ItemId, bool Known, string HeuristicVersion, SegmentStatsDto Overall, IReadOnlyList<SegmentStatsDto> Segments)
+{
+    public static ItemStatsResponse Of(Stats.ItemStats stats)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        return new(stats.ItemId, stats.Known, stats.HeuristicVersion, SegmentStatsDto.Of(stats.Overall), [.. stats.Segments.Select(SegmentStatsDto.Of)]);
+    }
+}
 
 /// <summary>GET /v1/status.</summary>
 public sealed record StatusResponse(
@@ -149,7 +193,11 @@ public sealed record StatusResponse(
     long ImpressionLogDropped,
     string? StoreError,
     double UptimeSeconds,
-    RuntimeStats? Runtime = null);
+    RuntimeStats? Runtime = null,
+    SkippedRecordsDto? SkippedRecords = null);
+
+/// <summary>Stored records the store could not decode and skipped (see <c>IEventStore.Skipped</c>): how many, and the first ones with their sequence numbers.</summary>
+public sealed record SkippedRecordsDto(long Count, IReadOnlyList<Lasthope.Core.Storage.SkippedRecord> Records);
 
 /// <summary>The process's own figures: garbage collections and their pauses, memory, thread pool.</summary>
 public sealed record RuntimeStats(int Gen0Collections, int Gen1Collections, int Gen2Collections, double GcPauseTotalMs, double GcPausePercent, long HeapBytes, long WorkingSetBytes, int ThreadPoolThreads, long ThreadPoolQueueLength, string GcLatencyMode)
@@ -265,7 +313,6 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(ModelDto))]
 [JsonSerializable(typeof(ModelDto[]))]
 [JsonSerializable(typeof(ExplainResponse))]
-[JsonSerializable(typeof(ProblemDetailsLite))]
 [JsonSerializable(typeof(RecommendRequest))]
 [JsonSerializable(typeof(SimilarResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

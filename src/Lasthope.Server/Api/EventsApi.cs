@@ -1,11 +1,13 @@
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 
@@ -14,7 +16,7 @@ public static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events", IngestAsync).WithName("Events");
+        app.MapPost("/v1/events", IngestAsync).WithName("Events").RequireScope(Scopes.Events).ReadsBodyFirst().RequireRateLimiting(ClientRateLimits.EventsPolicy);
         return app;
     }
 
@@ -24,7 +26,7 @@ public static class EventsApi
     /// could not take the batch, in which case nothing was acknowledged.
     /// </summary>
     public static async Task<Results<Ok<EventBatchResponse>, ValidationProblem, ProblemHttpResult>> IngestAsync(
-        EventBatchRequest request, EventIngestor ingestor, IOptions<LasthopeOptions> options, CancellationToken cancellationToken)
+        EventBatchRequest request, EventIngestor ingestor, IOptions<LasthopeOptions> options, HttpContext http, CancellationToken cancellationToken)
     {
         if (request.Events is null)
         {
@@ -39,19 +41,24 @@ public static class EventsApi
                 title: "Invalid event batch");
         }
 
-        EventBatchResponse result;
+        IngestResult ingested;
         try
         {
-            result = await ingestor.IngestAsync(request.Events, cancellationToken);
+            ingested = await ingestor.IngestAsync([.. request.Events.Select(e => e is null ? null : new EventInput(e.EventId, e.ItemId, e.Type, e.UserId, e.RequestId, e.Timestamp))], cancellationToken);
         }
         catch (StoreUnavailableException e)
         {
+            http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(
                 detail: $"The event store is unavailable; nothing in this batch was acknowledged. Retry later. ({e.Message})",
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Store unavailable");
         }
 
+        var result = new EventBatchResponse(
+            ingested.Accepted,
+            ingested.Duplicates,
+            [.. ingested.Rejected.Select(r => new RejectedEvent(r.Index, r.Field.Length == 0 ? $"events[{r.Index}]" : $"events[{r.Index}].{r.Field}", r.Reason))]);
         if (result.Accepted + result.Duplicates == 0 && result.Rejected.Count > 0)
         {
             var errors = result.Rejected

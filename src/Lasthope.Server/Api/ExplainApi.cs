@@ -5,10 +5,13 @@ using Lasthope.Counters;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.State;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 
@@ -43,23 +46,25 @@ public static class ExplainApi
 {
     public static IEndpointRouteBuilder MapExplainApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/rank/{requestId}/explain", ExplainAsync).WithName("Explain");
+        app.MapGet("/v1/rank/{requestId}/explain", ExplainAsync).WithName("Explain").RequireScope(Scopes.Rank);
         return app;
     }
 
-    public static async Task<Results<Ok<ExplainResponse>, NotFound<ProblemDetailsLite>, ValidationProblem>> ExplainAsync(
+    public static async Task<Results<Ok<ExplainResponse>, ProblemHttpResult, ValidationProblem>> ExplainAsync(
         string requestId, string? method, RecentRankings recent, IEventStore store, ModelRegistry registry, CounterState state, CancellationToken cancellationToken)
     {
-        method ??= "path";
-        if (method is not ("path" or "shap"))
+        var parameters = new Parameters();
+        parameters.Id("route.requestId", requestId);
+        method = parameters.OneOf("method", method, "path", "shap");
+        if (!parameters.Valid)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["method"] = ["method is path (default, cheap) or shap (exact TreeSHAP)."] });
+            return parameters.Problem("Invalid explain request");
         }
 
         var ranking = recent.FindFull(requestId) ?? await store.FindRankingAsync(requestId, cancellationToken);
         if (ranking is null)
         {
-            return TypedResults.NotFound(new ProblemDetailsLite("Request not found", $"No served ranking '{requestId}' is logged.", 404));
+            return Problems.NotFound("route.requestId", "Request not found", $"No served ranking '{requestId}' is logged.");
         }
 
         var log = ranking.Features;

@@ -1,10 +1,12 @@
-using Lasthope.Core.Segments;
-using Lasthope.Counters;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.Security;
+using Lasthope.Server.Stats;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.State;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 
@@ -13,50 +15,14 @@ public static class ItemsApi
 {
     public static IEndpointRouteBuilder MapItemsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/items/{id}/stats", GetStats).WithName("ItemStats");
+        app.MapGet("/v1/items/{id}/stats", GetStats).WithName("ItemStats").RequireScope(Scopes.Rank);
         return app;
     }
 
-    public static Ok<ItemStatsResponse> GetStats(string id, CounterState state, SegmentScheme segments)
-        => TypedResults.Ok(Compute(id, state, segments));
-
-    /// <summary>
-    /// Counts, smoothed CTRs, trend and heuristic score of an item, overall and for every segment of the grid and every
-    /// other segment that has data on it. An unknown item is reported too (from the priors), with Known = false.
-    /// </summary>
-    public static ItemStatsResponse Compute(string itemId, CounterState state, SegmentScheme segments)
+    public static Results<Ok<ItemStatsResponse>, ValidationProblem> GetStats(string id, ItemStatsService stats)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(segments);
-        var counters = state.Counters;
-        var withData = counters.SegmentsOf(itemId);
-        var names = segments.GridSegments.Concat(withData.Where(s => s != SegmentScheme.Unknown)).Distinct(StringComparer.Ordinal).ToList();
-        if (withData.Contains(SegmentScheme.Unknown))
-        {
-            names.Add(SegmentScheme.Unknown);
-        }
-
-        var overall = Row(itemId, SegmentScheme.Unknown, "overall", state);
-        var rows = names.Select(s => Row(itemId, s, s, state)).ToList();
-        return new ItemStatsResponse(itemId, !string.Equals(overall.Level, nameof(EstimateLevel.Prior), StringComparison.OrdinalIgnoreCase), state.Ranker.Version, overall, rows);
-    }
-
-    private static SegmentStatsDto Row(string itemId, string segment, string label, CounterState state)
-    {
-        var counters = state.Counters;
-        var estimate = counters.Estimate(counters.BeginEstimation(segment), itemId);
-        var (overall, bySegment) = counters.ReadTallies(itemId, segment);
-        var tallies = label == "overall" ? overall : bySegment;
-        return new SegmentStatsDto(
-            label,
-            tallies.ShortWindow.Impressions,
-            tallies.ShortWindow.Clicks,
-            tallies.LongWindow.Impressions,
-            tallies.LongWindow.Clicks,
-            estimate.Ctr7d,
-            estimate.Ctr30d,
-            estimate.Trend,
-            state.Ranker.Score(estimate),
-            estimate.Level.ToString().ToLowerInvariant());
+        var parameters = new Parameters();
+        parameters.Id("route.id", id);
+        return parameters.Valid ? TypedResults.Ok(ItemStatsResponse.Of(stats.Compute(id))) : parameters.Problem("Invalid item id");
     }
 }

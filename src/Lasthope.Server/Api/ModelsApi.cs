@@ -1,11 +1,16 @@
 using Lasthope.Core.Storage;
+using Lasthope.Server.Cascade;
+using Lasthope.Server.Hosting;
 using Lasthope.Server.Models;
 using Lasthope.Server.Recommend;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.Configuration;
+using Lasthope.Core.Identifiers;
 
 namespace Lasthope.Server.Api;
 
@@ -29,54 +34,113 @@ public sealed record ModelDto(
         [.. active.Where(a => a.Value == r.Version).Select(a => a.Key).Order(StringComparer.Ordinal)], warmUpMs);
 }
 
+/// <summary>
+/// One model upload at a time: a second one, while the first is received and parsed, gets 429 at once, so uploads
+/// cannot add up to more memory or disk than one model's worth.
+/// </summary>
+public sealed class ModelUploadGate
+{
+    private int _busy;
+
+    public bool TryEnter() => Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+
+    public void Exit() => Volatile.Write(ref _busy, 0);
+}
+
 /// <summary>Model registration and activation: POST /v1/models, GET /v1/models, POST /v1/models/{version}/activate.</summary>
 public static class ModelsApi
 {
-    /// <summary>Model files may be much larger than rank requests.</summary>
-    public const long MaxModelBytes = 512L * 1024 * 1024;
+    private const int CopyBufferBytes = 64 * 1024; // below the large-object heap
 
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models", RegisterAsync).WithName("RegisterModel");
-        app.MapGet("/v1/models", ListAsync).WithName("ListModels");
-        app.MapPost("/v1/models/{version}/activate", ActivateAsync).WithName("ActivateModel");
-        app.MapPost("/v1/surfaces/{surface}/deactivate", DeactivateAsync).WithName("DeactivateSurface");
+        app.MapPost("/v1/models", RegisterAsync).WithName("RegisterModel").RequireScope(Scopes.Admin).RequireRateLimiting(ClientRateLimits.AdminPolicy);
+        app.MapGet("/v1/models", ListAsync).WithName("ListModels").RequireAuthorization(AccessRules.AnyKey);
+        app.MapPost("/v1/models/{version}/activate", ActivateAsync).WithName("ActivateModel").RequireScope(Scopes.Admin).RequireRateLimiting(ClientRateLimits.AdminPolicy);
+        app.MapPost("/v1/surfaces/{surface}/deactivate", DeactivateAsync).WithName("DeactivateSurface").RequireScope(Scopes.Admin).RequireRateLimiting(ClientRateLimits.AdminPolicy);
         return app;
     }
 
     /// <summary>
-    /// Registers the model file in the body (LightGBM text or XGBoost JSON) for <paramref name="surface"/>; with
-    /// <paramref name="activate"/> it is warmed up and swapped in. 422 when the file or its features are refused.
+    /// Registers the model file in the body (LightGBM text, XGBoost JSON or a Lasthope ALS file) for
+    /// <paramref name="surface"/>; with <paramref name="activate"/> it is warmed up and swapped in. The body is
+    /// streamed to a temporary file, never buffered whole in memory; past <see cref="LimitsOptions.MaxModelBytes"/>
+    /// it is refused with 413 at once; one upload is processed at a time (429 for the others). 422 when the file or
+    /// its features are refused.
     /// </summary>
     public static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, string? surface, string? version, bool? activate, CancellationToken cancellationToken)
+        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, SurfaceCatalog surfaces, LimitsOptions limits, ModelUploadGate uploads,
+        string? surface, string? version, string? activate, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(surface))
+        var parameters = new Parameters();
+        if (surface is null)
         {
-            return Invalid("surface", "surface is required (?surface=NAME): the surface whose feature set the model must match.");
+            parameters.Add("query.surface", "surface is required (?surface=NAME): the surface whose feature set the model must match.");
+        }
+        else if (surfaces.Resolve(surface, SurfaceCatalog.Default, out var problem) is null || surfaces.UnknownAsDefault && !surfaces.Names.Contains(surface))
+        {
+            parameters.Add("query.surface", problem ?? $"unknown surface '{Ids.Printable(surface)}': a model is registered for a configured surface.");
         }
 
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        parameters.Id("query.version", version, required: false);
+        var activateNow = parameters.Bool("activate", activate);
+        if (!parameters.Valid)
         {
-            limit.MaxRequestBodySize = MaxModelBytes;
+            return parameters.Problem("Invalid model registration");
         }
 
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.Length == 0)
+        if (http.Request.ContentLength > limits.MaxModelBytes)
         {
-            return Invalid("body", "the body must be the model file (LightGBM model.txt or XGBoost JSON).");
+            return TooLarge(limits);
+        }
+
+        if (!uploads.TryEnter())
+        {
+            return Problems.TooMany(http, "Another model upload is in progress; one is processed at a time.", retryAfterSeconds: 5);
         }
 
         try
         {
-            var content = buffer.ToArray();
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            {
+                sizeLimit.MaxRequestBodySize = limits.MaxModelBytes; // Kestrel answers 413 the moment the body passes it
+            }
+
+            byte[] content;
+            var path = Path.Combine(Path.GetTempPath(), $"lasthope-upload-{Guid.NewGuid():N}");
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, CopyBufferBytes, FileOptions.DeleteOnClose | FileOptions.Asynchronous))
+            {
+                await http.Request.Body.CopyToAsync(file, CopyBufferBytes, cancellationToken);
+                if (file.Length == 0)
+                {
+                    return Invalid("body", "the body must be the model file (LightGBM model.txt, XGBoost JSON or a Lasthope ALS file).");
+                }
+
+                // Within the limit: one array of exactly the file's size, for the parser and the store.
+                content = new byte[file.Length];
+                file.Position = 0;
+                await file.ReadExactlyAsync(content, cancellationToken);
+            }
+
+            return await RegisterContentAsync(content, surface!, version, activateNow, registry, recommenders, store, cancellationToken);
+        }
+        finally
+        {
+            uploads.Exit();
+        }
+    }
+
+    private static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterContentAsync(
+        byte[] content, string surface, string? version, bool activate, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
             var als = RecommenderRegistry.IsAlsModel(content);
             var record = als
                 ? await recommenders.RegisterAsync(content, surface, new ModelMetadata(Version: version), cancellationToken)
                 : await registry.RegisterAsync(content, surface, new ModelMetadata(Version: version), cancellationToken);
             double? warmUp = null;
-            if (activate == true)
+            if (activate)
             {
                 warmUp = (als
                     ? await recommenders.ActivateAsync(surface, record.Version, cancellationToken)
@@ -84,7 +148,7 @@ public static class ModelsApi
             }
 
             var active = await store.GetActiveModelsAsync(cancellationToken);
-            return TypedResults.Created($"/v1/models/{record.Version}", ModelDto.Of(record, active, warmUp));
+            return TypedResults.Created($"/v1/models/{Uri.EscapeDataString(record.Version)}", ModelDto.Of(record, active, warmUp));
         }
         catch (ModelRejectedException e)
         {
@@ -100,13 +164,25 @@ public static class ModelsApi
     }
 
     /// <summary>Activates a registered model on <paramref name="surface"/> (default: the surface it was registered for).</summary>
-    public static async Task<Results<Ok<ModelDto>, NotFound<ProblemDetailsLite>, ProblemHttpResult>> ActivateAsync(
-        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ModelDto>, ValidationProblem, ProblemHttpResult>> ActivateAsync(
+        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, SurfaceCatalog surfaces, CancellationToken cancellationToken)
     {
+        var parameters = new Parameters();
+        parameters.Id("route.version", version);
+        if (surface is not null && !surfaces.Names.Contains(surface))
+        {
+            parameters.Add("query.surface", $"unknown surface '{Ids.Printable(surface)}'; this server serves {string.Join(", ", surfaces.Names.Order(StringComparer.Ordinal))}.");
+        }
+
+        if (!parameters.Valid)
+        {
+            return parameters.Problem("Invalid activation");
+        }
+
         var record = await store.FindModelAsync(version, cancellationToken);
         if (record is null)
         {
-            return TypedResults.NotFound(new ProblemDetailsLite("Model not found", $"No model '{version}' is registered.", 404));
+            return Problems.NotFound("route.version", "Model not found", $"No model '{version}' is registered.");
         }
 
         try
@@ -123,8 +199,15 @@ public static class ModelsApi
         }
     }
 
-    public static async Task<NoContent> DeactivateAsync(string surface, ModelRegistry registry, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ValidationProblem>> DeactivateAsync(string surface, ModelRegistry registry, SurfaceCatalog surfaces, CancellationToken cancellationToken)
     {
+        if (!surfaces.Names.Contains(surface))
+        {
+            var parameters = new Parameters();
+            parameters.Add("route.surface", $"unknown surface '{Ids.Printable(surface)}'; this server serves {string.Join(", ", surfaces.Names.Order(StringComparer.Ordinal))}.");
+            return parameters.Problem("Invalid deactivation");
+        }
+
         await registry.ActivateAsync(surface, null, cancellationToken);
         return TypedResults.NoContent();
     }
@@ -136,9 +219,12 @@ public static class ModelsApi
         title: "Model refused",
         extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["model"] = [e.Message] } });
 
+    private static ProblemHttpResult TooLarge(LimitsOptions limits) => TypedResults.Problem(
+        detail: $"The model file is larger than Limits:MaxModelBytes ({limits.MaxModelBytes} bytes).",
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Request body too large",
+        extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["body"] = [$"The model file is larger than Limits:MaxModelBytes ({limits.MaxModelBytes} bytes)."] } });
+
     private static ValidationProblem Invalid(string field, string message)
         => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid model registration");
 }
-
-/// <summary>A small problem body for 404s of named resources.</summary>
-public sealed record ProblemDetailsLite(string Title, string Detail, int Status);

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using Lasthope.Core.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
+using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Api;
 
@@ -17,13 +19,29 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ArgumentNullException.ThrowIfNull(httpContext);
         ArgumentNullException.ThrowIfNull(exception);
         ProblemDetails problem;
-        if (exception is BadHttpRequestException bad)
+        if (exception is StoreUnavailableException store)
+        {
+            // The same answer on every endpoint: nothing was done that needs undoing; retry.
+            httpContext.Response.Headers.RetryAfter = "1";
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Store unavailable",
+                Detail = $"The store is unavailable; nothing was changed. Retry later. ({store.Message})",
+            };
+        }
+        else if (exception is BadHttpRequestException bad)
         {
             var (field, message) = Describe(bad);
             problem = new ProblemDetails
             {
                 Status = bad.StatusCode,
-                Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Invalid request body",
+                Title = bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                    StatusCodes.Status408RequestTimeout => "Request body timeout",
+                    _ => "Invalid request body",
+                },
                 Detail = message,
                 Type = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? "https://tools.ietf.org/html/rfc9110#section-15.5.14"
@@ -104,6 +122,6 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
+    [LoggerMessage(EventId = LogEvents.Unhandled, Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string path);
 }

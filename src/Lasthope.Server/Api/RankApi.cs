@@ -1,10 +1,13 @@
+using Lasthope.Server.Cascade;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ranking;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 
@@ -13,7 +16,7 @@ public static class RankApi
 {
     public static IEndpointRouteBuilder MapRankApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/rank", RankAsync).WithName("Rank").BehindServingDoor();
+        app.MapPost("/v1/rank", RankAsync).WithName("Rank").RequireScope(Scopes.Rank).ReadsBodyFirst().BehindServingDoor();
         return app;
     }
 
@@ -21,15 +24,15 @@ public static class RankApi
     public const string ArrivalKey = "lasthope.arrival";
 
     public static async Task<Results<Ok<RankResponse>, ValidationProblem>> RankAsync(
-        RankRequest request, RankingService ranking, IOptions<LasthopeOptions> options, HttpContext http, CancellationToken cancellationToken)
+        RankRequest request, RankingService ranking, IOptions<LasthopeOptions> options, SurfaceCatalog surfaces, HttpContext http, CancellationToken cancellationToken)
     {
         var arrival = http.Items.TryGetValue(ArrivalKey, out var value) && value is long timestamp ? timestamp : 0;
-        var command = RankRequestValidator.Validate(request, options.Value.Ranking, static () => Guid.CreateVersion7().ToString("N"), out var errors);
+        var command = RankRequestValidator.Validate(request, options.Value.Ranking, surfaces, static () => Guid.CreateVersion7().ToString("N"), out var errors);
         if (command is null)
         {
             return TypedResults.ValidationProblem(errors, title: "Invalid rank request");
         }
 
-        return TypedResults.Ok(await ranking.RankAsync(command, arrival, cancellationToken));
+        return TypedResults.Ok(RankResponse.Of(await ranking.RankAsync(command, arrival, cancellationToken)));
     }
 }

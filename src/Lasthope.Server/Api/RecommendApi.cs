@@ -1,10 +1,16 @@
 using System.Diagnostics;
 using Lasthope.Core.Serving;
+using Lasthope.Server.Cascade;
+using Lasthope.Server.Hosting;
+using Lasthope.Server.Ranking;
 using Lasthope.Server.Recommend;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.Configuration;
+using Lasthope.Core.Identifiers;
 
 namespace Lasthope.Server.Api;
 
@@ -39,20 +45,47 @@ public sealed record SimilarResponse(string Item, ServedBy ServedBy, string? Mod
 /// <summary>POST /v1/recommend and GET /v1/similar/{item}.</summary>
 public static class RecommendApi
 {
+    /// <summary>Most interactions a request may list.</summary>
+    public const int MaxInteractions = 1_000;
+
     public static IEndpointRouteBuilder MapRecommendApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/recommend", RecommendAsync).WithName("Recommend").BehindServingDoor();
-        app.MapGet("/v1/similar/{item}", Similar).WithName("Similar");
+        app.MapPost("/v1/recommend", RecommendAsync).WithName("Recommend").RequireScope(Scopes.Rank).ReadsBodyFirst().BehindServingDoor();
+        app.MapGet("/v1/similar/{item}", Similar).WithName("Similar").RequireScope(Scopes.Rank);
         return app;
     }
 
     public static async Task<Results<Ok<RankResponse>, ValidationProblem>> RecommendAsync(
-        RecommendRequest request, RecommendationService service, RecommendOptions options, HttpContext http, CancellationToken cancellationToken)
+        RecommendRequest request, RecommendationService service, RecommendOptions options, RankingOptions ranking, SurfaceCatalog surfaces, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (request.User is null || string.IsNullOrEmpty(request.User.Id) || request.User.Id.Length > 256)
+        if (request.RequestId is not null)
         {
-            errors["user.id"] = ["user.id is required, 1 to 256 characters."];
+            RankRequestValidator.CheckId(errors, "requestId", request.RequestId);
+        }
+
+        var surface = surfaces.Resolve(request.Surface, options.DefaultSurface, out var surfaceProblem);
+        if (surfaceProblem is not null)
+        {
+            errors["surface"] = [surfaceProblem];
+        }
+
+        if (request.User is null)
+        {
+            errors["user.id"] = ["user.id is required: {\"user\": {\"id\": ..., \"age\"?, \"gender\"?, \"segment\"?}}."];
+        }
+        else
+        {
+            RankRequestValidator.CheckId(errors, "user.id", request.User.Id);
+            if (request.User.Age is < 0 or > 150)
+            {
+                errors["user.age"] = ["user.age must be between 0 and 150."];
+            }
+
+            if (request.User.Segment is not null)
+            {
+                RankRequestValidator.CheckId(errors, "user.segment", request.User.Segment, 64);
+            }
         }
 
         if (request.Count is { } count && (count < 1 || count > options.MaxCount))
@@ -65,16 +98,40 @@ public static class RecommendApi
             errors["budgetMs"] = ["budgetMs must be a finite number of milliseconds in (0, 60000]."];
         }
 
-        for (var i = 0; i < (request.Interactions?.Count ?? 0); i++)
+        if (request.Exclude is { } exclude)
         {
-            var interaction = request.Interactions![i];
-            if (string.IsNullOrEmpty(interaction?.ItemId))
+            if (exclude.Count > ranking.MaxCandidates)
             {
-                errors[$"interactions[{i}].itemId"] = ["itemId is required."];
+                errors["exclude"] = [$"exclude has {exclude.Count} entries; the limit is {ranking.MaxCandidates} (Ranking:MaxCandidates)."];
             }
-            else if (interaction.Weight is { } w && (!double.IsFinite(w) || w <= 0))
+            else
             {
-                errors[$"interactions[{i}].weight"] = ["weight must be a positive finite number."];
+                for (var i = 0; i < exclude.Count && !RankRequestValidator.CheckId(errors, $"exclude[{i}]", exclude[i]); i++)
+                {
+                }
+            }
+        }
+
+        var interactions = request.Interactions ?? [];
+        if (interactions.Count > MaxInteractions)
+        {
+            errors["interactions"] = [$"interactions has {interactions.Count} entries; the limit is {MaxInteractions}."];
+        }
+        else
+        {
+            for (var i = 0; i < interactions.Count; i++)
+            {
+                var interaction = interactions[i];
+                if (RankRequestValidator.CheckId(errors, $"interactions[{i}].itemId", interaction?.ItemId))
+                {
+                    break;
+                }
+
+                if (interaction!.Weight is { } w && (!double.IsFinite(w) || w <= 0 || w > float.MaxValue))
+                {
+                    errors[$"interactions[{i}].weight"] = ["weight must be a positive finite number."];
+                    break;
+                }
             }
         }
 
@@ -87,39 +144,46 @@ public static class RecommendApi
         var command = new RecommendCommand
         {
             RequestId = request.RequestId ?? Guid.CreateVersion7().ToString("N"),
-            Surface = request.Surface ?? options.DefaultSurface,
+            Surface = surface!,
             UserId = request.User!.Id!,
             Age = request.User.Age,
             Gender = request.User.Gender,
             ExplicitSegment = request.User.Segment,
             Count = request.Count ?? options.DefaultCount,
-            Exclude = request.Exclude?.Where(e => e is not null).ToArray() ?? [],
+            Exclude = request.Exclude?.ToArray() ?? [],
             FilterSeen = request.FilterSeen ?? true,
-            Interactions = request.Interactions?.Select(i => new KeyValuePair<string, float>(i.ItemId!, (float)(i.Weight ?? 1))).ToArray() ?? [],
+            Interactions = [.. interactions.Select(i => new KeyValuePair<string, float>(i.ItemId!, (float)(i.Weight ?? 1)))],
             BudgetMs = request.BudgetMs,
         };
-        return TypedResults.Ok(await service.RecommendAsync(command, arrival, cancellationToken));
+        return TypedResults.Ok(RankResponse.Of(await service.RecommendAsync(command, arrival, cancellationToken)));
     }
 
-    public static Results<Ok<SimilarResponse>, NotFound<ProblemDetailsLite>, ValidationProblem> Similar(
-        string item, int? count, string? surface, RecommendationService service, RecommendOptions options)
+    public static Results<Ok<SimilarResponse>, ProblemHttpResult, ValidationProblem> Similar(
+        string item, string? count, string? surface, RecommendationService service, RecommendOptions options, SurfaceCatalog surfaces)
     {
-        var n = count ?? options.DefaultCount;
-        if (n < 1 || n > options.MaxCount)
+        var parameters = new Parameters();
+        parameters.Id("route.item", item);
+        var n = parameters.WholeNumber("count", count, options.DefaultCount, 1, options.MaxCount);
+        var resolved = surfaces.Resolve(surface, options.DefaultSurface, out var surfaceProblem);
+        if (surfaceProblem is not null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["count"] = [$"count must be between 1 and {options.MaxCount}."] });
+            parameters.Add("query.surface", surfaceProblem);
+        }
+
+        if (!parameters.Valid)
+        {
+            return parameters.Problem("Invalid similar-items request");
         }
 
         var started = Stopwatch.GetTimestamp();
-        var similar = service.Similar(surface ?? options.DefaultSurface, item, n, out var version);
+        var similar = service.Similar(resolved!, item, n, out var version);
         if (similar is null)
         {
-            return TypedResults.NotFound(new ProblemDetailsLite(
-                "Item not found",
-                version is null ? $"No recommender model is active on surface '{surface ?? options.DefaultSurface}'." : $"The active model ({version}) does not know item '{item}'.",
-                404));
+            return version is null
+                ? Problems.NotFound("query.surface", "No model", $"No recommender model is active on surface '{resolved}'.")
+                : Problems.NotFound("route.item", "Item not found", $"The active model ({version}) does not know item '{Ids.Printable(item)}'.");
         }
 
-        return TypedResults.Ok(new SimilarResponse(item, ServedBy.Model, version, similar, new Dictionary<string, double> { ["total"] = Stopwatch.GetElapsedTime(started).TotalMilliseconds }));
+        return TypedResults.Ok(new SimilarResponse(item, ServedBy.Model, version, [.. similar.Select(RankedItemDto.Of)], new Dictionary<string, double> { ["total"] = Stopwatch.GetElapsedTime(started).TotalMilliseconds }));
     }
 }

@@ -1,10 +1,12 @@
 using System.Reflection;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Api;
 
@@ -16,22 +18,14 @@ public static class StatusApi
 
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/status", GetStatusAsync).WithName("Status");
+        app.MapGet("/v1/status", GetStatusAsync).WithName("Status").RequireAuthorization(AccessRules.AnyKey);
         return app;
     }
 
-    public static async Task<Results<Ok<StatusResponse>, ProblemHttpResult>> GetStatusAsync(
+    public static async Task<Ok<StatusResponse>> GetStatusAsync(
         IEventStore store, CounterState state, ImpressionLog log, ServerStarted started, CancellationToken cancellationToken)
     {
-        StoreCounts counts;
-        try
-        {
-            counts = await store.CountAsync(cancellationToken);
-        }
-        catch (StoreUnavailableException e)
-        {
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable");
-        }
+        var counts = await store.CountAsync(cancellationToken); // a store failure is the shared 503 (ProblemExceptionHandler)
 
         return TypedResults.Ok(new StatusResponse(
             Version,
@@ -45,7 +39,8 @@ public static class StatusApi
             log.Dropped,
             log.StoreError,
             started.Elapsed.TotalSeconds,
-            RuntimeStats.Capture()));
+            RuntimeStats.Capture(),
+            new SkippedRecordsDto(store.Skipped.Count, store.Skipped.Records)));
     }
 }
 

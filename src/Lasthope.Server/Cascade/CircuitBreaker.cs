@@ -1,3 +1,6 @@
+using Lasthope.Server.Configuration;
+using Lasthope.Server.Telemetry;
+using Microsoft.Extensions.Logging;
 namespace Lasthope.Server.Cascade;
 
 /// <summary>
@@ -6,7 +9,7 @@ namespace Lasthope.Server.Cascade;
 /// <see cref="CircuitBreakerOptions.OpenSeconds"/> one trial request is let through (half-open), and its outcome closes
 /// or re-opens the circuit. Timeouts are not errors: a slow model is served partially or falls back per request.
 /// </summary>
-public sealed class CircuitBreaker(CircuitBreakerOptions options, TimeProvider time)
+public sealed partial class CircuitBreaker(string surface, CircuitBreakerOptions options, TimeProvider time, ILogger logger)
 {
     private readonly Lock _gate = new();
     private int _consecutiveFailures;
@@ -47,24 +50,42 @@ public sealed class CircuitBreaker(CircuitBreakerOptions options, TimeProvider t
 
     public void Success()
     {
+        bool wasOpen;
         lock (_gate)
         {
+            wasOpen = _openUntilTicks != 0;
             _consecutiveFailures = 0;
             _openUntilTicks = 0;
             _trialInFlight = false;
+        }
+
+        if (wasOpen)
+        {
+            LogClosed(logger, surface);
         }
     }
 
     public void Failure()
     {
+        var failures = 0;
         lock (_gate)
         {
             _consecutiveFailures++;
             if (_trialInFlight || _consecutiveFailures >= options.FailureThreshold)
             {
+                if (_openUntilTicks == 0 || _trialInFlight)
+                {
+                    failures = _consecutiveFailures;
+                }
+
                 _openUntilTicks = time.GetUtcNow().UtcTicks + TimeSpan.FromSeconds(options.OpenSeconds).Ticks;
                 _trialInFlight = false;
             }
+        }
+
+        if (failures > 0)
+        {
+            LogOpened(logger, surface, failures, options.OpenSeconds);
         }
     }
 
@@ -76,4 +97,10 @@ public sealed class CircuitBreaker(CircuitBreakerOptions options, TimeProvider t
             _trialInFlight = false;
         }
     }
+
+    [LoggerMessage(EventId = LogEvents.CircuitOpened, Level = LogLevel.Warning, Message = "Surface {Surface}: the model path's circuit opened after {Failures} consecutive failures; the heuristic serves with circuit_open for {Seconds} s")]
+    private static partial void LogOpened(ILogger logger, string surface, int failures, double seconds);
+
+    [LoggerMessage(EventId = LogEvents.CircuitClosed, Level = LogLevel.Information, Message = "Surface {Surface}: the model path's circuit closed; the model serves again")]
+    private static partial void LogClosed(ILogger logger, string surface);
 }

@@ -1,3 +1,4 @@
+using Lasthope.Server.Configuration;
 namespace Lasthope.Server.Cascade;
 
 /// <summary>An assignment: the experiment, the arm, and the arm's policy.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Cascade;
 

@@ -1,4 +1,5 @@
 using Lasthope.Counters;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Cascade;
 

@@ -7,6 +7,7 @@ using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Lasthope.Server.Recommend;
 using Lasthope.Server.Ranking;
+using Lasthope.Server.Security;
 using Lasthope.Server.Telemetry;
 using Lasthope.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -21,6 +22,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Lasthope.Server.State;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Hosting;
 
@@ -52,19 +55,24 @@ public sealed class ServerSetup
 /// The Lasthope service as a class: the CLI's <c>serve</c> and <c>demo</c>, the tests and the benchmarks all host it
 /// in-process. Start opens the store, rebuilds the counters from its log, then listens.
 /// </summary>
-public sealed class LasthopeServer : IAsyncDisposable
+public sealed partial class LasthopeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly IEventStore? _ownedStore;
 
-    private LasthopeServer(WebApplication app, IEventStore? ownedStore, Uri baseAddress)
+    private LasthopeServer(WebApplication app, IEventStore? ownedStore, IReadOnlyList<Uri> addresses)
     {
         _app = app;
         _ownedStore = ownedStore;
-        BaseAddress = baseAddress;
+        Addresses = addresses;
+        var first = addresses[0];
+        BaseAddress = first.Host is "0.0.0.0" or "[::]" ? new UriBuilder(first) { Host = "127.0.0.1" }.Uri : first;
     }
 
-    /// <summary>The address the server listens on, with the real port when port 0 was asked.</summary>
+    /// <summary>Every address the server actually listens on, with the real port where port 0 was asked.</summary>
+    public IReadOnlyList<Uri> Addresses { get; }
+
+    /// <summary>The first address, with a wildcard host replaced by 127.0.0.1 so that a client on this machine can use it.</summary>
     public Uri BaseAddress { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -77,34 +85,26 @@ public sealed class LasthopeServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(setup);
         var configuration = BuildConfiguration(setup);
         var options = configuration.GetSection(LasthopeOptions.Section).Get<LasthopeOptions>() ?? new LasthopeOptions();
-        if (setup.DataDirectory is not null)
-        {
-            options = new LasthopeOptions
-            {
-                Storage = new StorageOptions { Backend = options.Storage.Backend, DataDirectory = setup.DataDirectory, Durability = options.Storage.Durability },
-                Counters = options.Counters,
-                Heuristic = options.Heuristic,
-                Segments = options.Segments,
-                Events = options.Events,
-                Ranking = options.Ranking,
-                Serving = options.Serving,
-                Recommend = options.Recommend,
-            };
-        }
-
         options.Validate();
         return options;
     }
 
-    /// <summary>Opens the configured store (the embedded SQLite store by default).</summary>
-    public static async Task<IEventStore> OpenStoreAsync(LasthopeOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Opens the configured store (the embedded SQLite store by default), which must exist: tools that read a data
+    /// directory create nothing (<see cref="StoreNotFoundException"/> when there is none).
+    /// </summary>
+    public static Task<IEventStore> OpenStoreAsync(LasthopeOptions options, CancellationToken cancellationToken = default)
+        => OpenStoreAsync(options, createIfMissing: false, cancellationToken);
+
+    /// <summary>Opens the configured store, creating it when <paramref name="createIfMissing"/> (the server, import).</summary>
+    public static async Task<IEventStore> OpenStoreAsync(LasthopeOptions options, bool createIfMissing, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.Storage.Backend switch
         {
             "memory" => new InMemoryEventStore(),
             _ => await SqliteEventStore.OpenAsync(
-                new SqliteStoreOptions { DataDirectory = options.Storage.DataDirectory, Durability = options.Storage.Durability },
+                new SqliteStoreOptions { DataDirectory = options.Storage.DataDirectory, Durability = options.Storage.Durability, CreateIfMissing = createIfMissing },
                 cancellationToken),
         };
     }
@@ -113,6 +113,8 @@ public sealed class LasthopeServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(setup);
         var options = LoadOptions(setup);
+        var addresses = ListenAddresses.Parse(setup.Urls);
+        ListenAddresses.EnsureAllowed(addresses, options.Security);
         var time = setup.Time ?? TimeProvider.System;
         if (options.Serving.MinThreads > 0)
         {
@@ -125,7 +127,7 @@ public sealed class LasthopeServer : IAsyncDisposable
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency; // process-wide; ignored where concurrent GC is off
         }
 
-        var store = setup.Store ?? await OpenStoreAsync(options, cancellationToken);
+        var store = setup.Store ?? await OpenStoreAsync(options, createIfMissing: true, cancellationToken);
         var owned = setup.Store is null ? store : null;
         try
         {
@@ -135,10 +137,17 @@ public sealed class LasthopeServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.SetMinimumLevel(setup.MinimumLogLevel);
             builder.WebHost.UseUrls(setup.Urls);
-            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Ranking.MaxBodyBytes);
+            builder.WebHost.ConfigureKestrel(k => ConfigureLimits(k.Limits, options));
 
             var users = new UserSegments();
             using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(setup.MinimumLogLevel));
+            var startLogger = loggerFactory.CreateLogger<LasthopeServer>();
+            store.Skipped.Skipped += record => LogSkipped(startLogger, record.Kind, record.Sequence, record.Reason);
+            if (!options.Security.KeysConfigured)
+            {
+                LogNoKeys(startLogger, string.Join(", ", addresses.Select(a => a.OriginalString)));
+            }
+
             var state = await CounterState.LoadAsync(store, options, time, users, loggerFactory.CreateLogger<CounterState>(), cancellationToken);
 
             var recent = new RecentRankings(options.Ranking.RecentRankings, state.Counters.Intern);
@@ -154,8 +163,8 @@ public sealed class LasthopeServer : IAsyncDisposable
             // Build every endpoint now, so that a wiring mistake stops the start instead of failing each request.
             _ = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).Count();
             await app.StartAsync(cancellationToken);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new LasthopeServer(app, owned, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
+            return new LasthopeServer(app, owned, [.. bound.Select(a => new Uri(a))]);
         }
         catch
         {
@@ -206,7 +215,6 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton(options.Serving);
         services.AddSingleton(new ExperimentAssigner(options.Serving.Experiments));
         services.AddSingleton(new ScoringGate(options.Serving.MaxConcurrentRequests));
-        services.AddServingDoor(options.Serving);
         services.AddSingleton(new FaultInjector(options.Serving.FaultInjection));
         services.AddSingleton(new FallbackWindow(options.Serving.FallbackAlarm.WindowSeconds, TimeProvider.System));
         services.AddSingleton<LasthopeMetrics>();
@@ -216,11 +224,24 @@ public sealed class LasthopeServer : IAsyncDisposable
         services.AddSingleton<EventIngestor>();
         services.AddSingleton(sp => new SegmentResolver(sp.GetRequiredService<SegmentScheme>(), sp.GetRequiredService<UserSegments>(), sp.GetRequiredService<IEventStore>(), TimeSpan.FromMilliseconds(options.Serving.StoreLookupTimeoutMs)));
         services.AddSingleton(options.Recommend);
+        services.AddSingleton(options.Ranking);
+        services.AddSingleton(options.Limits);
+        services.AddSingleton(new SurfaceCatalog(options.Serving, options.Recommend));
+        services.AddSingleton<ModelUploadGate>();
+        services.AddApiKeys(options.Security);
+        services.AddClientRateLimits(options.Security.RateLimits);
         services.AddSingleton(recommenders);
         services.AddSingleton<PopularityIndex>();
         services.AddHostedService(sp => sp.GetRequiredService<PopularityIndex>());
         services.AddSingleton<RecommendationService>();
+        services.AddSingleton<PolicyResolver>();
+        services.AddSingleton<HeuristicStage>();
+        services.AddSingleton<FeatureRows>();
+        services.AddSingleton<ModelStage>();
+        services.AddSingleton<ServedListBuilder>();
+        services.AddSingleton<RankRecorder>();
         services.AddSingleton<RankingService>();
+        services.AddSingleton<Stats.ItemStatsService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -250,7 +271,12 @@ public sealed class LasthopeServer : IAsyncDisposable
         metrics.ObserveFallbackRate(() => window.Rate);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRateLimiter(); // the serving door: before any body is read
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter(); // per-client limits on events and administration, before any body is read
+        app.UseMiddleware<BodyReadAhead>(); // JSON bodies whole, under a deadline
+        app.UseMiddleware<ServingDoor>(); // then the door, which a slow sender can no longer hold
         app.MapRankApi();
         app.MapEventsApi();
         app.MapItemsApi();
@@ -259,7 +285,15 @@ public sealed class LasthopeServer : IAsyncDisposable
         app.MapExplainApi();
         app.MapRecommendApi();
         app.MapHealthApi();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        var metricsEndpoint = app.MapPrometheusScrapingEndpoint("/metrics");
+        if (app.Services.GetRequiredService<SecurityOptions>().ProtectMetrics)
+        {
+            metricsEndpoint.RequireAuthorization(AccessRules.AnyKey);
+        }
+        else
+        {
+            metricsEndpoint.AllowAnonymous();
+        }
     }
 
     private static IConfiguration BuildConfiguration(ServerSetup setup)
@@ -272,6 +306,31 @@ public sealed class LasthopeServer : IAsyncDisposable
 
         builder.AddEnvironmentVariables();
         builder.AddInMemoryCollection(setup.Settings);
+        if (setup.DataDirectory is not null)
+        {
+            builder.AddInMemoryCollection([new($"{LasthopeOptions.Section}:Storage:DataDirectory", setup.DataDirectory)]);
+        }
+
         return builder.Build();
     }
+
+    /// <summary>Kestrel's limits, each set on purpose (see <see cref="LimitsOptions"/>).</summary>
+    private static void ConfigureLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, LasthopeOptions options)
+    {
+        var set = options.Limits;
+        limits.MaxRequestBodySize = options.Ranking.MaxBodyBytes; // model uploads raise it for their own request
+        limits.MinRequestBodyDataRate = set.MinBodyBytesPerSecond > 0
+            ? new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(set.MinBodyBytesPerSecond, TimeSpan.FromSeconds(set.MinBodyRateGraceSeconds))
+            : null;
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(set.RequestHeadersTimeoutSeconds);
+        limits.KeepAliveTimeout = TimeSpan.FromSeconds(set.KeepAliveTimeoutSeconds);
+        limits.MaxConcurrentConnections = set.MaxConcurrentConnections;
+        limits.MaxConcurrentUpgradedConnections = 0; // no WebSockets or other upgrades are served
+    }
+
+    [LoggerMessage(EventId = LogEvents.RecordSkipped, Level = LogLevel.Warning, Message = "The store skipped a {Kind} it could not decode, at sequence {Sequence}: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string kind, long sequence, string reason);
+
+    [LoggerMessage(EventId = LogEvents.NoApiKeys, Level = LogLevel.Warning, Message = "No API keys are configured: every request is allowed, so Lasthope listens only on loopback ({Addresses}). Configure Lasthope:Security:ApiKeys before exposing it.")]
+    private static partial void LogNoKeys(ILogger logger, string addresses);
 }

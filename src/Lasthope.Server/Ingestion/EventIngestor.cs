@@ -1,10 +1,23 @@
 using Lasthope.Core.Events;
+using Lasthope.Core.Identifiers;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Api;
 using Lasthope.Server.Telemetry;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Ingestion;
+
+/// <summary>An interaction event as a client or a log file gives it: nothing checked yet.</summary>
+public sealed record EventInput(string? EventId, string? ItemId, string? Type = null, string? UserId = null, string? RequestId = null, DateTimeOffset? Timestamp = null);
+
+/// <summary>Why one event of a batch was refused: its index in the batch, the field ("" for the whole event) and why.</summary>
+public sealed record EventRejection(int Index, string Field, string Reason);
+
+/// <summary>What became of a batch.</summary>
+/// <param name="Accepted">New events, now durable and counted.</param>
+/// <param name="Duplicates">Events whose id was seen before: acknowledged, counted once (earlier).</param>
+/// <param name="Rejected">Invalid events.</param>
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<EventRejection> Rejected);
 
 /// <summary>
 /// The one path by which interaction events enter Lasthope (POST /v1/events, import and the ingestion benchmark all
@@ -13,7 +26,6 @@ namespace Lasthope.Server.Ingestion;
 /// </summary>
 public sealed class EventIngestor
 {
-    private const int MaxIdLength = 256;
     private readonly IEventStore _store;
     private readonly CounterState _state;
     private readonly RecentRankings _recent;
@@ -37,12 +49,12 @@ public sealed class EventIngestor
     /// Ingests a batch. Throws <see cref="StoreUnavailableException"/> when the store cannot take it; then nothing of
     /// the batch was acknowledged or counted.
     /// </summary>
-    public async Task<EventBatchResponse> IngestAsync(IReadOnlyList<EventDto> batch, CancellationToken cancellationToken = default)
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<EventInput?> batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var now = _time.GetUtcNow();
         var valid = new List<InteractionEvent>(batch.Count);
-        var rejected = new List<RejectedEvent>();
+        var rejected = new List<EventRejection>();
         for (var i = 0; i < batch.Count; i++)
         {
             var (interaction, rejection) = await ValidateAsync(i, batch[i], now, cancellationToken);
@@ -70,30 +82,40 @@ public sealed class EventIngestor
         }
 
         _metrics?.Events(accepted, valid.Count - accepted, rejected.Count);
-        return new EventBatchResponse(accepted, valid.Count - accepted, rejected);
+        return new IngestResult(accepted, valid.Count - accepted, rejected);
     }
 
-    private async ValueTask<(InteractionEvent? Event, RejectedEvent? Rejection)> ValidateAsync(int index, EventDto? dto, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<(InteractionEvent? Event, EventRejection? Rejection)> ValidateAsync(int index, EventInput? dto, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (dto is null)
         {
             return Reject(index, "", "the event is null");
         }
 
-        if (string.IsNullOrEmpty(dto.EventId) || dto.EventId.Length > MaxIdLength)
+        if (Ids.Problem(dto.EventId) is { } eventIdProblem)
         {
-            return Reject(index, "eventId", $"eventId is required, at most {MaxIdLength} characters");
+            return Reject(index, "eventId", $"eventId is required and {eventIdProblem}");
         }
 
-        if (string.IsNullOrEmpty(dto.ItemId) || dto.ItemId.Length > MaxIdLength)
+        if (Ids.Problem(dto.ItemId) is { } itemIdProblem)
         {
-            return Reject(index, "itemId", $"itemId is required, at most {MaxIdLength} characters");
+            return Reject(index, "itemId", $"itemId is required and {itemIdProblem}");
+        }
+
+        if (dto.UserId is not null && Ids.Problem(dto.UserId) is { } userIdProblem)
+        {
+            return Reject(index, "userId", $"userId {userIdProblem}");
+        }
+
+        if (dto.RequestId is not null && Ids.Problem(dto.RequestId) is { } requestIdProblem)
+        {
+            return Reject(index, "requestId", $"requestId {requestIdProblem}");
         }
 
         var type = dto.Type ?? _types.DefaultType;
         if (!_types.Types.TryGetValue(type, out var weight))
         {
-            return Reject(index, "type", $"unknown event type '{type}'; configured types: {string.Join(", ", _types.Types.Keys.Order(StringComparer.Ordinal))}");
+            return Reject(index, "type", $"unknown event type '{Ids.Printable(type)}'; configured types: {string.Join(", ", _types.Types.Keys.Order(StringComparer.Ordinal))}");
         }
 
         var time = dto.Timestamp ?? now;
@@ -102,18 +124,20 @@ public sealed class EventIngestor
             return Reject(index, "timestamp", $"timestamp {time:O} is in the future by more than the allowed clock skew ({_types.MaxFutureSkew})");
         }
 
-        if (dto.UserId is { Length: > MaxIdLength } || dto.RequestId is { Length: > MaxIdLength })
+        var (segment, position, surface, servedList) = await AttributeAsync(dto, cancellationToken);
+        if (servedList && position is null)
         {
-            return Reject(index, dto.UserId is { Length: > MaxIdLength } ? "userId" : "requestId", $"ids are at most {MaxIdLength} characters");
+            // A click names the ranking it came from, and that ranking did not show the item: a client bug, or an
+            // attempt to lift an item with clicks it never earned. Either way it must not count.
+            return Reject(index, "itemId", $"item '{Ids.Printable(dto.ItemId!)}' was not in the ranking '{Ids.Printable(dto.RequestId!)}' the event names");
         }
 
-        var (segment, position, surface) = await AttributeAsync(dto, cancellationToken);
         return (new InteractionEvent
         {
-            EventId = dto.EventId,
+            EventId = dto.EventId!,
             Type = type,
             Weight = weight,
-            ItemId = dto.ItemId,
+            ItemId = dto.ItemId!,
             UserId = dto.UserId,
             RequestId = dto.RequestId,
             Time = time,
@@ -127,7 +151,7 @@ public sealed class EventIngestor
     /// The segment and position come from the logged ranking when the request id names one (in memory, else in the
     /// store); otherwise the segment is the user's remembered one, or unknown, and the position is unknown.
     /// </summary>
-    private async ValueTask<(string Segment, int? Position, string? Surface)> AttributeAsync(EventDto dto, CancellationToken cancellationToken)
+    private async ValueTask<(string Segment, int? Position, string? Surface, bool Attributed)> AttributeAsync(EventInput dto, CancellationToken cancellationToken)
     {
         if (dto.RequestId is { } requestId)
         {
@@ -139,7 +163,7 @@ public sealed class EventIngestor
 
             if (served is not null)
             {
-                return (served.Segment, served.PositionOf(dto.ItemId!), served.Surface);
+                return (served.Segment, served.PositionOf(dto.ItemId!), served.Surface, true);
             }
         }
 
@@ -148,11 +172,11 @@ public sealed class EventIngestor
             var segment = _users.Find(userId) ?? await TryStoreAsync(s => s.FindUserSegmentAsync(userId, cancellationToken));
             if (segment is not null)
             {
-                return (segment, null, null);
+                return (segment, null, null, false);
             }
         }
 
-        return (SegmentScheme.Unknown, null, null);
+        return (SegmentScheme.Unknown, null, null, false);
     }
 
     private async ValueTask<T?> TryStoreAsync<T>(Func<IEventStore, Task<T?>> lookup)
@@ -168,6 +192,6 @@ public sealed class EventIngestor
         }
     }
 
-    private static (InteractionEvent?, RejectedEvent?) Reject(int index, string field, string reason)
-        => (null, new RejectedEvent(index, field.Length == 0 ? $"events[{index}]" : $"events[{index}].{field}", reason));
+    private static (InteractionEvent?, EventRejection?) Reject(int index, string field, string reason)
+        => (null, new EventRejection(index, field, reason));
 }

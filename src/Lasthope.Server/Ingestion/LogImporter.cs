@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
 using Lasthope.Core.Events;
+using Lasthope.Core.Identifiers;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
 using Lasthope.Server.Hosting;
 using nietras.SeparatedValues;
+using Lasthope.Server.Configuration;
+using Lasthope.Server.State;
 
 namespace Lasthope.Server.Ingestion;
 
@@ -182,8 +185,8 @@ public sealed class LogImporter
                 }
                 else
                 {
-                    var dto = root.Deserialize(ApiJsonContext.Default.EventDto)!;
-                    batch.Events.Add((report.Lines, dto));
+                    var logged = root.Deserialize(ImportJsonContext.Default.ImportedEvent)!;
+                    batch.Events.Add((report.Lines, new EventInput(logged.EventId, logged.ItemId, logged.Type, logged.UserId, logged.RequestId, logged.Timestamp)));
                 }
             }
             catch (JsonException e)
@@ -254,7 +257,7 @@ public sealed class LogImporter
         return report;
     }
 
-    private string? TryCsvRow(SepReader.Row row, CsvMapping mapping, string prefix, long line, out RankingLog? ranking, out EventDto? click)
+    private string? TryCsvRow(SepReader.Row row, CsvMapping mapping, string prefix, long line, out RankingLog? ranking, out EventInput? click)
     {
         ranking = null;
         click = null;
@@ -262,6 +265,11 @@ public sealed class LogImporter
         if (item.Length == 0)
         {
             return $"missing item: column '{mapping.Item}' is empty";
+        }
+
+        if (Ids.Problem(item) is { } itemProblem)
+        {
+            return $"bad item: the id {itemProblem}";
         }
 
         var position = 1;
@@ -292,6 +300,16 @@ public sealed class LogImporter
         var segment = _segments.Resolve(age, mapping.Gender is null ? null : row[mapping.Gender].ToString(), explicitSegment);
         var user = mapping.User is null ? null : row[mapping.User].ToString();
         var requestId = mapping.Request is null ? $"{prefix}:{line}" : row[mapping.Request].ToString();
+        if ((user is not null && Ids.Problem(user) is { } userProblem ? $"bad user: the id {userProblem}" : null) is { } badUser)
+        {
+            return badUser;
+        }
+
+        if (Ids.Problem(requestId) is { } requestProblem)
+        {
+            return $"bad request: the id {requestProblem}";
+        }
+
         ranking = new RankingLog
         {
             RequestId = requestId,
@@ -305,7 +323,7 @@ public sealed class LogImporter
         };
         if (weight > 0)
         {
-            click = new EventDto { EventId = $"{requestId}:{item}:click", ItemId = item, UserId = ranking.UserId, RequestId = requestId, Timestamp = time, Type = weight == 1 ? null : WeightedType(weight) };
+            click = new EventInput($"{requestId}:{item}:click", item, weight == 1 ? null : WeightedType(weight), ranking.UserId, requestId, time);
         }
 
         return null;
@@ -317,7 +335,7 @@ public sealed class LogImporter
     {
         var requestId = root.TryGetProperty("requestId", out var rid) && rid.ValueKind == JsonValueKind.String ? rid.GetString()! : $"jsonl:{line}";
         var time = root.TryGetProperty("timestamp", out var ts) ? ts.GetDateTimeOffset() : _time.GetUtcNow();
-        var user = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.Object ? u.Deserialize(ApiJsonContext.Default.UserDto) : null;
+        var user = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.Object ? u.Deserialize(ImportJsonContext.Default.ImportedUser) : null;
         var surface = root.TryGetProperty("surface", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "import";
         var items = new List<ServedItem>();
         var index = 0;
@@ -330,9 +348,9 @@ public sealed class LogImporter
                 JsonValueKind.Object => (entry.GetProperty("id").GetString()!, entry.TryGetProperty("position", out var p) ? p.GetInt32() : index),
                 _ => throw new FormatException($"items[{index - 1}] must be an id or {{\"id\", \"position\"}}"),
             };
-            if (string.IsNullOrEmpty(id) || position < 1)
+            if (Ids.Problem(id) is { } problem || position < 1)
             {
-                throw new FormatException($"items[{index - 1}] needs a non-empty id and a position of at least 1");
+                throw new FormatException($"items[{index - 1}] needs a valid id (1 to 256 characters without control characters) and a position of at least 1");
             }
 
             items.Add(new ServedItem(id, position, 0, ItemSource.Heuristic));
@@ -341,6 +359,11 @@ public sealed class LogImporter
         if (items.Count == 0)
         {
             throw new FormatException("a ranking needs at least one item");
+        }
+
+        if (Ids.Problem(requestId) is { } requestProblem || (user?.Id is { } userId && Ids.Problem(userId) is not null))
+        {
+            throw new FormatException($"the ranking's requestId or user.id is not a valid id (1 to 256 characters without control characters)");
         }
 
         var servedBy = root.TryGetProperty("servedBy", out var sb) && sb.ValueKind == JsonValueKind.String ? WireNames.ParseServedBy(sb.GetString()!) : ServedBy.Heuristic;
@@ -380,11 +403,12 @@ public sealed class LogImporter
 
         if (batch.Events.Count > 0)
         {
-            var result = await _ingestor.IngestAsync([.. batch.Events.Select(e => e.Dto)], cancellationToken);
+            var result = await _ingestor.IngestAsync([.. batch.Events.Select(e => e.Event)], cancellationToken);
             var rejectedIndices = new HashSet<int>(result.Rejected.Select(r => r.Index));
             foreach (var rejected in result.Rejected)
             {
-                report.Reject(batch.Events[rejected.Index].Line, $"{rejected.Field.Split('.', 2).Last()}: {rejected.Reason}", rejected.Field.Split('.', 2).Last());
+                var field = rejected.Field.Length == 0 ? "event" : rejected.Field;
+                report.Reject(batch.Events[rejected.Index].Line, $"{field}: {rejected.Reason}", field);
             }
 
             report.Events += result.Accepted;
@@ -398,8 +422,19 @@ public sealed class LogImporter
     {
         public List<RankingLog> Rankings { get; } = [];
 
-        public List<(long Line, EventDto Dto)> Events { get; } = [];
+        public List<(long Line, EventInput? Event)> Events { get; } = [];
 
         public int Count => Rankings.Count + Events.Count;
     }
 }
+
+/// <summary>An event line of a JSONL log: the fields of the events API, read here by the importer's own contract.</summary>
+internal sealed record ImportedUser(string? Id, int? Age, string? Gender, string? Segment);
+
+/// <summary>An event line of a JSONL log (see <see cref="ImportedUser"/>).</summary>
+internal sealed record ImportedEvent(string? EventId, string? ItemId, string? Type, string? UserId, string? RequestId, DateTimeOffset? Timestamp);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ImportedEvent))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ImportedUser))]
+internal sealed partial class ImportJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -5,6 +5,9 @@ using Lasthope.Server.Cascade;
 using Lasthope.Server.Ingestion;
 using Lasthope.Trees;
 using Microsoft.Extensions.Logging;
+using Lasthope.Server.Configuration;
+using Lasthope.Server.State;
+using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Models;
 
@@ -246,7 +249,7 @@ public sealed partial class ModelRegistry
         return -1;
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "The active model {Version} of surface {Surface} cannot serve; the heuristic serves the surface: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.ActiveModelUnusable, Level = LogLevel.Error, Message = "The active model {Version} of surface {Surface} cannot serve; the heuristic serves the surface: {Reason}")]
     private static partial void LogActiveModelUnusable(ILogger logger, string surface, string version, string reason);
 }
 

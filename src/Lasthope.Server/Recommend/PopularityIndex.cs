@@ -3,6 +3,8 @@ using Lasthope.Core.Storage;
 using Lasthope.Factors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Lasthope.Server.Configuration;
+using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Recommend;
 
@@ -57,6 +59,6 @@ public sealed partial class PopularityIndex(IEventStore store, RecommendOptions 
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Rebuilding the popularity lists failed; the previous ones keep serving: {Error}")]
+    [LoggerMessage(EventId = LogEvents.PopularityRebuildFailed, Level = LogLevel.Warning, Message = "Rebuilding the popularity lists failed; the previous ones keep serving: {Error}")]
     private static partial void LogRebuildFailed(ILogger logger, string error);
 }

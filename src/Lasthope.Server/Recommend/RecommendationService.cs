@@ -5,11 +5,12 @@ using Lasthope.Core.Segments;
 using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Factors;
-using Lasthope.Server.Api;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Ranking;
 using Lasthope.Server.Telemetry;
 using Microsoft.Extensions.Logging;
+using Lasthope.Server.State;
+using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Recommend;
 
@@ -53,17 +54,14 @@ public sealed partial class RecommendationService(
     PopularityIndex popularity,
     SegmentResolver segments,
     IEventStore store,
-    ImpressionLog log,
-    RecentRankings recent,
-    CounterState state,
+    RankRecorder recorder,
     RecommendOptions options,
     TimeProvider time,
-    LasthopeMetrics metrics,
     ILogger<RecommendationService> logger)
 {
     public const string HeuristicVersion = "popularity-v1";
 
-    public async ValueTask<RankResponse> RecommendAsync(RecommendCommand command, long arrival, CancellationToken cancellationToken)
+    public async ValueTask<RankResult> RecommendAsync(RecommendCommand command, long arrival, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var notes = new List<string>(4);
@@ -125,7 +123,6 @@ public sealed partial class RecommendationService(
 
         Mark("recommend");
         timings["total"] = Stopwatch.GetElapsedTime(arrival).TotalMilliseconds;
-        var ranked = items.Select((item, i) => new RankedItemDto(item.Id, i + 1, item.Score, item.Source)).ToArray();
         var ranking = new RankingLog
         {
             RequestId = command.RequestId,
@@ -133,7 +130,7 @@ public sealed partial class RecommendationService(
             UserId = command.UserId,
             Segment = segment,
             Surface = command.Surface,
-            Items = [.. ranked.Select(r => new ServedItem(r.Id, r.Rank, r.Score, r.Source))],
+            Items = [.. items.Select((item, i) => new ServedItem(item.Id, i + 1, item.Score, item.Source))],
             ServedBy = servedBy,
             FallbackReason = reason,
             ModelVersion = model?.Version,
@@ -143,31 +140,12 @@ public sealed partial class RecommendationService(
             TimingsMs = timings,
             Notes = notes,
         };
-        foreach (var item in ranking.Items)
-        {
-            state.Counters.RecordImpression(item.ItemId, segment, ranking.Time, item.Position);
-        }
-
-        recent.Add(ranking);
-        log.Enqueue(ranking);
-        metrics.RankServed(command.Surface, null, servedBy, reason, timings["total"] / 1000, ranked.Length);
-        return new RankResponse
-        {
-            RequestId = command.RequestId,
-            ServedBy = servedBy,
-            FallbackReason = reason,
-            ModelVersion = model?.Version,
-            HeuristicVersion = HeuristicVersion,
-            BudgetMs = budgetMs,
-            Segment = segment,
-            Items = ranked,
-            Timings = timings,
-            Notes = notes,
-        };
+        recorder.Record(ranking, modelMeant: model is not null);
+        return new RankResult(ranking, 0);
     }
 
     /// <summary>Items similar to <paramref name="itemId"/> by the cosine of their factors; null when the model does not know it.</summary>
-    public IReadOnlyList<RankedItemDto>? Similar(string surface, string itemId, int count, out string? modelVersion)
+    public IReadOnlyList<ServedItem>? Similar(string surface, string itemId, int count, out string? modelVersion)
     {
         var model = registry.Active(surface);
         modelVersion = model?.Version;
@@ -178,7 +156,7 @@ public sealed partial class RecommendationService(
 
         var buffer = new ScoredItem[Math.Min(count, Math.Max(0, model.Model.Items.Count - 1))];
         var n = model.Model.Similar(item, buffer);
-        return [.. buffer.AsSpan(0, n).ToArray().Select((s, i) => new RankedItemDto(model.Model.Items[s.Item], i + 1, s.Score, ItemSource.Als))];
+        return [.. buffer.AsSpan(0, n).ToArray().Select((s, i) => new ServedItem(model.Model.Items[s.Item], i + 1, s.Score, ItemSource.Als))];
     }
 
     /// <summary>The model's list, or null when nothing is known of the user (neither in the model nor anywhere else).</summary>
@@ -300,6 +278,6 @@ public sealed partial class RecommendationService(
         }
     }
 
-    [LoggerMessage(EventId = 4301, Level = LogLevel.Warning, Message = "Recommend {RequestId}: the model failed; popularity serves")]
+    [LoggerMessage(EventId = LogEvents.RecommendModelFailed, Level = LogLevel.Warning, Message = "Recommend {RequestId}: the model failed; popularity serves")]
     private static partial void LogModelFailed(ILogger logger, string requestId, Exception exception);
 }

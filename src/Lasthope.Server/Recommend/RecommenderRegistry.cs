@@ -4,6 +4,7 @@ using Lasthope.Core.Storage;
 using Lasthope.Factors;
 using Lasthope.Server.Models;
 using Microsoft.Extensions.Logging;
+using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Recommend;
 
@@ -145,6 +146,6 @@ public sealed partial class RecommenderRegistry(IModelStore store, TimeProvider 
         }
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "The active recommender {Version} of surface {Surface} cannot serve; popularity serves it: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.ActiveRecommenderUnusable, Level = LogLevel.Error, Message = "The active recommender {Version} of surface {Surface} cannot serve; popularity serves it: {Reason}")]
     private static partial void LogUnusable(ILogger logger, string surface, string version, string reason);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Lasthope.Core.Serving;
 
@@ -53,12 +54,14 @@ public sealed class LasthopeMetrics
     public void RankServed(string surface, string? arm, ServedBy servedBy, FallbackReason? reason, double seconds, int impressions)
     {
         var path = servedBy.ToWire();
-        _rankRequests.Add(
-            1,
-            new KeyValuePair<string, object?>("surface", surface),
-            new KeyValuePair<string, object?>("arm", arm ?? "none"),
-            new KeyValuePair<string, object?>("served_by", path),
-            new KeyValuePair<string, object?>("fallback_reason", reason?.ToWire() ?? "none"));
+        var tags = new TagList
+        {
+            { "surface", Label(surface) },
+            { "arm", arm is null ? "none" : Label(arm) },
+            { "served_by", path },
+            { "fallback_reason", reason?.ToWire() ?? "none" },
+        };
+        _rankRequests.Add(1, in tags);
         _rankDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
         _impressions.Add(impressions);
     }
@@ -75,11 +78,39 @@ public sealed class LasthopeMetrics
 
     public void ImpressionLogDropped(int count) => _impressionLogDropped.Add(count);
 
-    public void ServingRejected(string path) => _servingRejected.Add(1, new KeyValuePair<string, object?>("path", path));
+    public void ServingRejected(string route) => _servingRejected.Add(1, new KeyValuePair<string, object?>("path", Label(route)));
 
     public void FeatureLogDropped(int count) => _featureLogDropped.Add(count);
 
-    public void RerankDepth(string surface, int depth) => _rerankDepth.Record(depth, new KeyValuePair<string, object?>("surface", surface));
+    public void RerankDepth(string surface, int depth) => _rerankDepth.Record(depth, new KeyValuePair<string, object?>("surface", Label(surface)));
+
+    /// <summary>
+    /// A label value safe in Prometheus text: printable ASCII without quotes or backslashes, at most 64 characters.
+    /// Label values already come from closed sets (configured surfaces and arms, route templates, enums); this is the
+    /// second line of defence, and it returns the same string, unallocated, when there is nothing to change.
+    /// </summary>
+    public static string Label(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length <= 64 && !value.AsSpan().ContainsAnyExcept(SafeLabelChars))
+        {
+            return value;
+        }
+
+        var chars = value.AsSpan(0, Math.Min(64, value.Length)).ToArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (!SafeLabelChars.Contains(chars[i]))
+            {
+                chars[i] = '_';
+            }
+        }
+
+        return new string(chars);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> SafeLabelChars = System.Buffers.SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     /// <summary>Publishes the fallback rate over the alarm's sliding window as a gauge.</summary>
     public void ObserveFallbackRate(Func<double> rate) =>

@@ -5,7 +5,7 @@ using Lasthope.Server.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Lasthope.Server.Ingestion;
+namespace Lasthope.Server.State;
 
 /// <summary>
 /// Writes served rankings to the store off the request path. A rank request only enqueues (a bounded channel, so the
@@ -142,6 +142,6 @@ public sealed partial class ImpressionLog : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Impression log: writing {Count} rankings failed (attempt {Attempt}): {Error}")]
+    [LoggerMessage(EventId = LogEvents.ImpressionLogWriteFailed, Level = LogLevel.Warning, Message = "Impression log: writing {Count} rankings failed (attempt {Attempt}): {Error}")]
     private static partial void LogStoreFailed(ILogger logger, int count, int attempt, string error);
 }

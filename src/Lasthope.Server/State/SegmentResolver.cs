@@ -2,7 +2,7 @@ using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Ingestion;
 
-namespace Lasthope.Server.Ranking;
+namespace Lasthope.Server.State;
 
 /// <summary>
 /// The segment a request is served for: the explicit segment when acceptable, else age and gender, else the segment the

@@ -3,8 +3,10 @@ using Lasthope.Core.Storage;
 using Lasthope.Counters;
 using Lasthope.Server.Hosting;
 using Microsoft.Extensions.Logging;
+using Lasthope.Server.Configuration;
+using Lasthope.Server.Telemetry;
 
-namespace Lasthope.Server.Ingestion;
+namespace Lasthope.Server.State;
 
 /// <summary>
 /// The in-memory counters and the last-hope ranker over them, rebuilt from the store's log at start. Replaying the
@@ -125,12 +127,12 @@ public sealed partial class CounterState
 
     internal static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Counters rebuilt from {Entries} log entries; {Items} items tracked")]
+    [LoggerMessage(EventId = LogEvents.CountersRebuilt, Level = LogLevel.Information, Message = "Counters rebuilt from {Entries} log entries; {Items} items tracked")]
     private static partial void LogReplayed(ILogger logger, long entries, int items);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Position debiasing is on but the log has no clicks at position 1 to estimate a curve from; using a flat curve until one is estimated")]
+    [LoggerMessage(EventId = LogEvents.NoPositionCurve, Level = LogLevel.Warning, Message = "Position debiasing is on but the log has no clicks at position 1 to estimate a curve from; using a flat curve until one is estimated")]
     private static partial void LogNoCurve(ILogger logger);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Position-bias curve estimated from the log and saved: {Curve}")]
+    [LoggerMessage(EventId = LogEvents.PositionCurveEstimated, Level = LogLevel.Information, Message = "Position-bias curve estimated from the log and saved: {Curve}")]
     private static partial void LogCurveEstimated(ILogger logger, PositionCurve curve);
 }

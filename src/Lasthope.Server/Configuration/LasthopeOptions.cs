@@ -4,7 +4,7 @@ using Lasthope.Counters;
 using Lasthope.Server.Cascade;
 using Lasthope.Storage.Sqlite;
 
-namespace Lasthope.Server.Hosting;
+namespace Lasthope.Server.Configuration;
 
 /// <summary>
 /// All of Lasthope's configuration, bound from the <c>Lasthope</c> section (appsettings.json, environment variables
@@ -29,7 +29,11 @@ public sealed class LasthopeOptions
 
     public ServingOptions Serving { get; init; } = new();
 
-    public Recommend.RecommendOptions Recommend { get; init; } = new();
+    public RecommendOptions Recommend { get; init; } = new();
+
+    public SecurityOptions Security { get; init; } = new();
+
+    public LimitsOptions Limits { get; init; } = new();
 
     public void Validate()
     {
@@ -41,6 +45,13 @@ public sealed class LasthopeOptions
         Ranking.Validate();
         Serving.Validate();
         Recommend.Validate();
+        Security.Validate();
+        Limits.Validate();
+        if (!ConfiguredName.IsValid(Recommend.DefaultSurface))
+        {
+            throw new ArgumentException("Recommend:DefaultSurface must be a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-'.", nameof(Recommend));
+        }
+
         _ = new ExperimentAssigner(Serving.Experiments); // one experiment per surface
     }
 }

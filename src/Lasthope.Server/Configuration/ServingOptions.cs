@@ -1,4 +1,5 @@
-namespace Lasthope.Server.Cascade;
+using Lasthope.Core.Identifiers;
+namespace Lasthope.Server.Configuration;
 
 /// <summary>The model path of POST /v1/rank (section <c>Lasthope:Serving</c>).</summary>
 public sealed class ServingOptions
@@ -68,8 +69,17 @@ public sealed class ServingOptions
     /// <summary>Log the built-in features of the shown items when no model scored, so the first model can be trained from heuristic traffic. Default true.</summary>
     public bool LogFeaturesWithoutModel { get; init; } = true;
 
-    /// <summary>Per-surface settings.</summary>
+    /// <summary>
+    /// Per-surface settings. The keys, with <c>default</c>, the recommend surface and the experiments' surfaces, are
+    /// the only surfaces served (<see cref="SurfaceCatalog"/>); an empty object declares a surface with the defaults.
+    /// </summary>
     public IDictionary<string, SurfaceOptions> Surfaces { get; init; } = new Dictionary<string, SurfaceOptions>(StringComparer.Ordinal);
+
+    /// <summary>The value of <see cref="UnknownSurface"/> that serves an unknown surface as <c>default</c>.</summary>
+    public const string UnknownSurfaceDefault = "default";
+
+    /// <summary>What an unknown surface gets: <c>reject</c> (400 naming the field, the default) or <c>default</c> (served and counted as the default surface).</summary>
+    public string UnknownSurface { get; init; } = "reject";
 
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
 
@@ -119,8 +129,18 @@ public sealed class ServingOptions
             throw new ArgumentException("Serving:MaxConcurrentRequests must be at least 1.", nameof(MaxConcurrentRequests));
         }
 
+        if (UnknownSurface is not ("reject" or UnknownSurfaceDefault))
+        {
+            throw new ArgumentException("Serving:UnknownSurface must be reject or default.", nameof(UnknownSurface));
+        }
+
         foreach (var (name, surface) in Surfaces)
         {
+            if (!ConfiguredName.IsValid(name))
+            {
+                throw new ArgumentException($"Serving:Surfaces: '{Ids.Printable(name)}' is not a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit.", nameof(Surfaces));
+            }
+
             surface.Validate(name);
         }
 
@@ -266,14 +286,14 @@ public sealed class ExperimentOptions
 
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Id))
+        if (!ConfiguredName.IsValid(Id) || !ConfiguredName.IsValid(Surface))
         {
-            throw new ArgumentException("Serving:Experiments: every experiment needs an Id.", nameof(Id));
+            throw new ArgumentException("Serving:Experiments: every experiment needs an Id and a Surface of 1 to 64 letters, digits, '_', '.', ':' or '-'.", nameof(Id));
         }
 
-        if (Arms.Count < 1 || Arms.Any(a => string.IsNullOrWhiteSpace(a.Name) || !double.IsFinite(a.Weight) || a.Weight <= 0 || a.RerankDepth is < 0))
+        if (Arms.Count < 1 || Arms.Any(a => !ConfiguredName.IsValid(a.Name) || !double.IsFinite(a.Weight) || a.Weight <= 0 || a.RerankDepth is < 0))
         {
-            throw new ArgumentException($"Serving:Experiments:{Id}: arms need a name, a positive weight and a non-negative depth.", nameof(Arms));
+            throw new ArgumentException($"Serving:Experiments:{Id}: arms need a name (letters, digits, '_', '.', ':' or '-'), a positive weight and a non-negative depth.", nameof(Arms));
         }
 
         if (Arms.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count() != Arms.Count)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Lasthope.Core.Events;
 
-namespace Lasthope.Server.Ingestion;
+namespace Lasthope.Server.State;
 
 /// <summary>What click attribution needs of a served ranking: its segment, surface, and the items with their positions.</summary>
 /// <param name="Segment">The segment it was served for.</param>

@@ -1,4 +1,4 @@
-namespace Lasthope.Server.Recommend;
+namespace Lasthope.Server.Configuration;
 
 /// <summary>The recommender endpoints (section <c>Lasthope:Recommend</c>).</summary>
 public sealed class RecommendOptions

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Lasthope.Server.Ingestion;
+namespace Lasthope.Server.State;
 
 /// <summary>
 /// What segment each user was last served in, so a click without a ranking still counts for its user's segment.

@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lasthope.Server.Stats;
+
+namespace Lasthope.Cli;
+
+/// <summary>The JSON the CLI reads and writes, source-generated; shapes follow the HTTP API's (the OpenAPI document).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ItemStats))]
+internal sealed partial class CliJson : JsonSerializerContext;

@@ -1,0 +1,69 @@
+namespace Lasthope.Server.Configuration;
+
+/// <summary>
+/// What one client may hold of the server (section <c>Lasthope:Limits</c>): connections, time to send a request,
+/// and the size of model uploads. Each limit is set on purpose; the defaults suit a backend calling over a network.
+/// </summary>
+public sealed class LimitsOptions
+{
+    /// <summary>
+    /// The longest a JSON request body (rank, recommend, events) may take to arrive, from the end of its headers. The
+    /// body is read whole before the request takes a serving slot, so a slow sender holds only its connection; past
+    /// this it gets 408 and the connection is closed. Default 5000 ms.
+    /// </summary>
+    public double BodyReadTimeoutMs { get; init; } = 5_000;
+
+    /// <summary>
+    /// JSON bodies being received at once; past this a request gets 503 with Retry-After before any read, which bounds
+    /// the memory the bodies hold (this times <see cref="RankingOptions.MaxBodyBytes"/>). Default 256.
+    /// </summary>
+    public int MaxConcurrentBodyReads { get; init; } = 256;
+
+    /// <summary>
+    /// Kestrel's minimum body data rate, after a grace period of <see cref="MinBodyRateGraceSeconds"/>: a body that
+    /// arrives slower is cut off with 408 (model uploads included). Default 1024 bytes/s.
+    /// </summary>
+    public double MinBodyBytesPerSecond { get; init; } = 1024;
+
+    public double MinBodyRateGraceSeconds { get; init; } = 2;
+
+    /// <summary>Kestrel's limit on the time to receive a request's headers. Default 10 s (Kestrel's own: 30).</summary>
+    public double RequestHeadersTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>How long an idle keep-alive connection stays open. Default 60 s (Kestrel's own: 130).</summary>
+    public double KeepAliveTimeoutSeconds { get; init; } = 60;
+
+    /// <summary>Open connections at once; more wait in the listen backlog. Default 10,000 (Kestrel's own: no limit).</summary>
+    public long MaxConcurrentConnections { get; init; } = 10_000;
+
+    /// <summary>Largest model file accepted by POST /v1/models; past it the upload gets 413 at once. Default 64 MiB.</summary>
+    public long MaxModelBytes { get; init; } = 64L * 1024 * 1024;
+
+    public void Validate()
+    {
+        if (!double.IsFinite(BodyReadTimeoutMs) || BodyReadTimeoutMs <= 0)
+        {
+            throw new ArgumentException("Limits:BodyReadTimeoutMs must be a positive number of milliseconds.", nameof(BodyReadTimeoutMs));
+        }
+
+        if (MaxConcurrentBodyReads < 1)
+        {
+            throw new ArgumentException("Limits:MaxConcurrentBodyReads must be at least 1.", nameof(MaxConcurrentBodyReads));
+        }
+
+        if (!double.IsFinite(MinBodyBytesPerSecond) || MinBodyBytesPerSecond < 0 || !double.IsFinite(MinBodyRateGraceSeconds) || MinBodyRateGraceSeconds < 1)
+        {
+            throw new ArgumentException("Limits:MinBodyBytesPerSecond must not be negative and Limits:MinBodyRateGraceSeconds must be at least 1.", nameof(MinBodyBytesPerSecond));
+        }
+
+        if (!double.IsFinite(RequestHeadersTimeoutSeconds) || RequestHeadersTimeoutSeconds <= 0 || !double.IsFinite(KeepAliveTimeoutSeconds) || KeepAliveTimeoutSeconds <= 0)
+        {
+            throw new ArgumentException("Limits:RequestHeadersTimeoutSeconds and KeepAliveTimeoutSeconds must be positive.", nameof(RequestHeadersTimeoutSeconds));
+        }
+
+        if (MaxConcurrentConnections < 1 || MaxModelBytes < 1024)
+        {
+            throw new ArgumentException("Limits:MaxConcurrentConnections must be at least 1 and Limits:MaxModelBytes at least 1024.", nameof(MaxConcurrentConnections));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Lasthope.Core.Segments;
+using Lasthope.Server.Cascade;
+using Lasthope.Server.State;
+
+namespace Lasthope.Server.Ranking;
+
+/// <summary>
+/// The one routine that fills feature rows: for the candidates at heuristic positions [0, rows) of a request, their
+/// built-in features (from the estimates the heuristic already computed, plus each item's overall estimate and
+/// tallies) and the request's features, in a binding's column order. The model's matrix and the features logged
+/// without a model both come from here.
+/// </summary>
+public sealed class FeatureRows(CounterState state, SegmentScheme segments, TimeProvider time)
+{
+    internal void Fill(FeatureBinding binding, RankWork work, int rows, Span<double> destination)
+    {
+        var counters = state.Counters;
+        var overall = counters.BeginEstimation(SegmentScheme.Unknown);
+        var segmentId = SegmentId(work.Segment);
+        var now = time.GetUtcNow();
+        var ids = work.Command.CandidateIds;
+        var requested = work.Command.CandidateFeatures;
+        var columns = binding.Count;
+        Span<double> builtIns = stackalloc double[BuiltInFeatures.Count];
+        for (var r = 0; r < rows; r++)
+        {
+            var index = work.Order[r];
+            var described = counters.Describe(work.Estimates[index], overall, ids[index]);
+            BuiltInFeatures.Compute(work.Scores[index], r + 1, described, segmentId, now, builtIns);
+            binding.Fill(builtIns, requested[index], destination.Slice(r * columns, columns));
+        }
+    }
+
+    /// <summary>The segment's index in the age x gender grid, or NaN outside it.</summary>
+    private double SegmentId(string segment)
+    {
+        var grid = segments.GridSegments;
+        for (var i = 0; i < grid.Count; i++)
+        {
+            if (grid[i] == segment)
+            {
+                return i;
+            }
+        }
+
+        return double.NaN;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Lasthope.Core.Events;
+using Lasthope.Core.Serving;
+using Lasthope.Server.Cascade;
+using Lasthope.Server.Configuration;
+
+namespace Lasthope.Server.Ranking;
+
+/// <summary>
+/// Stage 5: the served list. The model's scored prefix is re-sorted by model score and placed above the rest, which
+/// keeps its heuristic order; model scores are never interleaved with heuristic scores. The list is logged with the
+/// whole served-path contract and the feature vectors of the shown items: exactly the rows the model scored, or,
+/// without a model, their built-in and request features, so that a first model can be trained from heuristic traffic.
+/// </summary>
+public sealed class ServedListBuilder(FeatureRows features, ServingOptions serving, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, FeatureBinding> _loggedWithoutModel = new(StringComparer.Ordinal);
+
+    internal RankingLog Build(RankWork work, ModelOutcome outcome, string heuristicVersion)
+    {
+        var command = work.Command;
+        var depth = outcome.Depth;
+        if (depth > 0)
+        {
+            Rerank(work, depth);
+        }
+
+        var count = Math.Min(command.Count, work.CandidateCount);
+        var served = new ServedItem[count];
+        for (var i = 0; i < count; i++)
+        {
+            served[i] = i < depth
+                ? new ServedItem(command.CandidateIds[work.Order[work.Reranked![i]]], i + 1, work.ModelScores![work.Reranked[i]], ItemSource.Model)
+                : new ServedItem(command.CandidateIds[work.Order[i]], i + 1, work.Scores[work.Order[i]], ItemSource.Heuristic);
+        }
+
+        var logged = LogFeatures(work, outcome, served);
+        work.Timings["total"] = Stopwatch.GetElapsedTime(work.Arrival).TotalMilliseconds;
+        var policy = work.Policy;
+        return new RankingLog
+        {
+            RequestId = command.RequestId,
+            Time = time.GetUtcNow(),
+            UserId = command.UserId,
+            Segment = work.Segment,
+            Surface = command.Surface,
+            Items = served,
+            ServedBy = outcome.ServedBy,
+            FallbackReason = outcome.Reason,
+            ModelVersion = policy.Model?.Version ?? policy.WantedVersion,
+            HeuristicVersion = heuristicVersion,
+            RerankDepth = depth,
+            BudgetMs = policy.Meant ? work.BudgetMs : 0,
+            Experiment = policy.Assignment is { } a ? new ExperimentArm(a.ExperimentId, a.Arm.Name) : null,
+            TimingsMs = work.Timings,
+            Notes = work.Notes,
+            Features = logged,
+        };
+    }
+
+    /// <summary>
+    /// Fills <see cref="RankWork.Reranked"/> with the positions 0..depth-1 of the heuristic prefix sorted by model score
+    /// descending, ties kept in heuristic order: a stable, total order. The prefix itself is not moved, so each
+    /// re-ranked item still finds its feature row.
+    /// </summary>
+    private static void Rerank(RankWork work, int depth)
+    {
+        var positions = work.Reranked.AsSpan(0, depth);
+        for (var i = 0; i < depth; i++)
+        {
+            positions[i] = i;
+        }
+
+        positions.Sort(new ByModelScore(work.ModelScores!));
+    }
+
+    private FeatureLog? LogFeatures(RankWork work, ModelOutcome outcome, ServedItem[] served)
+    {
+        if (outcome.Depth > 0)
+        {
+            var binding = work.Policy.Model!.Binding;
+            var columns = binding.Count;
+            var shown = Math.Min(served.Length, outcome.Depth);
+            var values = new double[shown * columns];
+            var ids = new string[shown];
+            for (var i = 0; i < shown; i++)
+            {
+                ids[i] = served[i].ItemId;
+                work.Matrix.AsSpan(work.Reranked![i] * columns, columns).CopyTo(values.AsSpan(i * columns, columns));
+            }
+
+            return new FeatureLog(binding.Names, ids, values);
+        }
+
+        if (!serving.LogFeaturesWithoutModel || outcome.Reason == FallbackReason.FeaturesUnavailable)
+        {
+            return null;
+        }
+
+        var everything = _loggedWithoutModel.GetOrAdd(work.Command.Surface, static (surface, options) => FeatureBinding.Everything(surface, options.Surface(surface)), serving);
+        var all = new double[served.Length * everything.Count];
+        features.Fill(everything, work, served.Length, all); // served in heuristic order: rank i + 1
+        return new FeatureLog(everything.Names, [.. served.Select(s => s.ItemId)], all);
+    }
+
+    /// <summary>Model score descending, then heuristic position ascending.</summary>
+    private readonly struct ByModelScore(double[] scores) : IComparer<int>
+    {
+        public int Compare(int x, int y)
+        {
+            var byScore = scores[y].CompareTo(scores[x]);
+            return byScore != 0 ? byScore : x.CompareTo(y);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace Lasthope.Server.Telemetry;
+
+/// <summary>
+/// Every log event id of the server, in one place, so that an id is never reused and alerts can rely on them. The
+/// thousands are the area: 1 start and state, 2 the impression log, 3 the HTTP edge, 4 models and recommenders, 5
+/// the rank cascade.
+/// </summary>
+public static class LogEvents
+{
+    public const int CountersRebuilt = 1001;
+    public const int NoPositionCurve = 1002;
+    public const int PositionCurveEstimated = 1003;
+    public const int RecordSkipped = 1101;
+    public const int NoApiKeys = 1102;
+    public const int Listening = 1103;
+
+    public const int ImpressionLogWriteFailed = 2001;
+
+    public const int Unhandled = 3001;
+
+    public const int ActiveModelUnusable = 4001;
+    public const int ModelActivated = 4002;
+    public const int ModelDeactivated = 4003;
+    public const int ModelRegistered = 4004;
+    public const int ActiveRecommenderUnusable = 4101;
+    public const int RecommenderActivated = 4102;
+    public const int PopularityRebuildFailed = 4201;
+    public const int RecommendModelFailed = 4301;
+
+    public const int StageFailed = 5001;
+    public const int ArmModelUnavailable = 5002;
+    public const int CircuitOpened = 5003;
+    public const int CircuitClosed = 5004;
+    public const int ModelShed = 5005;
+}
