@@ -5,7 +5,8 @@ namespace Lasthope.Cli.Reliability;
 
 /// <summary>
 /// A drill's own temporary directory: its data directories, the configuration file its servers read (an API key with
-/// every scope, the closed set of surfaces, the model-size limit), and the key the drill sends on every request.
+/// every scope, per-client rate limits off, the closed set of surfaces, the model-size limit), and the key the drill
+/// sends on every request.
 /// Deleted when disposed.
 /// </summary>
 public sealed class DrillWorkspace : IDisposable
@@ -23,7 +24,13 @@ public sealed class DrillWorkspace : IDisposable
         {
             ["Lasthope"] = new Dictionary<string, object>
             {
-                ["Security"] = new { ApiKeys = new[] { new { Key = ApiKey, Scopes = new[] { "rank", "events", "admin" } } } },
+                // Rate limits off: no drill is about them, and per-client limits would turn the fuzz drill's model
+                // uploads and the kill drill's event load into 429s before they reach what the drills test.
+                ["Security"] = new
+                {
+                    ApiKeys = new[] { new { Name = "reliability", Key = ApiKey, Scopes = new[] { "rank", "events", "admin" } } },
+                    RateLimits = new { EventsPerSecond = 0, AdminPerSecond = 0 },
+                },
                 ["Serving"] = new { Surfaces = new Dictionary<string, object> { ["home"] = new { } } },
                 ["Limits"] = new { MaxModelBytes = options.MaxModelBytes },
             },

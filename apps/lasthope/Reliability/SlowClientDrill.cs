@@ -11,9 +11,10 @@ namespace Lasthope.Cli.Reliability;
 
 /// <summary>
 /// The slow-client drill: <see cref="ReliabilityOptions.SlowConnections"/> connections send a rank request's headers
-/// and then trickle its body at about 500 bytes/s (well above Kestrel's minimum data rate, so nothing times them out
-/// for being slow), while ordinary rank requests probe the server at 20 a second. A connection the server answers or
-/// closes is opened again, so the number stays up. At least 99% of the probes must be answered (200) in under 100 ms.
+/// and then trickle its body at about 500 bytes/s (above Kestrel's default minimum data rate, so nothing times them out
+/// for being slow; a server that wants a higher rate must say so itself), while ordinary rank requests probe the
+/// server at 20 a second. A connection the server answers or closes is opened again, as an attacker would, so the
+/// number stays up. At least 99% of the probes must be answered (200) in under 100 ms.
 /// </summary>
 public sealed class SlowClientDrill(ReliabilityOptions options) : IDrill
 {
@@ -22,7 +23,7 @@ public sealed class SlowClientDrill(ReliabilityOptions options) : IDrill
 
     private const int BodyBytes = 64 * 1024;
     private const int TrickleBytes = 50;
-    private const int MaxReconnects = 20;
+    private const int MaxReconnects = 200;
     private static readonly TimeSpan TrickleEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan ProbeEvery = TimeSpan.FromMilliseconds(50);
 
