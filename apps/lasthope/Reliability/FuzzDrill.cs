@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -33,6 +34,7 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
         var generator = new HostileRequests(options.Seed);
         var byKind = HostileRequests.KindNames.ToDictionary(k => k, _ => new long[6], StringComparer.Ordinal); // requests, 2xx, 3xx, 4xx, 5xx, no answer
         var latencies = new List<double>();
+        var errors = new ConcurrentDictionary<string, ErrorGroup>(StringComparer.Ordinal);
         long sent = 0, fiveXx = 0, versionNotSupported = 0, hangs = 0, closed = 0, connectFailed = 0;
         var next = -1;
         var died = false;
@@ -74,7 +76,7 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
                             break;
                         case RawOutcome.Answered when answer.Status >= 500:
                             Interlocked.Increment(ref fiveXx);
-                            result.Note($"5xx #{i}: {answer.Status} for {request.Describe()}");
+                            errors.AddOrUpdate($"{answer.Status} to {request.Signature}", _ => new ErrorGroup(1, i, request.Describe()), (_, g) => g with { Count = g.Count + 1 });
                             break;
                         case RawOutcome.Hang:
                             Interlocked.Increment(ref hangs);
@@ -108,7 +110,10 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
 
         var live = !server.HasExited && await DrillHttp.IsLiveAsync(server.Http, options.HangAfter, cancellationToken);
         var serving = live && await ServesAsync(server, cancellationToken);
+        var rssEnd = server.RssBytes();
+        await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken); // settle: background collections free what they free
         var rssAfter = server.RssBytes();
+        var heap = live ? await HeapAsync(server, cancellationToken) : null;
         var latency = LatencySummary.Of(latencies);
         result["requests"] = sent;
         result["requestsPerSecond"] = Math.Round(sent / seconds, 1);
@@ -133,12 +138,23 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
         result["liveAfter"] = live ? 1 : 0;
         result["servingAfter"] = serving ? 1 : 0;
         result["rssBeforeMb"] = DrillResult.Megabytes(rssBefore);
+        result["rssAtEndMb"] = DrillResult.Megabytes(rssEnd);
         result["rssAfterMb"] = DrillResult.Megabytes(rssAfter);
+        result["heapAfterMb"] = DrillResult.Megabytes(heap?.Heap);
+        result["gen2CollectionsAfter"] = heap?.Gen2 ?? double.NaN;
+        result["gcPauseTotalMsAfter"] = heap is null ? double.NaN : Math.Round(heap.GcPauseMs);
+        result["trackedItemsAfter"] = heap?.TrackedItems ?? double.NaN;
+        result["impressionsAfter"] = heap?.Impressions ?? double.NaN;
         result["rssGrowthMb"] = Math.Round(result["rssAfterMb"] - result["rssBeforeMb"], 1);
 
         result.AtLeast("requests sent", sent, options.Requests);
         result.AtMost("5xx answers (505s apart)", fiveXx, 0);
         result.Info("505 to unsupported HTTP versions", versionNotSupported.ToString("N0", CultureInfo.InvariantCulture));
+        foreach (var (signature, group) in errors.OrderByDescending(e => e.Value.Count).ThenBy(e => e.Key, StringComparer.Ordinal))
+        {
+            result.Note($"5xx x{group.Count}: {signature}; the first, #{group.First}: {group.Example}");
+        }
+
         foreach (var failure in server.Failures)
         {
             result.Note($"server log: {failure}");
@@ -148,12 +164,38 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
         result.Info("answers 2xx / 4xx", string.Create(CultureInfo.InvariantCulture, $"{result["2xx"]:N0} / {result["4xx"]:N0}"));
         result.Info("closed without an answer", closed.ToString("N0", CultureInfo.InvariantCulture));
         result.Info("latency p99 / max", string.Create(CultureInfo.InvariantCulture, $"{latency.P99:F0} / {latency.Max:F0} ms"));
+        result.Info("server afterwards: items tracked, impressions, GC pauses", string.Create(CultureInfo.InvariantCulture, $"{result["trackedItemsAfter"]:N0}, {result["impressionsAfter"]:N0}, {result["gcPauseTotalMsAfter"]:N0} ms in all"));
         result.Expect("live and serving afterwards", live && serving, live ? (serving ? "yes" : "live, rank failed") : "no", "yes");
         result.Expect(
             "RSS growth (before -> after)",
             rssAfter is not null && rssBefore is not null && result["rssGrowthMb"] < MaxRssGrowthMb,
-            string.Create(CultureInfo.InvariantCulture, $"{result["rssGrowthMb"]:F0} MB ({result["rssBeforeMb"]:F0} -> {result["rssAfterMb"]:F0})"),
+            string.Create(CultureInfo.InvariantCulture, $"{result["rssGrowthMb"]:F0} MB ({result["rssBeforeMb"]:F0} -> {result["rssAfterMb"]:F0}; managed heap {result["heapAfterMb"]:F0})"),
             string.Create(CultureInfo.InvariantCulture, $"< {MaxRssGrowthMb:F0} MB"));
+    }
+
+    private sealed record ErrorGroup(int Count, int First, string Example);
+
+    private sealed record ServerState(long Heap, int Gen2, double GcPauseMs, long TrackedItems, long Impressions);
+
+    /// <summary>What the server says of itself in /v1/status: its managed heap (garbage included), collections, and what its counters track.</summary>
+    private async Task<ServerState?> HeapAsync(ServerProcess server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (status, body) = await DrillHttp.GetJsonAsync(server.Http, "/v1/status", options.HangAfter, cancellationToken);
+            return status == HttpStatusCode.OK && body.TryGetProperty("runtime", out var runtime) && runtime.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? new ServerState(
+                    runtime.GetProperty("heapBytes").GetInt64(),
+                    runtime.GetProperty("gen2Collections").GetInt32(),
+                    runtime.GetProperty("gcPauseTotalMs").GetDouble(),
+                    body.GetProperty("trackedItems").GetInt64(),
+                    body.GetProperty("impressions").GetInt64())
+                : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or KeyNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A few valid requests, so that the memory measured before is a warmed-up server's.</summary>

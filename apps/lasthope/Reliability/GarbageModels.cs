@@ -65,12 +65,16 @@ internal static class GarbageModels
     {
         var activate = r.Next(2) == 0 ? "&activate=true" : string.Empty;
         var surface = r.Next(8) == 0 ? "recommend" : "home";
-        return new HostileRequest("garbage-model", "POST", $"/v1/models?surface={surface}{activate}", r.Next(3) == 0 ? "text/plain" : "application/octet-stream", Body(r));
+        var form = r.Next(8);
+        return new HostileRequest("garbage-model", "POST", $"/v1/models?surface={surface}{activate}", r.Next(3) == 0 ? "text/plain" : "application/octet-stream", Body(r, form))
+        {
+            Variant = form switch { 0 => "random bytes", 1 => "truncated", 2 or 3 => "hostile field", 4 => "wrong structure", 5 => "XGBoost JSON", _ => "ALS header" },
+        };
     }
 
-    private static byte[] Body(Random r)
+    private static byte[] Body(Random r, int form)
     {
-        switch (r.Next(8))
+        switch (form)
         {
             case 0:
             {

@@ -31,6 +31,12 @@ public sealed record HostileRequest(string Kind, string Method, string Target, s
 
     public AuthMode Auth { get; init; } = AuthMode.Key;
 
+    /// <summary>Which form of its kind the request takes (a malformed-HTTP case, a content type, a garbage-model form), to group answers by.</summary>
+    public string? Variant { get; init; }
+
+    /// <summary>What requests alike share: kind, variant, method and path without the query.</summary>
+    public string Signature => $"{Kind}{(Variant is null ? string.Empty : $" ({Variant})")}: {Method} {(Wire is not null ? "(raw)" : Target.Split('?')[0] is var path && path.Length > 60 ? path[..60] + "..." : path)}";
+
     /// <summary>Extra header lines ("Name: value"), sent as they are.</summary>
     public IReadOnlyList<string> Headers { get; init; } = [];
 

@@ -470,7 +470,7 @@ public sealed class HostileRequests(int seed)
         var bytes = type is not null && type.Contains("utf-16", StringComparison.Ordinal) && r.Next(2) == 0
             ? Encoding.Unicode.GetBytes(body.ToJsonString())
             : Serialize(body, r);
-        var request = new HostileRequest("content-type", "POST", target, type, bytes);
+        var request = new HostileRequest("content-type", "POST", target, type, bytes) { Variant = type ?? "no content type" };
         return r.Next(4) == 0 ? request with { Headers = ["Content-Encoding: gzip"] } : request;
     }
 

@@ -19,7 +19,8 @@ internal static class MalformedHttp
         var json = Encoding.UTF8.GetString(rank);
         var length = rank.Length.ToString(CultureInfo.InvariantCulture);
         var chunk = rank.Length.ToString("x", CultureInfo.InvariantCulture);
-        string? text = r.Next(31) switch
+        var variant = r.Next(31);
+        string? text = variant switch
         {
             0 => null, // random bytes, below
             1 => "GET /v1/status HTTP/1.1\r\n\r\n", // no Host
@@ -57,16 +58,21 @@ internal static class MalformedHttp
         {
             var bytes = new byte[r.Next(1, 2_000)];
             r.NextBytes(bytes);
-            return new HostileRequest("malformed-http", "RAW", "-") { Wire = [.. bytes, .. "\r\n\r\n"u8] };
+            return new HostileRequest("malformed-http", "RAW", "-") { Wire = [.. bytes, .. "\r\n\r\n"u8], Variant = "random bytes" };
         }
 
         if (r.Next(10) == 0)
         {
             // Declared longer than sent, then half-closed: the server must see the end, not wait.
             var cut = $"POST /v1/rank HTTP/1.1\r\n{Host}Content-Type: application/json\r\nContent-Length: {(rank.Length * 2).ToString(CultureInfo.InvariantCulture)}\r\n\r\n{json}";
-            return new HostileRequest("malformed-http", "RAW", "-") { Wire = Encoding.UTF8.GetBytes(cut), CloseAfterSend = true };
+            return new HostileRequest("malformed-http", "RAW", "-") { Wire = Encoding.UTF8.GetBytes(cut), CloseAfterSend = true, Variant = "short body, half-closed" };
         }
 
-        return new HostileRequest("malformed-http", "RAW", "-") { Wire = Encoding.Latin1.GetBytes(text) };
+        var line = text.Split('\n')[0].TrimEnd('\r');
+        return new HostileRequest("malformed-http", "RAW", "-")
+        {
+            Wire = Encoding.Latin1.GetBytes(text),
+            Variant = $"case {variant.ToString(CultureInfo.InvariantCulture)}: {HostileRequest.Printable(Encoding.Latin1.GetBytes(line[..Math.Min(50, line.Length)]))}",
+        };
     }
 }

@@ -80,19 +80,24 @@ public sealed class SlowClientDrill(ReliabilityOptions options) : IDrill
         result["probeP50Ms"] = Math.Round(under.Latency.P50, 1);
         result["probeP99Ms"] = Math.Round(under.Latency.P99, 1);
         result["probeMaxMs"] = Math.Round(under.Latency.Max, 1);
+        result["probeServerP99Ms"] = Math.Round(under.Server.P99, 1);
+        result["probeServerMaxMs"] = Math.Round(under.Server.Max, 1);
+        result["baselineP99Ms"] = Math.Round(baseline.Latency.P99, 1);
         result["liveAfter"] = live ? 1 : 0;
 
         result.Info("slow connections open at start / fewest", $"{openAtStart:N0} / {fewestOpen:N0} of {options.SlowConnections:N0}");
         result.Info("slow connections answered by the server", slow.Answers.IsEmpty ? "none" : string.Join(", ", slow.Answers.OrderBy(a => a.Key).Select(a => $"{a.Key} x{a.Value:N0}")));
-        result.Info("probes without slow clients: share < 100 ms", baseline.Share.ToString("P1", CultureInfo.InvariantCulture));
+        result.Info("probes without slow clients: share < 100 ms, p99", string.Create(CultureInfo.InvariantCulture, $"{baseline.Share:P1}, {baseline.Latency.P99:F1} ms"));
         result.Info("probes: ok / refused (503) / failed", $"{under.Ok:N0} / {under.Refused:N0} / {under.Failed:N0} of {under.Probes:N0}");
         result.Info("probe latency p50 / p99 / max", string.Create(CultureInfo.InvariantCulture, $"{under.Latency.P50:F1} / {under.Latency.P99:F1} / {under.Latency.Max:F0} ms"));
+        result.Info("the same inside the server (timings.total)", string.Create(CultureInfo.InvariantCulture, $"{under.Server.P50:F1} / {under.Server.P99:F1} / {under.Server.Max:F0} ms"));
         result.Expect("probes answered 200 in < 100 ms", under.Share >= ProbeShareBar, under.Share.ToString("P1", CultureInfo.InvariantCulture), $">= {ProbeShareBar:P0}");
         result.Expect("live afterwards", live, live ? "yes" : "no", "yes");
     }
 
     /// <summary>What a run of probes saw. Share is the fraction answered 200 in under <see cref="ProbeBarMs"/>.</summary>
-    private sealed record ProbeResult(int Probes, int Ok, int Refused, int Failed, double Share, LatencySummary Latency);
+    /// <param name="Server">The server's own figure for the answered probes (timings.total: from arrival to response, inside the server).</param>
+    private sealed record ProbeResult(int Probes, int Ok, int Refused, int Failed, double Share, LatencySummary Latency, LatencySummary Server);
 
     /// <summary>
     /// <paramref name="count"/> rank requests of 100 candidates, one every 50 ms whatever the answers do (open loop:
@@ -102,6 +107,7 @@ public sealed class SlowClientDrill(ReliabilityOptions options) : IDrill
     {
         var candidates = new JsonArray([.. Enumerable.Range(0, 100).Select(i => (JsonNode)$"slow-i{i.ToString(CultureInfo.InvariantCulture)}")]);
         var latencies = new ConcurrentBag<double>();
+        var inside = new ConcurrentBag<double>();
         int ok = 0, under = 0, refused = 0, failed = 0;
         var started = Stopwatch.GetTimestamp();
         var sent = new List<Task>(count);
@@ -127,11 +133,16 @@ public sealed class SlowClientDrill(ReliabilityOptions options) : IDrill
                     var at = Stopwatch.GetTimestamp();
                     try
                     {
-                        var (status, _) = await DrillHttp.PostJsonAsync(server.Http, "/v1/rank", body, options.HangAfter, cancellationToken);
+                        var (status, answer) = await DrillHttp.PostJsonAsync(server.Http, "/v1/rank", body, options.HangAfter, cancellationToken);
                         var ms = Stopwatch.GetElapsedTime(at).TotalMilliseconds;
                         latencies.Add(ms);
                         if (status == HttpStatusCode.OK)
                         {
+                            if (answer.TryGetProperty("timings", out var timings) && timings.TryGetProperty("total", out var total))
+                            {
+                                inside.Add(total.GetDouble());
+                            }
+
                             Interlocked.Increment(ref ok);
                             if (ms < ProbeBarMs)
                             {
@@ -161,7 +172,7 @@ public sealed class SlowClientDrill(ReliabilityOptions options) : IDrill
         }
 
         await Task.WhenAll(sent);
-        return new ProbeResult(count, ok, refused, failed, count == 0 ? 0 : (double)under / count, LatencySummary.Of([.. latencies]));
+        return new ProbeResult(count, ok, refused, failed, count == 0 ? 0 : (double)under / count, LatencySummary.Of([.. latencies]), LatencySummary.Of([.. inside]));
     }
 
     /// <summary>
