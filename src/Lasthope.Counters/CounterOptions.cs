@@ -1,7 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+using Lasthope.Core.Configuration;
+using Microsoft.Extensions.Options;
+
 namespace Lasthope.Counters;
 
 /// <summary>Configuration of the windowed CTR counters (section <c>Lasthope:Counters</c>).</summary>
-public sealed class CounterOptions
+public sealed class CounterOptions : IValidatableObject
 {
     /// <summary>Width of an event-time bucket. Default one day.</summary>
     public TimeSpan BucketSize { get; init; } = TimeSpan.FromDays(1);
@@ -36,47 +40,70 @@ public sealed class CounterOptions
 
     internal int LongBuckets => (int)(LongWindow.Ticks / BucketSize.Ticks);
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the offending setting.</summary>
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (BucketSize <= TimeSpan.Zero)
         {
-            throw new ArgumentException("Counters:BucketSize must be positive.", nameof(BucketSize));
+            yield return new ValidationResult("Counters:BucketSize must be positive.", [nameof(BucketSize)]);
+            yield break;
         }
 
         if (ShortWindow.Ticks % BucketSize.Ticks != 0 || LongWindow.Ticks % BucketSize.Ticks != 0)
         {
-            throw new ArgumentException("Counters:ShortWindow and Counters:LongWindow must be whole multiples of Counters:BucketSize.", nameof(BucketSize));
+            yield return new ValidationResult("Counters:ShortWindow and Counters:LongWindow must be whole multiples of Counters:BucketSize.", [nameof(BucketSize)]);
+            yield break;
         }
 
         if (ShortBuckets < 2)
         {
-            throw new ArgumentException("Counters:ShortWindow must span at least two buckets (the trend compares its halves).", nameof(ShortWindow));
+            yield return new ValidationResult("Counters:ShortWindow must span at least two buckets (the trend compares its halves).", [nameof(ShortWindow)]);
+            yield break;
         }
 
         if (LongBuckets < ShortBuckets)
         {
-            throw new ArgumentException("Counters:LongWindow must be at least Counters:ShortWindow.", nameof(LongWindow));
+            yield return new ValidationResult("Counters:LongWindow must be at least Counters:ShortWindow.", [nameof(LongWindow)]);
+            yield break;
         }
 
         if (LongBuckets > 10_000)
         {
-            throw new ArgumentException("Counters:LongWindow / Counters:BucketSize must be at most 10,000 buckets.", nameof(LongWindow));
+            yield return new ValidationResult("Counters:LongWindow / Counters:BucketSize must be at most 10,000 buckets.", [nameof(LongWindow)]);
+            yield break;
         }
 
         if (!double.IsFinite(PriorStrength) || PriorStrength <= 0)
         {
-            throw new ArgumentException("Counters:PriorStrength must be a positive number.", nameof(PriorStrength));
+            yield return new ValidationResult("Counters:PriorStrength must be a positive number.", [nameof(PriorStrength)]);
+            yield break;
         }
 
         if (!double.IsFinite(BaseCtr) || BaseCtr is <= 0 or >= 1)
         {
-            throw new ArgumentException("Counters:BaseCtr must be in (0, 1).", nameof(BaseCtr));
+            yield return new ValidationResult("Counters:BaseCtr must be in (0, 1).", [nameof(BaseCtr)]);
+            yield break;
         }
 
         if (MaxTrackedPosition is < 1 or > 10_000)
         {
-            throw new ArgumentException("Counters:MaxTrackedPosition must be in [1, 10000].", nameof(MaxTrackedPosition));
+            yield return new ValidationResult("Counters:MaxTrackedPosition must be in [1, 10000].", [nameof(MaxTrackedPosition)]);
+            yield break;
         }
     }
+}
+
+/// <summary>The validation of <see cref="CounterOptions"/>, generated at compile time.</summary>
+[OptionsValidator]
+public sealed partial class CounterOptionsValidator : IValidateOptions<CounterOptions>
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the offending setting.</summary>
+    public static void ThrowIfInvalid(CounterOptions options) => new CounterOptionsValidator().Validate(null, options).ThrowIfFailed();
+}
+
+/// <summary>The validation of <see cref="HeuristicOptions"/>, generated at compile time.</summary>
+[OptionsValidator]
+public sealed partial class HeuristicOptionsValidator : IValidateOptions<HeuristicOptions>
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the offending setting.</summary>
+    public static void ThrowIfInvalid(HeuristicOptions options) => new HeuristicOptionsValidator().Validate(null, options).ThrowIfFailed();
 }

@@ -46,7 +46,7 @@ public sealed class CtrCounters
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        options.Validate();
+        CounterOptionsValidator.ThrowIfInvalid(options);
         _options = options;
         _time = timeProvider;
         _shortBuckets = options.ShortBuckets;

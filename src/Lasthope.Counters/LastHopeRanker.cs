@@ -1,9 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
 namespace Lasthope.Counters;
 
 /// <summary>Coefficients of the last-hope score (section <c>Lasthope:Heuristic</c>).</summary>
-public sealed class HeuristicOptions
+public sealed class HeuristicOptions : IValidatableObject
 {
     /// <summary>a_week: weight of the 7-day CTR. Default 1.</summary>
     public double WeekWeight { get; init; } = 1.0;
@@ -14,11 +15,12 @@ public sealed class HeuristicOptions
     /// <summary>a_month: weight of the 30-day CTR; small, a tie-breaker with memory. Default 0.1.</summary>
     public double MonthWeight { get; init; } = 0.1;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!double.IsFinite(WeekWeight) || !double.IsFinite(TrendWeight) || !double.IsFinite(MonthWeight))
         {
-            throw new ArgumentException("Heuristic weights must be finite numbers.", nameof(WeekWeight));
+            yield return new ValidationResult("Heuristic weights must be finite numbers.", [nameof(WeekWeight)]);
+            yield break;
         }
     }
 }
@@ -43,7 +45,7 @@ public sealed class LastHopeRanker
     {
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        HeuristicOptionsValidator.ThrowIfInvalid(options);
         _counters = counters;
         _options = options;
         var c = counters.Options;

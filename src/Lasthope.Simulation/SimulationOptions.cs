@@ -168,7 +168,7 @@ public sealed record SimulationOptions
             throw new ArgumentException("Simulation:Segments is required.", nameof(Segments));
         }
 
-        Segments.Validate();
+        Core.Segments.SegmentOptionsValidator.ThrowIfInvalid(Segments);
         Range(RequestsPerDay, 1, 100_000_000, nameof(RequestsPerDay));
         Range(DailyCycleAmplitude, 0, 0.999999, nameof(DailyCycleAmplitude));
         Range(PeakHour, 0, 24, nameof(PeakHour));

@@ -16,7 +16,7 @@ namespace Lasthope.Storage.Sqlite;
 /// <remarks>
 /// Why SQLite: it needs no server, is the most deployed embedded engine, has a stable file format, and in WAL mode gives
 /// concurrent readers with a single writer, which is this workload's shape. Durability: an append returns after its
-/// transaction commits, so acknowledged data survives a crash of the process (see <see cref="SqliteDurability"/>).
+/// transaction commits, so acknowledged data survives a crash of the process (see <see cref="Durability"/>).
 /// The schema version is kept in <c>PRAGMA user_version</c>. Every stored value reads back exactly: ids are bound as
 /// parameters, never parsed out of a joined string, and a row that cannot be decoded is skipped and counted
 /// (<see cref="Skipped"/>) rather than failing the read.
@@ -62,8 +62,25 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     public string DatabasePath { get; private init; } = "";
 
     /// <summary>Opens (creating when needed) the store under <see cref="SqliteStoreOptions.DataDirectory"/>.</summary>
-    public static async Task<SqliteEventStore> OpenAsync(SqliteStoreOptions options, CancellationToken cancellationToken = default)
+    public static Task<SqliteEventStore> OpenAsync(SqliteStoreOptions options, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return Task.FromResult(Open(options));
+        }
+        catch (Exception e) when (e is StoreUnavailableException or StoreNotFoundException)
+        {
+            return Task.FromException<SqliteEventStore>(e);
+        }
+    }
+
+    /// <summary>
+    /// Opens (creating when needed, unless <see cref="SqliteStoreOptions.CreateIfMissing"/> is false) the store and
+    /// migrates its schema. SQLite's work here is synchronous: opening a file and a few statements.
+    /// </summary>
+    public static SqliteEventStore Open(SqliteStoreOptions options)
+    {
+
         ArgumentNullException.ThrowIfNull(options);
         if (!options.CreateIfMissing && !File.Exists(options.DatabasePath))
         {
@@ -82,11 +99,11 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                 DefaultTimeout = 30,
             }.ToString();
             var writer = new SqliteConnection(connectionString);
-            await writer.OpenAsync(cancellationToken);
-            var synchronous = options.Durability == SqliteDurability.PowerLoss ? "FULL" : "NORMAL";
-            await ExecuteAsync(writer, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;", cancellationToken);
-            await MigrateAsync(writer, cancellationToken);
-            var next = await ScalarAsync(writer, "SELECT MAX(m) FROM (SELECT MAX(seq) AS m FROM events UNION ALL SELECT MAX(seq) FROM rankings)", cancellationToken);
+            writer.Open();
+            var synchronous = options.Durability == Durability.PowerLoss ? "FULL" : "NORMAL";
+            Execute(writer, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;");
+            Migrate(writer);
+            var next = Scalar(writer, "SELECT MAX(m) FROM (SELECT MAX(seq) AS m FROM events UNION ALL SELECT MAX(seq) FROM rankings)");
             return new SqliteEventStore(connectionString, writer, next + 1) { DatabasePath = options.DatabasePath };
         }
         catch (SqliteException e)
@@ -588,9 +605,9 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         Surface = r.IsDBNull(10) ? null : r.GetString(10),
     };
 
-    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static void Migrate(SqliteConnection connection)
     {
-        var version = await ScalarAsync(connection, "PRAGMA user_version", cancellationToken);
+        var version = Scalar(connection, "PRAGMA user_version");
         if (version > SchemaVersion)
         {
             throw new StoreUnavailableException($"The database has schema version {version}, newer than this build's {SchemaVersion}: upgrade Lasthope.");
@@ -598,7 +615,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
 
         if (version < 1)
         {
-            await ExecuteAsync(
+            Execute(
                 connection,
                 """
                 BEGIN;
@@ -632,13 +649,12 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 PRAGMA user_version = 1;
                 COMMIT;
-                """,
-                cancellationToken);
+                """);
         }
 
         if (version < 2)
         {
-            await ExecuteAsync(
+            Execute(
                 connection,
                 """
                 BEGIN;
@@ -657,26 +673,25 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
                 CREATE TABLE IF NOT EXISTS active_models(surface TEXT PRIMARY KEY, version TEXT NOT NULL) WITHOUT ROWID;
                 PRAGMA user_version = 2;
                 COMMIT;
-                """,
-                cancellationToken);
+                """);
         }
 
         if (version < 3)
         {
             // A user's own interactions, for folding in users the recommender was not trained on.
-            await ExecuteAsync(connection, "BEGIN; CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, seq); PRAGMA user_version = 3; COMMIT;", cancellationToken);
+            Execute(connection, "BEGIN; CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, seq); PRAGMA user_version = 3; COMMIT;");
         }
 
         if (version < 4)
         {
             // The served items with their positions beside the JSON body, so that a replay of the counters need not
             // decode every ranking. Rows from before have it null and are decoded as before.
-            await ExecuteAsync(connection, "BEGIN; ALTER TABLE rankings ADD COLUMN served TEXT; PRAGMA user_version = 4; COMMIT;", cancellationToken);
+            Execute(connection, "BEGIN; ALTER TABLE rankings ADD COLUMN served TEXT; PRAGMA user_version = 4; COMMIT;");
         }
 
         if (version < 5)
         {
-            await MigrateToLengthPrefixedItemsAsync(connection, cancellationToken);
+            MigrateToLengthPrefixedItems(connection);
         }
     }
 
@@ -686,21 +701,21 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     /// <see cref="ImpressionCodec"/> blob <c>items</c>. Each row's items are re-encoded from its JSON body, which was
     /// always exact; a row whose body cannot be decoded keeps <c>items</c> null and is skipped by reads, as before.
     /// </summary>
-    private static async Task MigrateToLengthPrefixedItemsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static void MigrateToLengthPrefixedItems(SqliteConnection connection)
     {
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using (var add = connection.CreateCommand())
+        using var transaction = connection.BeginTransaction();
+        using (var add = connection.CreateCommand())
         {
             add.Transaction = transaction;
             add.CommandText = "ALTER TABLE rankings ADD COLUMN items BLOB";
-            await add.ExecuteNonQueryAsync(cancellationToken);
+            add.ExecuteNonQuery();
         }
 
-        await using var select = connection.CreateCommand();
+        using var select = connection.CreateCommand();
         select.Transaction = transaction;
         select.CommandText = "SELECT seq, body FROM rankings WHERE seq > $after ORDER BY seq LIMIT 10000";
         var after = select.Parameters.AddWithValue("$after", 0L);
-        await using var update = connection.CreateCommand();
+        using var update = connection.CreateCommand();
         update.Transaction = transaction;
         update.CommandText = "UPDATE rankings SET items = $items WHERE seq = $seq";
         var items = update.Parameters.Add("$items", SqliteType.Blob);
@@ -708,9 +723,9 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         while (true)
         {
             var batch = new List<(long Seq, byte[]? Items)>();
-            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            using (var reader = select.ExecuteReader())
             {
-                while (await reader.ReadAsync(cancellationToken))
+                while (reader.Read())
                 {
                     byte[]? encoded;
                     try
@@ -735,17 +750,17 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
             {
                 seq.Value = rowSeq;
                 items.Value = (object?)rowItems ?? DBNull.Value;
-                await update.ExecuteNonQueryAsync(cancellationToken);
+                update.ExecuteNonQuery();
             }
 
             after.Value = batch[^1].Seq;
         }
 
-        await using var finish = connection.CreateCommand();
+        using var finish = connection.CreateCommand();
         finish.Transaction = transaction;
         finish.CommandText = "ALTER TABLE rankings DROP COLUMN served; PRAGMA user_version = 5;";
-        await finish.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        finish.ExecuteNonQuery();
+        transaction.Commit();
     }
 
     private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
@@ -760,18 +775,18 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         return command;
     }
 
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    private static void Execute(SqliteConnection connection, string sql)
     {
-        await using var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.ExecuteNonQuery();
     }
 
-    private static async Task<long> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    private static long Scalar(SqliteConnection connection, string sql)
     {
-        await using var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.CommandText = sql;
-        var value = await command.ExecuteScalarAsync(cancellationToken);
+        var value = command.ExecuteScalar();
         return value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -1,17 +1,6 @@
+using Lasthope.Core.Storage;
+
 namespace Lasthope.Storage.Sqlite;
-
-/// <summary>How hard a commit waits for the disk.</summary>
-public enum SqliteDurability
-{
-    /// <summary>
-    /// WAL with synchronous=NORMAL: a committed transaction is in the write-ahead log in the OS page cache when the
-    /// append returns, so it survives a crash or kill of the process; a power loss may drop the last commits.
-    /// </summary>
-    Process,
-
-    /// <summary>WAL with synchronous=FULL: every commit is fsynced; survives power loss; slower.</summary>
-    PowerLoss,
-}
 
 /// <summary>Configuration of the embedded store (section <c>Lasthope:Storage</c>).</summary>
 public sealed class SqliteStoreOptions
@@ -25,7 +14,7 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public bool CreateIfMissing { get; init; } = true;
 
-    public SqliteDurability Durability { get; init; } = SqliteDurability.Process;
+    public Durability Durability { get; init; } = Durability.Process;
 
     /// <summary>The database file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "lasthope.db");

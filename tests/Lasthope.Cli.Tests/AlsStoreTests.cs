@@ -1,3 +1,4 @@
+using Lasthope.Storage.Sqlite;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lasthope.Server.Api;
@@ -15,7 +16,7 @@ public class AlsStoreTests
         try
         {
             var random = new Random(11);
-            await using (var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data }, TestContext.Current.CancellationToken))
+            await using (var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data, ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken))
             {
                 using var client = new HttpClient { BaseAddress = server.BaseAddress };
                 var events = new List<EventDto>();
@@ -49,7 +50,7 @@ public class AlsStoreTests
             Assert.Equal(3, lines.Length);
             Assert.DoesNotContain(lines, l => l.StartsWith("kw-21\t", StringComparison.Ordinal) || l.StartsWith("kw-24\t", StringComparison.Ordinal));
 
-            await using var restarted = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data }, TestContext.Current.CancellationToken);
+            await using var restarted = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data, ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken);
             using var http = new HttpClient { BaseAddress = restarted.BaseAddress };
             using var response = await http.PostAsJsonAsync("/v1/recommend", new { user = new { id = "client-40" }, count = 5, budgetMs = 3000 }, TestContext.Current.CancellationToken);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);

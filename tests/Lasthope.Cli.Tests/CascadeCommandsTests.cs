@@ -1,3 +1,4 @@
+using Lasthope.Storage.Sqlite;
 using Lasthope.Cli.Demo;
 using Lasthope.Server.Hosting;
 
@@ -51,7 +52,7 @@ public sealed class CascadeCommandsTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Contains("active=home", output, StringComparison.Ordinal);
 
-        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = WithHome() }, TestContext.Current.CancellationToken);
+        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = WithHome(), ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken);
         var url = server.BaseAddress.ToString();
         (exit, output, error) = await CliHarness.RunAsync(
             "loadtest", "--url", url, "--rate", "40", "--duration", "2", "--warmup", "0.5", "--candidates", $"{Candidates}", "--requests-per-day", $"{PerDay}", "--day", $"{Days}", "--surface", "home");
@@ -74,7 +75,7 @@ public sealed class CascadeCommandsTests : IAsyncLifetime
     {
         // A door of one request: eight clients in a closed loop are bound to find it taken.
         var settings = WithHome(new() { ["Lasthope:Serving:MaxRequestsInFlight"] = "1" });
-        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = settings }, TestContext.Current.CancellationToken);
+        await using var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = _data, Time = new OffsetClock(_end), Settings = settings, ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken);
         var (exit, output, error) = await CliHarness.RunAsync(
             "loadtest", "--url", server.BaseAddress.ToString(), "--rate", "0", "--concurrency", "8", "--duration", "2", "--warmup", "0.5", "--candidates", $"{Candidates}", "--requests-per-day", $"{PerDay}", "--day", $"{Days}", "--surface", "home");
 

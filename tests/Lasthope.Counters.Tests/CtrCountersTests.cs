@@ -241,9 +241,9 @@ public class CtrCountersTests
     [Fact]
     public void Options_AreValidated_WithTheSettingNamed()
     {
-        var error = Assert.Throws<ArgumentException>(() => new CounterOptions { ShortWindow = TimeSpan.FromHours(36) }.Validate());
+        var error = Assert.Throws<ArgumentException>(() => CounterOptionsValidator.ThrowIfInvalid(new CounterOptions { ShortWindow = TimeSpan.FromHours(36) }));
         Assert.Contains("Counters:ShortWindow", error.Message, StringComparison.Ordinal);
-        error = Assert.Throws<ArgumentException>(() => new CounterOptions { PriorStrength = double.NaN }.Validate());
+        error = Assert.Throws<ArgumentException>(() => CounterOptionsValidator.ThrowIfInvalid(new CounterOptions { PriorStrength = double.NaN }));
         Assert.Contains("PriorStrength", error.Message, StringComparison.Ordinal);
     }
 }

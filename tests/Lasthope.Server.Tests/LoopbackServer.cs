@@ -3,6 +3,7 @@ using System.Text.Json;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -57,6 +58,7 @@ public sealed class LoopbackServer : IAsyncDisposable
             Settings = Unhurried(settings),
             Time = clock,
             Store = store,
+            ConfigureServices = s => s.AddSqliteEventStore(),
             // Tests provoke failures on purpose (injected faults, timeouts); their warnings would bury a real
             // failure's report in CI's output.
             MinimumLogLevel = LogLevel.Error,

@@ -87,7 +87,7 @@ internal static class AlsCommands
                 }
 
                 var settings = LasthopeServer.LoadOptions(CommonOptions.Setup(data, null));
-                await using var store = await LasthopeServer.OpenStoreAsync(settings, cancellationToken);
+                await using var store = await CliStores.OpenAsync(settings, cancellationToken);
                 var registry = new RecommenderRegistry((IModelStore)store, TimeProvider.System, NullLogger.Instance);
                 var record = await registry.RegisterAsync(await File.ReadAllBytesAsync(path, cancellationToken), parse.GetValue(surface)!, new ModelMetadata(), cancellationToken);
                 if (parse.GetValue(activate))
@@ -139,7 +139,7 @@ internal static class AlsCommands
                 try
                 {
                     var options = LasthopeServer.LoadOptions(CommonOptions.Setup(directory, null));
-                    await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                    await using var store = await CliStores.OpenAsync(options, cancellationToken);
                     var stored = await store.ReadUserEventsAsync(parse.GetValue(user)!, options.Recommend.MaxUserEvents, cancellationToken);
                     listed = [.. parsed, .. stored.Select(e => new KeyValuePair<string, float>(e.ItemId, (float)e.Weight))];
                 }
@@ -435,7 +435,7 @@ internal sealed class InteractionInput
         try
         {
             var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data!, null));
-            await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+            await using var store = await CliStores.OpenAsync(options, cancellationToken);
             var builder = new InteractionLogBuilder();
             var since = DateTimeOffset.UtcNow - TimeSpan.FromDays(parse.GetValue(Days));
             await foreach (var e in store.ReadEventsAsync(since, cancellationToken))

@@ -66,7 +66,7 @@ internal static class ImportCommand
 
             try
             {
-                await using var store = await LasthopeServer.OpenStoreAsync(options, createIfMissing: true, cancellationToken);
+                await using var store = await CliStores.OpenAsync(options, createIfMissing: true, cancellationToken);
                 var importer = new LogImporter(store, options, TimeProvider.System);
                 await using var stream = input.OpenRead();
                 ImportReport report = null!;

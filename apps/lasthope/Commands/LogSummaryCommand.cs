@@ -24,7 +24,7 @@ internal static class LogSummaryCommand
             try
             {
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
-                await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                await using var store = await CliStores.OpenAsync(options, cancellationToken);
                 var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
                 long total = 0;
                 await foreach (var entry in store.ReadLogAsync(parse.GetValue(since) ?? DateTimeOffset.MinValue, cancellationToken))

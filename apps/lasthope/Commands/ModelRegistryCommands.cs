@@ -97,7 +97,7 @@ internal static class ModelRegistryCommands
             else
             {
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
-                await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                await using var store = await CliStores.OpenAsync(options, cancellationToken);
                 var modelStore = (IModelStore)store;
                 var active = await modelStore.GetActiveModelsAsync(cancellationToken);
                 models = [.. (await modelStore.ListModelsAsync(cancellationToken)).Select(m => ModelDto.Of(m, active))];
@@ -161,7 +161,7 @@ internal static class ModelRegistryCommands
         try
         {
             var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data, config));
-            await using var store = await LasthopeServer.OpenStoreAsync(options);
+            await using var store = await CliStores.OpenAsync(options);
             var modelStore = (IModelStore)store;
             var registry = new ModelRegistry(modelStore, options.Serving, new RecentRankings(0), TimeProvider.System, NullLogger.Instance);
             return await work(registry, modelStore);

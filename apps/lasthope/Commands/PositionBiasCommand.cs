@@ -27,7 +27,7 @@ internal static class PositionBiasCommand
             try
             {
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
-                await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                await using var store = await CliStores.OpenAsync(options, cancellationToken);
                 var estimator = await CounterState.EstimatePositionBiasAsync(store, parse.GetValue(maxPosition), cancellationToken);
                 var curve = estimator.Estimate();
                 if (curve is null)

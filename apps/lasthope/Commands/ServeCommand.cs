@@ -30,6 +30,7 @@ internal static class ServeCommand
                         Urls = setup.Urls,
                         MinimumLogLevel = parse.GetValue(logLevel),
                         Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : null,
+                        ConfigureServices = CliStores.Register,
                     },
                     cancellationToken);
             }

@@ -72,7 +72,7 @@ internal static class StatsCommand
     private static async Task<ItemStats> FromDataAsync(string data, string? config, string item, CancellationToken cancellationToken)
     {
         var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data, config));
-        await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+        await using var store = await CliStores.OpenAsync(options, cancellationToken);
         var state = await CounterState.LoadAsync(store, options, TimeProvider.System, new UserSegments(), NullLogger.Instance, cancellationToken);
         return new ItemStatsService(state, new SegmentScheme(options.Segments)).Compute(item);
     }

@@ -55,7 +55,7 @@ internal static class TrainRankerCommand
             try
             {
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
-                await using var store = await LasthopeServer.OpenStoreAsync(options, cancellationToken);
+                await using var store = await CliStores.OpenAsync(options, cancellationToken);
                 var name = parse.GetValue(surface)!;
                 var available = BuiltInFeatures.Names.Concat(options.Serving.Surface(name).RequestFeatures).ToArray();
                 var features = parse.GetValue(featureList) is { } list

@@ -107,7 +107,7 @@ public sealed class DemoRunner(DemoOptions options)
             [$"Lasthope:Serving:Surfaces:{ReadoutSurface}"] = "",
         };
         await using var server = await LasthopeServer.StartAsync(
-            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock, Settings = settings },
+            new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = dataDirectory, Time = clock, Settings = settings, ConfigureServices = CliStores.Register },
             cancellationToken);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

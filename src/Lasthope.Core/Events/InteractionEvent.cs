@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Lasthope.Core.Events;
 
 /// <summary>
@@ -34,7 +36,7 @@ public sealed record InteractionEvent
 }
 
 /// <summary>Configured interaction types and their weights (section <c>Lasthope:Events</c>).</summary>
-public sealed class EventTypeOptions
+public sealed class EventTypeOptions : IValidatableObject
 {
     /// <summary>Type name to weight. Default: click = 1, conversion = 3.</summary>
     public IDictionary<string, double> Types { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal)
@@ -49,24 +51,27 @@ public sealed class EventTypeOptions
     /// <summary>How far in the future an event timestamp may be (clock skew) before it is rejected.</summary>
     public TimeSpan MaxFutureSkew { get; init; } = TimeSpan.FromMinutes(5);
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Types.Count == 0)
         {
-            throw new ArgumentException("Events:Types must name at least one type.", nameof(Types));
+            yield return new ValidationResult("Events:Types must name at least one type.", [nameof(Types)]);
+            yield break;
         }
 
         foreach (var (name, weight) in Types)
         {
             if (!double.IsFinite(weight) || weight < 0)
             {
-                throw new ArgumentException($"Events:Types:{name} must be a finite, non-negative weight.", nameof(Types));
+                yield return new ValidationResult($"Events:Types:{name} must be a finite, non-negative weight.", [nameof(Types)]);
+                yield break;
             }
         }
 
         if (!Types.ContainsKey(DefaultType))
         {
-            throw new ArgumentException($"Events:DefaultType '{DefaultType}' is not among Events:Types.", nameof(DefaultType));
+            yield return new ValidationResult($"Events:DefaultType '{DefaultType}' is not among Events:Types.", [nameof(DefaultType)]);
+            yield break;
         }
     }
 }

@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using Lasthope.Core.Configuration;
+using Microsoft.Extensions.Options;
 using System.Buffers;
 
 namespace Lasthope.Core.Segments;
@@ -27,7 +30,7 @@ public sealed class SegmentScheme
     public SegmentScheme(SegmentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        SegmentOptionsValidator.ThrowIfInvalid(options);
         _ageLowerBounds = [.. options.AgeBands];
         _genders = [.. options.Genders.Select(NormalizeGender)];
         _maxSegments = options.MaxSegments;
@@ -154,7 +157,7 @@ public sealed class SegmentScheme
 }
 
 /// <summary>Configuration of <see cref="SegmentScheme"/> (section <c>Lasthope:Segments</c>).</summary>
-public sealed class SegmentOptions
+public sealed class SegmentOptions : IValidatableObject
 {
     /// <summary>Lower bounds of the age bands, ascending, the first being 0. Default: 0, 25, 35, 45, 55.</summary>
     public IList<int> AgeBands { get; init; } = [0, 25, 35, 45, 55];
@@ -168,36 +171,48 @@ public sealed class SegmentOptions
     /// <summary>Upper limit on distinct segments (grid, extra and accepted explicit ones). Default 100.</summary>
     public int MaxSegments { get; init; } = 100;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the offending setting.</summary>
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (AgeBands.Count == 0 || AgeBands[0] != 0)
         {
-            throw new ArgumentException("Segments:AgeBands must start at 0.", nameof(AgeBands));
+            yield return new ValidationResult("Segments:AgeBands must start at 0.", [nameof(AgeBands)]);
+            yield break;
         }
 
         for (var i = 1; i < AgeBands.Count; i++)
         {
             if (AgeBands[i] <= AgeBands[i - 1])
             {
-                throw new ArgumentException("Segments:AgeBands must be strictly ascending.", nameof(AgeBands));
+                yield return new ValidationResult("Segments:AgeBands must be strictly ascending.", [nameof(AgeBands)]);
+                yield break;
             }
         }
 
         if (Genders.Count == 0 || Genders.Any(string.IsNullOrWhiteSpace))
         {
-            throw new ArgumentException("Segments:Genders must list at least one non-empty code.", nameof(Genders));
+            yield return new ValidationResult("Segments:Genders must list at least one non-empty code.", [nameof(Genders)]);
+            yield break;
         }
 
         // "female" and "f" are one gender once read; listing both would leave a grid segment nobody resolves to.
         if (Genders.Select(SegmentScheme.NormalizeGender).Distinct(StringComparer.Ordinal).Count() != Genders.Count)
         {
-            throw new ArgumentException("Segments:Genders must not name a gender twice (female/f, male/m are the same).", nameof(Genders));
+            yield return new ValidationResult("Segments:Genders must not name a gender twice (female/f, male/m are the same).", [nameof(Genders)]);
+            yield break;
         }
 
         if (MaxSegments < (AgeBands.Count * Genders.Count) + 1)
         {
-            throw new ArgumentException("Segments:MaxSegments must cover the age x gender grid plus 'unknown'.", nameof(MaxSegments));
+            yield return new ValidationResult("Segments:MaxSegments must cover the age x gender grid plus 'unknown'.", [nameof(MaxSegments)]);
+            yield break;
         }
     }
+}
+
+/// <summary>The validation of <see cref="SegmentOptions"/>, generated at compile time.</summary>
+[OptionsValidator]
+public sealed partial class SegmentOptionsValidator : IValidateOptions<SegmentOptions>
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the offending setting.</summary>
+    public static void ThrowIfInvalid(SegmentOptions options) => new SegmentOptionsValidator().Validate(null, options).ThrowIfFailed();
 }

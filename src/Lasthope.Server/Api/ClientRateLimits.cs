@@ -20,14 +20,16 @@ public static class ClientRateLimits
     public const string EventsPolicy = "events";
     public const string AdminPolicy = "admin";
 
-    public static IServiceCollection AddClientRateLimits(this IServiceCollection services, RateLimitOptions limits)
+    public static IServiceCollection AddClientRateLimits(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(limits);
-        return services.AddRateLimiter(o =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<SecurityOptions>((o, security) =>
         {
+            var limits = security.RateLimits;
             o.AddPolicy(EventsPolicy, new ClientTokenBucket(limits.EventsPerSecond, limits.EventsBurst, "Security:RateLimits:EventsPerSecond"));
             o.AddPolicy(AdminPolicy, new ClientTokenBucket(limits.AdminPerSecond, limits.AdminBurst, "Security:RateLimits:AdminPerSecond"));
         });
+        return services;
     }
 
     /// <summary>The client a request is counted for.</summary>

@@ -39,10 +39,10 @@ public sealed record RankRequest
     /// <summary>Items not to return, for example those already seen.</summary>
     public IReadOnlyList<string>? Exclude { get; init; }
 
-    /// <summary>Per-request re-rank depth K ([3 of 4]); default per surface.</summary>
+    /// <summary>Per-request re-rank depth K: how many of the heuristic's top candidates the model re-ranks; default per surface.</summary>
     public int? RerankDepth { get; init; }
 
-    /// <summary>Per-request end-to-end budget in milliseconds ([3 of 4]); default from configuration.</summary>
+    /// <summary>Per-request end-to-end budget in milliseconds, counted from the complete request; default per surface, else from configuration.</summary>
     public double? BudgetMs { get; init; }
 }
 

@@ -16,7 +16,16 @@ public static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events", IngestAsync).WithName("Events").RequireScope(Scopes.Events).ReadsBodyFirst().RequireRateLimiting(ClientRateLimits.EventsPolicy);
+        app.MapPost("/events", IngestAsync)
+            .WithName("Events")
+            .WithSummary("Post interaction events (clicks, conversions)")
+            .WithDescription("Each event is validated and attributed to the ranking its requestId names (its position and segment); accepted events are durable when the response says so and count once by eventId. 200 when at least one event was acknowledged, with the rejected ones listed by index; 400 when none was.")
+            .Produces<EventBatchResponse>()
+            .WithBodyProblems()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireScope(Scopes.Events)
+            .ReadsBodyFirst()
+            .RequireRateLimiting(ClientRateLimits.EventsPolicy);
         return app;
     }
 

@@ -46,7 +46,13 @@ public static class ExplainApi
 {
     public static IEndpointRouteBuilder MapExplainApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/rank/{requestId}/explain", ExplainAsync).WithName("Explain").RequireScope(Scopes.Rank);
+        app.MapGet("/rank/{requestId}/explain", ExplainAsync)
+            .WithName("Explain")
+            .WithSummary("Why a served ranking ranked as it did")
+            .WithDescription("The logged feature vector of each served item and its attributions: Saabas path attributions (method=path, the default) or exact TreeSHAP (method=shap) for model-placed items, the heuristic's own terms for heuristic-placed ones. With the bias they add up to the score.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(Scopes.Rank);
         return app;
     }
 

@@ -15,7 +15,12 @@ public static class ItemsApi
 {
     public static IEndpointRouteBuilder MapItemsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/items/{id}/stats", GetStats).WithName("ItemStats").RequireScope(Scopes.Rank);
+        app.MapGet("/items/{id}/stats", GetStats)
+            .WithName("ItemStats")
+            .WithSummary("An item's counts and estimates, overall and per segment")
+            .WithDescription("Impressions, clicks, CTR over 7 and 30 days, trend and heuristic score, overall and for every segment, with the level each estimate rests on (segment, item, prior): what to check when a ranking looks wrong.")
+            .ProducesValidationProblem()
+            .RequireScope(Scopes.Rank);
         return app;
     }
 

@@ -54,10 +54,38 @@ public static class ModelsApi
 
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models", RegisterAsync).WithName("RegisterModel").RequireScope(Scopes.Admin).RequireRateLimiting(ClientRateLimits.AdminPolicy);
-        app.MapGet("/v1/models", ListAsync).WithName("ListModels").RequireAuthorization(AccessRules.AnyKey);
-        app.MapPost("/v1/models/{version}/activate", ActivateAsync).WithName("ActivateModel").RequireScope(Scopes.Admin).RequireRateLimiting(ClientRateLimits.AdminPolicy);
-        app.MapPost("/v1/surfaces/{surface}/deactivate", DeactivateAsync).WithName("DeactivateSurface").RequireScope(Scopes.Admin).RequireRateLimiting(ClientRateLimits.AdminPolicy);
+        app.MapPost("/models", RegisterAsync)
+            .WithName("RegisterModel")
+            .WithSummary("Register a model file for a surface, and optionally activate it")
+            .WithDescription("The body is the model file: LightGBM model.txt, XGBoost JSON, or a Lasthope ALS file, told apart by content. A re-ranker's features must be built-in or configured request features of the surface. With activate=true it is warmed up on recent requests and swapped in atomically. Streamed to a temporary file; past Limits:MaxModelBytes it is 413 at once; one upload at a time.")
+            .Accepts<Stream>("application/octet-stream", "text/plain", "application/json")
+            .Produces<ModelDto>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireScope(Scopes.Admin)
+            .RequireRateLimiting(ClientRateLimits.AdminPolicy);
+        app.MapGet("/models", ListAsync)
+            .WithName("ListModels")
+            .WithSummary("Registered models, newest first, and where each is active")
+            .RequireAuthorization(AccessRules.AnyKey);
+        app.MapPost("/models/{version}/activate", ActivateAsync)
+            .WithName("ActivateModel")
+            .WithSummary("Activate a registered model on a surface (warm-up, then an atomic swap)")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireScope(Scopes.Admin)
+            .RequireRateLimiting(ClientRateLimits.AdminPolicy);
+        app.MapPost("/surfaces/{surface}/deactivate", DeactivateAsync)
+            .WithName("DeactivateSurface")
+            .WithSummary("Serve a surface with the heuristic only")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireScope(Scopes.Admin)
+            .RequireRateLimiting(ClientRateLimits.AdminPolicy);
         return app;
     }
 

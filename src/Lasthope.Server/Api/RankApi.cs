@@ -16,7 +16,15 @@ public static class RankApi
 {
     public static IEndpointRouteBuilder MapRankApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/rank", RankAsync).WithName("Rank").RequireScope(Scopes.Rank).ReadsBodyFirst().BehindServingDoor();
+        app.MapPost("/rank", RankAsync)
+            .WithName("Rank")
+            .WithSummary("Rank candidates for a user, within the budget, never blank")
+            .WithDescription("The last-hope heuristic scores every candidate; the surface's model (or the experiment arm's) re-ranks the top K until the deadline. The response carries the served-path contract: servedBy (model, model_partial, heuristic_fallback, heuristic), the fallback reason, versions, depth, budget, timings and notes. Every response is logged as impressions.")
+            .Produces<RankResponse>()
+            .WithBodyProblems()
+            .RequireScope(Scopes.Rank)
+            .ReadsBodyFirst()
+            .BehindServingDoor();
         return app;
     }
 

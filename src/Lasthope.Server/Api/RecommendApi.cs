@@ -50,8 +50,21 @@ public static class RecommendApi
 
     public static IEndpointRouteBuilder MapRecommendApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/recommend", RecommendAsync).WithName("Recommend").RequireScope(Scopes.Rank).ReadsBodyFirst().BehindServingDoor();
-        app.MapGet("/v1/similar/{item}", Similar).WithName("Similar").RequireScope(Scopes.Rank);
+        app.MapPost("/recommend", RecommendAsync)
+            .WithName("Recommend")
+            .WithSummary("Recommendations for a user: ALS, fold-in, or popularity")
+            .WithDescription("A user the active ALS model knows gets its top items; one it does not know but who has interactions (stored or listed) is folded in on the spot; one with nothing known gets the popular items of their segment. Same served-path contract as /v1/rank.")
+            .Produces<RankResponse>()
+            .WithBodyProblems()
+            .RequireScope(Scopes.Rank)
+            .ReadsBodyFirst()
+            .BehindServingDoor();
+        app.MapGet("/similar/{item}", Similar)
+            .WithName("Similar")
+            .WithSummary("Items nearest to an item by the cosine of their factors")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(Scopes.Rank);
         return app;
     }
 

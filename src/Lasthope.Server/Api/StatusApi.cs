@@ -18,7 +18,11 @@ public static class StatusApi
 
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/status", GetStatusAsync).WithName("Status").RequireAuthorization(AccessRules.AnyKey);
+        app.MapGet("/status", GetStatusAsync)
+            .WithName("Status")
+            .WithSummary("What the server holds and how its log is doing")
+            .WithDescription("Version, store counts, tracked items, the impression log's queue and drops, the store's error, skipped records, uptime and the process's runtime figures.")
+            .RequireAuthorization(AccessRules.AnyKey);
         return app;
     }
 

@@ -1,8 +1,9 @@
 using Lasthope.Core.Events;
+using Lasthope.Core.Storage;
 using Lasthope.Core.Segments;
 using Lasthope.Counters;
-using Lasthope.Server.Cascade;
-using Lasthope.Storage.Sqlite;
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Lasthope.Server.Configuration;
 
@@ -15,75 +16,70 @@ public sealed class LasthopeOptions
 {
     public const string Section = "Lasthope";
 
+    [ValidateObjectMembers]
     public StorageOptions Storage { get; init; } = new();
 
+    [ValidateObjectMembers]
     public CounterOptions Counters { get; init; } = new();
 
+    [ValidateObjectMembers]
     public HeuristicOptions Heuristic { get; init; } = new();
 
+    [ValidateObjectMembers]
     public SegmentOptions Segments { get; init; } = new();
 
+    [ValidateObjectMembers]
     public EventTypeOptions Events { get; init; } = new();
 
+    [ValidateObjectMembers]
     public RankingOptions Ranking { get; init; } = new();
 
+    [ValidateObjectMembers]
     public ServingOptions Serving { get; init; } = new();
 
+    [ValidateObjectMembers]
     public RecommendOptions Recommend { get; init; } = new();
 
+    [ValidateObjectMembers]
     public SecurityOptions Security { get; init; } = new();
 
+    [ValidateObjectMembers]
     public LimitsOptions Limits { get; init; } = new();
-
-    public void Validate()
-    {
-        Storage.Validate();
-        Counters.Validate();
-        Heuristic.Validate();
-        Segments.Validate();
-        Events.Validate();
-        Ranking.Validate();
-        Serving.Validate();
-        Recommend.Validate();
-        Security.Validate();
-        Limits.Validate();
-        if (!ConfiguredName.IsValid(Recommend.DefaultSurface))
-        {
-            throw new ArgumentException("Recommend:DefaultSurface must be a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-'.", nameof(Recommend));
-        }
-
-        _ = new ExperimentAssigner(Serving.Experiments); // one experiment per surface
-    }
 }
 
 /// <summary>Where events and rankings are kept (section <c>Lasthope:Storage</c>).</summary>
-public sealed class StorageOptions
+public sealed class StorageOptions : IValidatableObject
 {
-    /// <summary>"sqlite" (embedded, the default) or "memory" (nothing survives the process).</summary>
+    /// <summary>
+    /// The backend: "sqlite" (embedded, the default) or "memory" (nothing survives the process), or another that a
+    /// store registered. Each backend reads its own settings from this section.
+    /// </summary>
     public string Backend { get; init; } = "sqlite";
 
     /// <summary>Data directory of the embedded store. Default ./data.</summary>
     public string DataDirectory { get; init; } = "data";
 
-    /// <summary>Process (default: survives a crash of the process) or PowerLoss (fsync every commit).</summary>
-    public SqliteDurability Durability { get; init; } = SqliteDurability.Process;
+    /// <summary>Process (default: acknowledged data survives a crash of the process) or PowerLoss (and a power loss).</summary>
+    public Durability Durability { get; init; } = Durability.Process;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Backend is not ("sqlite" or "memory"))
+        if (!ConfiguredName.IsValid(Backend))
         {
-            throw new ArgumentException($"Storage:Backend '{Backend}' is not supported; use sqlite or memory.", nameof(Backend));
+            yield return new ValidationResult($"Storage:Backend '{Backend}' is not a backend name.", [nameof(Backend)]);
+            yield break;
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))
         {
-            throw new ArgumentException("Storage:DataDirectory must not be empty.", nameof(DataDirectory));
+            yield return new ValidationResult("Storage:DataDirectory must not be empty.", [nameof(DataDirectory)]);
+            yield break;
         }
     }
 }
 
 /// <summary>Limits and defaults of the ranking API (section <c>Lasthope:Ranking</c>).</summary>
-public sealed class RankingOptions
+public sealed class RankingOptions : IValidatableObject
 {
     /// <summary>Items returned (and logged as impressions) when a request gives no count. Default 10.</summary>
     public int DefaultCount { get; init; } = 10;
@@ -103,26 +99,37 @@ public sealed class RankingOptions
     /// <summary>Most events in one POST /v1/events. Default 10,000.</summary>
     public int MaxEventsPerBatch { get; init; } = 10_000;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DefaultCount < 1)
         {
-            throw new ArgumentException("Ranking:DefaultCount must be at least 1.", nameof(DefaultCount));
+            yield return new ValidationResult("Ranking:DefaultCount must be at least 1.", [nameof(DefaultCount)]);
+            yield break;
         }
 
         if (MaxCandidates < 1)
         {
-            throw new ArgumentException("Ranking:MaxCandidates must be at least 1.", nameof(MaxCandidates));
+            yield return new ValidationResult("Ranking:MaxCandidates must be at least 1.", [nameof(MaxCandidates)]);
+            yield break;
         }
 
         if (MaxBodyBytes < 1024)
         {
-            throw new ArgumentException("Ranking:MaxBodyBytes must be at least 1024.", nameof(MaxBodyBytes));
+            yield return new ValidationResult("Ranking:MaxBodyBytes must be at least 1024.", [nameof(MaxBodyBytes)]);
+            yield break;
         }
 
         if (RecentRankings < 0 || ImpressionLogCapacity < 1 || MaxEventsPerBatch < 1)
         {
-            throw new ArgumentException("Ranking:RecentRankings, ImpressionLogCapacity and MaxEventsPerBatch must be positive.", nameof(RecentRankings));
+            yield return new ValidationResult("Ranking:RecentRankings, ImpressionLogCapacity and MaxEventsPerBatch must be positive.", [nameof(RecentRankings)]);
+            yield break;
         }
     }
 }
+
+/// <summary>
+/// The validation of every setting, generated at compile time from the options' attributes and their
+/// <see cref="IValidatableObject"/> rules, section by section ([ValidateObjectMembers]).
+/// </summary>
+[OptionsValidator]
+public sealed partial class LasthopeOptionsValidator : IValidateOptions<LasthopeOptions>;

@@ -1,10 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Lasthope.Server.Configuration;
 
 /// <summary>
 /// What one client may hold of the server (section <c>Lasthope:Limits</c>): connections, time to send a request,
 /// and the size of model uploads. Each limit is set on purpose; the defaults suit a backend calling over a network.
 /// </summary>
-public sealed class LimitsOptions
+public sealed class LimitsOptions : IValidatableObject
 {
     /// <summary>
     /// The longest a JSON request body (rank, recommend, events) may take to arrive, from the end of its headers. The
@@ -39,31 +41,36 @@ public sealed class LimitsOptions
     /// <summary>Largest model file accepted by POST /v1/models; past it the upload gets 413 at once. Default 64 MiB.</summary>
     public long MaxModelBytes { get; init; } = 64L * 1024 * 1024;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!double.IsFinite(BodyReadTimeoutMs) || BodyReadTimeoutMs <= 0)
         {
-            throw new ArgumentException("Limits:BodyReadTimeoutMs must be a positive number of milliseconds.", nameof(BodyReadTimeoutMs));
+            yield return new ValidationResult("Limits:BodyReadTimeoutMs must be a positive number of milliseconds.", [nameof(BodyReadTimeoutMs)]);
+            yield break;
         }
 
         if (MaxConcurrentBodyReads < 1)
         {
-            throw new ArgumentException("Limits:MaxConcurrentBodyReads must be at least 1.", nameof(MaxConcurrentBodyReads));
+            yield return new ValidationResult("Limits:MaxConcurrentBodyReads must be at least 1.", [nameof(MaxConcurrentBodyReads)]);
+            yield break;
         }
 
         if (!double.IsFinite(MinBodyBytesPerSecond) || MinBodyBytesPerSecond < 0 || !double.IsFinite(MinBodyRateGraceSeconds) || MinBodyRateGraceSeconds < 1)
         {
-            throw new ArgumentException("Limits:MinBodyBytesPerSecond must not be negative and Limits:MinBodyRateGraceSeconds must be at least 1.", nameof(MinBodyBytesPerSecond));
+            yield return new ValidationResult("Limits:MinBodyBytesPerSecond must not be negative and Limits:MinBodyRateGraceSeconds must be at least 1.", [nameof(MinBodyBytesPerSecond)]);
+            yield break;
         }
 
         if (!double.IsFinite(RequestHeadersTimeoutSeconds) || RequestHeadersTimeoutSeconds <= 0 || !double.IsFinite(KeepAliveTimeoutSeconds) || KeepAliveTimeoutSeconds <= 0)
         {
-            throw new ArgumentException("Limits:RequestHeadersTimeoutSeconds and KeepAliveTimeoutSeconds must be positive.", nameof(RequestHeadersTimeoutSeconds));
+            yield return new ValidationResult("Limits:RequestHeadersTimeoutSeconds and KeepAliveTimeoutSeconds must be positive.", [nameof(RequestHeadersTimeoutSeconds)]);
+            yield break;
         }
 
         if (MaxConcurrentConnections < 1 || MaxModelBytes < 1024)
         {
-            throw new ArgumentException("Limits:MaxConcurrentConnections must be at least 1 and Limits:MaxModelBytes at least 1024.", nameof(MaxConcurrentConnections));
+            yield return new ValidationResult("Limits:MaxConcurrentConnections must be at least 1 and Limits:MaxModelBytes at least 1024.", [nameof(MaxConcurrentConnections)]);
+            yield break;
         }
     }
 }

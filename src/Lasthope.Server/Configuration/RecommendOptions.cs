@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Lasthope.Server.Configuration;
 
 /// <summary>The recommender endpoints (section <c>Lasthope:Recommend</c>).</summary>
-public sealed class RecommendOptions
+public sealed class RecommendOptions : IValidatableObject
 {
     /// <summary>The surface of POST /v1/recommend when a request names none; models are activated per surface.</summary>
     public string DefaultSurface { get; init; } = "recommend";
@@ -24,16 +26,23 @@ public sealed class RecommendOptions
     /// <summary>How often the popularity lists are rebuilt from the store. Default 60 s.</summary>
     public double PopularityRefreshSeconds { get; init; } = 60;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(DefaultSurface) || DefaultCount < 1 || MaxCount < DefaultCount || MaxUserEvents < 0)
+        if (!ConfiguredName.IsValid(DefaultSurface))
         {
-            throw new ArgumentException("Recommend: DefaultSurface must be set, 1 <= DefaultCount <= MaxCount, MaxUserEvents >= 0.", nameof(DefaultCount));
+            yield return new ValidationResult("Recommend:DefaultSurface must be a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-'.", [nameof(DefaultSurface)]);
+        }
+
+        if (DefaultCount < 1 || MaxCount < DefaultCount || MaxUserEvents < 0)
+        {
+            yield return new ValidationResult("Recommend: 1 <= DefaultCount <= MaxCount, MaxUserEvents >= 0.", [nameof(DefaultCount)]);
+            yield break;
         }
 
         if (!double.IsFinite(BudgetMs) || BudgetMs <= 0 || !double.IsFinite(PopularityWindowDays) || PopularityWindowDays <= 0 || !double.IsFinite(PopularityRefreshSeconds) || PopularityRefreshSeconds < 1)
         {
-            throw new ArgumentException("Recommend: BudgetMs, PopularityWindowDays must be positive and PopularityRefreshSeconds at least 1.", nameof(BudgetMs));
+            yield return new ValidationResult("Recommend: BudgetMs, PopularityWindowDays must be positive and PopularityRefreshSeconds at least 1.", [nameof(BudgetMs)]);
+            yield break;
         }
     }
 }

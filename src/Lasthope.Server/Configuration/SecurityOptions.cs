@@ -1,6 +1,8 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using Lasthope.Core.Identifiers;
+using Microsoft.Extensions.Options;
 
 namespace Lasthope.Server.Configuration;
 
@@ -20,7 +22,7 @@ public static class Scopes
 }
 
 /// <summary>Access control and per-client limits (section <c>Lasthope:Security</c>).</summary>
-public sealed class SecurityOptions
+public sealed class SecurityOptions : IValidatableObject
 {
     /// <summary>
     /// The API keys. None (the default): every request is allowed, and the server only listens on loopback unless
@@ -34,11 +36,12 @@ public sealed class SecurityOptions
     /// <summary>Allow a server without keys to listen beyond loopback. Default false: it refuses to start.</summary>
     public bool AllowAnonymous { get; init; }
 
+    [ValidateObjectMembers]
     public RateLimitOptions RateLimits { get; init; } = new();
 
     public bool KeysConfigured => ApiKeys.Count > 0;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         var hashes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -48,31 +51,34 @@ public sealed class SecurityOptions
             var at = $"Security:ApiKeys:{i}";
             if ((key.Key is null) == (key.KeySha256 is null))
             {
-                throw new ArgumentException($"{at} needs exactly one of Key and KeySha256.", nameof(ApiKeys));
+                yield return new ValidationResult($"{at} needs exactly one of Key and KeySha256.", [nameof(ApiKeys)]);
+                yield break;
             }
 
             if (key.Key is { } secret && (secret.Length < 16 || !Ids.IsValid(secret, 4096) || secret.Contains(' ', StringComparison.Ordinal)))
             {
-                throw new ArgumentException($"{at}:Key must be at least 16 characters, printable, without spaces.", nameof(ApiKeys));
+                yield return new ValidationResult($"{at}:Key must be at least 16 characters, printable, without spaces.", [nameof(ApiKeys)]);
+                yield break;
             }
 
             if (key.KeySha256 is { } hex && (hex.Length != 64 || !hex.All(Uri.IsHexDigit)))
             {
-                throw new ArgumentException($"{at}:KeySha256 must be the 64 hex digits of the key's SHA-256.", nameof(ApiKeys));
+                yield return new ValidationResult($"{at}:KeySha256 must be the 64 hex digits of the key's SHA-256.", [nameof(ApiKeys)]);
+                yield break;
             }
 
             if (key.Scopes.Count == 0 || key.Scopes.Any(s => !Scopes.All.Contains(s)))
             {
-                throw new ArgumentException($"{at}:Scopes must list one or more of {string.Join(", ", Scopes.All)}.", nameof(ApiKeys));
+                yield return new ValidationResult($"{at}:Scopes must list one or more of {string.Join(", ", Scopes.All)}.", [nameof(ApiKeys)]);
+                yield break;
             }
 
             if (!names.Add(key.NameAt(i)) || !hashes.Add(Convert.ToHexString(key.Hash())))
             {
-                throw new ArgumentException($"{at}: two keys share a name or a secret.", nameof(ApiKeys));
+                yield return new ValidationResult($"{at}: two keys share a name or a secret.", [nameof(ApiKeys)]);
+                yield break;
             }
         }
-
-        RateLimits.Validate();
     }
 }
 
@@ -100,7 +106,7 @@ public sealed class ApiKeyOptions
 /// Token buckets per client (the key's name, or the remote address without keys), section
 /// <c>Lasthope:Security:RateLimits</c>. Past them a request gets 429 with Retry-After.
 /// </summary>
-public sealed class RateLimitOptions
+public sealed class RateLimitOptions : IValidatableObject
 {
     /// <summary>POST /v1/events requests per second per client, sustained. Default 200; 0 turns the limit off.</summary>
     public double EventsPerSecond { get; init; } = 200;
@@ -114,16 +120,18 @@ public sealed class RateLimitOptions
     /// <summary>Administration requests in a burst. Default 20.</summary>
     public int AdminBurst { get; init; } = 20;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!double.IsFinite(EventsPerSecond) || EventsPerSecond < 0 || !double.IsFinite(AdminPerSecond) || AdminPerSecond < 0)
         {
-            throw new ArgumentException("Security:RateLimits:EventsPerSecond and AdminPerSecond must be finite and not negative.", nameof(EventsPerSecond));
+            yield return new ValidationResult("Security:RateLimits:EventsPerSecond and AdminPerSecond must be finite and not negative.", [nameof(EventsPerSecond)]);
+            yield break;
         }
 
         if (EventsBurst < 1 || AdminBurst < 1)
         {
-            throw new ArgumentException("Security:RateLimits:EventsBurst and AdminBurst must be at least 1.", nameof(EventsBurst));
+            yield return new ValidationResult("Security:RateLimits:EventsBurst and AdminBurst must be at least 1.", [nameof(EventsBurst)]);
+            yield break;
         }
     }
 }

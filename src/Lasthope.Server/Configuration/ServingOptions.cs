@@ -1,13 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using Lasthope.Core.Identifiers;
 namespace Lasthope.Server.Configuration;
 
 /// <summary>The model path of POST /v1/rank (section <c>Lasthope:Serving</c>).</summary>
-public sealed class ServingOptions
+public sealed class ServingOptions : IValidatableObject
 {
     /// <summary>End-to-end budget of a rank request, from arrival, in milliseconds. Default 80.</summary>
+    [Range(0d, 60_000d, MinimumIsExclusive = true, ErrorMessage = "Serving:BudgetMs must be in (0, 60000].")]
     public double BudgetMs { get; init; } = 80;
 
     /// <summary>How many of the heuristic's top candidates the model re-ranks (K). Default 300.</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Serving:RerankDepth must not be negative.")]
     public int RerankDepth { get; init; } = 300;
 
     /// <summary>
@@ -23,6 +27,7 @@ public sealed class ServingOptions
     /// back with "overload". Running more CPU-bound requests than cores only slices the cores thinner: every request gets
     /// slower together. Default: the number of cores.
     /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Serving:MaxConcurrentRequests must be at least 1.")]
     public int MaxConcurrentRequests { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
@@ -31,6 +36,7 @@ public sealed class ServingOptions
     /// sustained overload this keeps the queues short: model work is shed as soon as requests start to wait, instead
     /// of being admitted while any budget remains, which would hold every request's latency at the budget. Default 10 ms.
     /// </summary>
+    [Range(0d, double.MaxValue, ErrorMessage = "Serving:ShedModelAboveWaitMs must be a non-negative number.")]
     public double ShedModelAboveWaitMs { get; init; } = 10;
 
     /// <summary>
@@ -42,6 +48,7 @@ public sealed class ServingOptions
     /// this machine's capacity (1,200/s) a burst answered within the 80 ms budget has about 70 inside; 32 per core
     /// refused 3 of 72,000 such requests (docs/performance.md). 0 for no limit.
     /// </summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Serving:MaxRequestsInFlight must be 0 (no limit) or more.")]
     public int MaxRequestsInFlight { get; init; } = 64 * Environment.ProcessorCount;
 
     /// <summary>
@@ -71,7 +78,7 @@ public sealed class ServingOptions
 
     /// <summary>
     /// Per-surface settings. The keys, with <c>default</c>, the recommend surface and the experiments' surfaces, are
-    /// the only surfaces served (<see cref="SurfaceCatalog"/>); an empty object declares a surface with the defaults.
+    /// the only surfaces served (<c>SurfaceCatalog</c>); an empty object declares a surface with the defaults.
     /// </summary>
     public IDictionary<string, SurfaceOptions> Surfaces { get; init; } = new Dictionary<string, SurfaceOptions>(StringComparer.Ordinal);
 
@@ -81,79 +88,67 @@ public sealed class ServingOptions
     /// <summary>What an unknown surface gets: <c>reject</c> (400 naming the field, the default) or <c>default</c> (served and counted as the default surface).</summary>
     public string UnknownSurface { get; init; } = "reject";
 
+    [ValidateObjectMembers]
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
 
+    [ValidateObjectMembers]
     public FallbackAlarmOptions FallbackAlarm { get; init; } = new();
 
+    [ValidateObjectMembers]
     public FaultInjectionOptions FaultInjection { get; init; } = new();
 
     /// <summary>Running experiments.</summary>
+    [ValidateEnumeratedItems]
     public IList<ExperimentOptions> Experiments { get; init; } = [];
 
     public SurfaceOptions Surface(string surface) => Surfaces.TryGetValue(surface, out var options) ? options : SurfaceOptions.Default;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!double.IsFinite(BudgetMs) || BudgetMs <= 0 || BudgetMs > 60_000)
-        {
-            throw new ArgumentException("Serving:BudgetMs must be in (0, 60000].", nameof(BudgetMs));
-        }
-
-        if (RerankDepth < 0)
-        {
-            throw new ArgumentException("Serving:RerankDepth must not be negative.", nameof(RerankDepth));
-        }
-
         if (!double.IsFinite(ResponseReserveMs) || ResponseReserveMs < 0 || ResponseReserveMs >= BudgetMs)
         {
-            throw new ArgumentException("Serving:ResponseReserveMs must be in [0, BudgetMs).", nameof(ResponseReserveMs));
-        }
-
-        if (!double.IsFinite(ShedModelAboveWaitMs) || ShedModelAboveWaitMs < 0)
-        {
-            throw new ArgumentException("Serving:ShedModelAboveWaitMs must be a non-negative number.", nameof(ShedModelAboveWaitMs));
+            yield return new ValidationResult("Serving:ResponseReserveMs must be in [0, BudgetMs).", [nameof(ResponseReserveMs)]);
+            yield break;
         }
 
         if (!double.IsFinite(StoreLookupTimeoutMs) || StoreLookupTimeoutMs < 0 || StoreLookupTimeoutMs >= BudgetMs)
         {
-            throw new ArgumentException("Serving:StoreLookupTimeoutMs must be in [0, BudgetMs).", nameof(StoreLookupTimeoutMs));
-        }
-
-        if (MaxRequestsInFlight < 0)
-        {
-            throw new ArgumentException("Serving:MaxRequestsInFlight must be 0 (no limit) or more.", nameof(MaxRequestsInFlight));
-        }
-
-        if (MaxConcurrentRequests < 1)
-        {
-            throw new ArgumentException("Serving:MaxConcurrentRequests must be at least 1.", nameof(MaxConcurrentRequests));
+            yield return new ValidationResult("Serving:StoreLookupTimeoutMs must be in [0, BudgetMs).", [nameof(StoreLookupTimeoutMs)]);
+            yield break;
         }
 
         if (UnknownSurface is not ("reject" or UnknownSurfaceDefault))
         {
-            throw new ArgumentException("Serving:UnknownSurface must be reject or default.", nameof(UnknownSurface));
+            yield return new ValidationResult("Serving:UnknownSurface must be reject or default.", [nameof(UnknownSurface)]);
+            yield break;
         }
 
         foreach (var (name, surface) in Surfaces)
         {
             if (!ConfiguredName.IsValid(name))
             {
-                throw new ArgumentException($"Serving:Surfaces: '{Ids.Printable(name)}' is not a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit.", nameof(Surfaces));
+                yield return new ValidationResult($"Serving:Surfaces: '{Ids.Printable(name)}' is not a surface name: 1 to 64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit.", [nameof(Surfaces)]);
+                yield break;
             }
 
-            surface.Validate(name);
+            foreach (var problem in surface.Validate(name))
+            {
+                yield return problem;
+            }
         }
 
-        CircuitBreaker.Validate();
-        FallbackAlarm.Validate();
-        FaultInjection.Validate();
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        var surfaces = new HashSet<string>(StringComparer.Ordinal);
         foreach (var experiment in Experiments)
         {
-            experiment.Validate();
             if (!ids.Add(experiment.Id))
             {
-                throw new ArgumentException($"Serving:Experiments has two experiments with id '{experiment.Id}'.", nameof(Experiments));
+                yield return new ValidationResult($"Serving:Experiments has two experiments with id '{experiment.Id}'.", [nameof(Experiments)]);
+            }
+
+            if (!surfaces.Add(experiment.Surface))
+            {
+                yield return new ValidationResult($"Serving:Experiments: two experiments run on surface '{experiment.Surface}'; one surface runs one experiment at a time.", [nameof(Experiments)]);
             }
         }
     }
@@ -173,22 +168,23 @@ public sealed class SurfaceOptions
     /// <summary>Request-supplied item features (by name) that this surface's models may use besides the built-in ones.</summary>
     public IList<string> RequestFeatures { get; init; } = [];
 
-    public void Validate(string name)
+    /// <summary>The problems of this surface's settings, named after the surface.</summary>
+    public IEnumerable<ValidationResult> Validate(string name)
     {
         if (RerankDepth is < 0)
         {
-            throw new ArgumentException($"Serving:Surfaces:{name}:RerankDepth must not be negative.", nameof(name));
+            yield return new ValidationResult($"Serving:Surfaces:{name}:RerankDepth must not be negative.", ["Surfaces"]);
         }
 
         if (BudgetMs is { } b && (!double.IsFinite(b) || b <= 0 || b > 60_000))
         {
-            throw new ArgumentException($"Serving:Surfaces:{name}:BudgetMs must be in (0, 60000].", nameof(name));
+            yield return new ValidationResult($"Serving:Surfaces:{name}:BudgetMs must be in (0, 60000].", ["Surfaces"]);
         }
     }
 }
 
 /// <summary>Stops calling a failing model for a while (<c>Lasthope:Serving:CircuitBreaker</c>).</summary>
-public sealed class CircuitBreakerOptions
+public sealed class CircuitBreakerOptions : IValidatableObject
 {
     /// <summary>Consecutive model or feature errors that open the circuit. Default 5.</summary>
     public int FailureThreshold { get; init; } = 5;
@@ -196,17 +192,18 @@ public sealed class CircuitBreakerOptions
     /// <summary>How long the circuit stays open before one trial request is let through. Default 10 s.</summary>
     public double OpenSeconds { get; init; } = 10;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (FailureThreshold < 1 || !double.IsFinite(OpenSeconds) || OpenSeconds <= 0)
         {
-            throw new ArgumentException("Serving:CircuitBreaker:FailureThreshold must be at least 1 and OpenSeconds positive.", nameof(FailureThreshold));
+            yield return new ValidationResult("Serving:CircuitBreaker:FailureThreshold must be at least 1 and OpenSeconds positive.", [nameof(FailureThreshold)]);
+            yield break;
         }
     }
 }
 
 /// <summary>The alarm that was missing in the original story (<c>Lasthope:Serving:FallbackAlarm</c>).</summary>
-public sealed class FallbackAlarmOptions
+public sealed class FallbackAlarmOptions : IValidatableObject
 {
     /// <summary>The sliding window, in seconds. Default 60.</summary>
     public int WindowSeconds { get; init; } = 60;
@@ -217,11 +214,12 @@ public sealed class FallbackAlarmOptions
     /// <summary>Fewer model-path requests than this in the window never raise the alarm. Default 20.</summary>
     public int MinRequests { get; init; } = 20;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (WindowSeconds is < 1 or > 3600 || !double.IsFinite(Threshold) || Threshold is < 0 or > 1 || MinRequests < 0)
         {
-            throw new ArgumentException("Serving:FallbackAlarm: WindowSeconds in [1, 3600], Threshold in [0, 1], MinRequests >= 0.", nameof(WindowSeconds));
+            yield return new ValidationResult("Serving:FallbackAlarm: WindowSeconds in [1, 3600], Threshold in [0, 1], MinRequests >= 0.", [nameof(WindowSeconds)]);
+            yield break;
         }
     }
 }
@@ -231,7 +229,7 @@ public sealed class FallbackAlarmOptions
 /// Off by default. For tests, load tests and drills. Which requests are hit is a deterministic function of the request
 /// id and <see cref="Seed"/>.
 /// </summary>
-public sealed class FaultInjectionOptions
+public sealed class FaultInjectionOptions : IValidatableObject
 {
     public double ModelLatencyMs { get; init; }
 
@@ -254,25 +252,27 @@ public sealed class FaultInjectionOptions
 
     public bool Enabled => (ModelLatencyMs > 0 && ModelLatencyFraction > 0) || ModelErrorFraction > 0 || (ModelBlockLatencyMs > 0 && ModelBlockLatencyFraction > 0) || (FeatureLatencyMs > 0 && FeatureLatencyFraction > 0) || FeatureErrorFraction > 0;
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var f in new[] { ModelLatencyFraction, ModelErrorFraction, ModelBlockLatencyFraction, FeatureLatencyFraction, FeatureErrorFraction })
         {
             if (!double.IsFinite(f) || f is < 0 or > 1)
             {
-                throw new ArgumentException("Serving:FaultInjection fractions must be in [0, 1].", nameof(ModelLatencyFraction));
+                yield return new ValidationResult("Serving:FaultInjection fractions must be in [0, 1].", [nameof(ModelLatencyFraction)]);
+                yield break;
             }
         }
 
         if (!double.IsFinite(ModelLatencyMs) || ModelLatencyMs < 0 || !double.IsFinite(FeatureLatencyMs) || FeatureLatencyMs < 0 || !double.IsFinite(ModelBlockLatencyMs) || ModelBlockLatencyMs < 0)
         {
-            throw new ArgumentException("Serving:FaultInjection latencies must be non-negative.", nameof(ModelLatencyMs));
+            yield return new ValidationResult("Serving:FaultInjection latencies must be non-negative.", [nameof(ModelLatencyMs)]);
+            yield break;
         }
     }
 }
 
 /// <summary>An experiment: users split into arms by a hash of user id and salt (<c>Lasthope:Serving:Experiments</c>).</summary>
-public sealed class ExperimentOptions
+public sealed class ExperimentOptions : IValidatableObject
 {
     public string Id { get; init; } = "";
 
@@ -284,21 +284,24 @@ public sealed class ExperimentOptions
 
     public IList<ArmOptions> Arms { get; init; } = [];
 
-    public void Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!ConfiguredName.IsValid(Id) || !ConfiguredName.IsValid(Surface))
         {
-            throw new ArgumentException("Serving:Experiments: every experiment needs an Id and a Surface of 1 to 64 letters, digits, '_', '.', ':' or '-'.", nameof(Id));
+            yield return new ValidationResult("Serving:Experiments: every experiment needs an Id and a Surface of 1 to 64 letters, digits, '_', '.', ':' or '-'.", [nameof(Id)]);
+            yield break;
         }
 
         if (Arms.Count < 1 || Arms.Any(a => !ConfiguredName.IsValid(a.Name) || !double.IsFinite(a.Weight) || a.Weight <= 0 || a.RerankDepth is < 0))
         {
-            throw new ArgumentException($"Serving:Experiments:{Id}: arms need a name (letters, digits, '_', '.', ':' or '-'), a positive weight and a non-negative depth.", nameof(Arms));
+            yield return new ValidationResult($"Serving:Experiments:{Id}: arms need a name (letters, digits, '_', '.', ':' or '-'), a positive weight and a non-negative depth.", [nameof(Arms)]);
+            yield break;
         }
 
         if (Arms.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count() != Arms.Count)
         {
-            throw new ArgumentException($"Serving:Experiments:{Id}: arm names must be distinct.", nameof(Arms));
+            yield return new ValidationResult($"Serving:Experiments:{Id}: arm names must be distinct.", [nameof(Arms)]);
+            yield break;
         }
     }
 }

@@ -135,11 +135,9 @@ public static class AccessRules
     /// <summary>The policy of reads that need a key of any scope (status, the model list, protected metrics).</summary>
     public const string AnyKey = "any-key";
 
-    public static IServiceCollection AddApiKeys(this IServiceCollection services, SecurityOptions security)
+    public static IServiceCollection AddApiKeys(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(security);
-        services.AddSingleton(security);
-        services.AddSingleton(new ApiKeyTable(security));
+        services.AddSingleton(sp => new ApiKeyTable(sp.GetRequiredService<SecurityOptions>()));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         var authorization = services.AddAuthorizationBuilder()

@@ -17,46 +17,62 @@ public sealed partial class CounterState
     /// <summary>The store setting that holds the position-bias curve used for debiasing.</summary>
     public const string PositionCurveSetting = "position-curve";
 
-    private CounterState(CtrCounters counters, LastHopeRanker ranker, long replayed)
+    private readonly CounterOptions _counterOptions;
+    private readonly HeuristicOptions _heuristic;
+    private readonly TimeProvider _time;
+
+    /// <summary>Empty counters (no position curve yet); <see cref="ReplayAsync"/> rebuilds them from a store.</summary>
+    public CounterState(CounterOptions counters, HeuristicOptions heuristic, TimeProvider time)
     {
-        Counters = counters;
-        Ranker = ranker;
-        Replayed = replayed;
+        ArgumentNullException.ThrowIfNull(counters);
+        ArgumentNullException.ThrowIfNull(heuristic);
+        _counterOptions = counters;
+        _heuristic = heuristic;
+        _time = time;
+        Counters = new CtrCounters(counters, time);
+        Ranker = new LastHopeRanker(Counters, heuristic);
     }
 
-    public CtrCounters Counters { get; }
+    public CtrCounters Counters { get; private set; }
 
-    public LastHopeRanker Ranker { get; }
+    public LastHopeRanker Ranker { get; private set; }
 
     /// <summary>Log entries replayed at start.</summary>
-    public long Replayed { get; }
+    public long Replayed { get; private set; }
 
     /// <summary>Empty counters, for offline work (import) that only needs the ingestion path.</summary>
     public static CounterState CreateEmpty(LasthopeOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var counters = new CtrCounters(options.Counters, time);
-        return new CounterState(counters, new LastHopeRanker(counters, options.Heuristic), 0);
+        return new CounterState(options.Counters, options.Heuristic, time);
     }
 
-    /// <summary>
-    /// Builds the counters from the store. With position debiasing on, the curve is the one persisted in the store,
-    /// or, on first use, estimated from the whole log and persisted, so that later restarts use the same curve.
-    /// </summary>
+    /// <summary>Counters rebuilt from <paramref name="store"/>, for tools that read a data directory.</summary>
     public static async Task<CounterState> LoadAsync(
         IEventStore store, LasthopeOptions options, TimeProvider time, UserSegments users, ILogger logger, CancellationToken cancellationToken)
     {
+        var state = CreateEmpty(options, time);
+        await state.ReplayAsync(store, users, logger, cancellationToken);
+        return state;
+    }
+
+    /// <summary>
+    /// Rebuilds the counters from the store, before the server takes requests. With position debiasing on, the curve
+    /// is the one persisted in the store, or, on first use, estimated from the whole log and persisted, so that later
+    /// restarts use the same curve.
+    /// </summary>
+    public async Task ReplayAsync(IEventStore store, UserSegments users, ILogger logger, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(users);
         PositionCurve? curve = null;
-        if (options.Counters.PositionDebiasing)
+        if (_counterOptions.PositionDebiasing)
         {
-            curve = await LoadOrEstimateCurveAsync(store, options.Counters.MaxTrackedPosition, logger, cancellationToken);
+            curve = await LoadOrEstimateCurveAsync(store, _counterOptions.MaxTrackedPosition, logger, cancellationToken);
         }
 
-        var counters = new CtrCounters(options.Counters, time, curve);
-        var ranker = new LastHopeRanker(counters, options.Heuristic);
-        var since = time.GetUtcNow() - options.Counters.LongWindow - options.Counters.BucketSize;
+        var counters = new CtrCounters(_counterOptions, _time, curve);
+        var since = _time.GetUtcNow() - _counterOptions.LongWindow - _counterOptions.BucketSize;
         long replayed = 0;
         await foreach (var entry in store.ReadCountingLogAsync(since, cancellationToken))
         {
@@ -80,7 +96,9 @@ public sealed partial class CounterState
         }
 
         LogReplayed(logger, replayed, counters.ItemCount);
-        return new CounterState(counters, ranker, replayed);
+        Counters = counters;
+        Ranker = new LastHopeRanker(counters, _heuristic);
+        Replayed = replayed;
     }
 
     /// <summary>Estimates the position-bias curve from every ranking and attributed event in the store.</summary>
