@@ -7,7 +7,8 @@ using System.Text.Json.Nodes;
 namespace Lasthope.Cli.Reliability;
 
 /// <summary>
-/// The fuzz drill's seeded generator of hostile requests over every endpoint: random bytes, truncated and deeply nested
+/// The fuzz drill's seeded generator of hostile requests over every endpoint (the API, health, metrics, the OpenAPI
+/// document and its reference page): random bytes, truncated and deeply nested
 /// JSON, wrong types, 1e400 and NaN, huge and negative counts, control characters and 100,000-character ids,
 /// duplicated keys, wrong content types, path traversal in ids, bad methods, bad query strings, garbage models,
 /// malformed HTTP, missing or wrong keys, unknown paths, and some valid requests among them. Request i depends only
@@ -152,8 +153,10 @@ public sealed class HostileRequests(int seed)
     private static HostileRequest Valid(Random r, int index)
     {
         var item = Item(r);
-        return r.Next(14) switch
+        return r.Next(16) switch
         {
+            14 => new("valid", "GET", "/openapi/v1.json"),
+            15 => new("valid", "GET", "/docs"),
             0 or 1 or 2 => Json("valid", "/v1/rank", Serialize(RankBody(r, index), r)),
             3 => Json("valid", "/v1/recommend", Serialize(RecommendBody(r), r)),
             4 or 5 => Json("valid", "/v1/events", Serialize(EventsBody(r, index), r)),
@@ -516,8 +519,10 @@ public sealed class HostileRequests(int seed)
     }
 
     /// <summary>Every endpoint, with the method it takes and a valid body where it takes one.</summary>
-    private static (string Method, string Target, byte[]? Body) Endpoint(Random r, int index) => r.Next(14) switch
+    private static (string Method, string Target, byte[]? Body) Endpoint(Random r, int index) => r.Next(16) switch
     {
+        14 => ("GET", $"/openapi/{(r.Next(2) == 0 ? "v1" : Segment(r))}.json", null),
+        15 => ("GET", "/docs", null),
         0 => ("POST", "/v1/rank", Serialize(RankBody(r, index), r)),
         1 => ("POST", "/v1/recommend", Serialize(RecommendBody(r), r)),
         2 => ("POST", "/v1/events", Serialize(EventsBody(r, index), r)),
