@@ -95,7 +95,7 @@ public sealed class RestartTests
     {
         // Characters that break formats: controls, the old separators, quotes, surrogates alone and in pairs.
         var awkward = Gen.OneOf(Gen.Char['a', 'd'], Gen.Char, Gen.Char['\u0000', '\u001f'], Gen.Const('\u001e'), Gen.Const('\u001f'), Gen.Const('"'), Gen.Const('\\'), Gen.Char['\ud800', '\udfff'], Gen.Const('é'));
-        var ids = Gen.OneOf(Gen.String[awkward, 0, 6], Gen.Const("😀"), Gen.String[Gen.Char['a', 'c'], 1, 2]);
+        var ids = Gen.Frequency((1, Gen.String[awkward, 0, 6]), (1, Gen.Const("😀")), (8, Gen.String[Gen.Char['a', 'e'], 1, 3]));
         var batch = Gen.Select(ids.Array[1, 6], ids.Array[0, 3], ids, Gen.Int[1, 4], ids, ids);
         var server = await LoopbackServer.StartAsync();
         var items = new HashSet<string>(StringComparer.Ordinal);
@@ -133,8 +133,7 @@ public sealed class RestartTests
                 items.Add(candidates[0]);
             },
             iter: 150,
-            threads: 1,
-            seed: "0N0XIzNsQ0O2");
+            threads: 1);
         Assert.True(accepted > 20 && refused > 20, $"the generator should produce both accepted ({accepted}) and refused ({refused}) requests");
         await RestartAndSnapshotAsync(server, [.. items.Where(i => Core.Identifiers.Ids.IsValid(i))], requests);
     }

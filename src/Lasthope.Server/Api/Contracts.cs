@@ -231,7 +231,7 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new JsonException("A candidate must be an item id (string) or an object {\"id\": ..., \"features\": {...}}.");
+            throw new JsonFieldException("A candidate must be an item id (string) or an object {\"id\": ..., \"features\": {...}}.");
         }
 
         string? id = null;
@@ -242,7 +242,7 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
             reader.Read();
             if (string.Equals(name, "id", StringComparison.OrdinalIgnoreCase))
             {
-                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new JsonException("A candidate's id must be a string.");
+                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new JsonFieldException("A candidate's id must be a string.");
             }
             else if (string.Equals(name, "features", StringComparison.OrdinalIgnoreCase))
             {
@@ -254,7 +254,7 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
             }
         }
 
-        return new CandidateDto(id ?? throw new JsonException("A candidate object needs an id."), features);
+        return new CandidateDto(id ?? throw new JsonFieldException("A candidate object needs an id."), features);
     }
 
     public override void Write(Utf8JsonWriter writer, CandidateDto value, JsonSerializerOptions options)
@@ -283,7 +283,7 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new JsonException("A candidate's features must be an object of name: number.");
+            throw new JsonFieldException("A candidate's features must be an object of name: number.");
         }
 
         var features = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -293,7 +293,7 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
             reader.Read();
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var value) || !double.IsFinite(value))
             {
-                throw new JsonException($"Feature '{name}' must be a finite number.");
+                throw new JsonFieldException($"Feature '{name}' must be a finite number.");
             }
 
             features[name] = value;
@@ -316,3 +316,21 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(RecommendRequest))]
 [JsonSerializable(typeof(SimilarResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
+
+/// <summary>What a field of a request must be, said by the API's own converters (shown to the client as it is).</summary>
+public sealed class JsonFieldException : JsonException
+{
+    public JsonFieldException()
+    {
+    }
+
+    public JsonFieldException(string message)
+        : base(message)
+    {
+    }
+
+    public JsonFieldException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -76,23 +76,24 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         if (exception.InnerException is JsonException json)
         {
             var field = FieldOf(json.Path);
-            var reason = json.Message.Split(" Path:", 2)[0];
-            // A syntax error (the reader's own exception inside) names where the JSON broke, e.g. a bare NaN.
-            if (json.InnerException?.GetType().Name == "JsonReaderException")
+            return json switch
             {
-                return (field, field == "body" ? $"Malformed JSON: {reason}" : $"Malformed JSON at '{field}': {reason}");
-            }
+                // The reader's own exception inside (a JsonException too): the text is not JSON where it broke.
+                { InnerException: JsonException } => (field, $"Malformed JSON {Where(field, json)}."),
 
-            if (reason.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
-            {
-                reason = "the value has the wrong type for this field (see the API reference)";
-            }
+                // Our converters say what a field must be.
+                JsonFieldException => (field, field == "body" ? json.Message : $"'{field}': {json.Message}"),
 
-            return (field, field != "body" ? $"'{field}': {reason}" : $"Invalid JSON: {reason}");
+                // The serializer could not convert a value to its field's type.
+                _ => (field, field == "body" ? $"Invalid JSON {Where(field, json)}." : $"'{field}': the value has the wrong type for this field (see /openapi/v1.json)."),
+            };
         }
 
         return ("body", exception.Message);
     }
+
+    private static string Where(string field, JsonException json)
+        => $"{(field == "body" ? "" : $"at '{field}' ")}(line {(json.LineNumber ?? 0) + 1}, byte {(json.BytePositionInLine ?? 0) + 1})";
 
     private static string FieldOf(string? path)
     {

@@ -5,7 +5,7 @@ namespace Lasthope.Server.Cascade;
 public sealed record Assignment(string ExperimentId, ArmOptions Arm);
 
 /// <summary>
-/// Splits users into arms by a hash of (salt, user id): deterministic, stable across restarts and machines, and
+/// Splits users into arms by <see cref="StableHash"/> of (salt, user id): deterministic, stable across restarts and machines, and
 /// independent between experiments with different salts. The hash is mapped to [0, 1) and the arms take consecutive
 /// intervals in proportion to their weights.
 /// </summary>
@@ -33,7 +33,7 @@ public sealed class ExperimentAssigner
             return null;
         }
 
-        var u = FaultInjector.Uniform(userId, experiment.Salt ?? experiment.Id, 0);
+        var u = StableHash.Uniform(userId, experiment.Salt ?? experiment.Id);
         var total = experiment.Arms.Sum(a => a.Weight);
         var cumulative = 0.0;
         foreach (var arm in experiment.Arms)

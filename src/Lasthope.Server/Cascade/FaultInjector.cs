@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Cascade;
@@ -31,13 +29,5 @@ public sealed class FaultInjector(FaultInjectionOptions options)
 
     public bool FeatureError(string requestId) => Hit(requestId, "feature-error", options.FeatureErrorFraction);
 
-    /// <summary>A uniform number in [0, 1) from SHA-256 of (seed, stage, key): stable across processes and platforms.</summary>
-    public static double Uniform(string key, string stage, int seed)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}\u001f{stage}\u001f{key}"), hash);
-        return (BitConverter.ToUInt64(hash) >> 11) * (1.0 / (1UL << 53));
-    }
-
-    private bool Hit(string requestId, string stage, double fraction) => fraction > 0 && Uniform(requestId, stage, options.Seed) < fraction;
+    private bool Hit(string requestId, string stage, double fraction) => fraction > 0 && StableHash.Uniform(requestId, stage, options.Seed) < fraction;
 }

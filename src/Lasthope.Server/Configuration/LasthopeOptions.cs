@@ -45,6 +45,35 @@ public sealed class LasthopeOptions
 
     [ValidateObjectMembers]
     public LimitsOptions Limits { get; init; } = new();
+
+    [ValidateObjectMembers]
+    public TelemetryOptions Telemetry { get; init; } = new();
+}
+
+/// <summary>Where traces and metrics go besides /metrics (section <c>Lasthope:Telemetry</c>).</summary>
+public sealed class TelemetryOptions : IValidatableObject
+{
+    /// <summary>
+    /// An OTLP collector (for example http://127.0.0.1:4317) to which the server exports its traces (a span per request
+    /// and per stage, the served path as attributes) and its metrics. Default none: no spans are recorded at all.
+    /// </summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>The service name the exported telemetry carries. Default lasthope.</summary>
+    public string ServiceName { get; init; } = "lasthope";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (OtlpEndpoint is not null && (!Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            yield return new ValidationResult("Telemetry:OtlpEndpoint must be an absolute http(s) URL.", [nameof(OtlpEndpoint)]);
+        }
+
+        if (!ConfiguredName.IsValid(ServiceName))
+        {
+            yield return new ValidationResult("Telemetry:ServiceName must be a plain name.", [nameof(ServiceName)]);
+        }
+    }
 }
 
 /// <summary>Where events and rankings are kept (section <c>Lasthope:Storage</c>).</summary>

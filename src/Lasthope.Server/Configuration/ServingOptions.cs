@@ -16,8 +16,7 @@ public sealed class ServingOptions : IValidatableObject
 
     /// <summary>
     /// Time kept back from the budget for what follows the deadline: the timer firing late, the continuation getting a
-    /// thread, and writing the response. Default 5 ms: with 1 ms, requests abandoned at the deadline answered at 80.7 ms
-    /// p50 and 85 ms p99 of an 80 ms budget.
+    /// thread, and writing the response. Default 5 ms (docs/performance.md shows why).
     /// </summary>
     public double ResponseReserveMs { get; init; } = 5;
 
@@ -43,10 +42,9 @@ public sealed class ServingOptions : IValidatableObject
     /// Rank and recommend requests admitted at once, from arrival to response; more are refused at the door with 503
     /// and Retry-After before their body is read. This bounds every queue behind the door: a server past its capacity
     /// answers the excess at once and keeps serving the rest within budget, instead of queueing without end (memory,
-    /// collection pauses and per-request overhead then grow with the queue, and it does not recover while the load
-    /// lasts). Default 64 per core: by Little's law, requests in flight are the rate times the latency, and at twice
-    /// this machine's capacity (1,200/s) a burst answered within the 80 ms budget has about 70 inside; 32 per core
-    /// refused 3 of 72,000 such requests (docs/performance.md). 0 for no limit.
+    /// collection pauses and per-request overhead then grow with the queue). By Little's law the requests in flight
+    /// are the rate times the latency; the default, 64 per core, leaves room for bursts answered within the budget
+    /// (docs/performance.md measures it). 0 for no limit.
     /// </summary>
     [Range(0, int.MaxValue, ErrorMessage = "Serving:MaxRequestsInFlight must be 0 (no limit) or more.")]
     public int MaxRequestsInFlight { get; init; } = 64 * Environment.ProcessorCount;
@@ -61,15 +59,14 @@ public sealed class ServingOptions : IValidatableObject
     /// <summary>
     /// Thread-pool threads kept ready. Default 0: the runtime's default, one per core. CPU work takes turns in the
     /// scoring gate and waits for them without holding a thread, so more threads only add runnable threads that
-    /// preempt the one holding a turn: with 32 on 2 cores, twice the capacity saw stalls of 60 to 100 ms
-    /// (docs/performance.md).
+    /// preempt the one holding a turn.
     /// </summary>
     public int MinThreads { get; init; }
 
     /// <summary>
     /// Run the process's garbage collector in <see cref="System.Runtime.GCLatencyMode.SustainedLowLatency"/>: no
-    /// blocking full collections unless memory is short, only background ones. Default true: a blocking gen2
-    /// collection stopped the server for 161 ms at twice the capacity, twice the budget.
+    /// blocking full collections unless memory is short, only background ones, whose pauses stay within the budget.
+    /// Default true.
     /// </summary>
     public bool SustainedLowLatencyGc { get; init; } = true;
 

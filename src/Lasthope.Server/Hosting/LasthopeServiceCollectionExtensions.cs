@@ -21,6 +21,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Lasthope.Server.Hosting;
 
@@ -108,12 +109,25 @@ public static class LasthopeServiceCollectionExtensions
         services.AddHealthChecks()
             .AddCheck<StoreHealthCheck>("store", tags: [HealthApi.ReadyTag])
             .AddCheck<FallbackRateHealthCheck>("fallback_rate", tags: [HealthApi.ReadyTag]);
-        services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("lasthope", serviceVersion: StatusApi.Version))
-            .WithMetrics(m => m
-                .AddMeter(LasthopeMetrics.MeterName)
-                .AddMeter("Microsoft.AspNetCore.Hosting")
-                .AddPrometheusExporter());
+        // Metrics for /metrics always; traces and metrics over OTLP only when a collector is configured, so that a
+        // server without one records no spans at all.
+        var telemetry = configuration.GetSection($"{LasthopeOptions.Section}:Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var otlp = telemetry.OtlpEndpoint is { } endpoint && Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null;
+        var openTelemetry = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceVersion: StatusApi.Version))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(LasthopeMetrics.MeterName).AddMeter("Microsoft.AspNetCore.Hosting").AddPrometheusExporter();
+                if (otlp is not null)
+                {
+                    m.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+            });
+        if (otlp is not null)
+        {
+            openTelemetry.WithTracing(t => t.AddSource(LasthopeActivity.SourceName).AddOtlpExporter(o => o.Endpoint = otlp));
+        }
+
         return services;
     }
 

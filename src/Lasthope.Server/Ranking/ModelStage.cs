@@ -109,7 +109,11 @@ public sealed partial class ModelStage(ScoringGate gate, FaultInjector faults, F
                     throw new InjectedFaultException("feature");
                 }
 
-                features.Fill(model.Binding, work, k, work.Matrix!);
+                using (LasthopeActivity.Source.StartActivity("rank.features"))
+                {
+                    features.Fill(model.Binding, work, k, work.Matrix!);
+                }
+
                 work.Mark("features");
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -128,7 +132,12 @@ public sealed partial class ModelStage(ScoringGate gate, FaultInjector faults, F
                     throw new InjectedFaultException("model");
                 }
 
-                var scored = await ScoreAsync(work, model, k, token);
+                int scored;
+                using (LasthopeActivity.Source.StartActivity("rank.score"))
+                {
+                    scored = await ScoreAsync(work, model, k, token);
+                }
+
                 work.Mark("model");
                 breaker.Success();
                 return scored == k ? ModelOutcome.Served(k) : scored > 0 ? ModelOutcome.Partial(scored) : ModelOutcome.Fallback(FallbackReason.Timeout);

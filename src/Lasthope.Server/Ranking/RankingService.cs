@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
+using Lasthope.Core.Events;
 using Lasthope.Server.State;
+using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Ranking;
 
@@ -42,20 +44,43 @@ public sealed class RankingService(
             arrival = Stopwatch.GetTimestamp();
         }
 
+        using var activity = LasthopeActivity.Source.StartActivity("rank");
+        activity?.SetTag(LasthopeActivity.Tags.RequestId, command.RequestId);
+        activity?.SetTag(LasthopeActivity.Tags.Surface, command.Surface);
+        activity?.SetTag(LasthopeActivity.Tags.Candidates, command.CandidateIds.Length);
         var budgetMs = command.BudgetMs ?? serving.Surface(command.Surface).BudgetMs ?? serving.BudgetMs;
         using var work = new RankWork(command, arrival, budgetMs, serving.ResponseReserveMs);
-        work.Segment = await segments.ResolveAsync(command.UserId, command.Age, command.Gender, command.ExplicitSegment, work.Notes, cancellationToken);
-        work.Mark("segment");
-        work.Policy = await policies.ResolveAsync(command, cancellationToken);
-        await heuristic.RunAsync(work, cancellationToken);
-        var outcome = await model.RunAsync(work, cancellationToken);
+        using (LasthopeActivity.Source.StartActivity("rank.segment"))
+        {
+            work.Segment = await segments.ResolveAsync(command.UserId, command.Age, command.Gender, command.ExplicitSegment, work.Notes, cancellationToken);
+            work.Mark("segment");
+            work.Policy = await policies.ResolveAsync(command, cancellationToken);
+        }
+
+        using (LasthopeActivity.Source.StartActivity("rank.heuristic"))
+        {
+            await heuristic.RunAsync(work, cancellationToken);
+        }
+
+        ModelOutcome outcome;
+        using (LasthopeActivity.Source.StartActivity("rank.model"))
+        {
+            outcome = await model.RunAsync(work, cancellationToken);
+        }
+
         if (log.StoreError is not null && !work.Notes.Contains("store_unavailable"))
         {
             work.Notes.Add("store_unavailable");
         }
 
-        var ranking = served.Build(work, outcome, state.Ranker.Version);
-        recorder.Record(ranking, work.Policy.Meant);
+        RankingLog ranking;
+        using (LasthopeActivity.Source.StartActivity("rank.served_list"))
+        {
+            ranking = served.Build(work, outcome, state.Ranker.Version);
+            recorder.Record(ranking, work.Policy.Meant);
+        }
+
+        activity.SetServedPath(ranking);
         return new RankResult(ranking, work.Summary.UnknownItems);
     }
 }

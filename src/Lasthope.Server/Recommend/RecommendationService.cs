@@ -64,6 +64,9 @@ public sealed partial class RecommendationService(
     public async ValueTask<RankResult> RecommendAsync(RecommendCommand command, long arrival, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        using var activity = LasthopeActivity.Source.StartActivity("recommend");
+        activity?.SetTag(LasthopeActivity.Tags.RequestId, command.RequestId);
+        activity?.SetTag(LasthopeActivity.Tags.Surface, command.Surface);
         var notes = new List<string>(4);
         var timings = new Dictionary<string, double>(StringComparer.Ordinal);
         var last = arrival;
@@ -141,6 +144,7 @@ public sealed partial class RecommendationService(
             Notes = notes,
         };
         recorder.Record(ranking, modelMeant: model is not null);
+        activity.SetServedPath(ranking);
         return new RankResult(ranking, 0);
     }
 
