@@ -1,10 +1,11 @@
 using System.Buffers;
 using System.Diagnostics;
-using Lasthope.Server.Hosting;
+using Lasthope.Core.Identifiers;
+using Lasthope.Server.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Lasthope.Server.Configuration;
+using Microsoft.Net.Http.Headers;
 
 namespace Lasthope.Server.Api;
 
@@ -37,6 +38,15 @@ public sealed class BodyReadAhead(RequestDelegate next, LimitsOptions limits, IP
             return;
         }
 
+        // JSON is UTF-8 (RFC 8259 section 8.1): another charset, or one that names no encoding, is refused here, not
+        // half-decoded later.
+        if (MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) && mediaType.Charset.HasValue
+            && mediaType.Charset.Value.Trim('"') is var charset && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            await WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"The body must be JSON in UTF-8; the request says charset={Ids.Printable(charset)}.");
+            return;
+        }
+
         if (Interlocked.Increment(ref _reading) > limits.MaxConcurrentBodyReads)
         {
             Interlocked.Decrement(ref _reading);
@@ -57,8 +67,7 @@ public sealed class BodyReadAhead(RequestDelegate next, LimitsOptions limits, IP
             catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
             {
                 context.Response.Headers.Connection = "close";
-                await WriteAsync(context, StatusCodes.Status408RequestTimeout, "Request body timeout", $"The request body did not arrive within Limits:BodyReadTimeoutMs ({limits.BodyReadTimeoutMs} ms).");
-                return;
+                await WriteAsync(context, StatusCodes.Status408RequestTimeout, "Request body timeout", $"The request body did not arrive within Limits:BodyReadTimeoutMs ({limits.BodyReadTimeoutMs} ms).");                return;
             }
             finally
             {
@@ -78,33 +87,50 @@ public sealed class BodyReadAhead(RequestDelegate next, LimitsOptions limits, IP
         }
     }
 
-    /// <summary>The whole body in a pooled buffer. Kestrel enforces the size limit (413) while it is read.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadAllAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole body in a pooled buffer. Kestrel enforces the size limit (413) while it is read. The deadline cancels
+    /// the pending read through the pipe (<see cref="System.IO.Pipelines.PipeReader.CancelPendingRead"/>), which leaves
+    /// Kestrel's reader in a state it can close cleanly, rather than through a token.
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadAllAsync(HttpRequest request, CancellationToken deadline)
     {
         // Start from the declared length only up to a small size: memory grows with the bytes that actually arrive,
         // never with what a client claims it will send.
         var declared = request.ContentLength;
         var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 and < InitialBuffer ? (int)declared.Value : InitialBuffer);
         var length = 0;
+        var reader = request.BodyReader;
+        using var cancel = deadline.Register(static r => ((System.IO.Pipelines.PipeReader)r!).CancelPendingRead(), reader);
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                var result = await reader.ReadAsync(CancellationToken.None);
+                if (result.IsCanceled)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    reader.AdvanceTo(result.Buffer.Start);
+                    throw new OperationCanceledException(deadline);
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
-                if (read == 0)
+                foreach (var segment in result.Buffer)
+                {
+                    if (length + segment.Length > buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(checked(buffer.Length * 2), length + segment.Length));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    segment.Span.CopyTo(buffer.AsSpan(length));
+                    length += segment.Length;
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
                 {
                     return (buffer, length);
                 }
-
-                length += read;
             }
         }
         catch

@@ -52,6 +52,7 @@ public static class ExplainApi
             .WithDescription("The logged feature vector of each served item and its attributions: Saabas path attributions (method=path, the default) or exact TreeSHAP (method=shap) for model-placed items, the heuristic's own terms for heuristic-placed ones. With the bias they add up to the score.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .RequireScope(Scopes.Rank);
         return app;
     }
@@ -78,6 +79,15 @@ public static class ExplainApi
         if (ranking.ModelVersion is { } version && ranking.RerankDepth > 0)
         {
             model = await registry.GetAsync(ranking.Surface, version, cancellationToken);
+        }
+
+        if (method == "shap" && model is { Model.HasCovers: false })
+        {
+            return TypedResults.Problem(
+                detail: $"TreeSHAP needs the training count of every node, which the model {model.Version} does not carry; method=path explains it.",
+                statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "Cannot explain with TreeSHAP",
+                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["query.method"] = ["this model has no node counts for TreeSHAP; use method=path"] } });
         }
 
         var heuristic = state.Ranker.Options;

@@ -49,6 +49,17 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             };
             problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
         }
+        else if (exception is IOException io && !httpContext.Response.HasStarted)
+        {
+            // The body broke off or was malformed below JSON (a chunk size past any limit, a connection reset).
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "Invalid request body",
+                Detail = $"The request body could not be read: {io.Message}",
+                Extensions = { ["errors"] = new Dictionary<string, string[]> { ["body"] = [$"The request body could not be read: {io.Message}"] } },
+            };
+        }
         else
         {
             LogUnhandled(logger, exception, httpContext.Request.Path);

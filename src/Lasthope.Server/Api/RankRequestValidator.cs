@@ -91,9 +91,9 @@ public static class RankRequestValidator
             }
         }
 
-        if (request.Count is < 1)
+        if (request.Count is { } count && (count < 1 || count > options.MaxCount))
         {
-            errors["count"] = ["count must be at least 1."];
+            errors["count"] = [$"count must be from 1 to {options.MaxCount} (Ranking:MaxCount)."];
         }
 
         if (request.RerankDepth is < 0)

@@ -113,6 +113,9 @@ public sealed class RankingOptions : IValidatableObject
     /// <summary>Items returned (and logged as impressions) when a request gives no count. Default 10.</summary>
     public int DefaultCount { get; init; } = 10;
 
+    /// <summary>Most items a request may ask for (count), each of which is logged and counted as an impression. Default 1,000.</summary>
+    public int MaxCount { get; init; } = 1_000;
+
     /// <summary>Most candidates a request may carry. Default 10,000.</summary>
     public int MaxCandidates { get; init; } = 10_000;
 
@@ -140,6 +143,11 @@ public sealed class RankingOptions : IValidatableObject
         {
             yield return new ValidationResult("Ranking:MaxCandidates must be at least 1.", [nameof(MaxCandidates)]);
             yield break;
+        }
+
+        if (MaxCount < DefaultCount)
+        {
+            yield return new ValidationResult("Ranking:MaxCount must be at least Ranking:DefaultCount.", [nameof(MaxCount)]);
         }
 
         if (MaxBodyBytes < 1024)

@@ -34,6 +34,13 @@ internal static class Numbers
 
     public static double[] ParseDoubles(ReadOnlySpan<char> text, int expected, string context)
     {
+        // A value takes at least one character and a separator: a count the text cannot hold is refused before
+        // anything that size is allocated (a 500-byte file must not claim 100,000,000 leaves and get them).
+        if (expected < 0 || expected > (text.Length + 1) / 2)
+        {
+            throw ModelLoadException.Corrupt($"{context}: expected {expected} values in {text.Length} characters.");
+        }
+
         var result = new double[expected];
         var count = 0;
         foreach (var range in text.Split(' '))
@@ -62,6 +69,13 @@ internal static class Numbers
 
     public static int[] ParseInts(ReadOnlySpan<char> text, int expected, string context)
     {
+        // A value takes at least one character and a separator: a count the text cannot hold is refused before
+        // anything that size is allocated (a 500-byte file must not claim 100,000,000 leaves and get them).
+        if (expected < 0 || expected > (text.Length + 1) / 2)
+        {
+            throw ModelLoadException.Corrupt($"{context}: expected {expected} values in {text.Length} characters.");
+        }
+
         var result = new int[expected];
         var count = 0;
         foreach (var range in text.Split(' '))
