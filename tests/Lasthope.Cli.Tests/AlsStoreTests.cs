@@ -1,8 +1,8 @@
-using Lasthope.Storage.Sqlite;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lasthope.Client;
 using Lasthope.Server.Hosting;
+using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Cli.Tests;
 

@@ -1,6 +1,6 @@
-using Lasthope.Storage.Sqlite;
 using Lasthope.Cli.Demo;
 using Lasthope.Server.Hosting;
+using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Cli.Tests;
 

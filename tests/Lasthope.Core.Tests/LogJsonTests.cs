@@ -1,5 +1,5 @@
-using Lasthope.Core.Serialization;
 using Lasthope.Core.Events;
+using Lasthope.Core.Serialization;
 
 namespace Lasthope.Core.Tests;
 

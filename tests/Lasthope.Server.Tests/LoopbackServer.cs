@@ -3,12 +3,12 @@ using System.Text.Json;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
 using Lasthope.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using Lasthope.Server.State;
 
 namespace Lasthope.Server.Tests;
 

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lasthope.Factors;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lasthope.Server.Tests;
 

@@ -4,9 +4,9 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Security;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Tests;
 

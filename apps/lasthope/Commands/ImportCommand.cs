@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Lasthope.Core.Storage;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Spectre.Console;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Cli.Commands;
 

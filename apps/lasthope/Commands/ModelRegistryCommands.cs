@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Net.Http.Json;
-using Lasthope.Core.Storage;
 using Lasthope.Client;
+using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
-using Microsoft.Extensions.Logging.Abstractions;
 using Lasthope.Server.State;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lasthope.Cli.Commands;
 

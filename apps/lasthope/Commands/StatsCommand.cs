@@ -2,15 +2,15 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lasthope.Client;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
-using Lasthope.Client;
 using Lasthope.Server.Hosting;
-using Lasthope.Server.Stats;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
+using Lasthope.Server.Stats;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
-using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 

@@ -6,12 +6,12 @@ using Lasthope.Evaluation;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Models;
+using Lasthope.Server.State;
 using Lasthope.Training;
 using Lasthope.Trees;
 using Lasthope.Trees.Native;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
-using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Commands;
 

@@ -3,9 +3,9 @@ using System.Net.Http.Json;
 using Lasthope.Client;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
 using Lasthope.Simulation;
 using Microsoft.Extensions.DependencyInjection;
-using Lasthope.Server.State;
 
 namespace Lasthope.Cli.Demo;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Lasthope.Cli.Demo;
+using Lasthope.Client;
 using Lasthope.Core.Serving;
 using Lasthope.Evaluation;
-using Lasthope.Client;
 using Lasthope.Simulation;
 
 namespace Lasthope.Cli.Load;

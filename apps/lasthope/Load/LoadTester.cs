@@ -1,11 +1,11 @@
-using System.Net;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Lasthope.Cli.Demo;
-using Lasthope.Core.Serving;
 using Lasthope.Client;
+using Lasthope.Core.Serving;
 using Lasthope.Simulation;
 
 namespace Lasthope.Cli.Load;

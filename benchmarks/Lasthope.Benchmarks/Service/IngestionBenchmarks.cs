@@ -1,11 +1,11 @@
 using BenchmarkDotNet.Attributes;
 using Lasthope.Core.Events;
 using Lasthope.Core.Serving;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
-using Lasthope.Storage.Sqlite;
 using Lasthope.Server.State;
-using Lasthope.Server.Configuration;
+using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Benchmarks.Service;
 

@@ -8,9 +8,9 @@ using Lasthope.Server.Hosting;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Lasthope.Server.Ranking;
+using Lasthope.Server.State;
 using Lasthope.Trees.Native;
 using Microsoft.Extensions.DependencyInjection;
-using Lasthope.Server.State;
 
 namespace Lasthope.Benchmarks.Service;
 

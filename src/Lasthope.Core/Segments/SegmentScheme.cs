@@ -1,7 +1,7 @@
+using System.Buffers;
 using System.ComponentModel.DataAnnotations;
 using Lasthope.Core.Configuration;
 using Microsoft.Extensions.Options;
-using System.Buffers;
 
 namespace Lasthope.Core.Segments;
 

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 

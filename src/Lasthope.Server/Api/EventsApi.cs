@@ -1,5 +1,5 @@
 using Lasthope.Core.Storage;
-using Lasthope.Server.Hosting;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 

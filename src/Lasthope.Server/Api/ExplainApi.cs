@@ -3,15 +3,15 @@ using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Counters;
 using Lasthope.Server.Cascade;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Lasthope.Server.Security;
+using Lasthope.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Lasthope.Server.State;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 

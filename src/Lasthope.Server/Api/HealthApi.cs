@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Lasthope.Server.Cascade;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Ingestion;
+using Lasthope.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Lasthope.Server.Configuration;
-using Lasthope.Server.State;
 
 namespace Lasthope.Server.Api;
 

@@ -1,12 +1,12 @@
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Security;
+using Lasthope.Server.State;
 using Lasthope.Server.Stats;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Lasthope.Server.State;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 

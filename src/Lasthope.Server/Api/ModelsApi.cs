@@ -1,6 +1,7 @@
+using Lasthope.Core.Identifiers;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Cascade;
-using Lasthope.Server.Hosting;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Models;
 using Lasthope.Server.Recommend;
 using Lasthope.Server.Security;
@@ -9,8 +10,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Lasthope.Server.Configuration;
-using Lasthope.Core.Identifiers;
 
 namespace Lasthope.Server.Api;
 

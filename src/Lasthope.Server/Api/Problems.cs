@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Lasthope.Core.Storage;
+using Lasthope.Server.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
-using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Api;
 

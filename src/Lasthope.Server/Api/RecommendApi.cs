@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using Lasthope.Core.Identifiers;
 using Lasthope.Core.Serving;
 using Lasthope.Server.Cascade;
-using Lasthope.Server.Hosting;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Ranking;
 using Lasthope.Server.Recommend;
 using Lasthope.Server.Security;
@@ -9,8 +10,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Lasthope.Server.Configuration;
-using Lasthope.Core.Identifiers;
 
 namespace Lasthope.Server.Api;
 

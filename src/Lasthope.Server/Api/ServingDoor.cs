@@ -1,11 +1,11 @@
 using System.Threading.RateLimiting;
 using Lasthope.Server.Cascade;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Api;
 

@@ -2,11 +2,11 @@ using System.Reflection;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Security;
+using Lasthope.Server.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Lasthope.Server.State;
 
 namespace Lasthope.Server.Api;
 

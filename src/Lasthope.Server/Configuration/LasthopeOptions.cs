@@ -1,8 +1,8 @@
-using Lasthope.Core.Events;
-using Lasthope.Core.Storage;
-using Lasthope.Core.Segments;
-using Lasthope.Counters;
 using System.ComponentModel.DataAnnotations;
+using Lasthope.Core.Events;
+using Lasthope.Core.Segments;
+using Lasthope.Core.Storage;
+using Lasthope.Counters;
 using Microsoft.Extensions.Options;
 
 namespace Lasthope.Server.Configuration;

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
 using Lasthope.Core.Identifiers;
+using Microsoft.Extensions.Options;
 namespace Lasthope.Server.Configuration;
 
 /// <summary>The model path of POST /v1/rank (section <c>Lasthope:Serving</c>).</summary>

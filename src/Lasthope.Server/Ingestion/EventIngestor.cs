@@ -2,8 +2,8 @@ using Lasthope.Core.Events;
 using Lasthope.Core.Identifiers;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Telemetry;
 using Lasthope.Server.State;
+using Lasthope.Server.Telemetry;
 
 namespace Lasthope.Server.Ingestion;
 

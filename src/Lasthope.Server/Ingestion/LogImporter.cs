@@ -5,11 +5,9 @@ using Lasthope.Core.Identifiers;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Api;
-using Lasthope.Server.Hosting;
-using nietras.SeparatedValues;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.State;
+using nietras.SeparatedValues;
 
 namespace Lasthope.Server.Ingestion;
 

@@ -2,12 +2,11 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Cascade;
-using Lasthope.Server.Ingestion;
-using Lasthope.Trees;
-using Microsoft.Extensions.Logging;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.State;
 using Lasthope.Server.Telemetry;
+using Lasthope.Trees;
+using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Server.Models;
 

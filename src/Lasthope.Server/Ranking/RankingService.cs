@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using Lasthope.Core.Events;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
-using Lasthope.Core.Events;
 using Lasthope.Server.State;
 using Lasthope.Server.Telemetry;
 

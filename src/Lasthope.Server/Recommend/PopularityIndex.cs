@@ -1,10 +1,10 @@
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Factors;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Telemetry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Server.Recommend;
 

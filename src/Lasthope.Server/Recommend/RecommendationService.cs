@@ -5,12 +5,11 @@ using Lasthope.Core.Segments;
 using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Factors;
-using Lasthope.Server.Ingestion;
+using Lasthope.Server.Configuration;
 using Lasthope.Server.Ranking;
+using Lasthope.Server.State;
 using Lasthope.Server.Telemetry;
 using Microsoft.Extensions.Logging;
-using Lasthope.Server.State;
-using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Recommend;
 

@@ -3,8 +3,8 @@ using System.Diagnostics;
 using Lasthope.Core.Storage;
 using Lasthope.Factors;
 using Lasthope.Server.Models;
-using Microsoft.Extensions.Logging;
 using Lasthope.Server.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Server.Recommend;
 

@@ -1,10 +1,9 @@
 using System.Globalization;
 using Lasthope.Core.Storage;
 using Lasthope.Counters;
-using Lasthope.Server.Hosting;
-using Microsoft.Extensions.Logging;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Server.State;
 

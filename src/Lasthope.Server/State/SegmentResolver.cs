@@ -1,6 +1,5 @@
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
-using Lasthope.Server.Ingestion;
 
 namespace Lasthope.Server.State;
 
