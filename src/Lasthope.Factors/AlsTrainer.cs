@@ -160,10 +160,14 @@ public static class AlsTrainer
             return;
         }
 
+        var fusedLoss = lossPerChunk is not null && options.Solver == AlsSolver.ConjugateGradient;
+        var longestRow = fusedLoss ? LongestRow(rows) : 0;
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
         {
             var scratch = new float[Math.Max(3 * stride, options.Solver == AlsSolver.Cholesky ? stride * stride : 0)];
             var solve = options.Solver == AlsSolver.Cholesky ? new double[(target.Factors * target.Factors) + target.Factors] : [];
+            var dots = new float[longestRow];
+            var stepDots = new float[longestRow];
             int chunk;
             while ((chunk = Interlocked.Increment(ref next)) < chunkCount)
             {
@@ -173,6 +177,7 @@ public static class AlsTrainer
                 }
 
                 var loss = 0.0;
+                var chunkEnd = rowStart[chunks[chunk + 1]];
                 for (var row = chunks[chunk]; row < chunks[chunk + 1]; row++)
                 {
                     var start = rowStart[row];
@@ -181,16 +186,15 @@ public static class AlsTrainer
                     var conf = confidence.AsSpan(start, length);
                     if (options.Solver == AlsSolver.ConjugateGradient)
                     {
-                        AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, conf, options.CgSteps, scratch);
+                        loss += AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, indices.AsSpan(start, chunkEnd - start), conf, options.CgSteps, scratch, dots, stepDots);
                     }
                     else
                     {
                         AlsKernels.SolveExact(target.Row(row), fixedSide, a0, idx, conf, scratch, solve);
-                    }
-
-                    if (lossPerChunk is not null)
-                    {
-                        loss += AlsKernels.LossTerm(target, row, fixedSide, a0, idx, conf, scratch);
+                        if (lossPerChunk is not null)
+                        {
+                            loss += AlsKernels.LossTerm(target, row, fixedSide, a0, idx, conf, scratch);
+                        }
                     }
                 }
 
@@ -206,8 +210,14 @@ public static class AlsTrainer
 
     /// <summary>
     /// dst = M^T M + lambda I (stride x stride, zero outside the leading f x f block), summed over fixed chunks of rows
-    /// in parallel and reduced in chunk order.
+    /// in parallel and reduced in chunk order (so the result does not depend on the thread count).
     /// </summary>
+    /// <remarks>
+    /// With AVX-512 each chunk is accumulated by <see cref="AlsKernels.AccumulateGramUpper"/> in register tiles over
+    /// the upper block triangle only, and the lower triangle is mirrored once at the end: 192 instead of 256 FMAs per
+    /// row at 64 factors, and no store per FMA. The earlier rank-1 update per row (an axpy into each row of the
+    /// 16 KB accumulator) was bound by its loads and stores and took 0.05-0.1 s of each last.fm-shape iteration.
+    /// </remarks>
     internal static void Gram(FactorMatrix m, float lambda, Span<float> destination, int threads)
     {
         var stride = m.Stride;
@@ -215,12 +225,23 @@ public static class AlsTrainer
         const int RowsPerChunk = 2048;
         var chunkCount = Math.Max(1, (m.Rows + RowsPerChunk - 1) / RowsPerChunk);
         var partials = new float[chunkCount * size];
+        var tiled = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
         Parallel.For(0, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
         {
             var g = partials.AsSpan(chunk * size, size);
             ref var gRef = ref g[0];
             var end = Math.Min(m.Rows, (chunk + 1) * RowsPerChunk);
             var r = chunk * RowsPerChunk;
+            if (tiled)
+            {
+                if (r < end)
+                {
+                    AlsKernels.AccumulateGramUpper(ref m.RowRef(r), end - r, m.Factors, stride, ref gRef);
+                }
+
+                return;
+            }
+
             for (; r + 1 < end; r += 2)
             {
                 ref var a = ref m.RowRef(r);
@@ -248,6 +269,18 @@ public static class AlsTrainer
         for (var c = 1; c < chunkCount; c++)
         {
             System.Numerics.Tensors.TensorPrimitives.Add(result, partials.AsSpan(c * size, size), result);
+        }
+
+        if (tiled)
+        {
+            // The tiles computed the columns from each row's diagonal 16 x 16 block on; the rest is the mirror image.
+            for (var k = 16; k < m.Factors; k++)
+            {
+                for (var j = 0; j < k / 16 * 16; j++)
+                {
+                    result[(k * stride) + j] = result[(j * stride) + k];
+                }
+            }
         }
 
         for (var k = 0; k < m.Factors; k++)
@@ -280,6 +313,17 @@ public static class AlsTrainer
         }
 
         return [.. bounds];
+    }
+
+    private static int LongestRow(CsrMatrix rows)
+    {
+        var longest = 0;
+        for (var r = 0; r < rows.RowCount; r++)
+        {
+            longest = Math.Max(longest, rows.RowLength(r));
+        }
+
+        return longest;
     }
 
     private static double LossDenominator(CsrMatrix byUser, float[] confidence, int users, int items)

@@ -18,11 +18,16 @@ public class AlsTrainerTests
         Assert.Equal(model.UserFactors(0)[0], model.ItemFactors(0)[0], 3);
     }
 
-    [Fact]
-    public void ReportedLoss_EqualsTheLossComputedFromItsDefinition()
+    [Theory]
+    [InlineData(5, AlsSolver.ConjugateGradient)]
+    [InlineData(64, AlsSolver.ConjugateGradient)]
+    [InlineData(40, AlsSolver.ConjugateGradient)]
+    [InlineData(5, AlsSolver.Cholesky)]
+    public void ReportedLoss_EqualsTheLossComputedFromItsDefinition(int factors, AlsSolver solver)
     {
+        // 30 x 20 at density 0.2 has rows longer and shorter than the kernels' blocks of eight non-zeros.
         var data = TestMatrices.Random(30, 20, 0.2, seed: 1);
-        var options = new AlsOptions { Factors = 5, Alpha = 3f, Regularization = 0.5f, Iterations = 3, Threads = 2 };
+        var options = new AlsOptions { Factors = factors, Alpha = 3f, Regularization = 0.5f, Iterations = 3, Threads = 2, Solver = solver };
         var reports = new List<AlsIterationReport>();
         var model = AlsTrainer.Train(data, options, new Inline<AlsIterationReport>(reports.Add));
         Assert.Equal(3, reports.Count);
@@ -142,6 +147,49 @@ public class AlsTrainerTests
         Assert.Equal(20f, linear.ConfidenceMinusOne(10f));
         Assert.Equal(2f * MathF.Log(11f), log.ConfidenceMinusOne(10f), 5);
         Assert.Equal(-20f, linear.ConfidenceMinusOne(-10f));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 70)]
+    [InlineData(16, 3000)]
+    [InlineData(17, 65)]
+    [InlineData(40, 129)]
+    [InlineData(64, 4200)]
+    [InlineData(100, 300)]
+    public void Gram_EqualsMTransposeMPlusLambda_ComputedFromItsDefinition(int factors, int rows)
+    {
+        var random = new Random(factors * 1000 + rows);
+        var m = new FactorMatrix(rows, factors);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = m.Row(r);
+            for (var k = 0; k < factors; k++)
+            {
+                row[k] = (random.NextSingle() * 2) - 1;
+            }
+        }
+
+        var g = new float[m.Stride * m.Stride];
+        AlsTrainer.Gram(m, 0.5f, g, threads: 2);
+        for (var i = 0; i < m.Stride; i++)
+        {
+            for (var j = 0; j < m.Stride; j++)
+            {
+                var expected = 0.0;
+                if (i < factors && j < factors)
+                {
+                    for (var r = 0; r < rows; r++)
+                    {
+                        expected += (double)m.Row(r)[i] * m.Row(r)[j];
+                    }
+
+                    expected += i == j ? 0.5 : 0;
+                }
+
+                Assert.True(Math.Abs(expected - g[(i * m.Stride) + j]) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"G[{i},{j}] = {g[(i * m.Stride) + j]}, expected {expected}.");
+            }
+        }
     }
 
     internal static double BruteForceLoss(AlsModel model, InteractionMatrix data, AlsOptions options)
