@@ -48,6 +48,58 @@ namespace Lasthope.Factors;
  * (AlsOptions.ConfidenceMinusOne), so c p = (1 + |v|) when v > 0 and 0 otherwise.
  */
 
+/// <summary>
+/// One worker's buffers for the row solves of a half-step, allocated once per training and reused for every row.
+/// </summary>
+internal sealed class CgWorkspace
+{
+    /// <summary>Rows of the fixed side a row may gather into <see cref="Gather"/> (16 MB at 64 factors); longer rows read in place.</summary>
+    public const int MaxGatherRows = 1 << 16;
+
+    private readonly float[] _gather;
+    private readonly int _gatherOffset;
+
+    /// <param name="stride">The factor matrices' row stride.</param>
+    /// <param name="factors">The factor count f.</param>
+    /// <param name="longestRow">The most non-zeros of any row either half-step solves.</param>
+    /// <param name="solver">The row solver.</param>
+    /// <param name="loss">Whether the loss is computed (it needs two floats per non-zero).</param>
+    public CgWorkspace(int stride, int factors, int longestRow, AlsSolver solver, bool loss)
+    {
+        Scratch = new float[Math.Max(3 * stride, solver == AlsSolver.Cholesky ? stride * stride : 0)];
+        Solve = solver == AlsSolver.Cholesky ? new double[(factors * factors) + factors] : [];
+        Dots = loss ? new float[longestRow] : [];
+        StepDots = loss ? new float[longestRow] : [];
+        GatherRows = solver == AlsSolver.ConjugateGradient && stride == 64 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Math.Min(longestRow, MaxGatherRows) : 0;
+
+        // Pinned and 64-byte aligned, like the factor matrices, so gathered rows never split a cache line.
+        _gather = GC.AllocateUninitializedArray<float>((GatherRows * stride) + FactorMatrix.Alignment, pinned: true);
+        unsafe
+        {
+            var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_gather));
+            _gatherOffset = (int)((64 - (address % 64)) % 64) / sizeof(float);
+        }
+    }
+
+    /// <summary>r, p and q of CG (3 * stride floats), or the Cholesky solver's matrix.</summary>
+    public float[] Scratch { get; }
+
+    /// <summary>The Cholesky solver's double-precision system.</summary>
+    public double[] Solve { get; }
+
+    /// <summary>s_j per non-zero for the fused loss (empty without the loss).</summary>
+    public float[] Dots { get; }
+
+    /// <summary>The last product pass's dots for the fused loss.</summary>
+    public float[] StepDots { get; }
+
+    /// <summary>How many fixed-side rows <see cref="Gather"/> holds (0: the kernel reads rows in place).</summary>
+    public int GatherRows { get; }
+
+    /// <summary>The fixed-side rows of the row being solved, copied contiguously by the first pass.</summary>
+    public Span<float> Gather => _gather.AsSpan(_gatherOffset, GatherRows * 64);
+}
+
 /// <summary>The per-row ALS kernels (see the equations above).</summary>
 internal static class AlsKernels
 {
@@ -140,7 +192,7 @@ internal static class AlsKernels
     /// </remarks>
     public static double SolveConjugateGradient(
         FactorMatrix target, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead,
-        ReadOnlySpan<float> confidence, int steps, Span<float> scratch, Span<float> dots, Span<float> stepDots)
+        ReadOnlySpan<float> confidence, int steps, CgWorkspace workspace, bool loss)
     {
         var stride = target.Stride;
         ref var x = ref target.RowRef(row);
@@ -151,21 +203,33 @@ internal static class AlsKernels
         }
 
         var n = indices.Length;
-        var loss = !dots.IsEmpty;
-        var s = loss ? dots[..n] : default;
-        var e = loss ? stepDots[..n] : default;
+        var s = loss ? workspace.Dots.AsSpan(0, n) : default;
+        var e = loss ? workspace.StepDots.AsSpan(0, n) : default;
+        var scratch = workspace.Scratch;
         ref var r = ref scratch[0];
         ref var p = ref scratch[stride];
         ref var q = ref scratch[2 * stride];
         ref var a = ref MemoryMarshal.GetReference(a0);
         var f = target.Factors;
 
-        Apply<ResidualPass>(ref a, f, stride, fixedSide, indices, ahead, confidence, ref x, ref r, s);
+        // With 64 factors the first pass also copies the row's fixed-side rows into one contiguous block, which the
+        // product passes then stream in order (the hardware prefetchers follow it; scattered rows they cannot).
+        var gather = n <= workspace.GatherRows ? workspace.Gather[..(n * 64)] : default;
+        Apply<ResidualPass>(ref a, f, stride, fixedSide, indices, ahead, confidence, ref x, ref r, s, gather);
         MemoryMarshal.CreateReadOnlySpan(ref r, stride).CopyTo(MemoryMarshal.CreateSpan(ref p, stride));
         var rs = VectorMath.Dot(ref r, ref r, stride);
         for (var step = 0; step < steps && !(rs < CgTolerance); step++)
         {
-            Apply<ProductPass>(ref a, f, stride, fixedSide, indices, indices, confidence, ref p, ref q, e);
+            if (gather.IsEmpty)
+            {
+                Apply<ProductPass>(ref a, f, stride, fixedSide, indices, indices, confidence, ref p, ref q, e, default);
+            }
+            else
+            {
+                VectorMath.SymmetricProduct(ref a, f, stride, ref p, ref q, 1f);
+                Accumulate64<ProductPass, DenseRows>(new DenseRows(ref MemoryMarshal.GetReference(gather)), n, ref Unsafe.NullRef<float>(), default, confidence, ref p, ref q, e, default);
+            }
+
             var pq = VectorMath.Dot(ref p, ref q, stride);
             if (!(pq > 0))
             {
@@ -297,7 +361,7 @@ internal static class AlsKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply<TPass>(
         ref float a0, int f, int stride, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence,
-        ref float v, ref float dst, Span<float> dots)
+        ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
     {
         VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, TPass.A0Sign);
@@ -305,7 +369,8 @@ internal static class AlsKernels
         {
             if (stride == 64)
             {
-                Accumulate64<TPass>(fixedSide, indices, ahead, confidence, ref v, ref dst, dots);
+                ref var yBase = ref fixedSide.RowRef(0);
+                Accumulate64<TPass, IndexedRows>(new IndexedRows(ref yBase, ref MemoryMarshal.GetReference(indices)), indices.Length, ref yBase, ahead, confidence, ref v, ref dst, dots, gather);
             }
             else
             {
@@ -328,16 +393,44 @@ internal static class AlsKernels
         }
     }
 
+    /// <summary>Where a pass finds the fixed-side row of its j-th non-zero.</summary>
+    private interface IRows
+    {
+        ref float Row(int j);
+    }
+
+    /// <summary>In place: row indices[j] of the fixed side (stride 64).</summary>
+    private readonly ref struct IndexedRows(ref float yBase, ref int indices) : IRows
+    {
+        private readonly ref float _base = ref yBase;
+        private readonly ref int _indices = ref indices;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(int j) => ref Unsafe.Add(ref _base, (nint)Unsafe.Add(ref _indices, j) * 64);
+    }
+
+    /// <summary>Gathered: the j-th of consecutive 64-float rows.</summary>
+    private readonly ref struct DenseRows(ref float rows) : IRows
+    {
+        private readonly ref float _rows = ref rows;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(int j) => ref Unsafe.Add(ref _rows, (nint)j * 64);
+    }
+
     /// <summary>
     /// The fused pass for 64 factors with AVX-512 (other strides: <see cref="AccumulateBlocked"/>): v and the
-    /// accumulator stay in eight registers. Rows go in blocks
-    /// of eight: the eight dot products are reduced together (one horizontal-add tree instead of eight horizontal
-    /// sums, which would dominate the cost), the eight coefficients are computed in one Vector256, and each row is
-    /// then added into the accumulator from L1. The next block's rows are prefetched on the first pass over a row
-    /// set (the residual), whose loads are the ones that miss the cache.
+    /// accumulator stay in eight registers. Rows go in blocks of eight: the eight dot products are reduced together
+    /// (one horizontal-add tree instead of eight horizontal sums, which would dominate the cost), the eight
+    /// coefficients are computed in one Vector256, and each row is then added into the accumulator from L1. On the
+    /// first pass over a row set (the residual, whose loads are the ones that miss the cache) the fixed-side rows
+    /// <see cref="PrefetchDistance"/> non-zeros ahead in <paramref name="ahead"/> are prefetched, and each row is copied
+    /// to <paramref name="gather"/> (unless empty) for the passes that follow.
     /// </summary>
-    private static void Accumulate64<TPass>(FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots)
+    private static void Accumulate64<TPass, TRows>(
+        TRows rows, int n, ref float yBase, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
+        where TRows : struct, IRows, allows ref struct
     {
         var v0 = Vector512.LoadUnsafe(ref v, 0);
         var v1 = Vector512.LoadUnsafe(ref v, 16);
@@ -347,14 +440,13 @@ internal static class AlsKernels
         var d1 = Vector512.LoadUnsafe(ref dst, 16);
         var d2 = Vector512.LoadUnsafe(ref dst, 32);
         var d3 = Vector512.LoadUnsafe(ref dst, 48);
-        ref var yBase = ref fixedSide.RowRef(0);
-        ref var idx = ref MemoryMarshal.GetReference(indices);
         ref var conf = ref MemoryMarshal.GetReference(confidence);
-        var n = indices.Length;
         ref var next = ref MemoryMarshal.GetReference(ahead);
         var aheadLength = ahead.Length;
         var storeDots = !dots.IsEmpty;
         ref var dotsOut = ref MemoryMarshal.GetReference(dots);
+        var gathering = !gather.IsEmpty;
+        ref var copy = ref MemoryMarshal.GetReference(gather);
         Span<float> coefficients = stackalloc float[8];
         ref var coef = ref MemoryMarshal.GetReference(coefficients);
         var j = 0;
@@ -368,14 +460,14 @@ internal static class AlsKernels
                 }
             }
 
-            var s0 = RowDot(ref Row64(ref yBase, ref idx, j), v0, v1, v2, v3);
-            var s1 = RowDot(ref Row64(ref yBase, ref idx, j + 1), v0, v1, v2, v3);
-            var s2 = RowDot(ref Row64(ref yBase, ref idx, j + 2), v0, v1, v2, v3);
-            var s3 = RowDot(ref Row64(ref yBase, ref idx, j + 3), v0, v1, v2, v3);
-            var s4 = RowDot(ref Row64(ref yBase, ref idx, j + 4), v0, v1, v2, v3);
-            var s5 = RowDot(ref Row64(ref yBase, ref idx, j + 5), v0, v1, v2, v3);
-            var s6 = RowDot(ref Row64(ref yBase, ref idx, j + 6), v0, v1, v2, v3);
-            var s7 = RowDot(ref Row64(ref yBase, ref idx, j + 7), v0, v1, v2, v3);
+            var s0 = RowDot(ref rows.Row(j), v0, v1, v2, v3);
+            var s1 = RowDot(ref rows.Row(j + 1), v0, v1, v2, v3);
+            var s2 = RowDot(ref rows.Row(j + 2), v0, v1, v2, v3);
+            var s3 = RowDot(ref rows.Row(j + 3), v0, v1, v2, v3);
+            var s4 = RowDot(ref rows.Row(j + 4), v0, v1, v2, v3);
+            var s5 = RowDot(ref rows.Row(j + 5), v0, v1, v2, v3);
+            var s6 = RowDot(ref rows.Row(j + 6), v0, v1, v2, v3);
+            var s7 = RowDot(ref rows.Row(j + 7), v0, v1, v2, v3);
             var blockDots = Reduce8(s0, s1, s2, s3, s4, s5, s6, s7);
             if (storeDots)
             {
@@ -392,18 +484,38 @@ internal static class AlsKernels
             var e3 = Vector512<float>.Zero;
             for (var k = 0; k < 8; k += 2)
             {
-                ref var y = ref Row64(ref yBase, ref idx, j + k);
+                ref var y = ref rows.Row(j + k);
+                var y0 = Vector512.LoadUnsafe(ref y, 0);
+                var y1 = Vector512.LoadUnsafe(ref y, 16);
+                var y2 = Vector512.LoadUnsafe(ref y, 32);
+                var y3 = Vector512.LoadUnsafe(ref y, 48);
                 var c = Vector512.Create(Unsafe.Add(ref coef, k));
-                d0 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 0), d0);
-                d1 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 16), d1);
-                d2 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 32), d2);
-                d3 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 48), d3);
-                ref var z = ref Row64(ref yBase, ref idx, j + k + 1);
+                d0 = Vector512.FusedMultiplyAdd(c, y0, d0);
+                d1 = Vector512.FusedMultiplyAdd(c, y1, d1);
+                d2 = Vector512.FusedMultiplyAdd(c, y2, d2);
+                d3 = Vector512.FusedMultiplyAdd(c, y3, d3);
+                ref var z = ref rows.Row(j + k + 1);
+                var z0 = Vector512.LoadUnsafe(ref z, 0);
+                var z1 = Vector512.LoadUnsafe(ref z, 16);
+                var z2 = Vector512.LoadUnsafe(ref z, 32);
+                var z3 = Vector512.LoadUnsafe(ref z, 48);
                 var b = Vector512.Create(Unsafe.Add(ref coef, k + 1));
-                e0 = Vector512.FusedMultiplyAdd(b, Vector512.LoadUnsafe(ref z, 0), e0);
-                e1 = Vector512.FusedMultiplyAdd(b, Vector512.LoadUnsafe(ref z, 16), e1);
-                e2 = Vector512.FusedMultiplyAdd(b, Vector512.LoadUnsafe(ref z, 32), e2);
-                e3 = Vector512.FusedMultiplyAdd(b, Vector512.LoadUnsafe(ref z, 48), e3);
+                e0 = Vector512.FusedMultiplyAdd(b, z0, e0);
+                e1 = Vector512.FusedMultiplyAdd(b, z1, e1);
+                e2 = Vector512.FusedMultiplyAdd(b, z2, e2);
+                e3 = Vector512.FusedMultiplyAdd(b, z3, e3);
+                if (gathering)
+                {
+                    ref var to = ref Unsafe.Add(ref copy, (nint)(j + k) * 64);
+                    y0.StoreUnsafe(ref to, 0);
+                    y1.StoreUnsafe(ref to, 16);
+                    y2.StoreUnsafe(ref to, 32);
+                    y3.StoreUnsafe(ref to, 48);
+                    z0.StoreUnsafe(ref to, 64);
+                    z1.StoreUnsafe(ref to, 80);
+                    z2.StoreUnsafe(ref to, 96);
+                    z3.StoreUnsafe(ref to, 112);
+                }
             }
 
             d0 += e0;
@@ -419,7 +531,7 @@ internal static class AlsKernels
                 PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, j + PrefetchDistance) * 64));
             }
 
-            ref var y = ref Row64(ref yBase, ref idx, j);
+            ref var y = ref rows.Row(j);
             var y0 = Vector512.LoadUnsafe(ref y, 0);
             var y1 = Vector512.LoadUnsafe(ref y, 16);
             var y2 = Vector512.LoadUnsafe(ref y, 32);
@@ -435,6 +547,14 @@ internal static class AlsKernels
             d1 = Vector512.FusedMultiplyAdd(c, y1, d1);
             d2 = Vector512.FusedMultiplyAdd(c, y2, d2);
             d3 = Vector512.FusedMultiplyAdd(c, y3, d3);
+            if (gathering)
+            {
+                ref var to = ref Unsafe.Add(ref copy, (nint)j * 64);
+                y0.StoreUnsafe(ref to, 0);
+                y1.StoreUnsafe(ref to, 16);
+                y2.StoreUnsafe(ref to, 32);
+                y3.StoreUnsafe(ref to, 48);
+            }
         }
 
         d0.StoreUnsafe(ref dst, 0);
@@ -685,8 +805,6 @@ internal static class AlsKernels
         return a + b;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float Row64(ref float yBase, ref int idx, int j) => ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref idx, j) * 64);
 
     /// <summary>The lane-wise products of a 64-float row with v, folded to one Vector512 (not yet summed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

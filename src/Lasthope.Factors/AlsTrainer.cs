@@ -58,6 +58,7 @@ public static class AlsTrainer
 
         var userChunks = Partition(byUser, f);
         var itemChunks = Partition(byItem, f);
+        var workspaces = Workspaces(options, users.Stride, Math.Max(LongestRow(byUser), LongestRow(byItem)));
         var itemLoss = new double[itemChunks.Length - 1];
         var a0 = new float[users.Stride * users.Stride];
         var lastLoss = double.NaN;
@@ -67,9 +68,9 @@ public static class AlsTrainer
         {
             var clock = Stopwatch.StartNew();
             Gram(items, options.Regularization, a0, options.Threads);
-            SolveSide(users, items, byUser, userConfidence, a0, userChunks, options, null, cancellationToken);
+            SolveSide(users, items, byUser, userConfidence, a0, userChunks, options, workspaces, null, cancellationToken);
             Gram(users, options.Regularization, a0, options.Threads);
-            SolveSide(items, users, byItem, itemConfidence, a0, itemChunks, options, options.ComputeLoss ? itemLoss : null, cancellationToken);
+            SolveSide(items, users, byItem, itemConfidence, a0, itemChunks, options, workspaces, options.ComputeLoss ? itemLoss : null, cancellationToken);
 
             if (options.ComputeLoss)
             {
@@ -99,7 +100,7 @@ public static class AlsTrainer
         var confidence = Confidences(data.ByUser.ValuesArray, options);
         var a0 = new float[users.Stride * users.Stride];
         Gram(model.ItemMatrix, options.Regularization, a0, options.Threads);
-        SolveSide(users, model.ItemMatrix, data.ByUser, confidence, a0, Partition(data.ByUser, options.Factors), options, null, CancellationToken.None);
+        SolveSide(users, model.ItemMatrix, data.ByUser, confidence, a0, Partition(data.ByUser, options.Factors), options, Workspaces(options, users.Stride, LongestRow(data.ByUser)), null, CancellationToken.None);
         return users;
     }
 
@@ -147,27 +148,23 @@ public static class AlsTrainer
     /// <summary>Solves every row of <paramref name="target"/> given <paramref name="fixedSide"/>.</summary>
     private static void SolveSide(
         FactorMatrix target, FactorMatrix fixedSide, CsrMatrix rows, float[] confidence, float[] a0, int[] chunks,
-        AlsOptions options, double[]? lossPerChunk, CancellationToken cancellationToken)
+        AlsOptions options, CgWorkspace[] workspaces, double[]? lossPerChunk, CancellationToken cancellationToken)
     {
         var stride = target.Stride;
         var chunkCount = chunks.Length - 1;
         var next = -1;
         var rowStart = rows.RowStartArray;
         var indices = rows.IndicesArray;
-        var threads = Math.Min(options.Threads, chunkCount);
+        var threads = Math.Min(workspaces.Length, chunkCount);
         if (threads < 1)
         {
             return;
         }
 
         var fusedLoss = lossPerChunk is not null && options.Solver == AlsSolver.ConjugateGradient;
-        var longestRow = fusedLoss ? LongestRow(rows) : 0;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, worker =>
         {
-            var scratch = new float[Math.Max(3 * stride, options.Solver == AlsSolver.Cholesky ? stride * stride : 0)];
-            var solve = options.Solver == AlsSolver.Cholesky ? new double[(target.Factors * target.Factors) + target.Factors] : [];
-            var dots = new float[longestRow];
-            var stepDots = new float[longestRow];
+            var workspace = workspaces[worker];
             int chunk;
             while ((chunk = Interlocked.Increment(ref next)) < chunkCount)
             {
@@ -186,14 +183,14 @@ public static class AlsTrainer
                     var conf = confidence.AsSpan(start, length);
                     if (options.Solver == AlsSolver.ConjugateGradient)
                     {
-                        loss += AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, indices.AsSpan(start, chunkEnd - start), conf, options.CgSteps, scratch, dots, stepDots);
+                        loss += AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, indices.AsSpan(start, chunkEnd - start), conf, options.CgSteps, workspace, fusedLoss);
                     }
                     else
                     {
-                        AlsKernels.SolveExact(target.Row(row), fixedSide, a0, idx, conf, scratch, solve);
+                        AlsKernels.SolveExact(target.Row(row), fixedSide, a0, idx, conf, workspace.Scratch, workspace.Solve);
                         if (lossPerChunk is not null)
                         {
-                            loss += AlsKernels.LossTerm(target, row, fixedSide, a0, idx, conf, scratch);
+                            loss += AlsKernels.LossTerm(target, row, fixedSide, a0, idx, conf, workspace.Scratch);
                         }
                     }
                 }
@@ -314,6 +311,10 @@ public static class AlsTrainer
 
         return [.. bounds];
     }
+
+    /// <summary>One workspace per worker thread, for every half-step of a training.</summary>
+    private static CgWorkspace[] Workspaces(AlsOptions options, int stride, int longestRow) =>
+        [.. Enumerable.Range(0, options.Threads).Select(_ => new CgWorkspace(stride, options.Factors, longestRow, options.Solver, options.ComputeLoss))];
 
     private static int LongestRow(CsrMatrix rows)
     {
