@@ -166,7 +166,7 @@ internal static class AlsKernels
     /// <param name="target">The side being solved; the row is updated in place.</param>
     /// <param name="row">The row to solve.</param>
     /// <param name="fixedSide">The other side's factors.</param>
-    /// <param name="a0">A0 = fixed^T fixed + lambda I, stride x stride.</param>
+    /// <param name="a0">A0 = fixed^T fixed + lambda I, stride x stride; or its diagonal (stride floats) when <paramref name="diagonalA0"/>.</param>
     /// <param name="indices">The row's non-zeros (column indices into <paramref name="fixedSide"/>).</param>
     /// <param name="ahead">
     /// The non-zeros from this row's first to the end of the rows the caller will solve next (a suffix of the CSR
@@ -176,14 +176,13 @@ internal static class AlsKernels
     /// </param>
     /// <param name="confidence">Signed c - 1 per non-zero.</param>
     /// <param name="steps">CG steps.</param>
-    /// <param name="scratch">At least 3 * stride floats.</param>
-    /// <param name="dots">
-    /// Empty, or at least indices.Length floats each for the loss: then the row's loss term (see
-    /// <see cref="LossTerm"/>) is returned, computed from the dot products the passes already formed instead of
-    /// another pass over the non-zeros.
+    /// <param name="workspace">The worker's buffers (CG vectors, the fused loss's dots, the gathered rows).</param>
+    /// <param name="loss">
+    /// Return the row's loss term (see <see cref="LossTerm"/>), computed from the dot products the passes already
+    /// formed instead of another pass over the non-zeros.
     /// </param>
-    /// <param name="stepDots">As <paramref name="dots"/> (the product pass's dots before they are folded in).</param>
-    /// <returns>The row's loss term when <paramref name="dots"/> is given, else 0.</returns>
+    /// <param name="diagonalA0">A0 is diagonal (the factors are in the eigenbasis of the fixed side's Gram matrix).</param>
+    /// <returns>The row's loss term when <paramref name="loss"/>, else 0.</returns>
     /// <remarks>
     /// The loss needs s_j = y_j . x_final for every non-zero j. CG moves x as x_final = x_0 + sum_k alpha_k p_k, and
     /// the passes compute y_j . x_0 (the residual pass) and y_j . p_k (product pass k), so
@@ -192,7 +191,7 @@ internal static class AlsKernels
     /// </remarks>
     public static double SolveConjugateGradient(
         FactorMatrix target, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead,
-        ReadOnlySpan<float> confidence, int steps, CgWorkspace workspace, bool loss)
+        ReadOnlySpan<float> confidence, int steps, CgWorkspace workspace, bool loss, bool diagonalA0 = false)
     {
         var stride = target.Stride;
         ref var x = ref target.RowRef(row);
@@ -215,18 +214,18 @@ internal static class AlsKernels
         // With 64 factors the first pass also copies the row's fixed-side rows into one contiguous block, which the
         // product passes then stream in order (the hardware prefetchers follow it; scattered rows they cannot).
         var gather = n <= workspace.GatherRows ? workspace.Gather[..(n * 64)] : default;
-        Apply<ResidualPass>(ref a, f, stride, fixedSide, indices, ahead, confidence, ref x, ref r, s, gather);
+        Apply<ResidualPass>(ref a, f, stride, diagonalA0, fixedSide, indices, ahead, confidence, ref x, ref r, s, gather);
         MemoryMarshal.CreateReadOnlySpan(ref r, stride).CopyTo(MemoryMarshal.CreateSpan(ref p, stride));
         var rs = VectorMath.Dot(ref r, ref r, stride);
         for (var step = 0; step < steps && !(rs < CgTolerance); step++)
         {
             if (gather.IsEmpty)
             {
-                Apply<ProductPass>(ref a, f, stride, fixedSide, indices, indices, confidence, ref p, ref q, e, default);
+                Apply<ProductPass>(ref a, f, stride, diagonalA0, fixedSide, indices, indices, confidence, ref p, ref q, e, default);
             }
             else
             {
-                VectorMath.SymmetricProduct(ref a, f, stride, ref p, ref q, 1f);
+                A0Product(ref a, f, stride, diagonalA0, ref p, ref q, 1f);
                 Accumulate64<ProductPass, DenseRows>(new DenseRows(ref MemoryMarshal.GetReference(gather)), n, ref Unsafe.NullRef<float>(), default, confidence, ref p, ref q, e, default);
             }
 
@@ -250,13 +249,31 @@ internal static class AlsKernels
             rs = rsNew;
         }
 
-        return loss ? RowLoss(ref a, f, stride, ref x, ref q, s, confidence) : 0;
+        return loss ? RowLoss(ref a, f, stride, diagonalA0, ref x, ref q, s, confidence) : 0;
+    }
+
+    /// <summary>
+    /// dst = scale * A0 v, with A0 either a full stride x stride matrix, or (<paramref name="diagonal"/>) a stride-long
+    /// diagonal: in the eigenbasis of the fixed side's Gram matrix (see AlsTrainer), A0 = diag(eigenvalues) + lambda I
+    /// and the product costs f multiplications instead of f^2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void A0Product(ref float a0, int f, int stride, bool diagonal, ref float v, ref float dst, float scale)
+    {
+        if (diagonal)
+        {
+            VectorMath.DiagonalProduct(ref a0, stride, ref v, ref dst, scale);
+        }
+        else
+        {
+            VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, scale);
+        }
     }
 
     /// <summary>y^T A0 y + sum_j c_j (p_j - s_j)^2 - s_j^2 (see <see cref="LossTerm"/>), from the scores s_j.</summary>
-    private static double RowLoss(ref float a0, int f, int stride, ref float y, ref float scratch, ReadOnlySpan<float> scores, ReadOnlySpan<float> confidence)
+    private static double RowLoss(ref float a0, int f, int stride, bool diagonalA0, ref float y, ref float scratch, ReadOnlySpan<float> scores, ReadOnlySpan<float> confidence)
     {
-        VectorMath.SymmetricProduct(ref a0, f, stride, ref y, ref scratch, 1f);
+        A0Product(ref a0, f, stride, diagonalA0, ref y, ref scratch, 1f);
         double loss = VectorMath.Dot(ref y, ref scratch, stride);
         for (var j = 0; j < scores.Length; j++)
         {
@@ -360,11 +377,11 @@ internal static class AlsKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply<TPass>(
-        ref float a0, int f, int stride, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence,
+        ref float a0, int f, int stride, bool diagonalA0, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence,
         ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
     {
-        VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, TPass.A0Sign);
+        A0Product(ref a0, f, stride, diagonalA0, ref v, ref dst, TPass.A0Sign);
         if (Vector512.IsHardwareAccelerated)
         {
             if (stride == 64)

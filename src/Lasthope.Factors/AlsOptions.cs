@@ -76,6 +76,13 @@ public sealed record AlsOptions
     /// <summary>Initial factors are uniform in [0, InitScale). Default 0.01, as implicit.</summary>
     public float InitScale { get; init; } = 0.01f;
 
+    /// <summary>
+    /// Train the conjugate-gradient solver in the eigenbasis of each half-step's Gram matrix, where A0 is diagonal
+    /// (see AlsTrainer.Rotation). The scores are the same up to rounding; off only to compare with the unrotated
+    /// kernels.
+    /// </summary>
+    internal bool RotateToEigenbasis { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
     {

@@ -61,16 +61,18 @@ public static class AlsTrainer
         var workspaces = Workspaces(options, users.Stride, Math.Max(LongestRow(byUser), LongestRow(byItem)));
         var itemLoss = new double[itemChunks.Length - 1];
         var a0 = new float[users.Stride * users.Stride];
+        var rotate = options.Solver == AlsSolver.ConjugateGradient && options.RotateToEigenbasis;
+        var rotation = rotate ? new Rotation(f, users.Stride) : null;
         var lastLoss = double.NaN;
         var denominator = LossDenominator(byUser, userConfidence, data.Users.Count, data.Items.Count);
 
         for (var iteration = 1; iteration <= options.Iterations; iteration++)
         {
             var clock = Stopwatch.StartNew();
-            Gram(items, options.Regularization, a0, options.Threads);
-            SolveSide(users, items, byUser, userConfidence, a0, userChunks, options, workspaces, null, cancellationToken);
-            Gram(users, options.Regularization, a0, options.Threads);
-            SolveSide(items, users, byItem, itemConfidence, a0, itemChunks, options, workspaces, options.ComputeLoss ? itemLoss : null, cancellationToken);
+            var a = rotation?.Diagonalize(items, users, options.Regularization, options.Threads) ?? GramInto(items, options.Regularization, a0, options.Threads);
+            SolveSide(users, items, byUser, userConfidence, a, rotate, userChunks, options, workspaces, null, cancellationToken);
+            a = rotation?.Diagonalize(users, items, options.Regularization, options.Threads) ?? GramInto(users, options.Regularization, a0, options.Threads);
+            SolveSide(items, users, byItem, itemConfidence, a, rotate, itemChunks, options, workspaces, options.ComputeLoss ? itemLoss : null, cancellationToken);
 
             if (options.ComputeLoss)
             {
@@ -100,7 +102,7 @@ public static class AlsTrainer
         var confidence = Confidences(data.ByUser.ValuesArray, options);
         var a0 = new float[users.Stride * users.Stride];
         Gram(model.ItemMatrix, options.Regularization, a0, options.Threads);
-        SolveSide(users, model.ItemMatrix, data.ByUser, confidence, a0, Partition(data.ByUser, options.Factors), options, Workspaces(options, users.Stride, LongestRow(data.ByUser)), null, CancellationToken.None);
+        SolveSide(users, model.ItemMatrix, data.ByUser, confidence, a0, false, Partition(data.ByUser, options.Factors), options, Workspaces(options, users.Stride, LongestRow(data.ByUser)), null, CancellationToken.None);
         return users;
     }
 
@@ -147,7 +149,7 @@ public static class AlsTrainer
 
     /// <summary>Solves every row of <paramref name="target"/> given <paramref name="fixedSide"/>.</summary>
     private static void SolveSide(
-        FactorMatrix target, FactorMatrix fixedSide, CsrMatrix rows, float[] confidence, float[] a0, int[] chunks,
+        FactorMatrix target, FactorMatrix fixedSide, CsrMatrix rows, float[] confidence, float[] a0, bool diagonalA0, int[] chunks,
         AlsOptions options, CgWorkspace[] workspaces, double[]? lossPerChunk, CancellationToken cancellationToken)
     {
         var stride = target.Stride;
@@ -183,7 +185,7 @@ public static class AlsTrainer
                     var conf = confidence.AsSpan(start, length);
                     if (options.Solver == AlsSolver.ConjugateGradient)
                     {
-                        loss += AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, indices.AsSpan(start, chunkEnd - start), conf, options.CgSteps, workspace, fusedLoss);
+                        loss += AlsKernels.SolveConjugateGradient(target, row, fixedSide, a0, idx, indices.AsSpan(start, chunkEnd - start), conf, options.CgSteps, workspace, fusedLoss, diagonalA0);
                     }
                     else
                     {
@@ -283,6 +285,92 @@ public static class AlsTrainer
         for (var k = 0; k < m.Factors; k++)
         {
             result[(k * stride) + k] += lambda;
+        }
+    }
+
+    private static float[] GramInto(FactorMatrix m, float lambda, float[] destination, int threads)
+    {
+        Gram(m, lambda, destination, threads);
+        return destination;
+    }
+
+    /// <summary>
+    /// Keeps both factor matrices in the eigenbasis of the fixed side's Gram matrix, where A0 is diagonal.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Every CG pass over a row starts with A0 v, an f x f product (256 FMAs of 16 lanes at f = 64, as much as 32
+    /// non-zeros cost), four times per row and half-step, and A0 (16 KB) shares the 32 KB L1 with the rows being read.
+    /// Predictions x . y and the whole ALS problem are unchanged by an orthogonal change of basis (x -> V^T x and
+    /// y -> V^T y for both sides), and so are CG's iterates (V^T x_k, exactly; CG is invariant under orthogonal
+    /// transformations). So before each half-step, with the fixed side's Gram matrix G = F^T F = V diag(w) V^T
+    /// (cyclic Jacobi, in double), both matrices are rotated, F <- F V and T <- T V: then F^T F = diag(w) and
+    /// A0 = diag(w) + lambda I, whose product costs f multiplications. The rotation costs one f x f product per row
+    /// of both sides per half-step, half of what the four A0 products per row cost.
+    /// </para>
+    /// <para>
+    /// The trained model is in the last basis: its factors differ from an unrotated training by that rotation and by
+    /// rounding, its scores, similarities and fold-ins do not. The same data, options and seed still give the same
+    /// model bit for bit.
+    /// </para>
+    /// </remarks>
+    private sealed class Rotation(int factors, int stride)
+    {
+        private readonly float[] _gram = new float[stride * stride];
+        private readonly float[] _basis = new float[stride * stride];
+        private readonly float[] _diagonal = new float[stride];
+        private readonly double[] _a = new double[factors * factors];
+        private readonly double[] _vectors = new double[factors * factors];
+        private readonly double[] _values = new double[factors];
+
+        /// <summary>Rotates both matrices into the eigenbasis of fixed^T fixed; returns the diagonal of A0.</summary>
+        public float[] Diagonalize(FactorMatrix fixedSide, FactorMatrix target, float lambda, int threads)
+        {
+            Gram(fixedSide, 0f, _gram, threads);
+            for (var i = 0; i < factors; i++)
+            {
+                for (var j = 0; j < factors; j++)
+                {
+                    _a[(i * factors) + j] = _gram[(i * stride) + j];
+                }
+            }
+
+            SymmetricEigen.Decompose(_a, factors, _vectors, _values);
+            for (var i = 0; i < factors; i++)
+            {
+                for (var j = 0; j < factors; j++)
+                {
+                    _basis[(i * stride) + j] = (float)_vectors[(i * factors) + j];
+                }
+
+                // A Gram matrix is positive semi-definite; rounding may leave a null direction slightly negative.
+                _diagonal[i] = (float)Math.Max(0, _values[i]) + lambda;
+            }
+
+            Rotate(fixedSide, threads);
+            Rotate(target, threads);
+            return _diagonal;
+        }
+
+        /// <summary>Every row r of m becomes r V (f x f, in the stride-padded layout).</summary>
+        private void Rotate(FactorMatrix m, int threads)
+        {
+            const int RowsPerChunk = 4096;
+            var chunks = (m.Rows + RowsPerChunk - 1) / RowsPerChunk;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, () => new float[stride], (chunk, _, row) =>
+            {
+                ref var basis = ref _basis[0];
+                ref var t = ref row[0];
+                var end = Math.Min(m.Rows, (chunk + 1) * RowsPerChunk);
+                for (var r = chunk * RowsPerChunk; r < end; r++)
+                {
+                    ref var x = ref m.RowRef(r);
+                    VectorMath.SymmetricProduct(ref basis, factors, stride, ref x, ref t, 1f);
+                    Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref x), ref Unsafe.As<float, byte>(ref t), (uint)(stride * sizeof(float)));
+                }
+
+                return row;
+            }, _ => { });
         }
     }
 
