@@ -59,7 +59,79 @@ public sealed record EvaluationUser(int User, int[] Known, float[] KnownWeights,
 
         return result;
     }
+
+    /// <summary>
+    /// The evaluation users of a given train/test split of known users: every test user who also has training
+    /// interactions is evaluated, with the items of the training part known (never recommended, never a hit) and the
+    /// distinct test items not among them relevant. User and item indices are shared by both parts (build the test
+    /// part with the training part's id maps, so that new users and items get indices past them).
+    /// </summary>
+    /// <param name="trainUsers">User index per training event.</param>
+    /// <param name="trainItems">Item index per training event.</param>
+    /// <param name="trainWeights">Weight per training event (empty for 1).</param>
+    /// <param name="testUsers">User index per test event.</param>
+    /// <param name="testItems">Item index per test event.</param>
+    /// <returns>The users, and what was left out and why.</returns>
+    public static KnownUserSplit FromTrainTest(ReadOnlySpan<int> trainUsers, ReadOnlySpan<int> trainItems, ReadOnlySpan<float> trainWeights, ReadOnlySpan<int> testUsers, ReadOnlySpan<int> testItems)
+    {
+        if (trainUsers.Length != trainItems.Length || (!trainWeights.IsEmpty && trainWeights.Length != trainUsers.Length) || testUsers.Length != testItems.Length)
+        {
+            throw new ArgumentException("Per-event arrays differ in length.");
+        }
+
+        var n = trainUsers.Length + testUsers.Length;
+        var users = new int[n];
+        var items = new int[n];
+        var weights = new float[n];
+        var isTest = new bool[n];
+        trainUsers.CopyTo(users);
+        trainItems.CopyTo(items);
+        if (trainWeights.IsEmpty)
+        {
+            weights.AsSpan(0, trainUsers.Length).Fill(1f);
+        }
+        else
+        {
+            trainWeights.CopyTo(weights);
+        }
+
+        testUsers.CopyTo(users.AsSpan(trainUsers.Length));
+        testItems.CopyTo(items.AsSpan(trainUsers.Length));
+        weights.AsSpan(trainUsers.Length).Fill(1f);
+        isTest.AsSpan(trainUsers.Length).Fill(true);
+
+        var trained = new HashSet<int>();
+        foreach (var u in trainUsers)
+        {
+            trained.Add(u);
+        }
+
+        var testPairs = new HashSet<(int, int)>();
+        var testUserSet = new HashSet<int>();
+        for (var k = 0; k < testUsers.Length; k++)
+        {
+            testPairs.Add((testUsers[k], testItems[k]));
+            testUserSet.Add(testUsers[k]);
+        }
+
+        var all = FromSplit(users, items, weights, isTest);
+        var evaluated = all.Where(u => trained.Contains(u.User)).ToList();
+        var newTestPairs = evaluated.Sum(u => u.Relevant.Length) + all.Where(u => !trained.Contains(u.User)).Sum(u => u.Relevant.Length);
+        var knownTestUsers = testUserSet.Count(trained.Contains);
+        return new KnownUserSplit(
+            evaluated,
+            UnknownUsers: testUserSet.Count - knownTestUsers,
+            UsersWithNothingNew: knownTestUsers - evaluated.Count,
+            SeenPairs: testPairs.Count - newTestPairs);
+    }
 }
+
+/// <summary>The evaluation users of a train/test split of known users (<see cref="EvaluationUser.FromTrainTest"/>).</summary>
+/// <param name="Users">Test users with training interactions and at least one test item they had not used in training.</param>
+/// <param name="UnknownUsers">Test users with no training interaction: not evaluated (a cold-start protocol would fold them in).</param>
+/// <param name="UsersWithNothingNew">Known test users all of whose test items were already in their training part.</param>
+/// <param name="SeenPairs">Distinct test (user, item) pairs left out because the user had the item in training.</param>
+public sealed record KnownUserSplit(IReadOnlyList<EvaluationUser> Users, int UnknownUsers, int UsersWithNothingNew, int SeenPairs);
 
 /// <summary>A recommender under evaluation. Implementations must be safe to call from several threads at once.</summary>
 public interface ITopKRecommender

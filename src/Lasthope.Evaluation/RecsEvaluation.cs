@@ -55,16 +55,25 @@ public sealed record RecsEvaluationOptions
     }
 }
 
-/// <summary>One metric at one cut-off for the model and the baseline, each with its bootstrap interval.</summary>
+/// <summary>One metric at one cut-off for the model and the baseline, each with its interval.</summary>
 /// <param name="Metric">One of <see cref="RecsMetrics"/>.</param>
 /// <param name="K">Cut-off.</param>
 /// <param name="Model">The model's value and interval.</param>
 /// <param name="Baseline">The baseline's value and interval.</param>
 /// <param name="Difference">Model minus baseline, paired over the same resampled users.</param>
+/// <remarks>
+/// The verdicts read the paired interval of the difference, never the overlap of the two separate intervals: both
+/// recommenders are measured on the same users, whose differences in difficulty move both scores together, so the
+/// separate intervals overlap even when every resample puts the model ahead (a P@1 difference of 0.048 with paired
+/// interval [0.0159, 0.0796] is a difference shown, whatever the separate intervals do).
+/// </remarks>
 public sealed record MetricComparison(string Metric, int K, Interval Model, Interval Baseline, Interval Difference)
 {
-    /// <summary>The model's interval lies entirely above the baseline's: a margin the intervals show.</summary>
-    public bool ModelAboveBaseline => Model.IsAbove(Baseline);
+    /// <summary>The paired interval of model minus baseline lies above zero: the model is better, as far as this test set shows.</summary>
+    public bool ModelAboveBaseline => Difference.Lower > 0;
+
+    /// <summary>The paired interval of model minus baseline lies below zero.</summary>
+    public bool ModelBelowBaseline => Difference.Upper < 0;
 }
 
 /// <summary>The outcome of <see cref="RecsEvaluation.Compare"/>.</summary>
@@ -80,8 +89,9 @@ public sealed record RecsEvaluationReport(
 
 /// <summary>
 /// Runs a top-k evaluation: asks a model and a baseline for the top max(k) items of every evaluation user, scores
-/// each list with <see cref="TopKMetrics"/>, and gives every metric a percentile-bootstrap interval over users
-/// (Efron and Tibshirani 1993), side by side with the baseline and with the paired difference.
+/// each list with <see cref="TopKMetrics"/>, and gives every metric an interval over users, side by side with the
+/// baseline and with the paired difference: a percentile bootstrap (Efron and Tibshirani 1993) for the per-user
+/// means, and a delete-half jackknife for coverage (see <see cref="CoverageInterval"/>).
 /// </summary>
 public static class RecsEvaluation
 {
@@ -187,66 +197,175 @@ public static class RecsEvaluation
     }
 
     /// <summary>
-    /// Coverage@k for every k with percentile intervals from resampling users: per resample, each item's best rank
-    /// over the sampled users' lists, then coverage@k = items whose best rank is under k. Resample r draws from its own
-    /// seeded generator, so the result does not depend on the thread count.
+    /// Coverage@k for every k, the model's, the baseline's and their difference, each with a delete-half jackknife
+    /// interval over users (Shao and Wu 1989), the subsets shared by the model and the baseline so that the difference
+    /// is paired. See <see cref="CoverageInterval"/> for why not the bootstrap.
     /// </summary>
     private static Dictionary<int, MetricComparison> CoverageIntervals(Lists model, Lists baseline, RecsEvaluationOptions options, CancellationToken cancellationToken)
     {
         var ks = options.Ks.Distinct().Order().ToArray();
         var n = model.Count;
         var catalogue = options.CatalogueSize;
+        var half = n / 2;
+        var width = Math.Max(catalogue, Math.Max(model.MaxItem, baseline.MaxItem) + 1);
+        var all = Enumerable.Range(0, n).ToArray();
+        var full = new[]
+        {
+            CoverageAt(model, all, ks, catalogue, new int[width], new int[width], 1),
+            CoverageAt(baseline, all, ks, catalogue, new int[width], new int[width], 1),
+        };
+
+        // samples[s][j][r]: coverage@ks[j] of subset r, s = model, baseline, difference.
         var samples = new double[3][][];
         for (var s = 0; s < 3; s++)
         {
             samples[s] = new double[ks.Length][];
             for (var j = 0; j < ks.Length; j++)
             {
-                samples[s][j] = new double[options.Resamples];
+                samples[s][j] = new double[half > 0 ? options.Resamples : 0];
             }
         }
 
-        var full = new double[2][];
-        full[0] = CoverageAt(model, Enumerable.Range(0, n).ToArray(), ks, catalogue, new int[Math.Max(catalogue, model.MaxItem + 1)], new int[Math.Max(catalogue, model.MaxItem + 1)], 1);
-        full[1] = CoverageAt(baseline, Enumerable.Range(0, n).ToArray(), ks, catalogue, new int[Math.Max(catalogue, baseline.MaxItem + 1)], new int[Math.Max(catalogue, baseline.MaxItem + 1)], 1);
-        Parallel.For(
-            0, options.Resamples, new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken },
-            () => (Stamp: new int[Math.Max(catalogue, Math.Max(model.MaxItem, baseline.MaxItem) + 1)], Best: new int[Math.Max(catalogue, Math.Max(model.MaxItem, baseline.MaxItem) + 1)], Sample: new int[n]),
-            (r, _, scratch) =>
-            {
-                var random = new Random(Splits.UserSeed(options.Seed, r));
-                for (var i = 0; i < n; i++)
+        if (half > 0)
+        {
+            Parallel.For(
+                0, options.Resamples, new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken },
+                () => (Stamp: new int[width], Best: new int[width], Order: new int[n]),
+                (r, _, scratch) =>
                 {
-                    scratch.Sample[i] = random.Next(n);
-                }
+                    // A uniformly random half of the users, without replacement (partial Fisher-Yates from its own seed).
+                    var random = new Random(Splits.UserSeed(options.Seed, r));
+                    var order = scratch.Order;
+                    for (var i = 0; i < n; i++)
+                    {
+                        order[i] = i;
+                    }
 
-                var a = CoverageAt(model, scratch.Sample, ks, catalogue, scratch.Stamp, scratch.Best, (2 * r) + 2);
-                var b = CoverageAt(baseline, scratch.Sample, ks, catalogue, scratch.Stamp, scratch.Best, (2 * r) + 3);
-                for (var j = 0; j < ks.Length; j++)
-                {
-                    samples[0][j][r] = a[j];
-                    samples[1][j][r] = b[j];
-                    samples[2][j][r] = a[j] - b[j];
-                }
+                    for (var i = 0; i < half; i++)
+                    {
+                        var j = i + random.Next(n - i);
+                        (order[i], order[j]) = (order[j], order[i]);
+                    }
 
-                return scratch;
-            },
-            _ => { });
+                    var subset = order.AsSpan(0, half);
+                    var a = CoverageAt(model, subset, ks, catalogue, scratch.Stamp, scratch.Best, (2 * r) + 2);
+                    var b = CoverageAt(baseline, subset, ks, catalogue, scratch.Stamp, scratch.Best, (2 * r) + 3);
+                    for (var j = 0; j < ks.Length; j++)
+                    {
+                        samples[0][j][r] = a[j];
+                        samples[1][j][r] = b[j];
+                        samples[2][j][r] = a[j] - b[j];
+                    }
+
+                    return scratch;
+                },
+                _ => { });
+        }
 
         var result = new Dictionary<int, MetricComparison>();
         for (var j = 0; j < ks.Length; j++)
         {
+            // The unseen items' share of the variance, in coverage units (items / catalogue, squared).
+            var unseenModel = UnseenVariance(model, ks[j], catalogue);
+            var unseenBaseline = UnseenVariance(baseline, ks[j], catalogue);
             result[ks[j]] = new MetricComparison(
                 RecsMetrics.Coverage, ks[j],
-                Percentile(full[0][j], samples[0][j], options.Level),
-                Percentile(full[1][j], samples[1][j], options.Level),
-                Percentile(full[0][j] - full[1][j], samples[2][j], options.Level));
+                CoverageInterval(full[0][j], samples[0][j], n, half, unseenModel, options.Level, 0, 1),
+                CoverageInterval(full[1][j], samples[1][j], n, half, unseenBaseline, options.Level, 0, 1),
+                CoverageInterval(full[0][j] - full[1][j], samples[2][j], n, half, unseenModel + unseenBaseline, options.Level, -1, 1));
         }
 
         return result;
     }
 
-    private static double[] CoverageAt(Lists lists, int[] sample, int[] ks, int catalogue, int[] stamp, int[] best, int mark)
+    /// <summary>
+    /// The part of Var(coverage) that no resampling of the users can see: items no list holds now that another n
+    /// users would bring in. Each such item i is absent from n users' lists with probability q_i, and adds
+    /// q_i (1 - q_i) to the variance of the item count; summed over the unseen items that is at most their expected
+    /// number in a fresh sample of n users, which is the richness extrapolation of Chao et al. (2014, "Rarefaction and
+    /// extrapolation with Hill numbers", Ecol. Monogr. 84(1), incidence data, t* = T):
+    /// Q0 [1 - (1 - Q1 / (T Q0 + Q1))^T], with T the users, Qk the items in exactly k of their top-k lists, and
+    /// Q0 = (T - 1) / T * Q1^2 / (2 Q2) (Chao 1987; Q1 (Q1 - 1) / 2 when Q2 = 0) the estimated number of unseen
+    /// items, at most the catalogue's unseen part.
+    /// </summary>
+    private static double UnseenVariance(Lists lists, int k, int catalogue)
+    {
+        var t = lists.Count;
+        if (t < 2)
+        {
+            return 0;
+        }
+
+        var counts = new int[Math.Max(catalogue, lists.MaxItem + 1)];
+        for (var u = 0; u < t; u++)
+        {
+            var list = lists.Of(u);
+            foreach (var item in list[..Math.Min(k, list.Length)])
+            {
+                counts[item]++;
+            }
+        }
+
+        int q1 = 0, q2 = 0, seen = 0;
+        foreach (var c in counts)
+        {
+            seen += c > 0 ? 1 : 0;
+            q1 += c == 1 ? 1 : 0;
+            q2 += c == 2 ? 1 : 0;
+        }
+
+        var factor = (t - 1.0) / t;
+        var q0 = q2 > 0 ? factor * q1 * q1 / (2.0 * q2) : factor * q1 * (q1 - 1) / 2.0;
+        q0 = Math.Min(q0, Math.Max(0, catalogue - seen));
+        if (!(q0 > 0))
+        {
+            return 0;
+        }
+
+        var expectedNew = q0 * (1 - Math.Pow(1 - (q1 / ((t * q0) + q1)), t));
+        return expectedNew / ((double)catalogue * catalogue);
+    }
+
+    /// <summary>
+    /// The interval of a coverage estimate: estimate ± z sd, z the normal quantile of the level, the ends clipped to
+    /// [min, max], with sd^2 the sum of two parts. The items the lists hold vary with the users drawn: their part is
+    /// the delete-d jackknife variance from random halves of the users, (h / (n - h)) mean_r (c_r - mean c)^2 with
+    /// h users kept and d = n - h left out of each subset r (Shao and Wu 1989, "A general theory for jackknife variance
+    /// estimation", Ann. Statist. 17(3): consistent for non-smooth statistics when d and n - d both grow), which keeps
+    /// the correlation between items that the same users bring. Items no list holds now could be brought by other
+    /// users, which no resampling of these users shows: <paramref name="unseenVariance"/> (see <see cref="UnseenVariance"/>).
+    /// </summary>
+    /// <remarks>
+    /// Coverage is not a mean over users: it is the share of the catalogue in the union of the users' lists, which
+    /// only grows with the number of users. A bootstrap resample of n users with repeats holds about 0.632 n distinct
+    /// users, so every resample's coverage is at most the estimate and the percentile interval lies below it (an
+    /// earlier build reported coverage@10 0.3942 with the interval [0.3517, 0.3687]). The estimate is the coverage of
+    /// these n users, an unbiased estimate of the expected coverage of n users drawn like them, and the interval is
+    /// centred on it, so it always contains it. In simulations of users drawn from a population (tests:
+    /// CoverageInterval_HoldsTheExpectedCoverage...) 95% intervals held the expected coverage in 98-99% of samples: a
+    /// little conservative; the halves alone held it in 79% (they miss the unseen items). With fewer than two users
+    /// there is nothing to resample and the interval is the estimate alone.
+    /// </remarks>
+    private static Interval CoverageInterval(double estimate, double[] halves, int n, int half, double unseenVariance, double level, double min, double max)
+    {
+        if (halves.Length == 0)
+        {
+            return new Interval(estimate, estimate, estimate, level);
+        }
+
+        var mean = halves.Average();
+        var squares = 0.0;
+        foreach (var c in halves)
+        {
+            squares += (c - mean) * (c - mean);
+        }
+
+        var variance = ((double)half / (n - half) * squares / halves.Length) + unseenVariance;
+        var margin = Bootstrap.NormalQuantile((1 + level) / 2) * Math.Sqrt(variance);
+        return new Interval(estimate, Math.Max(min, estimate - margin), Math.Min(max, estimate + margin), level);
+    }
+
+    private static double[] CoverageAt(Lists lists, ReadOnlySpan<int> sample, int[] ks, int catalogue, int[] stamp, int[] best, int mark)
     {
         var histogram = new int[lists.MaxK + 1];
         foreach (var u in sample)
@@ -284,22 +403,6 @@ public static class RecsEvaluation
         }
 
         return result;
-    }
-
-    private static Interval Percentile(double estimate, double[] samples, double level)
-    {
-        Array.Sort(samples);
-        var alpha = (1 - level) / 2;
-        return new Interval(estimate, Quantile(samples, alpha), Quantile(samples, 1 - alpha), level);
-    }
-
-    /// <summary>Type 7 quantile, as <see cref="Bootstrap"/>.</summary>
-    private static double Quantile(double[] sorted, double p)
-    {
-        var h = (sorted.Length - 1) * p;
-        var lo = (int)Math.Floor(h);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
     }
 
     /// <summary>Every user's list, in one flat array.</summary>

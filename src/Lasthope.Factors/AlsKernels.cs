@@ -48,11 +48,66 @@ namespace Lasthope.Factors;
  * (AlsOptions.ConfidenceMinusOne), so c p = (1 + |v|) when v > 0 and 0 otherwise.
  */
 
+/// <summary>
+/// One worker's buffers for the row solves of a half-step, allocated once per training and reused for every row.
+/// </summary>
+internal sealed class CgWorkspace
+{
+    /// <summary>Rows of the fixed side a row may gather into <see cref="Gather"/> (16 MB at 64 factors); longer rows read in place.</summary>
+    public const int MaxGatherRows = 1 << 16;
+
+    private readonly float[] _gather;
+    private readonly int _gatherOffset;
+
+    /// <param name="stride">The factor matrices' row stride.</param>
+    /// <param name="factors">The factor count f.</param>
+    /// <param name="longestRow">The most non-zeros of any row either half-step solves.</param>
+    /// <param name="solver">The row solver.</param>
+    /// <param name="loss">Whether the loss is computed (it needs two floats per non-zero).</param>
+    public CgWorkspace(int stride, int factors, int longestRow, AlsSolver solver, bool loss)
+    {
+        Scratch = new float[Math.Max(3 * stride, solver == AlsSolver.Cholesky ? stride * stride : 0)];
+        Solve = solver == AlsSolver.Cholesky ? new double[(factors * factors) + factors] : [];
+        Dots = loss ? new float[longestRow] : [];
+        StepDots = loss ? new float[longestRow] : [];
+        GatherRows = solver == AlsSolver.ConjugateGradient && stride == 64 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Math.Min(longestRow, MaxGatherRows) : 0;
+
+        // Pinned and 64-byte aligned, like the factor matrices, so gathered rows never split a cache line.
+        _gather = GC.AllocateUninitializedArray<float>((GatherRows * stride) + FactorMatrix.Alignment, pinned: true);
+        unsafe
+        {
+            var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_gather));
+            _gatherOffset = (int)((64 - (address % 64)) % 64) / sizeof(float);
+        }
+    }
+
+    /// <summary>r, p and q of CG (3 * stride floats), or the Cholesky solver's matrix.</summary>
+    public float[] Scratch { get; }
+
+    /// <summary>The Cholesky solver's double-precision system.</summary>
+    public double[] Solve { get; }
+
+    /// <summary>s_j per non-zero for the fused loss (empty without the loss).</summary>
+    public float[] Dots { get; }
+
+    /// <summary>The last product pass's dots for the fused loss.</summary>
+    public float[] StepDots { get; }
+
+    /// <summary>How many fixed-side rows <see cref="Gather"/> holds (0: the kernel reads rows in place).</summary>
+    public int GatherRows { get; }
+
+    /// <summary>The fixed-side rows of the row being solved, copied contiguously by the first pass.</summary>
+    public Span<float> Gather => _gather.AsSpan(_gatherOffset, GatherRows * 64);
+}
+
 /// <summary>The per-row ALS kernels (see the equations above).</summary>
 internal static class AlsKernels
 {
     /// <summary>Residual tolerance of CG, on r . r (as implicit).</summary>
     public const float CgTolerance = 1e-20f;
+
+    /// <summary>How many non-zeros ahead the first pass over a row prefetches the fixed-side rows it will read.</summary>
+    private const int PrefetchDistance = 16;
 
     /// <summary>How one pass over a row's non-zeros turns the dot y_i . v into the coefficient of y_i.</summary>
     private interface IRowPass
@@ -107,56 +162,129 @@ internal static class AlsKernels
 
     /// <summary>
     /// A few CG steps on row <paramref name="row"/> of <paramref name="target"/>, warm-started from its current value.
-    /// <paramref name="scratch"/> holds at least 3 * stride floats.
     /// </summary>
-    public static void SolveConjugateGradient(
-        FactorMatrix target, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices,
-        ReadOnlySpan<float> confidence, int steps, Span<float> scratch)
+    /// <param name="target">The side being solved; the row is updated in place.</param>
+    /// <param name="row">The row to solve.</param>
+    /// <param name="fixedSide">The other side's factors.</param>
+    /// <param name="a0">A0 = fixed^T fixed + lambda I, stride x stride; or its diagonal (stride floats) when <paramref name="diagonalA0"/>.</param>
+    /// <param name="indices">The row's non-zeros (column indices into <paramref name="fixedSide"/>).</param>
+    /// <param name="ahead">
+    /// The non-zeros from this row's first to the end of the rows the caller will solve next (a suffix of the CSR
+    /// index array that starts with <paramref name="indices"/>): the first pass prefetches the fixed-side rows
+    /// <see cref="PrefetchDistance"/> non-zeros ahead in it, across row boundaries, so that a short row does not begin
+    /// with a run of cache misses.
+    /// </param>
+    /// <param name="confidence">Signed c - 1 per non-zero.</param>
+    /// <param name="steps">CG steps.</param>
+    /// <param name="workspace">The worker's buffers (CG vectors, the fused loss's dots, the gathered rows).</param>
+    /// <param name="loss">
+    /// Return the row's loss term (see <see cref="LossTerm"/>), computed from the dot products the passes already
+    /// formed instead of another pass over the non-zeros.
+    /// </param>
+    /// <param name="diagonalA0">A0 is diagonal (the factors are in the eigenbasis of the fixed side's Gram matrix).</param>
+    /// <returns>The row's loss term when <paramref name="loss"/>, else 0.</returns>
+    /// <remarks>
+    /// The loss needs s_j = y_j . x_final for every non-zero j. CG moves x as x_final = x_0 + sum_k alpha_k p_k, and
+    /// the passes compute y_j . x_0 (the residual pass) and y_j . p_k (product pass k), so
+    /// s_j = (y_j . x_0) + sum_k alpha_k (y_j . p_k) is kept up to date as the steps go, at one multiply-add per
+    /// non-zero and step (equal to the direct dot product up to rounding).
+    /// </remarks>
+    public static double SolveConjugateGradient(
+        FactorMatrix target, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead,
+        ReadOnlySpan<float> confidence, int steps, CgWorkspace workspace, bool loss, bool diagonalA0 = false)
     {
         var stride = target.Stride;
         ref var x = ref target.RowRef(row);
         if (indices.IsEmpty)
         {
             target.PaddedRow(row).Clear();
-            return;
+            return 0;
         }
 
+        var n = indices.Length;
+        var s = loss ? workspace.Dots.AsSpan(0, n) : default;
+        var e = loss ? workspace.StepDots.AsSpan(0, n) : default;
+        var scratch = workspace.Scratch;
         ref var r = ref scratch[0];
         ref var p = ref scratch[stride];
         ref var q = ref scratch[2 * stride];
         ref var a = ref MemoryMarshal.GetReference(a0);
         var f = target.Factors;
 
-        Apply<ResidualPass>(ref a, f, stride, fixedSide, indices, confidence, ref x, ref r);
+        // With 64 factors the first pass also copies the row's fixed-side rows into one contiguous block, which the
+        // product passes then stream in order (the hardware prefetchers follow it; scattered rows they cannot).
+        var gather = n <= workspace.GatherRows ? workspace.Gather[..(n * 64)] : default;
+        Apply<ResidualPass>(ref a, f, stride, diagonalA0, fixedSide, indices, ahead, confidence, ref x, ref r, s, gather);
         MemoryMarshal.CreateReadOnlySpan(ref r, stride).CopyTo(MemoryMarshal.CreateSpan(ref p, stride));
         var rs = VectorMath.Dot(ref r, ref r, stride);
-        if (rs < CgTolerance)
+        for (var step = 0; step < steps && !(rs < CgTolerance); step++)
         {
-            return;
-        }
+            if (gather.IsEmpty)
+            {
+                Apply<ProductPass>(ref a, f, stride, diagonalA0, fixedSide, indices, indices, confidence, ref p, ref q, e, default);
+            }
+            else
+            {
+                A0Product(ref a, f, stride, diagonalA0, ref p, ref q, 1f);
+                Accumulate64<ProductPass, DenseRows>(new DenseRows(ref MemoryMarshal.GetReference(gather)), n, ref Unsafe.NullRef<float>(), default, confidence, ref p, ref q, e, default);
+            }
 
-        for (var step = 0; step < steps; step++)
-        {
-            Apply<ProductPass>(ref a, f, stride, fixedSide, indices, confidence, ref p, ref q);
             var pq = VectorMath.Dot(ref p, ref q, stride);
             if (!(pq > 0))
             {
                 // Only when A is singular (lambda = 0 with too few non-zeros): keep the last good x.
-                return;
+                break;
             }
 
             var alpha = rs / pq;
             VectorMath.Axpy(alpha, ref p, ref x, stride);
-            VectorMath.Axpy(-alpha, ref q, ref r, stride);
-            var rsNew = VectorMath.Dot(ref r, ref r, stride);
-            if (rsNew < CgTolerance)
+            if (loss)
             {
-                return;
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(e, alpha, s, s);
             }
 
+            VectorMath.Axpy(-alpha, ref q, ref r, stride);
+            var rsNew = VectorMath.Dot(ref r, ref r, stride);
             VectorMath.Xpby(ref r, rsNew / rs, ref p, stride);
             rs = rsNew;
         }
+
+        return loss ? RowLoss(ref a, f, stride, diagonalA0, ref x, ref q, s, confidence) : 0;
+    }
+
+    /// <summary>
+    /// dst = scale * A0 v, with A0 either a full stride x stride matrix, or (<paramref name="diagonal"/>) a stride-long
+    /// diagonal: in the eigenbasis of the fixed side's Gram matrix (see AlsTrainer), A0 = diag(eigenvalues) + lambda I
+    /// and the product costs f multiplications instead of f^2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void A0Product(ref float a0, int f, int stride, bool diagonal, ref float v, ref float dst, float scale)
+    {
+        if (diagonal)
+        {
+            VectorMath.DiagonalProduct(ref a0, stride, ref v, ref dst, scale);
+        }
+        else
+        {
+            VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, scale);
+        }
+    }
+
+    /// <summary>y^T A0 y + sum_j c_j (p_j - s_j)^2 - s_j^2 (see <see cref="LossTerm"/>), from the scores s_j.</summary>
+    private static double RowLoss(ref float a0, int f, int stride, bool diagonalA0, ref float y, ref float scratch, ReadOnlySpan<float> scores, ReadOnlySpan<float> confidence)
+    {
+        A0Product(ref a0, f, stride, diagonalA0, ref y, ref scratch, 1f);
+        double loss = VectorMath.Dot(ref y, ref scratch, stride);
+        for (var j = 0; j < scores.Length; j++)
+        {
+            var v = confidence[j];
+            double sj = scores[j];
+            var c = 1.0 + Math.Abs(v);
+            var err = (v > 0 ? 1.0 : 0.0) - sj;
+            loss += (c * err * err) - (sj * sj);
+        }
+
+        return loss;
     }
 
     /// <summary>
@@ -244,24 +372,26 @@ internal static class AlsKernels
     }
 
     /// <summary>
-    /// dst = sign * A0 v + sum_j coefficient(v_j, y_j . v) y_j over the row's non-zeros (see <see cref="IRowPass"/>).
+    /// dst = sign * A0 v + sum_j coefficient(v_j, y_j . v) y_j over the row's non-zeros (see <see cref="IRowPass"/>);
+    /// the dots y_j . v go to <paramref name="dots"/> unless it is empty.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply<TPass>(
-        ref float a0, int f, int stride, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        ref float v, ref float dst)
+        ref float a0, int f, int stride, bool diagonalA0, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence,
+        ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
     {
-        VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, TPass.A0Sign);
+        A0Product(ref a0, f, stride, diagonalA0, ref v, ref dst, TPass.A0Sign);
         if (Vector512.IsHardwareAccelerated)
         {
             if (stride == 64)
             {
-                Accumulate64<TPass>(fixedSide, indices, confidence, ref v, ref dst);
+                ref var yBase = ref fixedSide.RowRef(0);
+                Accumulate64<TPass, IndexedRows>(new IndexedRows(ref yBase, ref MemoryMarshal.GetReference(indices)), indices.Length, ref yBase, ahead, confidence, ref v, ref dst, dots, gather);
             }
             else
             {
-                AccumulateBlocked<TPass>(fixedSide, stride, indices, confidence, ref v, ref dst);
+                AccumulateBlocked<TPass>(fixedSide, stride, indices, ahead, confidence, ref v, ref dst, dots);
             }
 
             return;
@@ -270,21 +400,54 @@ internal static class AlsKernels
         for (var j = 0; j < indices.Length; j++)
         {
             ref var y = ref fixedSide.RowRef(indices[j]);
-            var coefficient = TPass.Coefficient(confidence[j], VectorMath.Dot(ref y, ref v, stride));
-            VectorMath.Axpy(coefficient, ref y, ref dst, stride);
+            var dot = VectorMath.Dot(ref y, ref v, stride);
+            if (!dots.IsEmpty)
+            {
+                dots[j] = dot;
+            }
+
+            VectorMath.Axpy(TPass.Coefficient(confidence[j], dot), ref y, ref dst, stride);
         }
+    }
+
+    /// <summary>Where a pass finds the fixed-side row of its j-th non-zero.</summary>
+    private interface IRows
+    {
+        ref float Row(int j);
+    }
+
+    /// <summary>In place: row indices[j] of the fixed side (stride 64).</summary>
+    private readonly ref struct IndexedRows(ref float yBase, ref int indices) : IRows
+    {
+        private readonly ref float _base = ref yBase;
+        private readonly ref int _indices = ref indices;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(int j) => ref Unsafe.Add(ref _base, (nint)Unsafe.Add(ref _indices, j) * 64);
+    }
+
+    /// <summary>Gathered: the j-th of consecutive 64-float rows.</summary>
+    private readonly ref struct DenseRows(ref float rows) : IRows
+    {
+        private readonly ref float _rows = ref rows;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(int j) => ref Unsafe.Add(ref _rows, (nint)j * 64);
     }
 
     /// <summary>
     /// The fused pass for 64 factors with AVX-512 (other strides: <see cref="AccumulateBlocked"/>): v and the
-    /// accumulator stay in eight registers. Rows go in blocks
-    /// of eight: the eight dot products are reduced together (one horizontal-add tree instead of eight horizontal
-    /// sums, which would dominate the cost), the eight coefficients are computed in one Vector256, and each row is
-    /// then added into the accumulator from L1. The next block's rows are prefetched on the first pass over a row
-    /// set (the residual), whose loads are the ones that miss the cache.
+    /// accumulator stay in eight registers. Rows go in blocks of eight: the eight dot products are reduced together
+    /// (one horizontal-add tree instead of eight horizontal sums, which would dominate the cost), the eight
+    /// coefficients are computed in one Vector256, and each row is then added into the accumulator from L1. On the
+    /// first pass over a row set (the residual, whose loads are the ones that miss the cache) the fixed-side rows
+    /// <see cref="PrefetchDistance"/> non-zeros ahead in <paramref name="ahead"/> are prefetched, and each row is copied
+    /// to <paramref name="gather"/> (unless empty) for the passes that follow.
     /// </summary>
-    private static void Accumulate64<TPass>(FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, ref float v, ref float dst)
+    private static void Accumulate64<TPass, TRows>(
+        TRows rows, int n, ref float yBase, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
+        where TRows : struct, IRows, allows ref struct
     {
         var v0 = Vector512.LoadUnsafe(ref v, 0);
         var v1 = Vector512.LoadUnsafe(ref v, 16);
@@ -294,57 +457,121 @@ internal static class AlsKernels
         var d1 = Vector512.LoadUnsafe(ref dst, 16);
         var d2 = Vector512.LoadUnsafe(ref dst, 32);
         var d3 = Vector512.LoadUnsafe(ref dst, 48);
-        ref var yBase = ref fixedSide.RowRef(0);
-        ref var idx = ref MemoryMarshal.GetReference(indices);
         ref var conf = ref MemoryMarshal.GetReference(confidence);
-        var n = indices.Length;
+        ref var next = ref MemoryMarshal.GetReference(ahead);
+        var aheadLength = ahead.Length;
+        var storeDots = !dots.IsEmpty;
+        ref var dotsOut = ref MemoryMarshal.GetReference(dots);
+        var gathering = !gather.IsEmpty;
+        ref var copy = ref MemoryMarshal.GetReference(gather);
         Span<float> coefficients = stackalloc float[8];
         ref var coef = ref MemoryMarshal.GetReference(coefficients);
         var j = 0;
         for (; j + 8 <= n; j += 8)
         {
-            if (TPass.Prefetch && j + 16 <= n)
+            if (TPass.Prefetch && j + PrefetchDistance + 8 <= aheadLength)
             {
-                for (var k = 8; k < 16; k++)
+                for (var k = PrefetchDistance; k < PrefetchDistance + 8; k++)
                 {
-                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref idx, j + k) * 64));
+                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, j + k) * 64));
                 }
             }
 
-            var s0 = RowDot(ref Row64(ref yBase, ref idx, j), v0, v1, v2, v3);
-            var s1 = RowDot(ref Row64(ref yBase, ref idx, j + 1), v0, v1, v2, v3);
-            var s2 = RowDot(ref Row64(ref yBase, ref idx, j + 2), v0, v1, v2, v3);
-            var s3 = RowDot(ref Row64(ref yBase, ref idx, j + 3), v0, v1, v2, v3);
-            var s4 = RowDot(ref Row64(ref yBase, ref idx, j + 4), v0, v1, v2, v3);
-            var s5 = RowDot(ref Row64(ref yBase, ref idx, j + 5), v0, v1, v2, v3);
-            var s6 = RowDot(ref Row64(ref yBase, ref idx, j + 6), v0, v1, v2, v3);
-            var s7 = RowDot(ref Row64(ref yBase, ref idx, j + 7), v0, v1, v2, v3);
-            var dots = Reduce8(s0, s1, s2, s3, s4, s5, s6, s7);
-            TPass.Coefficients(Vector256.LoadUnsafe(ref conf, (nuint)j), dots).StoreUnsafe(ref coef);
-            for (var k = 0; k < 8; k++)
+            var s0 = RowDot(ref rows.Row(j), v0, v1, v2, v3);
+            var s1 = RowDot(ref rows.Row(j + 1), v0, v1, v2, v3);
+            var s2 = RowDot(ref rows.Row(j + 2), v0, v1, v2, v3);
+            var s3 = RowDot(ref rows.Row(j + 3), v0, v1, v2, v3);
+            var s4 = RowDot(ref rows.Row(j + 4), v0, v1, v2, v3);
+            var s5 = RowDot(ref rows.Row(j + 5), v0, v1, v2, v3);
+            var s6 = RowDot(ref rows.Row(j + 6), v0, v1, v2, v3);
+            var s7 = RowDot(ref rows.Row(j + 7), v0, v1, v2, v3);
+            var blockDots = Reduce8(s0, s1, s2, s3, s4, s5, s6, s7);
+            if (storeDots)
             {
-                ref var y = ref Row64(ref yBase, ref idx, j + k);
-                var c = Vector512.Create(Unsafe.Add(ref coef, k));
-                d0 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 0), d0);
-                d1 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 16), d1);
-                d2 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 32), d2);
-                d3 = Vector512.FusedMultiplyAdd(c, Vector512.LoadUnsafe(ref y, 48), d3);
+                blockDots.StoreUnsafe(ref dotsOut, (nuint)j);
             }
+
+            TPass.Coefficients(Vector256.LoadUnsafe(ref conf, (nuint)j), blockDots).StoreUnsafe(ref coef);
+
+            // Even rows into d, odd rows into e: two independent FMA chains per column, so the chain's latency
+            // (4 cycles per FMA) does not bound the block.
+            var e0 = Vector512<float>.Zero;
+            var e1 = Vector512<float>.Zero;
+            var e2 = Vector512<float>.Zero;
+            var e3 = Vector512<float>.Zero;
+            for (var k = 0; k < 8; k += 2)
+            {
+                ref var y = ref rows.Row(j + k);
+                var y0 = Vector512.LoadUnsafe(ref y, 0);
+                var y1 = Vector512.LoadUnsafe(ref y, 16);
+                var y2 = Vector512.LoadUnsafe(ref y, 32);
+                var y3 = Vector512.LoadUnsafe(ref y, 48);
+                var c = Vector512.Create(Unsafe.Add(ref coef, k));
+                d0 = Vector512.FusedMultiplyAdd(c, y0, d0);
+                d1 = Vector512.FusedMultiplyAdd(c, y1, d1);
+                d2 = Vector512.FusedMultiplyAdd(c, y2, d2);
+                d3 = Vector512.FusedMultiplyAdd(c, y3, d3);
+                ref var z = ref rows.Row(j + k + 1);
+                var z0 = Vector512.LoadUnsafe(ref z, 0);
+                var z1 = Vector512.LoadUnsafe(ref z, 16);
+                var z2 = Vector512.LoadUnsafe(ref z, 32);
+                var z3 = Vector512.LoadUnsafe(ref z, 48);
+                var b = Vector512.Create(Unsafe.Add(ref coef, k + 1));
+                e0 = Vector512.FusedMultiplyAdd(b, z0, e0);
+                e1 = Vector512.FusedMultiplyAdd(b, z1, e1);
+                e2 = Vector512.FusedMultiplyAdd(b, z2, e2);
+                e3 = Vector512.FusedMultiplyAdd(b, z3, e3);
+                if (gathering)
+                {
+                    ref var to = ref Unsafe.Add(ref copy, (nint)(j + k) * 64);
+                    y0.StoreUnsafe(ref to, 0);
+                    y1.StoreUnsafe(ref to, 16);
+                    y2.StoreUnsafe(ref to, 32);
+                    y3.StoreUnsafe(ref to, 48);
+                    z0.StoreUnsafe(ref to, 64);
+                    z1.StoreUnsafe(ref to, 80);
+                    z2.StoreUnsafe(ref to, 96);
+                    z3.StoreUnsafe(ref to, 112);
+                }
+            }
+
+            d0 += e0;
+            d1 += e1;
+            d2 += e2;
+            d3 += e3;
         }
 
         for (; j < n; j++)
         {
-            ref var y = ref Row64(ref yBase, ref idx, j);
+            if (TPass.Prefetch && j + PrefetchDistance < aheadLength)
+            {
+                PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, j + PrefetchDistance) * 64));
+            }
+
+            ref var y = ref rows.Row(j);
             var y0 = Vector512.LoadUnsafe(ref y, 0);
             var y1 = Vector512.LoadUnsafe(ref y, 16);
             var y2 = Vector512.LoadUnsafe(ref y, 32);
             var y3 = Vector512.LoadUnsafe(ref y, 48);
-            var s = Vector512.FusedMultiplyAdd(y1, v1, y0 * v0) + Vector512.FusedMultiplyAdd(y3, v3, y2 * v2);
-            var c = Vector512.Create(TPass.Coefficient(Unsafe.Add(ref conf, j), VectorMath.HorizontalSum(s)));
+            var dot = VectorMath.HorizontalSum(Vector512.FusedMultiplyAdd(y1, v1, y0 * v0) + Vector512.FusedMultiplyAdd(y3, v3, y2 * v2));
+            if (storeDots)
+            {
+                Unsafe.Add(ref dotsOut, j) = dot;
+            }
+
+            var c = Vector512.Create(TPass.Coefficient(Unsafe.Add(ref conf, j), dot));
             d0 = Vector512.FusedMultiplyAdd(c, y0, d0);
             d1 = Vector512.FusedMultiplyAdd(c, y1, d1);
             d2 = Vector512.FusedMultiplyAdd(c, y2, d2);
             d3 = Vector512.FusedMultiplyAdd(c, y3, d3);
+            if (gathering)
+            {
+                ref var to = ref Unsafe.Add(ref copy, (nint)j * 64);
+                y0.StoreUnsafe(ref to, 0);
+                y1.StoreUnsafe(ref to, 16);
+                y2.StoreUnsafe(ref to, 32);
+                y3.StoreUnsafe(ref to, 48);
+            }
         }
 
         d0.StoreUnsafe(ref dst, 0);
@@ -357,18 +584,30 @@ internal static class AlsKernels
     /// The same blocked pass for any stride (a multiple of 16): eight dot products reduced together, then the eight
     /// rows added into the accumulator column by column (the accumulator lives in L1, loaded and stored once per block).
     /// </summary>
-    private static void AccumulateBlocked<TPass>(FactorMatrix fixedSide, int stride, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, ref float v, ref float dst)
+    private static void AccumulateBlocked<TPass>(FactorMatrix fixedSide, int stride, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots)
         where TPass : struct, IRowPass
     {
         ref var yBase = ref fixedSide.RowRef(0);
         ref var idx = ref MemoryMarshal.GetReference(indices);
         ref var conf = ref MemoryMarshal.GetReference(confidence);
         var n = indices.Length;
+        ref var next = ref MemoryMarshal.GetReference(ahead);
+        var aheadLength = ahead.Length;
+        var storeDots = !dots.IsEmpty;
+        ref var dotsOut = ref MemoryMarshal.GetReference(dots);
         Span<float> coefficients = stackalloc float[8];
         ref var coef = ref MemoryMarshal.GetReference(coefficients);
         var j = 0;
         for (; j + 8 <= n; j += 8)
         {
+            if (TPass.Prefetch && j + PrefetchDistance + 8 <= aheadLength)
+            {
+                for (var k = PrefetchDistance; k < PrefetchDistance + 8; k++)
+                {
+                    PrefetchRow(ref RowAt(ref yBase, ref next, j + k, stride), stride);
+                }
+            }
+
             var s0 = RowDot(ref RowAt(ref yBase, ref idx, j, stride), ref v, stride);
             var s1 = RowDot(ref RowAt(ref yBase, ref idx, j + 1, stride), ref v, stride);
             var s2 = RowDot(ref RowAt(ref yBase, ref idx, j + 2, stride), ref v, stride);
@@ -377,7 +616,13 @@ internal static class AlsKernels
             var s5 = RowDot(ref RowAt(ref yBase, ref idx, j + 5, stride), ref v, stride);
             var s6 = RowDot(ref RowAt(ref yBase, ref idx, j + 6, stride), ref v, stride);
             var s7 = RowDot(ref RowAt(ref yBase, ref idx, j + 7, stride), ref v, stride);
-            TPass.Coefficients(Vector256.LoadUnsafe(ref conf, (nuint)j), Reduce8(s0, s1, s2, s3, s4, s5, s6, s7)).StoreUnsafe(ref coef);
+            var blockDots = Reduce8(s0, s1, s2, s3, s4, s5, s6, s7);
+            if (storeDots)
+            {
+                blockDots.StoreUnsafe(ref dotsOut, (nuint)j);
+            }
+
+            TPass.Coefficients(Vector256.LoadUnsafe(ref conf, (nuint)j), blockDots).StoreUnsafe(ref coef);
 
             // dst += sum_k c_k y_k, one column vector at a time, so that dst is loaded and stored once per block
             // (eight separate axpys would chain through store-to-load forwarding).
@@ -413,10 +658,144 @@ internal static class AlsKernels
 
         for (; j < n; j++)
         {
+            if (TPass.Prefetch && j + PrefetchDistance < aheadLength)
+            {
+                PrefetchRow(ref RowAt(ref yBase, ref next, j + PrefetchDistance, stride), stride);
+            }
+
             ref var y = ref RowAt(ref yBase, ref idx, j, stride);
-            var c = TPass.Coefficient(Unsafe.Add(ref conf, j), VectorMath.HorizontalSum(RowDot(ref y, ref v, stride)));
-            VectorMath.Axpy(c, ref y, ref dst, stride);
+            var dot = VectorMath.HorizontalSum(RowDot(ref y, ref v, stride));
+            if (storeDots)
+            {
+                Unsafe.Add(ref dotsOut, j) = dot;
+            }
+
+            VectorMath.Axpy(TPass.Coefficient(Unsafe.Add(ref conf, j), dot), ref y, ref dst, stride);
         }
+    }
+
+    /// <summary>
+    /// g += M^T M over <paramref name="rows"/> consecutive rows of M starting at <paramref name="m"/> (row stride
+    /// <paramref name="stride"/>, a multiple of 16), upper block triangle only: row k of g gets the columns from
+    /// 16 * floor(k / 16) on (its diagonal block, both triangles of it, and everything right of it). The caller mirrors
+    /// the rest. Needs AVX-512.
+    /// </summary>
+    /// <remarks>
+    /// g[k, j] = sum_r m[r, k] m[r, j]. A tile is 8 rows of g (k0 .. k0 + 7) by 32 columns (two Vector512): 16
+    /// accumulators in registers, and per row of M two loads, eight broadcasts and 16 FMAs. Rows go in blocks of 64
+    /// (16 KB at 64 factors, so a block stays in L1 while every tile reads it), and the tiles are added into g once
+    /// per block.
+    /// </remarks>
+    public static void AccumulateGramUpper(ref float m, int rows, int factors, int stride, ref float g)
+    {
+        const int Block = 64;
+        for (var start = 0; start < rows; start += Block)
+        {
+            var count = Math.Min(Block, rows - start);
+            ref var block = ref Unsafe.Add(ref m, (nint)start * stride);
+            for (var k0 = 0; k0 < factors; k0 += 8)
+            {
+                for (var column = k0 / 16 * 16; column < stride; column += 32)
+                {
+                    if (column + 16 < stride)
+                    {
+                        GramTile8x2(ref block, count, stride, k0, column, ref g);
+                    }
+                    else
+                    {
+                        GramTile8x1(ref block, count, stride, k0, column, ref g);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void GramTile8x2(ref float m, int rows, int stride, int k0, int column, ref float g)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        ref var row = ref m;
+        for (var r = 0; r < rows; r++)
+        {
+            var y0 = Vector512.LoadUnsafe(ref row, (nuint)column);
+            var y1 = Vector512.LoadUnsafe(ref row, (nuint)(column + 16));
+            ref var k = ref Unsafe.Add(ref row, k0);
+            var c = Vector512.Create(k);
+            a0 = Vector512.FusedMultiplyAdd(c, y0, a0);
+            b0 = Vector512.FusedMultiplyAdd(c, y1, b0);
+            c = Vector512.Create(Unsafe.Add(ref k, 1));
+            a1 = Vector512.FusedMultiplyAdd(c, y0, a1);
+            b1 = Vector512.FusedMultiplyAdd(c, y1, b1);
+            c = Vector512.Create(Unsafe.Add(ref k, 2));
+            a2 = Vector512.FusedMultiplyAdd(c, y0, a2);
+            b2 = Vector512.FusedMultiplyAdd(c, y1, b2);
+            c = Vector512.Create(Unsafe.Add(ref k, 3));
+            a3 = Vector512.FusedMultiplyAdd(c, y0, a3);
+            b3 = Vector512.FusedMultiplyAdd(c, y1, b3);
+            c = Vector512.Create(Unsafe.Add(ref k, 4));
+            a4 = Vector512.FusedMultiplyAdd(c, y0, a4);
+            b4 = Vector512.FusedMultiplyAdd(c, y1, b4);
+            c = Vector512.Create(Unsafe.Add(ref k, 5));
+            a5 = Vector512.FusedMultiplyAdd(c, y0, a5);
+            b5 = Vector512.FusedMultiplyAdd(c, y1, b5);
+            c = Vector512.Create(Unsafe.Add(ref k, 6));
+            a6 = Vector512.FusedMultiplyAdd(c, y0, a6);
+            b6 = Vector512.FusedMultiplyAdd(c, y1, b6);
+            c = Vector512.Create(Unsafe.Add(ref k, 7));
+            a7 = Vector512.FusedMultiplyAdd(c, y0, a7);
+            b7 = Vector512.FusedMultiplyAdd(c, y1, b7);
+            row = ref Unsafe.Add(ref row, stride);
+        }
+
+        AddTo(ref g, stride, k0, column, a0, a1, a2, a3, a4, a5, a6, a7);
+        AddTo(ref g, stride, k0, column + 16, b0, b1, b2, b3, b4, b5, b6, b7);
+    }
+
+    private static void GramTile8x1(ref float m, int rows, int stride, int k0, int column, ref float g)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        ref var row = ref m;
+        for (var r = 0; r < rows; r++)
+        {
+            var y0 = Vector512.LoadUnsafe(ref row, (nuint)column);
+            ref var k = ref Unsafe.Add(ref row, k0);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(k), y0, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 1)), y0, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 2)), y0, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 3)), y0, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 4)), y0, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 5)), y0, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 6)), y0, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, 7)), y0, a7);
+            row = ref Unsafe.Add(ref row, stride);
+        }
+
+        AddTo(ref g, stride, k0, column, a0, a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    /// <summary>g[k0 + t, column .. column + 16) += at for t = 0..7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(
+        ref float g, int stride, int k0, int column,
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
+    {
+        ref var at = ref Unsafe.Add(ref g, (k0 * stride) + column);
+        (Vector512.LoadUnsafe(ref at) + a0).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a1).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a2).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a3).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a4).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a5).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a6).StoreUnsafe(ref at);
+        at = ref Unsafe.Add(ref at, stride);
+        (Vector512.LoadUnsafe(ref at) + a7).StoreUnsafe(ref at);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -443,8 +822,6 @@ internal static class AlsKernels
         return a + b;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float Row64(ref float yBase, ref int idx, int j) => ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref idx, j) * 64);
 
     /// <summary>The lane-wise products of a 64-float row with v, folded to one Vector512 (not yet summed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -479,6 +856,16 @@ internal static class AlsKernels
         Sse.Prefetch0(p + 64);
         Sse.Prefetch0(p + 128);
         Sse.Prefetch0(p + 192);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchRow(ref float row, int stride)
+    {
+        var p = (byte*)Unsafe.AsPointer(ref row);
+        for (var offset = 0; offset < stride * sizeof(float); offset += 64)
+        {
+            Sse.Prefetch0(p + offset);
+        }
     }
 }
 

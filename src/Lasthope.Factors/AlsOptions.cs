@@ -66,13 +66,22 @@ public sealed record AlsOptions
     public int Seed { get; init; } = 42;
 
     /// <summary>
-    /// Compute the training loss after every iteration (fused into the item half-step; costs one extra cache-warm
-    /// pass over the non-zeros, about 10% of an iteration). Default true.
+    /// Compute the training loss after every iteration. Default true. With the conjugate-gradient solver it is fused
+    /// into the item half-step: the scores it needs come from the dot products the CG passes already form, so it
+    /// costs one multiply-add per non-zero and CG step and one A0 product per item (the Cholesky solver makes a
+    /// separate pass over each item's non-zeros).
     /// </summary>
     public bool ComputeLoss { get; init; } = true;
 
     /// <summary>Initial factors are uniform in [0, InitScale). Default 0.01, as implicit.</summary>
     public float InitScale { get; init; } = 0.01f;
+
+    /// <summary>
+    /// Train the conjugate-gradient solver in the eigenbasis of each half-step's Gram matrix, where A0 is diagonal
+    /// (see AlsTrainer.Rotation). The scores are the same up to rounding; off only to compare with the unrotated
+    /// kernels.
+    /// </summary>
+    internal bool RotateToEigenbasis { get; init; } = true;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()

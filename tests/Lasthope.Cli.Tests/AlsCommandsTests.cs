@@ -103,15 +103,64 @@ public sealed class AlsCommandsTests : IDisposable
         Assert.True(json.RootElement.GetProperty("foldedIn").GetBoolean());
         var items = json.RootElement.GetProperty("items").EnumerateArray().ToArray();
         Assert.Equal(3, items.Length);
+        Assert.Equal([1, 2, 3], items.Select(i => i.GetProperty("rank").GetInt32()));
         Assert.All(items, i =>
         {
             Assert.Equal("als", i.GetProperty("source").GetString());
-            var id = i.GetProperty("item").GetString()!;
+            var id = i.GetProperty("id").GetString()!;
             Assert.Equal(1, int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture) % 3);
             Assert.NotEqual("k1", id);
             Assert.NotEqual("k4", id);
         });
         Assert.Contains("folded in", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainAls_WithoutRegularizationAndAlpha_ChoosesThem_PrintsThem_AndStoresThemInTheModel()
+    {
+        var model = Path.Combine(_dir, "tuned.lhals");
+        var (exit, output, err) = await CliHarness.RunAsync("train-als", "--input", PlantedCsv(_dir), "-o", model, "--factors", "8", "--iterations", "6", "--json");
+        Assert.True(exit == 0, err);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal("search", root.GetProperty("chosenBy").GetString());
+        Assert.True(root.GetProperty("search").GetProperty("trials").GetInt32() > 10);
+        var loaded = AlsModel.Load(model);
+        Assert.Equal(loaded.Training.Options.Regularization, root.GetProperty("regularization").GetSingle());
+        Assert.Equal(loaded.Training.Options.Alpha, root.GetProperty("alpha").GetSingle());
+        Assert.NotEqual(new AlsOptions().Regularization, loaded.Training.Options.Regularization);
+        Assert.Contains("chosen", err, StringComparison.Ordinal);
+        Assert.Contains(loaded.Training.Options.Regularization.ToString("G4", System.Globalization.CultureInfo.InvariantCulture), err, StringComparison.Ordinal);
+
+        // The same data and seed choose the same values.
+        var again = Path.Combine(_dir, "again.lhals");
+        (exit, _, err) = await CliHarness.RunAsync("train-als", "--input", PlantedCsv(_dir), "-o", again, "--factors", "8", "--iterations", "6");
+        Assert.True(exit == 0, err);
+        Assert.Equal(loaded.Fingerprint, AlsModel.Load(again).Fingerprint);
+    }
+
+    [Fact]
+    public async Task Recommend_ForAListOfUsers_WritesEveryUsersListAsCsv_AsTheSingleUserPathServesIt()
+    {
+        var model = await TrainAsync();
+        var users = Path.Combine(_dir, "users.csv");
+        await File.WriteAllLinesAsync(users, ["user,item,weight", "c0", "newcomer,k1,1", "newcomer,k4,2", "stranger", "c3"], TestContext.Current.CancellationToken);
+        var csv = Path.Combine(_dir, "recs.csv");
+        var (exit, _, err) = await CliHarness.RunAsync("recommend", "--model", model, "--users", users, "--output", csv, "--count", "4");
+        Assert.True(exit == 0, err);
+        var rows = (await File.ReadAllLinesAsync(csv, TestContext.Current.CancellationToken)).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(["user", "item", "rank", "score", "source"], rows[0]);
+        Assert.Equal(1 + (4 * 4), rows.Length);
+        Assert.Equal(["c0", "newcomer", "stranger", "c3"], rows.Skip(1).Select(r => r[0]).Distinct());
+        Assert.All(rows.Skip(1).GroupBy(r => r[0]), g => Assert.Equal(["1", "2", "3", "4"], g.Select(r => r[2])));
+        Assert.Equal(["als", "als", "popular", "als"], rows.Skip(1).GroupBy(r => r[0]).Select(g => g.First()[4]));
+
+        // Each user's rows are what recommend USER serves.
+        var (_, single, _) = await CliHarness.RunAsync("recommend", "newcomer", "--model", model, "--count", "4", "--item", "k1", "--item", "k4=2");
+        Assert.Equal(
+            single.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0]),
+            rows.Where(r => r[0] == "newcomer").Select(r => r[1]));
+        Assert.Contains("1 folded in", err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -52,22 +52,64 @@ public sealed class EvaluateRecsCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Search_ReportsTheTrialsAndTheChosenValues()
+    public async Task Search_ChoosesRegularizationAndAlpha_AsTrainAlsDoes_AndReportsThem()
     {
         var json = Path.Combine(_dir, "s.json");
         var (exit, _, err) = await CliHarness.RunAsync(
-            "evaluate-recs", "--input", AlsCommandsTests.PlantedCsv(_dir), "--k", "10", "--resamples", "100", "--json", json, "--search", "--trials", "3",
-            "--search-factors", "4,8", "--search-regularization", "1,5", "--search-alpha", "10", "--search-iterations", "5");
+            "evaluate-recs", "--input", AlsCommandsTests.PlantedCsv(_dir), "--k", "10", "--resamples", "100", "--json", json, "--search", "--factors", "8", "--iterations", "6");
         Assert.True(exit == 0, err);
         using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
         var search = doc.RootElement.GetProperty("search");
-        Assert.Equal(3, search.GetProperty("trials").GetArrayLength());
+        var trials = search.GetProperty("trials").EnumerateArray().ToArray();
+        Assert.True(trials.Length > 10);
         var best = search.GetProperty("best");
         var model = doc.RootElement.GetProperty("model");
-        Assert.Equal(best.GetProperty("factors").GetDouble(), model.GetProperty("factors").GetDouble());
         Assert.Equal(best.GetProperty("regularization").GetDouble(), model.GetProperty("regularization").GetDouble());
-        Assert.Equal(best.GetProperty("score").GetDouble(), search.GetProperty("trials").EnumerateArray().Max(t => t.GetProperty("score").GetDouble()));
+        Assert.Equal(best.GetProperty("alpha").GetDouble(), model.GetProperty("alpha").GetDouble());
+        Assert.Equal(best.GetProperty("score").GetDouble(), trials.Where(t => t.GetProperty("iterations").GetInt32() == 6).Max(t => t.GetProperty("score").GetDouble()));
+        Assert.False(search.GetProperty("budgetExhausted").GetBoolean());
         Assert.Contains("chosen", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KnownUsers_FromATrainAndATestFile_ScoresEachKnownUserOnTheirNewItems()
+    {
+        var train = AlsCommandsTests.PlantedCsv(_dir);
+        var trained = File.ReadAllLines(train).Skip(1).Select(l => l.Split(',')).Select(f => (User: f[0], Item: f[1])).ToHashSet();
+
+        // The later interactions of c0..c29: every keyword of the user's cluster they had not used, one they had, and
+        // a stranger who never trained.
+        var lines = new List<string> { "user,keyword" };
+        var expectedUsers = 0;
+        for (var u = 0; u < 30; u++)
+        {
+            var fresh = Enumerable.Range(0, 36).Where(i => i % 3 == u % 3 && !trained.Contains(($"c{u}", $"k{i}"))).ToArray();
+            lines.AddRange(fresh.Select(i => $"c{u},k{i}"));
+            expectedUsers += fresh.Length > 0 ? 1 : 0;
+            var old = trained.FirstOrDefault(p => p.User == $"c{u}");
+            if (old.User is not null)
+            {
+                lines.Add($"{old.User},{old.Item}");
+            }
+        }
+
+        lines.Add("stranger,k1");
+        var test = Path.Combine(_dir, "later.csv");
+        await File.WriteAllLinesAsync(test, lines, TestContext.Current.CancellationToken);
+        var json = Path.Combine(_dir, "k.json");
+        var (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--train", train, "--test", test, "--k", "5", "--json", json, .. Als]);
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        var root = doc.RootElement;
+        Assert.Equal("known-users", root.GetProperty("protocol").GetString());
+        Assert.Equal(expectedUsers, root.GetProperty("evaluationUsers").GetInt32());
+        Assert.Equal(1, root.GetProperty("split").GetProperty("unknownTestUsers").GetInt32());
+        Assert.True(root.GetProperty("split").GetProperty("seenTestPairs").GetInt32() >= 25);
+
+        // Seen items are excluded, so ALS's top 5 are the user's cluster's unused keywords: precision is high.
+        var precision = root.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("metric").GetString() == "precision");
+        Assert.True(precision.GetProperty("als").GetProperty("estimate").GetDouble() > 0.9, precision.ToString());
+        Assert.True(precision.GetProperty("alsAbovePopular").GetBoolean());
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Lasthope.Core.Storage;
+using Lasthope.Evaluation;
 using Lasthope.Factors;
 using Lasthope.Server.Hosting;
 using Lasthope.Server.Models;
@@ -28,9 +29,11 @@ internal static class AlsCommands
         var surface = new Option<string>("--surface") { Description = "With --register/--activate: the surface the recommender serves.", DefaultValueFactory = _ => "recommend" };
         var register = new Option<bool>("--register") { Description = "Register the model in the store of --data." };
         var activate = new Option<bool>("--activate") { Description = "Register and activate it (a running server picks it up at its next start; or use model add --server)." };
-        var command = new Command("train-als", "Train implicit-feedback ALS (conjugate gradient) on user,item[,weight] interactions and write a model file.");
+        var budget = SearchBudgetOption();
+        var command = new Command("train-als", "Train implicit-feedback ALS (conjugate gradient) on user,item[,weight] interactions and write a model file. Without --regularization and --alpha, both are chosen by a search on a validation split, printed and stored in the model.");
         input.AddTo(command);
         parameters.AddTo(command);
+        command.Add(budget);
         command.Add(output);
         command.Add(json);
         command.Add(surface);
@@ -53,13 +56,24 @@ internal static class AlsCommands
             context.Console.MarkupLineInterpolated($"[grey]{matrix.Users.Count:N0} users, {matrix.Items.Count:N0} items, {matrix.NonZeros:N0} interactions ({log.Count:N0} events)[/]");
             var clock = Stopwatch.StartNew();
             AlsModel model;
+            AlsTuningResult? tuning = null;
             try
             {
+                if (parameters.SearchRequested(parse))
+                {
+                    tuning = await TuneWithProgressAsync(context, matrix, new AlsTuningOptions { Base = options, Budget = TimeSpan.FromSeconds(parse.GetValue(budget)) }, cancellationToken);
+                    options = tuning.Chosen;
+                }
+
                 model = await TrainWithProgressAsync(context, matrix, options, "train", cancellationToken);
             }
             catch (OperationCanceledException)
             {
                 return context.Fail(ExitCodes.Cancelled, "training was cancelled.");
+            }
+            catch (InvalidOperationException e)
+            {
+                return context.Fail(ExitCodes.BadInput, e.Message);
             }
 
             var seconds = clock.Elapsed.TotalSeconds;
@@ -76,7 +90,7 @@ internal static class AlsCommands
             context.Console.MarkupLineInterpolated($"[green]Wrote {path}[/] ({new FileInfo(path).Length:N0} bytes), version [bold]{model.Version}[/], {seconds:F2} s, final loss {model.Training.FinalLoss:G5}");
             if (parse.GetValue(json))
             {
-                context.Out.WriteLine(ModelSummaryJson(model, path, seconds));
+                context.Out.WriteLine(ModelSummaryJson(model, path, seconds, tuning));
             }
 
             if (parse.GetValue(register) || parse.GetValue(activate))
@@ -89,7 +103,8 @@ internal static class AlsCommands
                 var settings = LasthopeServer.LoadOptions(CommonOptions.Setup(data, null));
                 await using var store = await CliStores.OpenAsync(settings, cancellationToken);
                 var registry = new RecommenderRegistry((IModelStore)store, TimeProvider.System, NullLogger.Instance);
-                var record = await registry.RegisterAsync(await File.ReadAllBytesAsync(path, cancellationToken), parse.GetValue(surface)!, new ModelMetadata(), cancellationToken);
+                var metadata = new ModelMetadata(Parameters: ParametersJson(model, tuning), Metrics: tuning is null ? null : ValidationJson(tuning));
+                var record = await registry.RegisterAsync(await File.ReadAllBytesAsync(path, cancellationToken), parse.GetValue(surface)!, metadata, cancellationToken);
                 if (parse.GetValue(activate))
                 {
                     await registry.ActivateAsync(record.Surface, record.Version, cancellationToken);
@@ -105,7 +120,9 @@ internal static class AlsCommands
 
     public static Command CreateRecommend(CliContext context)
     {
-        var user = new Argument<string>("user") { Description = "The user (client) id." };
+        var user = new Argument<string?>("user") { Description = "The user (client) id (or --users FILE for many).", Arity = ArgumentArity.ZeroOrOne };
+        var users = new Option<string?>("--users") { Description = "Recommend for every user of FILE (user[,item[,weight]] lines: items fold in users the model does not know) and write user,item,rank,score,source CSV to --output." };
+        var csvOutput = new Option<string>("--output", "-o") { Description = "With --users: the CSV to write ('-' for standard output).", DefaultValueFactory = _ => "-" };
         var modelFile = ModelFileOption();
         var count = CountOption();
         var exclude = new Option<string[]>("--exclude") { Description = "An item never to recommend (repeatable).", AllowMultipleArgumentsPerToken = true };
@@ -119,13 +136,23 @@ internal static class AlsCommands
         var data = new Option<string?>("--data") { Description = "Also read the user's latest interaction events from this data directory's store (fold-in of a user the model has not seen)." };
         var command = new Command("recommend", "Recommend items for a user: ALS for known users, fold-in for new users with interactions, popular items otherwise.")
         {
-            user, modelFile, count, exclude, noFilterSeen, items, json, data,
+            user, modelFile, count, exclude, noFilterSeen, items, json, data, users, csvOutput,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!TryLoadModel(parse.GetValue(modelFile)!, context, out var model, out var failure))
             {
                 return failure;
+            }
+
+            if (parse.GetValue(users) is { } usersPath)
+            {
+                return await RecommendBatchAsync(context, model, usersPath, parse.GetValue(csvOutput)!, parse.GetValue(count), !parse.GetValue(noFilterSeen), cancellationToken);
+            }
+
+            if (parse.GetValue(user) is null)
+            {
+                return context.Fail(ExitCodes.BadInput, "give a USER, or --users FILE for many.");
             }
 
             if (!UserInteractions.TryParse(parse.GetValue(items) ?? [], out var parsed, out var error))
@@ -156,7 +183,7 @@ internal static class AlsCommands
                 return context.Fail(ExitCodes.BadInput, "--count must be at least 1.");
             }
 
-            var result = Recommend(model, userId, n, parse.GetValue(exclude) ?? [], !parse.GetValue(noFilterSeen), listed);
+            var result = AlsRecommendations.ForUser(model, AlsRecommendations.Popularity(model), userId, n, parse.GetValue(exclude) ?? [], !parse.GetValue(noFilterSeen), listed);
             if (parse.GetValue(json))
             {
                 context.Out.WriteLine(RecommendationJson(result, model.Version));
@@ -165,11 +192,11 @@ internal static class AlsCommands
             {
                 foreach (var r in result.Items)
                 {
-                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.ItemId}\t{r.Score:G6}\t{result.Source}"));
+                    context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.ItemId}\t{r.Score:G6}\t{result.SourceName}"));
                 }
             }
 
-            if (result.FoldedIn || result.Source == "popular")
+            if (result.FoldedIn || result.Source == RecommendationSource.Popular)
             {
                 context.Console.MarkupLineInterpolated($"[grey]{userId} is not in the model: {(result.FoldedIn ? $"folded in from {listed.Count} listed interactions ({result.UnknownItems} on unknown items)" : "popular items (nothing known about the user)")}[/]");
             }
@@ -212,7 +239,7 @@ internal static class AlsCommands
                 {
                     w.WriteString("item", itemId);
                     w.WriteString("modelVersion", model.Version);
-                    WriteItems(w, similar, null);
+                    WriteItems(w, similar, "als");
                 }));
             }
             else
@@ -228,35 +255,92 @@ internal static class AlsCommands
         return command;
     }
 
-    /// <summary>What <c>recommend</c> served.</summary>
-    internal sealed record RecommendResult(string User, string Source, bool FoldedIn, int UnknownItems, IReadOnlyList<Recommendation> Items);
+    /// <summary><c>recommend --users FILE</c>: every listed user's list, in process, as CSV.</summary>
+    private static async Task<int> RecommendBatchAsync(CliContext context, AlsModel model, string usersPath, string outputPath, int count, bool filterSeen, CancellationToken cancellationToken)
+    {
+        if (count < 1)
+        {
+            return context.Fail(ExitCodes.BadInput, "--count must be at least 1.");
+        }
+
+        IReadOnlyList<RecommendationRequest> requests;
+        try
+        {
+            using var reader = new StreamReader(usersPath);
+            requests = AlsRecommendations.ReadUsers(reader);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return context.Fail(ExitCodes.NotFound, $"{usersPath} does not exist.");
+        }
+        catch (FormatException e)
+        {
+            return context.Fail(ExitCodes.BadInput, $"{usersPath}: {e.Message}");
+        }
+
+        var clock = Stopwatch.StartNew();
+        var results = await Task.Run(() => AlsRecommendations.Batch(model, requests, count, filterSeen, cancellationToken: cancellationToken), cancellationToken);
+        try
+        {
+            if (outputPath == "-")
+            {
+                AlsRecommendations.WriteCsv(context.Out, results);
+            }
+            else
+            {
+                await using var writer = new StreamWriter(outputPath);
+                AlsRecommendations.WriteCsv(writer, results);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return context.Fail(ExitCodes.Failure, $"cannot write {outputPath}: {e.Message}");
+        }
+
+        var known = results.Count(r => r.Source == RecommendationSource.Als && !r.FoldedIn);
+        var folded = results.Count(r => r.FoldedIn);
+        context.Console.MarkupLineInterpolated($"[grey]{results.Count:N0} users in {clock.Elapsed.TotalSeconds:F2} s: {known:N0} known to the model, {folded:N0} folded in, {results.Count - known - folded:N0} popular items{(outputPath == "-" ? "" : $"; wrote {outputPath}")}[/]");
+        return ExitCodes.Ok;
+    }
 
     /// <summary>
-    /// The served path of a recommendation: a known user gets ALS; an unknown user with interactions on known items is
-    /// folded in; anyone else gets popular items. Exclusions and seen-filtering apply on every path.
+    /// Chooses the regularization and alpha on a validation split with a progress bar, then prints the chosen values
+    /// and the best trials (<see cref="AlsTuning.Tune"/>).
     /// </summary>
-    internal static RecommendResult Recommend(AlsModel model, string userId, int count, IReadOnlyCollection<string> exclude, bool filterSeen, IReadOnlyList<KeyValuePair<string, float>> interactions)
+    internal static async Task<AlsTuningResult> TuneWithProgressAsync(CliContext context, InteractionMatrix matrix, AlsTuningOptions tuning, CancellationToken cancellationToken)
     {
-        var excluded = exclude.Select(id => model.Items.TryGetIndex(id, out var i) ? i : -1).Where(i => i >= 0).ToArray();
-        var buffer = new ScoredItem[count];
-        if (model.Users.TryGetIndex(userId, out var user))
+        context.Console.MarkupLineInterpolated(
+            $"[bold]choosing[/] {(tuning.FixedRegularization is null ? "regularization" : "")}{(tuning.FixedRegularization is null && tuning.FixedAlpha is null ? " and " : "")}{(tuning.FixedAlpha is null ? "alpha" : "")}: successive halving and a compass search on log scales (regularization {tuning.MinRegularization:G4}-{tuning.MaxRegularization:G4}, alpha {tuning.MinAlpha:G4}-{tuning.MaxAlpha:G4}), maximising {tuning.Objective}, budget {tuning.Budget.TotalSeconds:F0} s");
+        AlsTuningResult result = null!;
+        await context.Console.Progress().AutoClear(true).StartAsync(async progress =>
         {
-            var n = model.Recommend(user, buffer, excluded, filterSeen);
-            return new RecommendResult(userId, "als", false, 0, Named(model, buffer.AsSpan(0, n)));
+            var task = progress.AddTask("search", maxValue: 1);
+            task.IsIndeterminate = true;
+            result = await Task.Run(
+                () => AlsTuning.Tune(matrix, tuning, new InlineProgress<SearchTrial>(t => task.Description = string.Create(CultureInfo.InvariantCulture, $"search: trial {t.Index + 1}, {t.Parameters["iterations"]} iterations, {tuning.Metric}@{tuning.K} {t.Score:F4}")), cancellationToken),
+                cancellationToken);
+            task.Value = 1;
+        });
+
+        var table = new Table().Border(TableBorder.Simple).AddColumns("trial", "regularization", "alpha", "iterations", $"{tuning.Metric}@{tuning.K}", "seconds");
+        foreach (var t in result.Trials.Where(t => (int)t.Parameters["iterations"] == tuning.Base.Iterations).OrderByDescending(t => t.Score).Take(10))
+        {
+            table.AddRow(
+                (t.Index + 1).ToString(CultureInfo.InvariantCulture),
+                t.Parameters["regularization"].ToString("G4", CultureInfo.InvariantCulture),
+                t.Parameters["alpha"].ToString("G4", CultureInfo.InvariantCulture),
+                t.Parameters["iterations"].ToString(CultureInfo.InvariantCulture),
+                t.Score.ToString("F4", CultureInfo.InvariantCulture),
+                t.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture));
         }
 
-        var folded = interactions.Count > 0 ? model.FoldIn(interactions) : null;
-        if (folded is { IsEmpty: false })
-        {
-            var n = model.Recommend(folded.Factors, buffer, excluded, filterSeen ? folded.SeenItems : default);
-            return new RecommendResult(userId, "als", true, folded.UnknownItems, Named(model, buffer.AsSpan(0, n)));
-        }
-
-        var seen = filterSeen ? interactions.Select(kv => model.Items.TryGetIndex(kv.Key, out var i) ? i : -1).Where(i => i >= 0).ToArray() : [];
-        var popular = PopularityModel.FromCounts(model.Items, model.ItemUserCounts, model.Users.Count);
-        var m = popular.TopN(null, buffer, excluded, seen);
-        return new RecommendResult(userId, "popular", false, folded?.UnknownItems ?? 0, Named(model, buffer.AsSpan(0, m)));
+        context.Console.Write(table);
+        context.Console.MarkupLineInterpolated(
+            $"[green]chosen[/]: regularization {result.Chosen.Regularization:G4}, alpha {result.Chosen.Alpha:G4} (factors {result.Chosen.Factors}, iterations {result.Chosen.Iterations}); {result.Objective}: {result.Score:F4} over {result.ValidationUsers:N0} users; {result.Trials.Count} trials in {result.Elapsed.TotalSeconds:F1} s{(result.BudgetExhausted ? " [yellow](stopped at the time budget: the choice depends on this machine's speed)[/]" : "")}");
+        return result;
     }
+
+    internal static Option<double> SearchBudgetOption() => new("--search-budget") { Description = "Seconds the hyperparameter search may take (it stops with the best point so far).", DefaultValueFactory = _ => 180 };
 
     /// <summary>Trains with a Spectre progress bar (one step per iteration, with the loss), then prints the iterations.</summary>
     internal static async Task<AlsModel> TrainWithProgressAsync(CliContext context, InteractionMatrix matrix, AlsOptions options, string label, CancellationToken cancellationToken)
@@ -331,34 +415,56 @@ internal static class AlsCommands
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static string RecommendationJson(RecommendResult result, string modelVersion) => Json(w =>
+    private static string RecommendationJson(UserRecommendations result, string modelVersion) => Json(w =>
     {
         w.WriteString("user", result.User);
         w.WriteString("modelVersion", modelVersion);
         w.WriteBoolean("foldedIn", result.FoldedIn);
-        WriteItems(w, result.Items, result.Source);
+        WriteItems(w, result.Items, result.SourceName);
     });
 
-    private static void WriteItems(Utf8JsonWriter w, IReadOnlyList<Recommendation> items, string? source)
+    /// <summary>Items in the HTTP API's shape: <c>{"id", "rank", "score", "source"}</c>, rank from 1.</summary>
+    private static void WriteItems(Utf8JsonWriter w, IReadOnlyList<Recommendation> items, string source)
     {
         w.WriteStartArray("items");
-        foreach (var r in items)
+        for (var k = 0; k < items.Count; k++)
         {
             w.WriteStartObject();
-            w.WriteString("item", r.ItemId);
-            w.WriteNumber("score", r.Score);
-            if (source is not null)
-            {
-                w.WriteString("source", source);
-            }
-
+            w.WriteString("id", items[k].ItemId);
+            w.WriteNumber("rank", k + 1);
+            w.WriteNumber("score", items[k].Score);
+            w.WriteString("source", source);
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
     }
 
-    private static string ModelSummaryJson(AlsModel model, string path, double seconds) => Json(w =>
+    private static string ParametersJson(AlsModel model, AlsTuningResult? tuning) => Json(w =>
+    {
+        var o = model.Training.Options;
+        w.WriteNumber("factors", o.Factors);
+        w.WriteNumber("regularization", o.Regularization);
+        w.WriteNumber("alpha", o.Alpha);
+        w.WriteNumber("iterations", model.Training.IterationsTrained);
+        w.WriteNumber("cgSteps", o.CgSteps);
+        w.WriteNumber("seed", o.Seed);
+        w.WriteString("chosenBy", tuning is null ? "given" : "search");
+    });
+
+    private static string ValidationJson(AlsTuningResult tuning) => Json(w => WriteValidation(w, tuning));
+
+    private static void WriteValidation(Utf8JsonWriter w, AlsTuningResult tuning)
+    {
+        w.WriteString("objective", tuning.Objective);
+        w.WriteNumber("score", tuning.Score);
+        w.WriteNumber("validationUsers", tuning.ValidationUsers);
+        w.WriteNumber("trials", tuning.Trials.Count);
+        w.WriteNumber("seconds", Math.Round(tuning.Elapsed.TotalSeconds, 2));
+        w.WriteBoolean("budgetExhausted", tuning.BudgetExhausted);
+    }
+
+    private static string ModelSummaryJson(AlsModel model, string path, double seconds, AlsTuningResult? tuning) => Json(w =>
     {
         var o = model.Training.Options;
         w.WriteString("model", path);
@@ -376,19 +482,16 @@ internal static class AlsCommands
             w.WriteNumber("finalLoss", model.Training.FinalLoss);
         }
 
-        w.WriteNumber("seconds", Math.Round(seconds, 3));
-    });
-
-    private static Recommendation[] Named(AlsModel model, ReadOnlySpan<ScoredItem> scored)
-    {
-        var result = new Recommendation[scored.Length];
-        for (var k = 0; k < scored.Length; k++)
+        w.WriteString("chosenBy", tuning is null ? "given" : "search");
+        if (tuning is not null)
         {
-            result[k] = new Recommendation(model.Items[scored[k].Item], scored[k].Score);
+            w.WriteStartObject("search");
+            WriteValidation(w, tuning);
+            w.WriteEndObject();
         }
 
-        return result;
-    }
+        w.WriteNumber("seconds", Math.Round(seconds, 3));
+    });
 
     private static Option<string> ModelFileOption() => new("--model", "-m") { Description = "The model file (.lhals) written by train-als.", DefaultValueFactory = _ => "model.lhals" };
 
@@ -457,14 +560,14 @@ internal sealed class InteractionInput
         }
     }
 
-    /// <summary>Reads a CSV; with <paramref name="knownItems"/>, those items keep their indices and new ones follow.</summary>
-    public static bool TryRead(string path, CsvHeader header, IdMap? knownItems, CliContext context, out InteractionLog log, out int failure)
+    /// <summary>Reads a CSV; with <paramref name="knownItems"/> (and <paramref name="knownUsers"/>), those keep their indices and new ones follow.</summary>
+    public static bool TryRead(string path, CsvHeader header, IdMap? knownItems, CliContext context, out InteractionLog log, out int failure, IdMap? knownUsers = null)
     {
         log = null!;
         failure = ExitCodes.Ok;
         try
         {
-            var builder = new InteractionLogBuilder(knownItems: knownItems);
+            var builder = new InteractionLogBuilder(knownUsers, knownItems);
             using (var reader = new StreamReader(path))
             {
                 InteractionCsv.Read(reader, builder, header);
@@ -536,9 +639,9 @@ internal sealed class AlsParameterOptions
 
     public Option<int> Factors { get; } = new("--factors") { Description = "Factors (dimension of the vectors).", DefaultValueFactory = _ => Defaults.Factors };
 
-    public Option<float> Regularization { get; } = new("--regularization") { Description = "L2 regularization lambda.", DefaultValueFactory = _ => Defaults.Regularization };
+    public Option<float> Regularization { get; } = new("--regularization") { Description = "L2 regularization lambda (train-als: chosen with alpha by a search on a validation split when neither is given).", DefaultValueFactory = _ => Defaults.Regularization };
 
-    public Option<float> Alpha { get; } = new("--alpha") { Description = "Confidence slope: c = 1 + alpha * weight.", DefaultValueFactory = _ => Defaults.Alpha };
+    public Option<float> Alpha { get; } = new("--alpha") { Description = "Confidence slope: c = 1 + alpha * weight (train-als: see --regularization).", DefaultValueFactory = _ => Defaults.Alpha };
 
     public Option<int> Iterations { get; } = new("--iterations") { Description = "ALS iterations.", DefaultValueFactory = _ => Defaults.Iterations };
 
@@ -553,6 +656,13 @@ internal sealed class AlsParameterOptions
     public Option<int> Threads { get; } = new("--threads") { Description = "Worker threads (default: the processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the initial factors (and of splits, where there are any).", DefaultValueFactory = _ => Defaults.Seed };
+
+    /// <summary>
+    /// Whether train-als leaves the regularization and alpha to the search: when neither was given (with one of them
+    /// given, the other keeps the library default, as before the search existed).
+    /// </summary>
+    public bool SearchRequested(ParseResult parse) =>
+        parse.GetResult(Regularization) is not { Implicit: false } && parse.GetResult(Alpha) is not { Implicit: false };
 
     public void AddTo(Command command)
     {

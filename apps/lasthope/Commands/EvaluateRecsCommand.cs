@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -22,6 +21,9 @@ namespace Lasthope.Cli.Commands;
 /// <item><c>holdout</c> (default with <c>--input</c>): per-user random holdout of <c>--holdout-fraction</c> of each user's items;
 /// the model is trained on the rest and recommends for the same users.</item>
 /// <item><c>last-k</c>: each user's <c>--last-k</c> most recent items (needs timestamps).</item>
+/// <item><c>known-users</c> (with <c>--train</c> and <c>--test</c>): a given split of known users. The model trains on
+/// the first file; each user of the second it knows is evaluated on their items the training part did not have, with
+/// those training items excluded (<see cref="KnownUserProtocol"/>).</item>
 /// <item><c>fold-in</c> (default with <c>--train</c> and <c>--test-users</c>): users unseen in training. With two files, the
 /// second holds the new users (ids are namespaced: a test user is never a training user, even with the same id); with one
 /// file, <c>--test-user-fraction</c> of its users are held out whole. Each new user's <c>--fold-in-fraction</c> of items
@@ -35,6 +37,7 @@ internal static class EvaluateRecsCommand
         Holdout,
         LastK,
         FoldIn,
+        KnownUsers,
     }
 
     public static Command Create(CliContext context)
@@ -78,7 +81,7 @@ internal static class EvaluateRecsCommand
 
         try
         {
-            SearchResult? search = null;
+            AlsTuningResult? search = null;
             if (parse.GetValue(o.Search))
             {
                 search = await SearchAsync(parse, o, context, experiment, alsOptions, cancellationToken);
@@ -87,13 +90,12 @@ internal static class EvaluateRecsCommand
                     return ExitCodes.BadInput;
                 }
 
-                alsOptions = Apply(alsOptions, search.Best.Parameters);
-                context.Console.MarkupLineInterpolated($"[green]chosen[/]: factors {alsOptions.Factors}, regularization {alsOptions.Regularization:G4}, alpha {alsOptions.Alpha:G4}, iterations {alsOptions.Iterations} ({search.Objective} {search.Best.Score:F4})");
+                alsOptions = search.Chosen;
             }
 
             var model = await AlsCommands.TrainWithProgressAsync(context, experiment.Train, alsOptions, "final", cancellationToken);
             var popularity = PopularityModel.Build(experiment.Train);
-            ITopKRecommender als = experiment.FoldIn ? new AlsFoldIn(model) : new AlsKnownUsers(model);
+            ITopKRecommender als = experiment.FoldIn ? new AlsFoldInRecommender(model) : new AlsKnownUserRecommender(model);
             var options = new RecsEvaluationOptions
             {
                 Ks = ks,
@@ -117,7 +119,7 @@ internal static class EvaluateRecsCommand
             await context.Console.Progress().AutoClear(true).StartAsync(async progress =>
             {
                 var task = progress.AddTask("evaluating", maxValue: 1);
-                report = await Task.Run(() => RecsEvaluation.Compare(experiment.Users, als, new Popular(popularity), options, new InlineProgress<double>(v => task.Value = v), cancellationToken), cancellationToken);
+                report = await Task.Run(() => RecsEvaluation.Compare(experiment.Users, als, new PopularityRecommender(popularity), options, new InlineProgress<double>(v => task.Value = v), cancellationToken), cancellationToken);
                 task.Value = 1;
             });
 
@@ -163,7 +165,7 @@ internal static class EvaluateRecsCommand
     /// <summary>The training matrix and the evaluation users of one protocol.</summary>
     internal sealed record Experiment(
         string Description, Protocol Protocol, InteractionMatrix Train, IReadOnlyList<EvaluationUser> Users, bool FoldIn,
-        int[] TrainUsers, int[] TrainItems, float[] TrainWeights, IReadOnlyDictionary<string, object> Settings);
+        IReadOnlyDictionary<string, object> Settings);
 
     private static int Prepare(ParseResult parse, EvaluateOptions o, CliContext context, int seed, out Experiment experiment)
     {
@@ -173,14 +175,42 @@ internal static class EvaluateRecsCommand
         var testUsersPath = parse.GetValue(o.TestUsers);
         var header = parse.GetValue(o.Header);
         var minTrain = parse.GetValue(o.MinTrainItems);
+        var testPath = parse.GetValue(o.Test);
         if ((input is null) == (trainPath is null))
         {
-            return context.Fail(ExitCodes.BadInput, "give either --input FILE, or --train FILE with --test-users FILE.");
+            return context.Fail(ExitCodes.BadInput, "give either --input FILE, or --train FILE with --test FILE (known users) or --test-users FILE (new users).");
         }
 
-        if (trainPath is not null && testUsersPath is null)
+        if (trainPath is not null && (testUsersPath is null) == (testPath is null))
         {
-            return context.Fail(ExitCodes.BadInput, "--train needs --test-users FILE (the new users to fold in); for one file use --input.");
+            return context.Fail(ExitCodes.BadInput, "--train needs one of --test FILE (held-out interactions of its users) or --test-users FILE (new users to fold in); for one file use --input.");
+        }
+
+        if (testPath is not null)
+        {
+            if (parse.GetValue(o.Protocol) is { } asked && asked != Protocol.KnownUsers)
+            {
+                return context.Fail(ExitCodes.BadInput, "--test is the KnownUsers protocol.");
+            }
+
+            if (!InteractionInput.TryRead(trainPath!, header, null, context, out var trainLog, out var failure))
+            {
+                return failure;
+            }
+
+            // Test ids map onto the training log's: a shared id is the same user (or item).
+            if (!InteractionInput.TryRead(testPath, header, trainLog.Items, context, out var testLog, out failure, trainLog.Users))
+            {
+                return failure;
+            }
+
+            var (train, split) = KnownUserProtocol.Create(trainLog, testLog);
+            context.Console.MarkupLineInterpolated(
+                $"[grey]{Path.GetFileName(testPath)}: {split.Users.Count:N0} known users evaluated; left out: {split.UnknownUsers:N0} users absent from training, {split.UsersWithNothingNew:N0} whose test items were all seen in training, {split.SeenPairs:N0} (user, item) pairs seen in training[/]");
+            experiment = new Experiment(
+                $"known users of {Path.GetFileName(testPath)} after {Path.GetFileName(trainPath)}", Protocol.KnownUsers, train, split.Users, false,
+                new Dictionary<string, object> { ["train"] = trainPath!, ["test"] = testPath, ["unknownTestUsers"] = split.UnknownUsers, ["usersWithNothingNew"] = split.UsersWithNothingNew, ["seenTestPairs"] = split.SeenPairs });
+            return ExitCodes.Ok;
         }
 
         var protocol = parse.GetValue(o.Protocol) ?? (testUsersPath is not null ? Protocol.FoldIn : Protocol.Holdout);
@@ -208,7 +238,6 @@ internal static class EvaluateRecsCommand
             var users = EvaluationUser.FromSplit(testLog.UserIndices, testLog.ItemIndices, testLog.Weights, isTest);
             experiment = new Experiment(
                 $"fold-in of {Path.GetFileName(testUsersPath)} into {Path.GetFileName(trainPath)}", protocol, trainLog.ToMatrix(), users, true,
-                trainLog.UserIndices.ToArray(), trainLog.ItemIndices.ToArray(), trainLog.Weights.ToArray(),
                 new Dictionary<string, object> { ["train"] = trainPath!, ["testUsers"] = testUsersPath, ["foldInFraction"] = foldInFraction, ["testUserCount"] = testLog.Users.Count, ["unknownTestItems"] = testLog.Items.Count - trainLog.Items.Count, ["minTrainItems"] = minTrain, ["seed"] = seed });
             return ExitCodes.Ok;
         }
@@ -244,12 +273,14 @@ internal static class EvaluateRecsCommand
                 }
 
                 var include = isTest.Select(t => !t).ToArray();
-                var (u, i, w) = Subset(log, include);
                 experiment = new Experiment(
                     protocol == Protocol.Holdout ? $"per-user holdout on {Path.GetFileName(input)}" : $"leave-last-k on {Path.GetFileName(input)}",
-                    protocol, log.ToMatrix(include), EvaluationUser.FromSplit(log.UserIndices, log.ItemIndices, log.Weights, isTest), false, u, i, w, settings);
+                    protocol, log.ToMatrix(include), EvaluationUser.FromSplit(log.UserIndices, log.ItemIndices, log.Weights, isTest), false, settings);
                 return ExitCodes.Ok;
             }
+
+            case Protocol.KnownUsers:
+                return context.Fail(ExitCodes.BadInput, "KnownUsers takes --train FILE --test FILE.");
 
             default:
             {
@@ -268,9 +299,8 @@ internal static class EvaluateRecsCommand
                 // Known = the folded-in part of test users only: training users have no test items and drop out.
                 var users = EvaluationUser.FromSplit(log.UserIndices, log.ItemIndices, log.Weights, isTest)
                     .Where(user => isTestUser[user.User]).ToList();
-                var (u, i, w) = Subset(log, include);
                 experiment = new Experiment(
-                    $"fold-in of held-out users of {Path.GetFileName(input)}", protocol, log.ToMatrix(include), users, true, u, i, w,
+                    $"fold-in of held-out users of {Path.GetFileName(input)}", protocol, log.ToMatrix(include), users, true,
                     new Dictionary<string, object> { ["input"] = input!, ["testUserFraction"] = userFraction, ["foldInFraction"] = foldInFraction, ["minTrainItems"] = minTrain, ["seed"] = seed });
                 return ExitCodes.Ok;
             }
@@ -278,125 +308,30 @@ internal static class EvaluateRecsCommand
     }
 
     /// <summary>
-    /// Random search over factors, regularization, alpha and iterations: each candidate trains on the training part
-    /// minus a per-user validation holdout and is scored on that holdout; the test users are never looked at.
+    /// The hyperparameter search of train-als (<see cref="AlsTuning"/>) on the training part: regularization and alpha
+    /// on a validation holdout carved out of it, so the test users are never looked at.
     /// </summary>
-    private static async Task<SearchResult?> SearchAsync(ParseResult parse, EvaluateOptions o, CliContext context, Experiment experiment, AlsOptions baseOptions, CancellationToken cancellationToken)
+    private static async Task<AlsTuningResult?> SearchAsync(ParseResult parse, EvaluateOptions o, CliContext context, Experiment experiment, AlsOptions baseOptions, CancellationToken cancellationToken)
     {
-        var space = new SearchSpace();
-        foreach (var (name, option) in new[] { ("factors", o.SearchFactors), ("regularization", o.SearchRegularization), ("alpha", o.SearchAlpha), ("iterations", o.SearchIterations) })
+        var tuning = new AlsTuningOptions
         {
-            if (!TryParseList(parse.GetValue(option)!, s => double.Parse(s, CultureInfo.InvariantCulture), out var values) || values.Length == 0)
-            {
-                context.Fail(ExitCodes.BadInput, $"--search-{name} must be numbers separated by commas.");
-                return null;
-            }
-
-            space.Add(name, values);
+            Base = baseOptions,
+            ValidationFraction = parse.GetValue(o.ValidationFraction),
+            Metric = parse.GetValue(o.SearchMetric)!,
+            K = parse.GetValue(o.SearchK),
+            Budget = TimeSpan.FromSeconds(parse.GetValue(o.SearchBudget)),
+        };
+        try
+        {
+            tuning.Validate();
         }
-
-        var metric = parse.GetValue(o.SearchMetric)!;
-        if (!RecsMetrics.All.Contains(metric))
+        catch (ArgumentOutOfRangeException e)
         {
-            context.Fail(ExitCodes.BadInput, $"--search-metric must be one of {string.Join(", ", RecsMetrics.All)}.");
+            context.Fail(ExitCodes.BadInput, e.Message);
             return null;
         }
 
-        var k = parse.GetValue(o.SearchK);
-        var validationFraction = parse.GetValue(o.ValidationFraction);
-        var isValidation = Splits.PerUserHoldout(experiment.TrainUsers, experiment.TrainItems, validationFraction, baseOptions.Seed + 1);
-        var validationUsers = EvaluationUser.FromSplit(experiment.TrainUsers, experiment.TrainItems, experiment.TrainWeights, isValidation);
-        var keep = isValidation.Select(v => !v).ToArray();
-        var subTrain = Matrix(experiment.Train.Users, experiment.Train.Items, experiment.TrainUsers, experiment.TrainItems, experiment.TrainWeights, keep);
-        var candidates = space.Sample(parse.GetValue(o.Trials), baseOptions.Seed);
-        var evaluation = new RecsEvaluationOptions { CatalogueSize = subTrain.Items.Count, Precision = parse.GetValue(o.Precision), Threads = baseOptions.Threads };
-        var objective = $"{metric}@{k} on a {validationFraction:P0} per-user validation holdout of the training part";
-        context.Console.MarkupLineInterpolated($"[bold]search[/]: {candidates.Count} of {space.GridSize} candidates, maximising {objective} ({validationUsers.Count:N0} validation users)");
-
-        SearchResult result = null!;
-        await context.Console.Progress().AutoClear(true).StartAsync(async progress =>
-        {
-            var task = progress.AddTask("search", maxValue: candidates.Count);
-            result = await Task.Run(
-                () => HyperparameterSearch.Run(
-                    candidates,
-                    (p, ct) =>
-                    {
-                        var model = AlsTrainer.Train(subTrain, Apply(baseOptions, p) with { ComputeLoss = false }, null, ct);
-                        return RecsEvaluation.Mean(validationUsers, new AlsKnownUsers(model), metric, k, evaluation, ct);
-                    },
-                    objective,
-                    new InlineProgress<SearchTrial>(t =>
-                    {
-                        task.Increment(1);
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"search: trial {t.Index + 1}, {metric}@{k} {t.Score:F4}");
-                    }),
-                    cancellationToken),
-                cancellationToken);
-        });
-
-        var table = new Spectre.Console.Table().Border(TableBorder.Simple).AddColumns("trial", "factors", "regularization", "alpha", "iterations", $"{metric}@{k}", "seconds");
-        foreach (var t in result.Trials.OrderByDescending(t => t.Score))
-        {
-            table.AddRow(
-                (t.Index + 1).ToString(CultureInfo.InvariantCulture),
-                t.Parameters["factors"].ToString(CultureInfo.InvariantCulture),
-                t.Parameters["regularization"].ToString(CultureInfo.InvariantCulture),
-                t.Parameters["alpha"].ToString(CultureInfo.InvariantCulture),
-                t.Parameters["iterations"].ToString(CultureInfo.InvariantCulture),
-                t.Score.ToString("F4", CultureInfo.InvariantCulture),
-                t.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture));
-        }
-
-        context.Console.Write(table);
-        return result;
-    }
-
-    private static AlsOptions Apply(AlsOptions options, IReadOnlyDictionary<string, double> p) => options with
-    {
-        Factors = (int)p["factors"],
-        Regularization = (float)p["regularization"],
-        Alpha = (float)p["alpha"],
-        Iterations = (int)p["iterations"],
-    };
-
-    private static (int[] Users, int[] Items, float[] Weights) Subset(InteractionLog log, bool[] include)
-    {
-        var n = include.Count(x => x);
-        var u = new int[n];
-        var i = new int[n];
-        var w = new float[n];
-        var j = 0;
-        for (var e = 0; e < log.Count; e++)
-        {
-            if (include[e])
-            {
-                u[j] = log.UserIndices[e];
-                i[j] = log.ItemIndices[e];
-                w[j] = log.Weights[e];
-                j++;
-            }
-        }
-
-        return (u, i, w);
-    }
-
-    private static InteractionMatrix Matrix(IdMap users, IdMap items, int[] u, int[] i, float[] w, bool[] include)
-    {
-        var n = include.Count(x => x);
-        int[] su = new int[n], si = new int[n];
-        var sw = new float[n];
-        var j = 0;
-        for (var e = 0; e < u.Length; e++)
-        {
-            if (include[e])
-            {
-                (su[j], si[j], sw[j]) = (u[e], i[e], w[e]);
-                j++;
-            }
-        }
-
-        return new InteractionMatrix(users, items, CsrMatrix.FromCoordinates(users.Count, items.Count, su, si, sw));
+        return await AlsCommands.TuneWithProgressAsync(context, experiment.Train, tuning, cancellationToken);
     }
 
     private static bool TryParseList<T>(string text, Func<string, T> parse, out T[] values)
@@ -422,7 +357,7 @@ internal static class EvaluateRecsCommand
     {
         var table = new Spectre.Console.Table().Border(TableBorder.Rounded)
             .Title(Markup.Escape($"{report.Users:N0} users, {report.Level:P0} bootstrap intervals ({report.Resamples} resamples); precision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"))
-            .AddColumns("metric", Markup.Escape(report.ModelName), Markup.Escape(report.BaselineName), Markup.Escape($"{report.ModelName} - {report.BaselineName}"), "separated");
+            .AddColumns("metric", Markup.Escape(report.ModelName), Markup.Escape(report.BaselineName), Markup.Escape($"{report.ModelName} - {report.BaselineName}"), "paired difference");
         foreach (var m in report.Metrics)
         {
             table.AddRow(
@@ -430,7 +365,7 @@ internal static class EvaluateRecsCommand
                 Markup.Escape(m.Model.ToString()),
                 Markup.Escape(m.Baseline.ToString()),
                 Markup.Escape(m.Difference.ToString()),
-                m.ModelAboveBaseline ? "[green]above[/]" : m.Baseline.IsAbove(m.Model) ? "[red]below[/]" : "[yellow]overlap[/]");
+                m.ModelAboveBaseline ? "[green]above[/]" : m.ModelBelowBaseline ? "[red]below[/]" : "[yellow]not shown[/]");
         }
 
         context.Console.Write(table);
@@ -449,13 +384,13 @@ internal static class EvaluateRecsCommand
         }
     }
 
-    private static string ReportJson(Experiment experiment, AlsModel model, RecsEvaluationReport report, SearchResult? search, double seconds)
+    private static string ReportJson(Experiment experiment, AlsModel model, RecsEvaluationReport report, AlsTuningResult? search, double seconds)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
-            w.WriteString("protocol", experiment.Protocol switch { Protocol.Holdout => "holdout", Protocol.LastK => "last-k", _ => "fold-in" });
+            w.WriteString("protocol", experiment.Protocol switch { Protocol.Holdout => "holdout", Protocol.LastK => "last-k", Protocol.KnownUsers => "known-users", _ => "fold-in" });
             w.WriteString("description", experiment.Description);
             w.WriteStartObject("split");
             foreach (var (key, value) in experiment.Settings)
@@ -502,9 +437,13 @@ internal static class EvaluateRecsCommand
             {
                 w.WriteStartObject("search");
                 w.WriteString("objective", search.Objective);
+                w.WriteNumber("validationUsers", search.ValidationUsers);
+                w.WriteNumber("seconds", Math.Round(search.Elapsed.TotalSeconds, 2));
+                w.WriteBoolean("budgetExhausted", search.BudgetExhausted);
                 w.WriteStartObject("best");
-                WriteParameters(w, search.Best.Parameters);
-                w.WriteNumber("score", search.Best.Score);
+                w.WriteNumber("regularization", search.Chosen.Regularization);
+                w.WriteNumber("alpha", search.Chosen.Alpha);
+                w.WriteNumber("score", search.Score);
                 w.WriteEndObject();
                 w.WriteStartArray("trials");
                 foreach (var t in search.Trials)
@@ -658,80 +597,6 @@ internal static class EvaluateRecsCommand
         return plot;
     }
 
-    /// <summary>ALS for users the model was trained on: the evaluation user index is the model's user index.</summary>
-    private sealed class AlsKnownUsers(AlsModel model) : ITopKRecommender
-    {
-        public string Name => "als";
-
-        public int Recommend(EvaluationUser user, Span<int> destination)
-        {
-            var buffer = ArrayPool<ScoredItem>.Shared.Rent(destination.Length);
-            try
-            {
-                var n = model.Recommend(user.User, buffer.AsSpan(0, destination.Length), user.Known, filterSeen: true);
-                for (var k = 0; k < n; k++)
-                {
-                    destination[k] = buffer[k].Item;
-                }
-
-                return n;
-            }
-            finally
-            {
-                ArrayPool<ScoredItem>.Shared.Return(buffer);
-            }
-        }
-    }
-
-    /// <summary>ALS for users unseen in training: the exact fold-in of their known items, as production serves them.</summary>
-    private sealed class AlsFoldIn(AlsModel model) : ITopKRecommender
-    {
-        public string Name => "als";
-
-        public int Recommend(EvaluationUser user, Span<int> destination)
-        {
-            var items = new List<int>(user.Known.Length);
-            var weights = new List<float>(user.Known.Length);
-            for (var k = 0; k < user.Known.Length; k++)
-            {
-                if (user.Known[k] < model.Items.Count)
-                {
-                    items.Add(user.Known[k]);
-                    weights.Add(user.KnownWeights[k]);
-                }
-            }
-
-            var factors = new float[model.Factors];
-            model.FoldIn(items.ToArray(), weights.ToArray(), factors);
-            var buffer = new ScoredItem[destination.Length];
-            var n = model.Recommend(factors, buffer, default, items.ToArray());
-            for (var k = 0; k < n; k++)
-            {
-                destination[k] = buffer[k].Item;
-            }
-
-            return n;
-        }
-    }
-
-    /// <summary>The popularity baseline, never recommending a user's known items.</summary>
-    private sealed class Popular(PopularityModel popularity) : ITopKRecommender
-    {
-        public string Name => "popular";
-
-        public int Recommend(EvaluationUser user, Span<int> destination)
-        {
-            var buffer = new ScoredItem[destination.Length];
-            var n = popularity.TopN(null, buffer, user.Known);
-            for (var k = 0; k < n; k++)
-            {
-                destination[k] = buffer[k].Item;
-            }
-
-            return n;
-        }
-    }
-
     /// <summary>The command's options, in one place so the action can read them.</summary>
     private sealed class EvaluateOptions
     {
@@ -740,6 +605,8 @@ internal static class EvaluateRecsCommand
         public Option<string?> Train { get; } = new("--train") { Description = "Training CSV (with --test-users: the fold-in protocol)." };
 
         public Option<string?> TestUsers { get; } = new("--test-users") { Description = "CSV of users absent from --train (ids are namespaced apart): part folded in, the rest predicted." };
+
+        public Option<string?> Test { get; } = new("--test") { Description = "CSV of held-out interactions of --train's users (the same ids): each known user is scored on their new items, their training items excluded." };
 
         public Option<CsvHeader> Header { get; } = new("--header") { Description = "Whether the CSVs' first line is a header.", DefaultValueFactory = _ => CsvHeader.Auto };
 
@@ -763,9 +630,7 @@ internal static class EvaluateRecsCommand
 
         public Option<double> Level { get; } = new("--level") { Description = "Confidence level of the intervals.", DefaultValueFactory = _ => 0.95 };
 
-        public Option<bool> Search { get; } = new("--search") { Description = "Search factors, regularization, alpha and iterations on a validation split of the training part first." };
-
-        public Option<int> Trials { get; } = new("--trials") { Description = "Search: candidates drawn from the grid.", DefaultValueFactory = _ => 20 };
+        public Option<bool> Search { get; } = new("--search") { Description = "Choose regularization and alpha first, as train-als does without them: a search on a validation split of the training part." };
 
         public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "Search: share of each training user's items held out for validation.", DefaultValueFactory = _ => 0.2 };
 
@@ -773,13 +638,7 @@ internal static class EvaluateRecsCommand
 
         public Option<int> SearchK { get; } = new("--search-k") { Description = "Search objective cut-off.", DefaultValueFactory = _ => 10 };
 
-        public Option<string> SearchFactors { get; } = new("--search-factors") { Description = "Search: factor counts.", DefaultValueFactory = _ => "16,32,64,128" };
-
-        public Option<string> SearchRegularization { get; } = new("--search-regularization") { Description = "Search: regularization values.", DefaultValueFactory = _ => "0.1,1,10,100,300,1000" };
-
-        public Option<string> SearchAlpha { get; } = new("--search-alpha") { Description = "Search: alpha values.", DefaultValueFactory = _ => "1,10,40,100,300" };
-
-        public Option<string> SearchIterations { get; } = new("--search-iterations") { Description = "Search: iteration counts.", DefaultValueFactory = _ => "5,10,15,25" };
+        public Option<double> SearchBudget { get; } = AlsCommands.SearchBudgetOption();
 
         public Option<string?> Json { get; } = new("--json") { Description = "Write the results as JSON to FILE ('-' for standard output)." };
 
@@ -791,9 +650,8 @@ internal static class EvaluateRecsCommand
         {
             foreach (var option in new Option[]
             {
-                Input, Train, TestUsers, Header, Protocol, HoldoutFraction, LastK, FoldInFraction, TestUserFraction, MinTrainItems,
-                K, Precision, Resamples, Level, Search, Trials, ValidationFraction, SearchMetric, SearchK, SearchFactors,
-                SearchRegularization, SearchAlpha, SearchIterations, Json, Chart,
+                Input, Train, TestUsers, Test, Header, Protocol, HoldoutFraction, LastK, FoldInFraction, TestUserFraction, MinTrainItems,
+                K, Precision, Resamples, Level, Search, ValidationFraction, SearchMetric, SearchK, SearchBudget, Json, Chart,
             })
             {
                 command.Add(option);

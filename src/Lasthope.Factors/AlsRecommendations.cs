@@ -1,0 +1,199 @@
+using System.Globalization;
+
+namespace Lasthope.Factors;
+
+/// <summary>Which model placed a recommendation.</summary>
+public enum RecommendationSource
+{
+    /// <summary>ALS: a user the model knows, or one folded in from their interactions.</summary>
+    Als,
+
+    /// <summary>The model's training popularity: nothing usable is known about the user.</summary>
+    Popular,
+}
+
+/// <summary>One user's recommendations, as the served path chose them.</summary>
+/// <param name="User">The user id.</param>
+/// <param name="Source">ALS or popularity.</param>
+/// <param name="FoldedIn">The user is not in the model and was folded in from the interactions given.</param>
+/// <param name="UnknownItems">Interactions given on items the model does not know (they could not count).</param>
+/// <param name="Items">Best first; rank k is Items[k - 1].</param>
+public sealed record UserRecommendations(string User, RecommendationSource Source, bool FoldedIn, int UnknownItems, IReadOnlyList<Recommendation> Items)
+{
+    /// <summary>The source as the HTTP API writes it: <c>als</c> or <c>popular</c>.</summary>
+    public string SourceName => AlsRecommendations.WireName(Source);
+}
+
+/// <summary>A user to recommend for, with interactions to fold in if the model does not know them.</summary>
+/// <param name="User">The user id.</param>
+/// <param name="Interactions">(item id, weight) pairs; empty for none.</param>
+public sealed record RecommendationRequest(string User, IReadOnlyList<KeyValuePair<string, float>> Interactions);
+
+/// <summary>
+/// The served path of a recommendation, in process: a user the model knows gets ALS's top items without their
+/// training items (unless seen items are kept); a user it does not know but with interactions on known items is folded
+/// in (the exact solve of <see cref="AlsModel.FoldIn(IEnumerable{KeyValuePair{string, float}})"/>); anyone else gets
+/// the most popular items of the model's training data. Exclusions apply on every path. <see cref="Batch"/> does it
+/// for a list of users in parallel, for offline jobs (a nightly e-mail, a cache warm-up).
+/// </summary>
+public static class AlsRecommendations
+{
+    /// <summary>The wire name of a source, as in the HTTP API's items (<c>als</c>, <c>popular</c>).</summary>
+    public static string WireName(RecommendationSource source) => source switch
+    {
+        RecommendationSource.Als => "als",
+        RecommendationSource.Popular => "popular",
+        _ => throw new ArgumentOutOfRangeException(nameof(source), source, null),
+    };
+
+    /// <summary>One user's recommendations.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="popular">The fallback list (<see cref="Popularity"/> of the model), built once and shared.</param>
+    /// <param name="userId">The user.</param>
+    /// <param name="count">How many items (at least 1).</param>
+    /// <param name="exclude">Item ids never to return (unknown ids are ignored).</param>
+    /// <param name="filterSeen">Leave out the items the user already has (training items, or the interactions given).</param>
+    /// <param name="interactions">The user's interactions, used when the model does not know the user.</param>
+    public static UserRecommendations ForUser(AlsModel model, PopularityModel popular, string userId, int count, IEnumerable<string> exclude, bool filterSeen, IReadOnlyList<KeyValuePair<string, float>> interactions)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(popular);
+        ArgumentNullException.ThrowIfNull(userId);
+        ArgumentNullException.ThrowIfNull(exclude);
+        ArgumentNullException.ThrowIfNull(interactions);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var excluded = exclude.Select(id => model.Items.TryGetIndex(id, out var i) ? i : -1).Where(i => i >= 0).ToArray();
+        var buffer = new ScoredItem[count];
+        if (model.Users.TryGetIndex(userId, out var user))
+        {
+            var n = model.Recommend(user, buffer, excluded, filterSeen);
+            return new UserRecommendations(userId, RecommendationSource.Als, false, 0, Named(model, buffer.AsSpan(0, n)));
+        }
+
+        var folded = interactions.Count > 0 ? model.FoldIn(interactions) : null;
+        if (folded is { IsEmpty: false })
+        {
+            var n = model.Recommend(folded.Factors, buffer, excluded, filterSeen ? folded.SeenItems : default);
+            return new UserRecommendations(userId, RecommendationSource.Als, true, folded.UnknownItems, Named(model, buffer.AsSpan(0, n)));
+        }
+
+        var seen = filterSeen ? interactions.Select(kv => model.Items.TryGetIndex(kv.Key, out var i) ? i : -1).Where(i => i >= 0).ToArray() : [];
+        var m = popular.TopN(null, buffer, excluded, seen);
+        return new UserRecommendations(userId, RecommendationSource.Popular, false, folded?.UnknownItems ?? 0, Named(model, buffer.AsSpan(0, m)));
+    }
+
+    /// <summary>The fallback list of a model: overall popularity among its training users.</summary>
+    public static PopularityModel Popularity(AlsModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return PopularityModel.FromCounts(model.Items, model.ItemUserCounts, model.Users.Count);
+    }
+
+    /// <summary>
+    /// Recommendations for every listed user, in the order listed, computed on <paramref name="threads"/> threads.
+    /// The result does not depend on the thread count.
+    /// </summary>
+    public static IReadOnlyList<UserRecommendations> Batch(AlsModel model, IReadOnlyList<RecommendationRequest> users, int count, bool filterSeen = true, int threads = 0, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var popular = Popularity(model);
+        var result = new UserRecommendations[users.Count];
+        var done = 0;
+        const int Chunk = 256;
+        Parallel.For(
+            0, (users.Count + Chunk - 1) / Chunk,
+            new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount, CancellationToken = cancellationToken },
+            c =>
+            {
+                var end = Math.Min(users.Count, (c + 1) * Chunk);
+                for (var u = c * Chunk; u < end; u++)
+                {
+                    result[u] = ForUser(model, popular, users[u].User, count, [], filterSeen, users[u].Interactions);
+                }
+
+                progress?.Report(Interlocked.Add(ref done, end - (c * Chunk)));
+            });
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the users of a batch: one line per interaction or per user, <c>user[,item[,weight]]</c>. A user's lines
+    /// are merged, in the order the user first appears; items are the interactions to fold in for users the model
+    /// does not know (weight 1 when absent). Blank lines are skipped, and so is a first line whose first field is a
+    /// column name (user, user_id, userid, client, client_id, id).
+    /// </summary>
+    /// <exception cref="FormatException">A weight is not a finite number; the message names the line.</exception>
+    public static IReadOnlyList<RecommendationRequest> ReadUsers(TextReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var order = new List<string>();
+        var interactions = new Dictionary<string, List<KeyValuePair<string, float>>>(StringComparer.Ordinal);
+        string? line;
+        var number = 0;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            number++;
+            var fields = line.Split(',', StringSplitOptions.TrimEntries);
+            if (fields[0].Length == 0)
+            {
+                continue;
+            }
+
+            if (number == 1 && fields[0].ToUpperInvariant() is "USER" or "USER_ID" or "USERID" or "CLIENT" or "CLIENT_ID" or "ID")
+            {
+                continue;
+            }
+
+            if (!interactions.TryGetValue(fields[0], out var list))
+            {
+                interactions[fields[0]] = list = [];
+                order.Add(fields[0]);
+            }
+
+            if (fields.Length > 1 && fields[1].Length > 0)
+            {
+                var weight = 1f;
+                if (fields.Length > 2 && (!float.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || !float.IsFinite(weight)))
+                {
+                    throw new FormatException($"Line {number}: weight '{fields[2]}' is not a finite number.");
+                }
+
+                list.Add(new(fields[1], weight));
+            }
+        }
+
+        return [.. order.Select(u => new RecommendationRequest(u, interactions[u]))];
+    }
+
+    /// <summary>Writes <c>user,item,rank,score,source</c> lines with a header; ids are quoted where CSV needs it.</summary>
+    public static void WriteCsv(TextWriter writer, IEnumerable<UserRecommendations> results)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(results);
+        writer.WriteLine("user,item,rank,score,source");
+        foreach (var r in results)
+        {
+            var user = Quote(r.User);
+            for (var k = 0; k < r.Items.Count; k++)
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{user},{Quote(r.Items[k].ItemId)},{k + 1},{r.Items[k].Score:G9},{r.SourceName}"));
+            }
+        }
+    }
+
+    private static string Quote(string field) =>
+        field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static Recommendation[] Named(AlsModel model, ReadOnlySpan<ScoredItem> scored)
+    {
+        var result = new Recommendation[scored.Length];
+        for (var k = 0; k < scored.Length; k++)
+        {
+            result[k] = new Recommendation(model.Items[scored[k].Item], scored[k].Score);
+        }
+
+        return result;
+    }
+}
