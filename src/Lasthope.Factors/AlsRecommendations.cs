@@ -46,7 +46,7 @@ public static class AlsRecommendations
         _ => throw new ArgumentOutOfRangeException(nameof(source), source, null),
     };
 
-    /// <summary>One user's recommendations.</summary>
+    /// <summary>One user's recommendations: ALS for a known user, fold-in, else the popular items.</summary>
     /// <param name="model">The model.</param>
     /// <param name="popular">The fallback list (<see cref="Popularity"/> of the model), built once and shared.</param>
     /// <param name="userId">The user.</param>
@@ -56,13 +56,34 @@ public static class AlsRecommendations
     /// <param name="interactions">The user's interactions, used when the model does not know the user.</param>
     public static UserRecommendations ForUser(AlsModel model, PopularityModel popular, string userId, int count, IEnumerable<string> exclude, bool filterSeen, IReadOnlyList<KeyValuePair<string, float>> interactions)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(popular);
+        var excluded = Indices(model, exclude);
+        if (FromModel(model, userId, count, excluded, filterSeen, interactions, out var unknownItems) is { } fromModel)
+        {
+            return fromModel;
+        }
+
+        var buffer = new ScoredItem[count];
+        var seen = filterSeen ? interactions.Select(kv => model.Items.TryGetIndex(kv.Key, out var i) ? i : -1).Where(i => i >= 0).ToArray() : [];
+        var m = popular.TopN(null, buffer, excluded, seen);
+        return new UserRecommendations(userId, RecommendationSource.Popular, false, unknownItems, Named(model, buffer.AsSpan(0, m)));
+    }
+
+    /// <summary>
+    /// The model's part of the rule: a user it knows gets its top items; one it does not know but with interactions on
+    /// items it knows is folded in; anyone else gets null, and the caller chooses the popular list (the server's
+    /// is per segment and fresher than the model's own).
+    /// </summary>
+    /// <param name="excluded">Item indices never to return, sorted ascending.</param>
+    /// <param name="unknownItems">Interactions on items the model does not know.</param>
+    public static UserRecommendations? FromModel(AlsModel model, string userId, int count, int[] excluded, bool filterSeen, IReadOnlyList<KeyValuePair<string, float>> interactions, out int unknownItems)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(userId);
-        ArgumentNullException.ThrowIfNull(exclude);
+        ArgumentNullException.ThrowIfNull(excluded);
         ArgumentNullException.ThrowIfNull(interactions);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var excluded = exclude.Select(id => model.Items.TryGetIndex(id, out var i) ? i : -1).Where(i => i >= 0).ToArray();
+        unknownItems = 0;
         var buffer = new ScoredItem[count];
         if (model.Users.TryGetIndex(userId, out var user))
         {
@@ -71,15 +92,24 @@ public static class AlsRecommendations
         }
 
         var folded = interactions.Count > 0 ? model.FoldIn(interactions) : null;
+        unknownItems = folded?.UnknownItems ?? 0;
         if (folded is { IsEmpty: false })
         {
             var n = model.Recommend(folded.Factors, buffer, excluded, filterSeen ? folded.SeenItems : default);
             return new UserRecommendations(userId, RecommendationSource.Als, true, folded.UnknownItems, Named(model, buffer.AsSpan(0, n)));
         }
 
-        var seen = filterSeen ? interactions.Select(kv => model.Items.TryGetIndex(kv.Key, out var i) ? i : -1).Where(i => i >= 0).ToArray() : [];
-        var m = popular.TopN(null, buffer, excluded, seen);
-        return new UserRecommendations(userId, RecommendationSource.Popular, false, folded?.UnknownItems ?? 0, Named(model, buffer.AsSpan(0, m)));
+        return null;
+    }
+
+    /// <summary>The sorted indices of the ids the model knows.</summary>
+    public static int[] Indices(AlsModel model, IEnumerable<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(ids);
+        var indices = ids.Select(id => model.Items.TryGetIndex(id, out var i) ? i : -1).Where(i => i >= 0).Distinct().ToArray();
+        Array.Sort(indices);
+        return indices;
     }
 
     /// <summary>The fallback list of a model: overall popularity among its training users.</summary>

@@ -187,37 +187,22 @@ public sealed partial class RecommendationService(
             exclude.UnionWith(command.Interactions.Select(i => i.Key));
         }
 
-        var excluded = Indices(model, exclude);
-        var buffer = ArrayPool<ScoredItem>.Shared.Rent(command.Count);
-        try
+        // The rule is the library's (known, else folded in, else nothing), the same the CLI and the batch use.
+        var interactions = history.Select(e => new KeyValuePair<string, float>(e.ItemId, (float)e.Weight)).Concat(command.Interactions).ToList();
+        ThrowIfPast(deadline);
+        var result = AlsRecommendations.FromModel(model, command.UserId, command.Count, AlsRecommendations.Indices(model, exclude), command.FilterSeen, interactions, out _);
+        if (result is null)
         {
-            int n;
-            if (model.Users.TryGetIndex(command.UserId, out var user))
-            {
-                ThrowIfPast(deadline);
-                n = model.Recommend(user, buffer.AsSpan(0, command.Count), excluded, command.FilterSeen);
-            }
-            else
-            {
-                var interactions = history.Select(e => new KeyValuePair<string, float>(e.ItemId, (float)e.Weight)).Concat(command.Interactions);
-                var folded = model.FoldIn(interactions);
-                mark("fold_in");
-                if (folded.IsEmpty)
-                {
-                    return null;
-                }
-
-                notes.Add("folded_in");
-                ThrowIfPast(deadline);
-                n = model.Recommend(folded.Factors, buffer.AsSpan(0, command.Count), excluded, command.FilterSeen ? folded.SeenItems : default);
-            }
-
-            return [.. buffer.AsSpan(0, n).ToArray().Select(s => (model.Items[s.Item], s.Score, ItemSource.Als))];
+            return null;
         }
-        finally
+
+        if (result.FoldedIn)
         {
-            ArrayPool<ScoredItem>.Shared.Return(buffer);
+            mark("fold_in");
+            notes.Add("folded_in");
         }
+
+        return [.. result.Items.Select(r => (r.ItemId, r.Score, ItemSource.Als))];
     }
 
     /// <summary>
@@ -256,21 +241,6 @@ public sealed partial class RecommendationService(
         }
 
         return result;
-    }
-
-    private static int[] Indices(AlsModel model, HashSet<string> ids)
-    {
-        var indices = new List<int>(ids.Count);
-        foreach (var id in ids)
-        {
-            if (model.Items.TryGetIndex(id, out var index))
-            {
-                indices.Add(index);
-            }
-        }
-
-        indices.Sort();
-        return [.. indices];
     }
 
     private static void ThrowIfPast(long deadline)
