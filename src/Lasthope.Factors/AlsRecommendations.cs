@@ -152,7 +152,7 @@ public static class AlsRecommendations
     /// Reads the users of a batch: one line per interaction or per user, <c>user[,item[,weight]]</c>. A user's lines
     /// are merged, in the order the user first appears; items are the interactions to fold in for users the model
     /// does not know (weight 1 when absent). Blank lines are skipped, and so is a first line whose first field is a
-    /// column name (user, user_id, userid, client, client_id, id).
+    /// column name (user, user_id, userid, client, client_id, clientid, id). Quoting is RFC 4180 (read by Sep).
     /// </summary>
     /// <exception cref="FormatException">A weight is not a finite number; the message names the line.</exception>
     public static IReadOnlyList<RecommendationRequest> ReadUsers(TextReader reader)
@@ -160,37 +160,47 @@ public static class AlsRecommendations
         ArgumentNullException.ThrowIfNull(reader);
         var order = new List<string>();
         var interactions = new Dictionary<string, List<KeyValuePair<string, float>>>(StringComparer.Ordinal);
-        string? line;
-        var number = 0;
-        while ((line = reader.ReadLine()) is not null)
+        using var csv = InteractionCsv.Open(reader);
+        var nextLine = 1;
+        var first = true;
+        foreach (var row in csv)
         {
-            number++;
-            var fields = line.Split(',', StringSplitOptions.TrimEntries);
-            if (fields[0].Length == 0)
+            var number = nextLine;
+            nextLine += 1 + row.Span.Count('\n');
+            var user = row[0].ToString();
+            if (user.Length == 0)
             {
                 continue;
             }
 
-            if (number == 1 && fields[0].ToUpperInvariant() is "USER" or "USER_ID" or "USERID" or "CLIENT" or "CLIENT_ID" or "ID")
+            if (row.Span.Count('"') % 2 != 0)
             {
+                throw new FormatException($"Line {number}: unterminated quoted field.");
+            }
+
+            if (first && InteractionCsv.NamesUserColumn(user))
+            {
+                first = false;
                 continue;
             }
 
-            if (!interactions.TryGetValue(fields[0], out var list))
+            first = false;
+            if (!interactions.TryGetValue(user, out var list))
             {
-                interactions[fields[0]] = list = [];
-                order.Add(fields[0]);
+                interactions[user] = list = [];
+                order.Add(user);
             }
 
-            if (fields.Length > 1 && fields[1].Length > 0)
+            var item = row.ColCount > 1 ? row[1].ToString() : string.Empty;
+            if (item.Length > 0)
             {
                 var weight = 1f;
-                if (fields.Length > 2 && (!float.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || !float.IsFinite(weight)))
+                if (row.ColCount > 2 && (!float.TryParse(row[2].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || !float.IsFinite(weight)))
                 {
-                    throw new FormatException($"Line {number}: weight '{fields[2]}' is not a finite number.");
+                    throw new FormatException($"Line {number}: weight '{row[2].ToString()}' is not a finite number.");
                 }
 
-                list.Add(new(fields[1], weight));
+                list.Add(new(item, weight));
             }
         }
 

@@ -1,14 +1,12 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 
 namespace Lasthope.Factors;
 
 /// <summary>Whether the first line of a CSV is a header.</summary>
 public enum CsvHeader
 {
-    /// <summary>
-    /// A header when its first field names a user (contains "user" or "client", any case), its second an item ("item",
-    /// "keyword" or "vroot"), or its weight field is not a number.
-    /// </summary>
+    /// <summary>A header when its first field names the user column (user, user_id, client, id, ...) or its weight field is not a number.</summary>
     Auto,
 
     /// <summary>The first line is a header.</summary>
@@ -19,18 +17,18 @@ public enum CsvHeader
 }
 
 /// <summary>
-/// Reads interactions from CSV: <c>user,item[,weight[,timestamp]]</c>, one event per line. Fields may be quoted with
-/// double quotes (RFC 4180, "" for a quote inside). A missing or empty weight is 1. A timestamp is an integer in any
-/// monotonic unit (Unix seconds or milliseconds) or an ISO 8601 date-time (read as Unix milliseconds); use one kind
-/// per file. Blank lines are skipped. Errors name the line.
+/// Reads interactions from CSV (through Sep, so RFC 4180 quoting works, quoted newlines included): <c>user,item[,
+/// weight[,timestamp]]</c>, one event per row. A missing or empty weight is 1. A timestamp is an integer in any
+/// monotonic unit (Unix seconds or milliseconds) or an ISO 8601 date-time (read as Unix milliseconds); use one kind per
+/// file. Blank rows are skipped; fields are trimmed. Errors name the line.
 /// </summary>
 public static class InteractionCsv
 {
-    private static readonly string[] UserWords = ["user", "client"];
-    private static readonly string[] ItemWords = ["item", "keyword", "vroot"];
+    /// <summary>First fields that name the user column, in any case (a header, not a user).</summary>
+    private static readonly string[] UserColumns = ["user", "user_id", "userid", "client", "client_id", "clientid", "id"];
 
     /// <summary>Reads a file into a new log.</summary>
-    /// <exception cref="FormatException">A line is malformed; the message names it.</exception>
+    /// <exception cref="FormatException">A row is malformed; the message names it.</exception>
     public static InteractionLog ReadFile(string path, CsvHeader header = CsvHeader.Auto)
     {
         var builder = new InteractionLogBuilder();
@@ -39,56 +37,69 @@ public static class InteractionCsv
         return builder.Build();
     }
 
-    /// <summary>Reads every line of <paramref name="reader"/> into <paramref name="builder"/>; returns the events read.</summary>
-    /// <exception cref="FormatException">A line is malformed; the message names it.</exception>
+    /// <summary>Reads every row of <paramref name="reader"/> into <paramref name="builder"/>; returns the events read.</summary>
+    /// <exception cref="FormatException">A row is malformed; the message names its line.</exception>
     public static int Read(TextReader reader, InteractionLogBuilder builder, CsvHeader header = CsvHeader.Auto)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(builder);
-        var fields = new List<string>(4);
-        var lineNumber = 0;
+        using var csv = Open(reader);
         var events = 0;
-        var firstLine = true;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        var rowNumber = 0;
+        var nextLine = 1;
+        var first = true;
+        Span<string> fields = new string[4];
+        foreach (var row in csv)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            // The row's first line: a quoted field may hold line breaks, which count as lines.
+            rowNumber = nextLine;
+            nextLine += 1 + row.Span.Count('\n');
+            if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
             {
                 continue;
             }
 
-            Split(line, fields, lineNumber);
-            if (firstLine)
+            if (row.Span.Count('"') % 2 != 0)
             {
-                firstLine = false;
-                if (IsHeader(fields, header))
+                throw new FormatException($"Line {rowNumber}: unterminated quoted field.");
+            }
+
+            if (row.ColCount is < 2 or > 4)
+            {
+                throw new FormatException($"Line {rowNumber}: expected user,item[,weight[,timestamp]], found {row.ColCount} fields.");
+            }
+
+            for (var c = 0; c < row.ColCount; c++)
+            {
+                fields[c] = row[c].ToString();
+            }
+
+            var count = row.ColCount;
+            if (first)
+            {
+                first = false;
+                if (IsHeader(fields[..count], header))
                 {
                     continue;
                 }
             }
 
-            if (fields.Count is < 2 or > 4)
-            {
-                throw new FormatException($"Line {lineNumber}: expected user,item[,weight[,timestamp]], found {fields.Count} fields.");
-            }
-
             if (fields[0].Length == 0 || fields[1].Length == 0)
             {
-                throw new FormatException($"Line {lineNumber}: the user and the item must not be empty.");
+                throw new FormatException($"Line {rowNumber}: the user and the item must not be empty.");
             }
 
             var weight = 1f;
-            if (fields.Count >= 3 && fields[2].Length > 0 &&
+            if (count >= 3 && fields[2].Length > 0 &&
                 (!float.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || !float.IsFinite(weight)))
             {
-                throw new FormatException($"Line {lineNumber}: weight '{fields[2]}' is not a finite number.");
+                throw new FormatException($"Line {rowNumber}: weight '{fields[2]}' is not a finite number.");
             }
 
             long? timestamp = null;
-            if (fields.Count == 4 && fields[3].Length > 0)
+            if (count == 4 && fields[3].Length > 0)
             {
-                timestamp = ParseTimestamp(fields[3], lineNumber);
+                timestamp = ParseTimestamp(fields[3], rowNumber);
             }
 
             builder.Add(fields[0], fields[1], weight, timestamp);
@@ -98,28 +109,26 @@ public static class InteractionCsv
         return events;
     }
 
-    private static bool IsHeader(List<string> fields, CsvHeader header)
+    /// <summary>A reader with no header, RFC 4180 unescaping, trimmed fields and any number of fields per row.</summary>
+    internal static SepReader Open(TextReader reader) =>
+        Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).From(reader);
+
+    /// <summary>Whether a first field names the user column (so its row is a header).</summary>
+    internal static bool NamesUserColumn(string field) => UserColumns.Contains(field, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// With <see cref="CsvHeader.Auto"/>, the first row is a header when its first field names the user column
+    /// (user, user_id, client, id, ...) or its weight field is not a number.
+    /// </summary>
+    private static bool IsHeader(ReadOnlySpan<string> fields, CsvHeader header) => header switch
     {
-        switch (header)
-        {
-            case CsvHeader.Present:
-                return true;
-            case CsvHeader.Absent:
-                return false;
-        }
+        CsvHeader.Present => true,
+        CsvHeader.Absent => false,
+        _ => NamesUserColumn(fields[0])
+            || (fields.Length >= 3 && fields[2].Length > 0 && !float.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out _)),
+    };
 
-        static bool Names(string field, string[] words) =>
-            words.Any(w => field.Contains(w, StringComparison.OrdinalIgnoreCase));
-
-        if ((fields.Count > 0 && Names(fields[0], UserWords)) || (fields.Count > 1 && Names(fields[1], ItemWords)))
-        {
-            return true;
-        }
-
-        return fields.Count >= 3 && fields[2].Length > 0 && !float.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out _);
-    }
-
-    private static long ParseTimestamp(string field, int lineNumber)
+    private static long ParseTimestamp(string field, int rowNumber)
     {
         if (long.TryParse(field, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer))
         {
@@ -131,66 +140,6 @@ public static class InteractionCsv
             return time.ToUnixTimeMilliseconds();
         }
 
-        throw new FormatException($"Line {lineNumber}: timestamp '{field}' is neither an integer nor an ISO 8601 date-time.");
-    }
-
-    private static void Split(string line, List<string> fields, int lineNumber)
-    {
-        fields.Clear();
-        var i = 0;
-        while (true)
-        {
-            if (i < line.Length && line[i] == '"')
-            {
-                var value = new System.Text.StringBuilder();
-                i++;
-                while (true)
-                {
-                    if (i >= line.Length)
-                    {
-                        throw new FormatException($"Line {lineNumber}: unterminated quoted field.");
-                    }
-
-                    if (line[i] == '"')
-                    {
-                        if (i + 1 < line.Length && line[i + 1] == '"')
-                        {
-                            value.Append('"');
-                            i += 2;
-                            continue;
-                        }
-
-                        i++;
-                        break;
-                    }
-
-                    value.Append(line[i++]);
-                }
-
-                fields.Add(value.ToString());
-                if (i < line.Length && line[i] != ',')
-                {
-                    throw new FormatException($"Line {lineNumber}: unexpected '{line[i]}' after a quoted field.");
-                }
-            }
-            else
-            {
-                var end = line.IndexOf(',', i);
-                if (end < 0)
-                {
-                    end = line.Length;
-                }
-
-                fields.Add(line[i..end].Trim());
-                i = end;
-            }
-
-            if (i >= line.Length)
-            {
-                return;
-            }
-
-            i++; // the comma
-        }
+        throw new FormatException($"Line {rowNumber}: timestamp '{field}' is neither an integer nor an ISO 8601 date-time.");
     }
 }

@@ -74,6 +74,14 @@ public class AlsRecommendationsTests
     }
 
     [Fact]
+    public void ReadUsers_ReadsQuotedIds_ThatHoldCommasAndLineBreaks()
+    {
+        var users = AlsRecommendations.ReadUsers(new StringReader("\"a,b\",\"k\n1\",2\n"));
+        Assert.Equal(["a,b"], users.Select(u => u.User));
+        Assert.Equal([new("k\n1", 2f)], users[0].Interactions);
+    }
+
+    [Fact]
     public void WriteCsv_WritesOneRowPerItem_WithRanksFromOne_AndQuotesIdsThatNeedIt()
     {
         var writer = new StringWriter();

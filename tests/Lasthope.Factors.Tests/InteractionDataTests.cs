@@ -85,6 +85,18 @@ public class InteractionDataTests
         Assert.False(builder.Build().HasTimestamps);
     }
 
+    [Fact]
+    public void Csv_KeepsALineBreakInsideAQuotedField_AndCountsItInLaterLineNumbers()
+    {
+        var builder = new InteractionLogBuilder();
+        var n = InteractionCsv.Read(new StringReader("u1,\"two\nlines\",2\nu2,\"say \"\"hi\"\"\"\n"), builder, CsvHeader.Absent);
+        var log = builder.Build();
+        Assert.Equal(2, n);
+        Assert.Equal(["two\nlines", "say \"hi\""], log.Items.ToArray());
+        var e = Assert.Throws<FormatException>(() => InteractionCsv.Read(new StringReader("u1,\"a\nb\"\nu2,i,bad\n"), new InteractionLogBuilder(), CsvHeader.Absent));
+        Assert.Contains("Line 3", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("u,i,abc\nu,i,1\n", "Line 1")]
     [InlineData("u,i\nonlyone\n", "Line 2")]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 
 namespace Lasthope.Trees.Data;
 
@@ -140,7 +141,7 @@ public sealed class DenseDataset
     }
 
     /// <summary>
-    /// Reads CSV of feature values only, one row per line. A first line that is not numeric is a header: when it names
+    /// Reads CSV of feature values only, one row per record (RFC 4180 quoting, read by Sep). A first line that is not numeric is a header: when it names
     /// every one of <paramref name="featureNames"/>, columns are matched by name, otherwise by position. Empty cells and
     /// NA/NaN are missing (NaN). Labels are zero.
     /// </summary>
@@ -151,19 +152,26 @@ public sealed class DenseDataset
         var values = new List<double>();
         int[]? map = null;
         var rows = 0;
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        var nextLine = 1;
+        using var csv = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).FromFile(path);
+        foreach (var row in csv)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            var lineNumber = nextLine;
+            nextLine += 1 + row.Span.Count('\n');
+            var cells = new string[row.ColCount];
+            for (var c = 0; c < cells.Length; c++)
+            {
+                cells[c] = row[c].ToString();
+            }
+
+            if (cells.Length == 1 && cells[0].Length == 0)
             {
                 continue;
             }
 
-            var cells = line.Split(',');
             if (lineNumber == 1 && !IsNumericRow(cells))
             {
-                var byName = cells.Select((c, i) => (Name: c.Trim().Trim('"'), Index: i)).GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.First().Index);
+                var byName = cells.Select((c, i) => (Name: c, Index: i)).GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.First().Index);
                 if (featureNames.All(byName.ContainsKey))
                 {
                     map = [.. featureNames.Select(n => byName[n])];
