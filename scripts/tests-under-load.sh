@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs ./test.sh RUNS times in a row (default 5) while BUSY busy loops (default 2, `yes > /dev/null`) hold the CPU,
+# and prints each run's summary line: the suite must not depend on the machine's load. The loops stop on exit.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+runs=${1:-5}
+busy=${2:-2}
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+for _ in $(seq "$busy"); do
+  yes > /dev/null &
+  pids+=($!)
+done
+failures=0
+for run in $(seq "$runs"); do
+  start=$(date +%s)
+  summary=$("$root/test.sh" 2>&1 | tail -n 1)
+  status=${PIPESTATUS[0]}
+  echo "run $run of $runs ($busy busy loops): $summary in $(( $(date +%s) - start )) s"
+  [ "$status" -eq 0 ] || failures=$((failures + 1))
+done
+echo "$((runs - failures)) of $runs runs green under $busy busy loops"
+[ "$failures" -eq 0 ]
