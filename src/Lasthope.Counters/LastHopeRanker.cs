@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using Lasthope.Core.Selection;
 
 namespace Lasthope.Counters;
 
@@ -105,8 +106,7 @@ public sealed class LastHopeRanker
     /// <summary>
     /// Like <see cref="Order(string[], double[], Span{int})"/>, but only the first <paramref name="top"/> positions are
     /// sorted: they hold exactly the best <paramref name="top"/> items in order, and the rest follow in no particular
-    /// order. A ranking that serves 10 items, or re-ranks the top 300, needs no more; selecting them costs O(n)
-    /// against O(n log n) for a full sort.
+    /// order. A ranking that serves 10 items, or re-ranks the top 300, needs no more (<see cref="TopK.Partial"/>).
     /// </summary>
     public static void Order(string[] ids, double[] scores, Span<int> order, int top)
     {
@@ -118,77 +118,13 @@ public sealed class LastHopeRanker
         }
 
         var comparer = new ScoreOrder(ids, scores);
-        top = Math.Clamp(top, 0, order.Length);
-        if (top < order.Length)
+        if (top >= order.Length)
         {
-            Select(order, top, comparer);
+            order.Sort(comparer);
+            return;
         }
 
-        order[..top].Sort(comparer);
-    }
-
-    /// <summary>
-    /// Quickselect (Hoare 1961) with a median-of-three pivot: rearranges <paramref name="items"/> so that its first
-    /// <paramref name="k"/> elements are the k smallest under <paramref name="comparer"/>, in any order.
-    /// </summary>
-    private static void Select(Span<int> items, int k, ScoreOrder comparer)
-    {
-        var lo = 0;
-        var hi = items.Length - 1;
-        while (lo < hi)
-        {
-            var mid = lo + ((hi - lo) / 2);
-            if (comparer.Compare(items[mid], items[lo]) < 0)
-            {
-                (items[mid], items[lo]) = (items[lo], items[mid]);
-            }
-
-            if (comparer.Compare(items[hi], items[lo]) < 0)
-            {
-                (items[hi], items[lo]) = (items[lo], items[hi]);
-            }
-
-            if (comparer.Compare(items[hi], items[mid]) < 0)
-            {
-                (items[hi], items[mid]) = (items[mid], items[hi]);
-            }
-
-            var pivot = items[mid];
-            int i = lo, j = hi;
-            while (i <= j)
-            {
-                while (comparer.Compare(items[i], pivot) < 0)
-                {
-                    i++;
-                }
-
-                while (comparer.Compare(pivot, items[j]) < 0)
-                {
-                    j--;
-                }
-
-                if (i <= j)
-                {
-                    (items[i], items[j]) = (items[j], items[i]);
-                    i++;
-                    j--;
-                }
-            }
-
-            // [lo, j] <= pivot <= [i, hi]; continue in the part that holds position k - 1.
-            if (k - 1 <= j)
-            {
-                hi = j;
-            }
-            else if (k - 1 >= i)
-            {
-                lo = i;
-            }
-            else
-            {
-                return;
-            }
-        }
+        TopK.Partial(order, top, comparer);
     }
 
     /// <summary>Descending score, then ordinal id: a total order on distinct ids.</summary>

@@ -145,7 +145,7 @@ public sealed class AlsModel
         {
             _users.PaddedRow(user).CopyTo(query);
             var seen = filterSeen ? SeenItems(user) : default;
-            return TopK.Select(new TopK.DotScorer(_items, query, null, 1f), Items.Count, seen, exclude, destination);
+            return TopKScan.Select(new TopKScan.DotScorer(_items, query, null, 1f), Items.Count, seen, exclude, destination);
         }
         finally
         {
@@ -169,7 +169,7 @@ public sealed class AlsModel
         {
             query.AsSpan(0, _items.Stride).Clear();
             userFactors.CopyTo(query);
-            return TopK.Select(new TopK.DotScorer(_items, query, null, 1f), Items.Count, seen, exclude, destination);
+            return TopKScan.Select(new TopKScan.DotScorer(_items, query, null, 1f), Items.Count, seen, exclude, destination);
         }
         finally
         {
@@ -201,7 +201,7 @@ public sealed class AlsModel
         {
             _items.PaddedRow(item).CopyTo(query);
             ReadOnlySpan<int> self = [item];
-            return TopK.Select(new TopK.DotScorer(_items, query, _itemInverseNorms, _itemInverseNorms[item]), Items.Count, self, exclude, destination);
+            return TopKScan.Select(new TopKScan.DotScorer(_items, query, _itemInverseNorms, _itemInverseNorms[item]), Items.Count, self, exclude, destination);
         }
         finally
         {

@@ -119,7 +119,7 @@ public sealed class PopularityModel
     {
         if (segment is not null && _segments.TryGetValue(segment, out var shares))
         {
-            var n = TopK.Select(new TopK.ArrayScorer(shares), Items.Count, exclude, excludeMore, destination);
+            var n = TopKScan.Select(new TopKScan.ArrayScorer(shares), Items.Count, exclude, excludeMore, destination);
             if (n == destination.Length)
             {
                 return n;
@@ -136,10 +136,10 @@ public sealed class PopularityModel
             exclude.CopyTo(merged);
             excludeMore.CopyTo(merged.AsSpan(exclude.Length));
             chosen.CopyTo(merged.AsSpan(exclude.Length + excludeMore.Length));
-            return n + TopK.Select(new TopK.ArrayScorer(_overall), Items.Count, merged, default, destination[n..]);
+            return n + TopKScan.Select(new TopKScan.ArrayScorer(_overall), Items.Count, merged, default, destination[n..]);
         }
 
-        return TopK.Select(new TopK.ArrayScorer(_overall), Items.Count, exclude, excludeMore, destination);
+        return TopKScan.Select(new TopKScan.ArrayScorer(_overall), Items.Count, exclude, excludeMore, destination);
     }
 
     /// <summary>Popular items by id; allocates the result. Unknown excluded ids are ignored.</summary>

@@ -1,16 +1,16 @@
 using System.Buffers;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
+using Lasthope.Core.Selection;
 
 namespace Lasthope.Factors;
 
 /// <summary>
 /// Brute-force top-k: scores every item in blocks, skips an ascending list of excluded indices as it goes, and keeps
-/// the k best in a min-heap held in the caller's destination span. No allocation beyond a pooled copy of the
+/// the k best in the shared bounded heap (<see cref="TopK{T, TOrder}"/>) held in the caller's destination span. No allocation beyond a pooled copy of the
 /// exclusions. Ties go to the lower item index (items are scanned in ascending order and only a strictly greater
 /// score displaces the heap's minimum).
 /// </summary>
-internal static class TopK
+internal static class TopKScan
 {
     private const int Block = 256;
 
@@ -76,8 +76,7 @@ internal static class TopK
             }
 
             Span<float> scores = stackalloc float[Block];
-            var heap = destination;
-            var count = 0;
+            var top = new TopK<ScoredItem, BestFirst>(destination, default);
             var next = 0;
             for (var start = 0; start < itemCount; start += Block)
             {
@@ -86,13 +85,9 @@ internal static class TopK
                 scorer.Score(start, block);
                 for (var j = 0; j < length; j++)
                 {
+                    // Items come in ascending index, so an equal score never displaces: ties go to the lower index.
                     var score = block[j];
-                    if (count == k && !(score > heap[0].Score))
-                    {
-                        continue;
-                    }
-
-                    if (!float.IsFinite(score))
+                    if ((top.IsFull && !(score > top.Worst.Score)) || !float.IsFinite(score))
                     {
                         continue;
                     }
@@ -108,28 +103,11 @@ internal static class TopK
                         continue;
                     }
 
-                    if (count < k)
-                    {
-                        heap[count] = new ScoredItem(item, score);
-                        SiftUp(heap, count);
-                        count++;
-                    }
-                    else
-                    {
-                        heap[0] = new ScoredItem(item, score);
-                        SiftDown(heap, 0, count);
-                    }
+                    top.Offer(new ScoredItem(item, score));
                 }
             }
 
-            // Heap sort in place: repeatedly move the minimum to the end, which leaves the best first.
-            for (var end = count - 1; end > 0; end--)
-            {
-                (heap[0], heap[end]) = (heap[end], heap[0]);
-                SiftDown(heap, 0, end);
-            }
-
-            return count;
+            return top.SortBestFirst();
         }
         finally
         {
@@ -140,49 +118,10 @@ internal static class TopK
         }
     }
 
-    /// <summary>True when a is worse than b: lower score, or equal score and higher index.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Worse(ScoredItem a, ScoredItem b) => a.Score < b.Score || (a.Score == b.Score && a.Item > b.Item);
-
-    private static void SiftUp(Span<ScoredItem> heap, int i)
+    /// <summary>Higher score first, then lower item index: a total order.</summary>
+    private readonly struct BestFirst : IComparer<ScoredItem>
     {
-        while (i > 0)
-        {
-            var parent = (i - 1) >> 1;
-            if (!Worse(heap[i], heap[parent]))
-            {
-                return;
-            }
-
-            (heap[i], heap[parent]) = (heap[parent], heap[i]);
-            i = parent;
-        }
-    }
-
-    private static void SiftDown(Span<ScoredItem> heap, int i, int count)
-    {
-        while (true)
-        {
-            var left = (2 * i) + 1;
-            if (left >= count)
-            {
-                return;
-            }
-
-            var worst = left;
-            if (left + 1 < count && Worse(heap[left + 1], heap[left]))
-            {
-                worst = left + 1;
-            }
-
-            if (!Worse(heap[worst], heap[i]))
-            {
-                return;
-            }
-
-            (heap[i], heap[worst]) = (heap[worst], heap[i]);
-            i = worst;
-        }
+        public int Compare(ScoredItem x, ScoredItem y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : x.Item.CompareTo(y.Item);
     }
 
     private static bool IsSorted(ReadOnlySpan<int> values)
