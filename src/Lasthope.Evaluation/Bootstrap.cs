@@ -120,7 +120,7 @@ public static class Bootstrap
     }
 
     /// <summary>Linear interpolation between order statistics (type 7 of Hyndman and Fan 1996).</summary>
-    private static double Quantile(double[] sorted, double p)
+    internal static double Quantile(double[] sorted, double p)
     {
         var h = (sorted.Length - 1) * p;
         var lo = (int)Math.Floor(h);
