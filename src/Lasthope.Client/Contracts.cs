@@ -43,8 +43,8 @@ public sealed record RankRequest
     public double? BudgetMs { get; init; }
 }
 
-/// <summary>One ranked item of a response.</summary>
-public sealed record RankedItem(string Id, int Rank, double Score, ItemSource Source);
+/// <summary>One ranked item of a response; <c>Propensity</c> is the probability that the serving policy puts it at this rank (1 without exploration).</summary>
+public sealed record RankedItem(string Id, int Rank, double Score, ItemSource Source, double Propensity = 1);
 
 /// <summary>The experiment arm a request was served under.</summary>
 public sealed record ExperimentRef(string Id, string Arm);
@@ -67,6 +67,9 @@ public sealed record RankResponse
     public double BudgetMs { get; init; }
 
     public ExperimentRef? Experiment { get; init; }
+
+    /// <summary>Whether the exploration policy shuffled the top of this list.</summary>
+    public bool Explored { get; init; }
 
     public required string Segment { get; init; }
 

@@ -2,8 +2,12 @@ using Lasthope.Core.Serving;
 
 namespace Lasthope.Core.Events;
 
-/// <summary>One item of a served list, as logged: its 1-based position, its score, and which path placed it.</summary>
-public sealed record ServedItem(string ItemId, int Position, double Score, ItemSource Source);
+/// <summary>
+/// One item of a served list, as logged: its 1-based position, its score, which path placed it, and its propensity:
+/// the probability that the policy which served the request puts this item at this position (1 without exploration;
+/// see the server's exploration policy), which off-policy estimates and unbiased training divide by.
+/// </summary>
+public sealed record ServedItem(string ItemId, int Position, double Score, ItemSource Source, double Propensity = 1);
 
 /// <summary>The experiment arm a request was assigned to.</summary>
 public sealed record ExperimentArm(string ExperimentId, string Arm);
@@ -62,4 +66,7 @@ public sealed record RankingLog
 
     /// <summary>The scored feature vectors, when a model scored.</summary>
     public FeatureLog? Features { get; init; }
+
+    /// <summary>Whether the exploration policy randomised this list (its items' propensities say how).</summary>
+    public bool Explored { get; init; }
 }

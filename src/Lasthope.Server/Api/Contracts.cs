@@ -46,13 +46,13 @@ public sealed record RankRequest
     public double? BudgetMs { get; init; }
 }
 
-/// <summary>One ranked item.</summary>
-public sealed record RankedItemDto(string Id, int Rank, double Score, ItemSource Source)
+/// <summary>One ranked item; <c>propensity</c> is the probability that the serving policy puts it at this rank (1 without exploration).</summary>
+public sealed record RankedItemDto(string Id, int Rank, double Score, ItemSource Source, double Propensity)
 {
     public static RankedItemDto Of(Core.Events.ServedItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return new(item.ItemId, item.Position, item.Score, item.Source);
+        return new(item.ItemId, item.Position, item.Score, item.Source, item.Propensity);
     }
 }
 
@@ -77,6 +77,9 @@ public sealed record RankResponse
     public double BudgetMs { get; init; }
 
     public ExperimentDto? Experiment { get; init; }
+
+    /// <summary>Whether the exploration policy shuffled the top of this list (the items' propensities say how).</summary>
+    public bool Explored { get; init; }
 
     /// <summary>The segment the ranking was computed for.</summary>
     public required string Segment { get; init; }
@@ -107,6 +110,7 @@ public sealed record RankResponse
             RerankDepth = r.RerankDepth,
             BudgetMs = r.BudgetMs,
             Experiment = r.Experiment is { } e ? new ExperimentDto(e.ExperimentId, e.Arm) : null,
+            Explored = r.Explored,
             Segment = r.Segment,
             Items = [.. r.Items.Select(RankedItemDto.Of)],
             Timings = r.TimingsMs ?? new Dictionary<string, double>(),

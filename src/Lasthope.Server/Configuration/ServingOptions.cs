@@ -165,6 +165,9 @@ public sealed class SurfaceOptions
     /// <summary>Request-supplied item features (by name) that this surface's models may use besides the built-in ones.</summary>
     public IList<string> RequestFeatures { get; init; } = [];
 
+    /// <summary>This surface's exploration policy; off by default.</summary>
+    public ExplorationOptions? Exploration { get; init; }
+
     /// <summary>The problems of this surface's settings, named after the surface.</summary>
     public IEnumerable<ValidationResult> Validate(string name)
     {
@@ -176,6 +179,11 @@ public sealed class SurfaceOptions
         if (BudgetMs is { } b && (!double.IsFinite(b) || b <= 0 || b > 60_000))
         {
             yield return new ValidationResult($"Serving:Surfaces:{name}:BudgetMs must be in (0, 60000].", ["Surfaces"]);
+        }
+
+        foreach (var problem in Exploration?.Validate($"Serving:Surfaces:{name}:Exploration") ?? [])
+        {
+            yield return problem;
         }
     }
 }
@@ -295,6 +303,11 @@ public sealed class ExperimentOptions : IValidatableObject
             yield break;
         }
 
+        foreach (var problem in Arms.SelectMany(a => a.Exploration?.Validate($"Serving:Experiments:{Id}:Arms:{a.Name}:Exploration") ?? []))
+        {
+            yield return problem;
+        }
+
         if (Arms.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count() != Arms.Count)
         {
             yield return new ValidationResult($"Serving:Experiments:{Id}: arm names must be distinct.", [nameof(Arms)]);
@@ -316,4 +329,36 @@ public sealed class ArmOptions
 
     /// <summary>K for this arm; default the surface's.</summary>
     public int? RerankDepth { get; init; }
+
+    /// <summary>This arm's exploration policy; default the surface's.</summary>
+    public ExplorationOptions? Exploration { get; init; }
+}
+
+/// <summary>
+/// Exploration (<c>Serving:Surfaces:NAME:Exploration</c>, or per arm): on <see cref="Fraction"/> of requests (chosen by
+/// a hash of the request id), the first <see cref="Top"/> positions of the served list are shuffled uniformly. An item
+/// whose unexplored position p is within the top n is then at p with probability (1 - ε) + ε/n and at any other of
+/// the top n positions with probability ε/n; every served item logs that propensity, explored request or not.
+/// </summary>
+public sealed class ExplorationOptions
+{
+    /// <summary>ε, the share of requests explored, in [0, 1]. Default 0 (off).</summary>
+    public double Fraction { get; init; }
+
+    /// <summary>n, how many leading positions are shuffled, 2 to 100. Default 10.</summary>
+    public int Top { get; init; } = 10;
+
+    /// <summary>The problems of these settings, named under <paramref name="prefix"/>.</summary>
+    public IEnumerable<ValidationResult> Validate(string prefix)
+    {
+        if (!(Fraction >= 0 && Fraction <= 1))
+        {
+            yield return new ValidationResult($"{prefix}:Fraction must be in [0, 1].", [nameof(Fraction)]);
+        }
+
+        if (Top is < 2 or > 100)
+        {
+            yield return new ValidationResult($"{prefix}:Top must be in [2, 100].", [nameof(Top)]);
+        }
+    }
 }

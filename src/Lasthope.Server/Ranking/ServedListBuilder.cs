@@ -12,6 +12,7 @@ namespace Lasthope.Server.Ranking;
 /// keeps its heuristic order; model scores are never interleaved with heuristic scores. The list is logged with the
 /// whole served-path contract and the feature vectors of the shown items: exactly the rows the model scored, or,
 /// without a model, their built-in and request features, so that a first model can be trained from heuristic traffic.
+/// Last, the surface's (or arm's) exploration policy may shuffle the top of the list (<see cref="Exploration"/>).
 /// </summary>
 public sealed class ServedListBuilder(FeatureRows features, ServingOptions serving, TimeProvider time)
 {
@@ -35,9 +36,11 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
                 : new ServedItem(command.CandidateIds[work.Order[i]], i + 1, work.Scores[work.Order[i]], ItemSource.Heuristic);
         }
 
+        // Features are logged by item id in the deterministic order, before exploration moves anything.
         var logged = LogFeatures(work, outcome, served);
-        work.Timings["total"] = Stopwatch.GetElapsedTime(work.Arrival).TotalMilliseconds;
         var policy = work.Policy;
+        var explored = Exploration.Apply(served, Exploration.For(serving.Surface(command.Surface), policy.Assignment?.Arm), command.RequestId);
+        work.Timings["total"] = Stopwatch.GetElapsedTime(work.Arrival).TotalMilliseconds;
         return new RankingLog
         {
             RequestId = command.RequestId,
@@ -56,6 +59,7 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
             TimingsMs = work.Timings,
             Notes = work.Notes,
             Features = logged,
+            Explored = explored,
         };
     }
 
