@@ -32,11 +32,13 @@ public sealed class CliContext
         System.Console.Error);
 
     /// <summary>"invalid configuration: ..." for a setting or an argument the server refused, without the parameter-name suffix.</summary>
-    public static string Invalid(ArgumentException exception)
+    public static string Invalid(ArgumentException exception) => $"invalid configuration: {MessageOf(exception)}";
+
+    /// <summary>A library's argument error as a message for people: without the parameter-name suffix.</summary>
+    public static string MessageOf(ArgumentException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        var message = exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
-        return $"invalid configuration: {message}";
+        return exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
     }
 
     /// <summary>Writes a one-line error and returns the exit code, so commands can <c>return ctx.Fail(...)</c>.</summary>

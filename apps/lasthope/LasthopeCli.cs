@@ -15,9 +15,9 @@ public static class LasthopeCli
         root.Add(ImportCommand.Create(context));
         root.Add(StatsCommand.Create(context));
         root.Add(PositionBiasCommand.Create(context));
-        root.Add(AlsCommands.CreateTrain(context));
-        root.Add(AlsCommands.CreateRecommend(context));
-        root.Add(AlsCommands.CreateSimilar(context));
+        root.Add(TrainAlsCommand.Create(context));
+        root.Add(RecommendCommand.Create(context));
+        root.Add(SimilarCommand.Create(context));
         root.Add(EvaluateRecsCommand.Create(context));
         var model = ModelCommands.Create(context);
         ModelRegistryCommands.AddTo(model, context);

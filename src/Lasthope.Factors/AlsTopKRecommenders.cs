@@ -128,7 +128,8 @@ public static class KnownUserProtocol
         return (train.ToMatrix(), EvaluationUser.FromTrainTest(train.UserIndices, train.ItemIndices, train.Weights, test.UserIndices, test.ItemIndices));
     }
 
-    private static bool Extends(IdMap extended, IdMap prefix)
+    /// <summary>Whether <paramref name="extended"/> starts with every id of <paramref name="prefix"/>, at the same indices.</summary>
+    internal static bool Extends(IdMap extended, IdMap prefix)
     {
         if (extended.Count < prefix.Count)
         {

@@ -67,6 +67,23 @@ public sealed partial class ArchitectureTests
         Assert.DoesNotContain("Trees.Native", project, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Commands only parse and print: the work lives in the libraries, where the server and the tests call it too. A
+    /// command file past this length has grown a workflow of its own.
+    /// </summary>
+    [Fact]
+    public void Commands_ParseAndPrint_InFilesOfAtMost300Lines()
+    {
+        const int MaxLines = 300;
+        var tooLong = Sources("apps/lasthope/Commands")
+            .Select(f => (File: Path.GetRelativePath(TestData.RepositoryRoot, f), Lines: File.ReadLines(f).Count()))
+            .Where(f => f.Lines > MaxLines)
+            .OrderByDescending(f => f.Lines)
+            .Select(f => $"{f.File}: {f.Lines} lines")
+            .ToList();
+        Assert.True(tooLong.Count == 0, $"Commands longer than {MaxLines} lines (move their domain logic into a library): {string.Join("; ", tooLong)}");
+    }
+
     [GeneratedRegex(@"^namespace Lasthope\.Server\.(\w+);", RegexOptions.Multiline)]
     private static partial Regex NamespaceLine();
 
