@@ -11,7 +11,7 @@ namespace Lasthope.Cli.Reliability;
 /// The restart drill: requests that once broke every start, and must leave a data directory that restarts with the
 /// same counts. A recommendation on an empty store, a ranking whose every candidate is excluded, a candidate id with
 /// a control character (the old separator of stored lists), then rankings and clicks with random-Unicode ids. Then a
-/// clean stop (SIGINT), a restart, and /v1/status and every item's /v1/items/{id}/stats compared with what they said
+/// clean stop (SIGTERM), a restart, and /v1/status and every item's /v1/items/{id}/stats compared with what they said
 /// before.
 /// </summary>
 /// <remarks>
@@ -122,7 +122,7 @@ public sealed class RestartDrill(ReliabilityOptions options) : IDrill
             ok + refused == requests.Count,
             refused == 0 ? $"{ok} of {requests.Count}" : $"{ok} + {refused} refused of {requests.Count}",
             "all");
-        result.Expect("clean stop (SIGINT)", exitCode == 0, exitCode is { } code ? $"exit code {code}" : "did not exit in 30 s", "exit code 0");
+        result.Expect("clean stop (SIGTERM)", exitCode == 0, exitCode is { } code ? $"exit code {code}" : "did not exit in 30 s", "exit code 0");
         var started = Stopwatch.GetTimestamp();
         try
         {

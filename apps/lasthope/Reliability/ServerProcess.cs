@@ -12,7 +12,7 @@ public sealed class ServerStartException(string message) : Exception(message);
 /// <summary>
 /// A real <c>lasthope serve</c> child process on a free loopback port: the executable of this very process
 /// (<c>dotnet lasthope.dll serve ...</c>), so the suite tests the build it belongs to. The drills SIGKILL it, stop it
-/// with SIGINT as Ctrl+C would, and read its resident memory from /proc.
+/// with SIGTERM as a service manager would, and read its resident memory from /proc.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -151,14 +151,16 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// SIGINT, as Ctrl+C: the server flushes its impression log and exits. Returns its exit code, or null when it did
+    /// SIGTERM, as a service manager stops a service: the server flushes its impression log and exits. Not SIGINT: a
+    /// process started in the background by a non-interactive shell (a CI script, nohup) inherits SIGINT ignored, and
+    /// .NET keeps it ignored, so Ctrl+C's signal would never arrive; SIGTERM always does. Returns its exit code, or null when it did
     /// not exit within <paramref name="timeout"/> (it is then SIGKILLed).
     /// </summary>
     public async Task<int?> StopAsync(TimeSpan timeout)
     {
-        if (!_process.HasExited && NativeMethods.Kill(_process.Id, NativeMethods.SigInt) != 0)
+        if (!_process.HasExited && NativeMethods.Kill(_process.Id, NativeMethods.SigTerm) != 0)
         {
-            throw new InvalidOperationException($"kill(SIGINT) failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill(SIGTERM) failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
         }
 
         using var wait = new CancellationTokenSource(timeout);
