@@ -22,8 +22,9 @@ public sealed partial class ArchitectureTests
         ["Ingestion"] = ["Configuration", "Telemetry", "State", "Cascade"],
         ["Stats"] = ["Configuration", "Telemetry", "State"],
         ["Security"] = ["Configuration", "Telemetry"],
-        ["Api"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Ingestion", "Stats", "Security"],
-        ["Hosting"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Ingestion", "Stats", "Security", "Api"],
+        ["Experiments"] = ["Configuration", "Telemetry"],
+        ["Api"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Ingestion", "Stats", "Security", "Experiments"],
+        ["Hosting"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Ingestion", "Stats", "Security", "Experiments", "Api"],
     };
 
     private static IEnumerable<string> Sources(string folder) => Directory.EnumerateFiles(Path.Combine(TestData.RepositoryRoot, folder), "*.cs", SearchOption.AllDirectories)
