@@ -40,6 +40,7 @@ public sealed class OpenApiTests
             ["GET /v1/rank/{requestId}/explain"] = [200, 400, 404, 422],
             ["GET /v1/similar/{item}"] = [200, 400, 404],
             ["GET /v1/status"] = [200],
+            ["GET /v1/experiments/{id}/report"] = [200, 400, 404],
             ["GET /v1/models"] = [200],
             ["POST /v1/models"] = [201, 400, 413, 422, 429],
             ["POST /v1/models/{version}/activate"] = [200, 400, 404, 422, 429],

@@ -314,6 +314,7 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(EventBatchResponse))]
 [JsonSerializable(typeof(ItemStatsResponse))]
 [JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(ExperimentReportDto))]
 [JsonSerializable(typeof(ModelDto))]
 [JsonSerializable(typeof(ModelDto[]))]
 [JsonSerializable(typeof(ExplainResponse))]

@@ -120,18 +120,21 @@ public static class ExperimentReadout
         {
             var effect = arm.EffectVsControl!.Value;
             var direction = effect.Lower > 0 ? "above" : effect.Upper < 0 ? "below" : "not distinguishable from";
-            words.Add(Invariant($"The {arm.Arm} arm's CTR is {arm.Ctr.Estimate:P2} against {control}'s {arms.First(a => a.Arm == control).Ctr.Estimate:P2}: {direction} it (difference {effect.Estimate:+0.00%;-0.00%} [{effect.Lower:+0.00%;-0.00%}, {effect.Upper:+0.00%;-0.00%}])."));
+            words.Add(Invariant($"The {arm.Arm} arm's CTR is {Percent(arm.Ctr.Estimate, 2)} against {control}'s {Percent(arms.First(a => a.Arm == control).Ctr.Estimate, 2)}: {direction} it (difference {effect.Estimate * 100:+0.00;-0.00} [{effect.Lower * 100:+0.00;-0.00}, {effect.Upper * 100:+0.00;-0.00}] points)."));
         }
 
         if (skew.Alarm)
         {
             var arm = arms.First(a => a.Arm == skew.Arm);
             var byModel = arm.Paths.Where(p => p.ServedBy is ServedBy.Model or ServedBy.ModelPartial).Sum(p => p.Requests) / (double)Math.Max(1, arm.Requests);
-            words.Add(Invariant($"The {arm.Arm} arm was served by the model on {byModel:P0} of its requests ({arm.FallbackShare:P0} fell back to the heuristic, above the {skew.Threshold:P0} threshold); its effect is diluted accordingly: it measures a mixture, not the model."));
+            words.Add(Invariant($"The {arm.Arm} arm was served by the model on {Percent(byModel, 0)} of its requests ({Percent(arm.FallbackShare, 0)} fell back to the heuristic, above the {Percent(skew.Threshold, 0)} threshold); its effect is diluted accordingly: it measures a mixture, not the model."));
         }
 
         return string.Join(" ", words);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>"38%", not the invariant culture's "38 %".</summary>
+    private static string Percent(double share, int decimals) => (share * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
 }

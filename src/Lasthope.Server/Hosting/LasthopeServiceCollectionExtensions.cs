@@ -3,6 +3,7 @@ using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
+using Lasthope.Server.Experiments;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
 using Lasthope.Server.Ranking;
@@ -91,6 +92,7 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<RecommendationService>();
         services.AddSingleton<EventIngestor>();
         services.AddSingleton<ItemStatsService>();
+        services.AddSingleton<ExperimentReports>();
 
         // Start, background work, stop: the warm start first, then the log writer and the popularity lists.
         services.AddHostedService<WarmStart>();
@@ -158,6 +160,7 @@ public static class LasthopeServiceCollectionExtensions
         v1.MapEventsApi();
         v1.MapItemsApi();
         v1.MapStatusApi();
+        v1.MapExperimentsApi();
         v1.MapModelsApi();
         v1.MapExplainApi();
         v1.MapRecommendApi();
