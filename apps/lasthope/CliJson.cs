@@ -1,10 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lasthope.Server.Experiments;
 using Lasthope.Server.Stats;
 
 namespace Lasthope.Cli;
 
 /// <summary>The JSON the CLI reads and writes, source-generated; shapes follow the HTTP API's (the OpenAPI document).</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    WriteIndented = true)]
 [JsonSerializable(typeof(ItemStats))]
+[JsonSerializable(typeof(ExperimentReport))]
 internal sealed partial class CliJson : JsonSerializerContext;

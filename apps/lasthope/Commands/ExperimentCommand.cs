@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Lasthope.Core.Serving;
+using Lasthope.Core.Storage;
+using Lasthope.Server.Experiments;
+using Lasthope.Server.Hosting;
+using Spectre.Console;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary>
+/// <c>lasthope experiment report</c>: an experiment read out of a data directory's impression log, as
+/// <c>GET /v1/experiments/{id}/report</c> reads it (<see cref="ExperimentReports"/>).
+/// </summary>
+internal static class ExperimentCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = CommonOptions.Data();
+        var config = CommonOptions.Config();
+        var experiment = new Option<string>("--experiment", "-e") { Description = "The experiment's id (Serving:Experiments:N:Id).", Required = true };
+        var days = new Option<int>("--days") { Description = "The days of log to read (1 to 90).", DefaultValueFactory = _ => 30 };
+        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to FILE ('-' for standard output)." };
+        var report = new Command("report", "Read an experiment out of the log: per arm CTR with user-clustered intervals, the ITT effect, the paths that served, the sample-ratio test, the fallback-skew alarm and a verdict.")
+        {
+            data, config, experiment, days, json,
+        };
+        report.SetAction(async (parse, cancellationToken) =>
+        {
+            var window = parse.GetValue(days);
+            if (window is < 1 or > 90)
+            {
+                return context.Fail(ExitCodes.BadInput, "--days must be 1 to 90.");
+            }
+
+            try
+            {
+                var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
+                await using var store = await CliStores.OpenAsync(options, cancellationToken);
+                var id = parse.GetValue(experiment)!;
+                var read = await new ExperimentReports(store, options.Serving).ReadAsync(id, DateTimeOffset.UtcNow.AddDays(-window), cancellationToken);
+                if (read is null)
+                {
+                    return context.Fail(ExitCodes.BadInput, $"no experiment '{id}' is configured (Serving:Experiments); give the server's --config.");
+                }
+
+                Print(context, read);
+                if (parse.GetValue(json) is { } path)
+                {
+                    var text = JsonSerializer.Serialize(read, CliJson.Default.ExperimentReport);
+                    if (path == "-")
+                    {
+                        context.Out.WriteLine(text);
+                    }
+                    else
+                    {
+                        await File.WriteAllTextAsync(path, text + "\n", cancellationToken);
+                    }
+                }
+
+                return ExitCodes.Ok;
+            }
+            catch (ArgumentException e)
+            {
+                return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+            catch (ExperimentWindowTooLargeException e)
+            {
+                return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+            catch (StoreUnavailableException e)
+            {
+                return context.Fail(ExitCodes.Failure, e.Message);
+            }
+        });
+        return new Command("experiment", "Experiments: read them out.") { report };
+    }
+
+    private static void Print(CliContext context, ExperimentReport report)
+    {
+        var arms = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"experiment {report.ExperimentId} (control: {report.Control})"))
+            .AddColumns("arm", "users", "requests", "impressions", "clicks", "CTR [[95%]]", "effect vs control", "fallback share");
+        foreach (var a in report.Arms)
+        {
+            arms.AddRow(
+                Markup.Escape(a.Arm), Number(a.Users), Number(a.Requests), Number(a.Impressions), Number(a.Clicks),
+                Markup.Escape(Share(a.Ctr.Estimate, a.Ctr.Lower, a.Ctr.Upper)),
+                a.EffectVsControl is { } e ? Markup.Escape(Share(e.Estimate, e.Lower, e.Upper)) : "-",
+                a.MeantModel ? (a.FallbackShare * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "-");
+        }
+
+        context.Console.Write(arms);
+        var paths = new Table().Border(TableBorder.Rounded).Title("as served").AddColumns("arm", "servedBy", "reason", "requests", "CTR");
+        foreach (var a in report.Arms)
+        {
+            foreach (var p in a.Paths)
+            {
+                paths.AddRow(Markup.Escape(a.Arm), p.ServedBy.ToWire(), p.Reason?.ToWire() ?? "-", Number(p.Requests), double.IsFinite(p.Ctr) ? (p.Ctr * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-");
+            }
+        }
+
+        context.Console.Write(paths);
+        var srm = report.SampleRatio;
+        context.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"sample ratio: chi-square {srm.ChiSquare:F2}, p = {srm.PValue:G3}")) + (srm.Alarm ? " [red]ALARM[/]" : " [green]ok[/]"));
+        var skew = report.FallbackSkew;
+        context.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"fallback skew: {skew.Arm ?? "no model arm"} {skew.FallbackShare * 100:F1}% (threshold {skew.Threshold * 100:F0}%)")) + (skew.Alarm ? " [red]ALARM[/]" : " [green]ok[/]"));
+        context.Console.MarkupLine(Markup.Escape(report.Verdict));
+    }
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Share(double estimate, double lower, double upper) =>
+        string.Create(CultureInfo.InvariantCulture, $"{estimate * 100:F2}% [{lower * 100:F2}, {upper * 100:F2}]");
+}
