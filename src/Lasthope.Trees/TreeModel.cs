@@ -38,11 +38,7 @@ public sealed unsafe class TreeModel
     [ThreadStatic]
     private static long[]? _threadRowKeys;
 
-    /// <summary>Replaced once at most, by <see cref="ChooseKernel"/>; a call reads it once and finishes on that forest.</summary>
-    private CompiledForest _forest;
-
-    /// <summary>Kept until <see cref="ChooseKernel"/> has compiled the alternative (or found there is none).</summary>
-    private SourceEnsemble? _source;
+    private readonly CompiledForest _forest;
     private readonly string[] _featureNames;
     private readonly double[] _baseScores;
 
@@ -52,7 +48,6 @@ public sealed unsafe class TreeModel
     private TreeModel(SourceEnsemble source, string fingerprint, TreeKernel? kernel = null)
     {
         _forest = new CompiledForest(source, kernel);
-        _source = kernel is null ? source : null;
         _featureNames = source.FeatureNames;
         FeatureNames = Array.AsReadOnly(_featureNames);
         Format = source.Format;
@@ -267,63 +262,6 @@ public sealed unsafe class TreeModel
     /// <inheritdoc cref="ScoreClasses(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>
     public int ScoreClasses(ReadOnlySpan<float> features, Span<double> rawScores, CancellationToken cancellationToken = default) =>
         ScoreCore(features, rawScores, Documents(rawScores.Length), cancellationToken);
-
-    /// <summary>
-    /// The kernel that scores most trees: "bitvector", "lockstep" or "general" (see <see cref="ChooseKernel"/>).
-    /// </summary>
-    public string ScoringKernel => _forest.TreeCount == 0
-        ? "none"
-        : _forest.Kernel.GroupBy(k => k).OrderByDescending(g => g.Count()).First().Key.ToString().ToLowerInvariant();
-
-    /// <summary>
-    /// Times the kernels that can score this model on <paramref name="rows"/> (row-major, up to one block of
-    /// <see cref="ScoringBlockSize"/> documents is used) and keeps the faster; returns its name. Trees of up to 64
-    /// leaves go to the bitvector kernel by default, whose cost grows with a tree's nodes; the lockstep kernel's grows
-    /// with the deepest path a group of documents takes, so which is faster depends on the documents (measured both
-    /// ways by 2x and more, docs/performance.md): give it real ones, such as logged feature rows. Both kernels agree
-    /// to the bit, so the choice changes speed only. Only the first call compares; later calls return the choice.
-    /// </summary>
-    public string ChooseKernel(ReadOnlySpan<double> rows)
-    {
-        var count = Math.Min(ScoringBlockSize, rows.Length / Math.Max(1, FeatureCount));
-        var source = count == 0 ? null : Interlocked.Exchange(ref _source, null);
-        if (source is null || !_forest.Kernel.Contains(TreeKernel.Bitvector) || source.Trees.Any(t => t.DecisionType.Any(Decision.IsCategorical)))
-        {
-            return ScoringKernel;
-        }
-
-        var block = rows[..(count * FeatureCount)];
-        var lockstep = new CompiledForest(source, TreeKernel.Lockstep);
-        double bitvectorBest = double.MaxValue, lockstepBest = double.MaxValue;
-        for (var r = 0; r < 5; r++)
-        {
-            // Alternated, the best of each kept: a noisy machine slows both, not one.
-            bitvectorBest = Math.Min(bitvectorBest, TimeBlock(_forest, block, count));
-            lockstepBest = Math.Min(lockstepBest, TimeBlock(lockstep, block, count));
-        }
-
-        if (lockstepBest < bitvectorBest)
-        {
-            Volatile.Write(ref _forest, lockstep);
-        }
-
-        return ScoringKernel;
-    }
-
-    private double TimeBlock(CompiledForest forest, ReadOnlySpan<double> rows, int count)
-    {
-        var keys = new long[forest.SlotCount * CompiledForest.BlockSize];
-        var accumulators = new double[forest.ClassCount * CompiledForest.BlockSize];
-        fixed (double* x = rows)
-        fixed (long* k = keys)
-        fixed (double* a = accumulators)
-        {
-            var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            ForestKernels.PreprocessKeys(forest, x, FeatureCount, count, k, CompiledForest.KeyGroup);
-            ForestKernels.AddTrees(forest, k, count, a, 0, forest.TreeCount, BitvectorKernels.Best);
-            return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-        }
-    }
 
     internal int ScoreCore<T>(ReadOnlySpan<T> features, Span<double> scores, int count, CancellationToken cancellationToken, BitvectorWidth? width = null)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>

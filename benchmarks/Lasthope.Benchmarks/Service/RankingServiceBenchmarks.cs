@@ -73,6 +73,13 @@ public class RankingServiceBenchmarks
             }
         }
 
+        if (Model)
+        {
+            var registry = _server.Services.GetRequiredService<ModelRegistry>();
+            var record = registry.RegisterAsync(System.Text.Encoding.UTF8.GetBytes(RankerModel()), "home", new ModelMetadata("bench"), CancellationToken.None).GetAwaiter().GetResult();
+            registry.ActivateAsync("home", record.Version, CancellationToken.None).GetAwaiter().GetResult();
+        }
+
         _ranking = _server.Services.GetRequiredService<RankingService>();
         _commands = [.. Enumerable.Range(0, 64).Select(r => new RankCommand
         {
@@ -85,21 +92,6 @@ public class RankingServiceBenchmarks
             CandidateFeatures = new IReadOnlyDictionary<string, double>?[Candidates],
             Count = 10,
         })];
-
-        if (Model)
-        {
-            // As on a running server: the heuristic has served the surface (and logged its rows) before the model is
-            // activated, and the warm-up times the tree kernels on those rows.
-            for (var r = 0; r < 16; r++)
-            {
-                _ranking.RankAsync(_commands[r] with { RequestId = $"warm-{r}" }).AsTask().GetAwaiter().GetResult();
-            }
-
-            var registry = _server.Services.GetRequiredService<ModelRegistry>();
-            var record = registry.RegisterAsync(System.Text.Encoding.UTF8.GetBytes(RankerModel()), "home", new ModelMetadata("bench"), CancellationToken.None).GetAwaiter().GetResult();
-            registry.ActivateAsync("home", record.Version, CancellationToken.None).GetAwaiter().GetResult();
-            Console.WriteLine($"// tree kernel: {registry.Active("home")!.Model.ScoringKernel}");
-        }
     }
 
     [GlobalCleanup]

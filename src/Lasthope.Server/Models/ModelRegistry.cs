@@ -180,10 +180,7 @@ public sealed partial class ModelRegistry
         }
     }
 
-    /// <summary>
-    /// Scores the logged feature rows of recent requests (or one block of missing values) before serving, and lets
-    /// the logged rows choose the faster tree kernel for this model.
-    /// </summary>
+    /// <summary>Scores the logged feature rows of recent requests (or one block of missing values) before serving.</summary>
     private void WarmUp(string surface, LoadedModel model)
     {
         var columns = model.Binding.Count;
@@ -204,20 +201,12 @@ public sealed partial class ModelRegistry
             }
         }
 
-        var logged = rows.Count > 0;
-        if (!logged)
+        if (rows.Count == 0)
         {
             rows.AddRange(Enumerable.Range(0, TreeModel.ScoringBlockSize).Select(_ => Enumerable.Repeat(double.NaN, columns).ToArray()));
         }
 
         var matrix = rows.SelectMany(r => r).ToArray();
-        if (logged)
-        {
-            // Real rows decide between the tree kernels (made-up ones favour the wrong one; docs/performance.md).
-            var kernel = model.Model.ChooseKernel(matrix);
-            LogKernel(_logger, surface, model.Record.Version, kernel, rows.Count);
-        }
-
         var scores = new double[rows.Count];
         model.Model.Score(matrix, scores);
     }
@@ -263,9 +252,6 @@ public sealed partial class ModelRegistry
 
         return -1;
     }
-
-    [LoggerMessage(EventId = LogEvents.ModelKernelChosen, Level = LogLevel.Information, Message = "Model {Version} of surface {Surface} scores with the {Kernel} kernel (timed on {Rows} logged rows)")]
-    private static partial void LogKernel(ILogger logger, string surface, string version, string kernel, int rows);
 
     [LoggerMessage(EventId = LogEvents.ActiveModelUnusable, Level = LogLevel.Error, Message = "The active model {Version} of surface {Surface} cannot serve; the heuristic serves the surface: {Reason}")]
     private static partial void LogActiveModelUnusable(ILogger logger, string surface, string version, string reason);

@@ -22,7 +22,6 @@ public static class LogEvents
     public const int ModelActivated = 4002;
     public const int ModelDeactivated = 4003;
     public const int ModelRegistered = 4004;
-    public const int ModelKernelChosen = 4005;
     public const int ActiveRecommenderUnusable = 4101;
     public const int RecommenderActivated = 4102;
     public const int PopularityRebuildFailed = 4201;
