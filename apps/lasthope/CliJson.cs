@@ -6,12 +6,16 @@ using Lasthope.Server.Stats;
 namespace Lasthope.Cli;
 
 /// <summary>The JSON the CLI reads and writes, source-generated; shapes follow the HTTP API's (the OpenAPI document).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ItemStats))]
+internal sealed partial class CliJson : JsonSerializerContext;
+
+/// <summary>The experiment report's JSON: indented, enums by their wire names, NaN allowed (a cell without impressions has no CTR).</summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     WriteIndented = true)]
-[JsonSerializable(typeof(ItemStats))]
 [JsonSerializable(typeof(ExperimentReport))]
-internal sealed partial class CliJson : JsonSerializerContext;
+internal sealed partial class ReportJson : JsonSerializerContext;

@@ -48,7 +48,7 @@ internal static class ExperimentCommand
                 Print(context, read);
                 if (parse.GetValue(json) is { } path)
                 {
-                    var text = JsonSerializer.Serialize(read, CliJson.Default.ExperimentReport);
+                    var text = JsonSerializer.Serialize(read, ReportJson.Default.ExperimentReport);
                     if (path == "-")
                     {
                         context.Out.WriteLine(text);
