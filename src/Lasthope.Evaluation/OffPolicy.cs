@@ -48,7 +48,7 @@ public static class OffPolicy
         var weighted = new double[n];
         var weights = new double[n];
         var corrected = new double[n];
-        double sumW = 0, sumW2 = 0, maxW = 0;
+        double sumW = 0, sumW2 = 0, sumWR = 0, sumCorrected = 0, maxW = 0;
         for (var i = 0; i < n; i++)
         {
             var d = log[i];
@@ -73,6 +73,8 @@ public static class OffPolicy
             corrected[i] = d.ModelValue + (w * (d.Reward - d.ModelReward));
             sumW += w;
             sumW2 += w * w;
+            sumWR += weighted[i];
+            sumCorrected += corrected[i];
             maxW = Math.Max(maxW, w);
         }
 
@@ -101,9 +103,9 @@ public static class OffPolicy
             n,
             ess,
             maxW,
-            new("ips", Percentile(weighted.Sum() / n, ips, level)),
-            new("snips", Percentile(sumW > 0 ? weighted.Sum() / sumW : 0, snips, level)),
-            new("dr", Percentile(corrected.Sum() / n, dr, level)));
+            new("ips", Percentile(sumWR / n, ips, level)),
+            new("snips", Percentile(sumW > 0 ? sumWR / sumW : 0, snips, level)),
+            new("dr", Percentile(sumCorrected / n, dr, level)));
     }
 
     private static Interval Percentile(double estimate, double[] resampled, double level)

@@ -165,17 +165,11 @@ public static class AlsRecommendations
         var first = true;
         foreach (var row in csv)
         {
-            var number = nextLine;
-            nextLine += 1 + row.Span.Count('\n');
+            var number = InteractionCsv.LineOf(row, ref nextLine);
             var user = row[0].ToString();
             if (user.Length == 0)
             {
                 continue;
-            }
-
-            if (row.Span.Count('"') % 2 != 0)
-            {
-                throw new FormatException($"Line {number}: unterminated quoted field.");
             }
 
             if (first && InteractionCsv.NamesUserColumn(user))

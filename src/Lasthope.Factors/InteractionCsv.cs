@@ -45,23 +45,15 @@ public static class InteractionCsv
         ArgumentNullException.ThrowIfNull(builder);
         using var csv = Open(reader);
         var events = 0;
-        var rowNumber = 0;
         var nextLine = 1;
         var first = true;
         Span<string> fields = new string[4];
         foreach (var row in csv)
         {
-            // The row's first line: a quoted field may hold line breaks, which count as lines.
-            rowNumber = nextLine;
-            nextLine += 1 + row.Span.Count('\n');
+            var rowNumber = LineOf(row, ref nextLine);
             if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
             {
                 continue;
-            }
-
-            if (row.Span.Count('"') % 2 != 0)
-            {
-                throw new FormatException($"Line {rowNumber}: unterminated quoted field.");
             }
 
             if (row.ColCount is < 2 or > 4)
@@ -112,6 +104,18 @@ public static class InteractionCsv
     /// <summary>A reader with no header, RFC 4180 unescaping, trimmed fields and any number of fields per row.</summary>
     internal static SepReader Open(TextReader reader) =>
         Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).From(reader);
+
+    /// <summary>
+    /// The 1-based line a row starts on (a quoted field may hold line breaks, which count as lines; <paramref
+    /// name="nextLine"/> moves past the row), refusing a row with an unterminated quoted field.
+    /// </summary>
+    /// <exception cref="FormatException">An odd number of quotes: a field was opened and never closed.</exception>
+    internal static int LineOf(SepReader.Row row, ref int nextLine)
+    {
+        var line = nextLine;
+        nextLine += 1 + row.Span.Count('\n');
+        return row.Span.Count('"') % 2 == 0 ? line : throw new FormatException($"Line {line}: unterminated quoted field.");
+    }
 
     /// <summary>Whether a first field names the user column (so its row is a header).</summary>
     internal static bool NamesUserColumn(string field) => UserColumns.Contains(field, StringComparer.OrdinalIgnoreCase);

@@ -5,9 +5,10 @@ using Lasthope.Server.Configuration;
 namespace Lasthope.Server.Experiments;
 
 /// <summary>
-/// Reads an experiment's readout from the store: the configured experiment gives the arms and their shares; a first
-/// pass over the log since a time keeps that experiment's rankings (without their feature rows), a second the events
-/// that name them. Memory grows with the experiment's rankings in the window, at most <see cref="MaxRankings"/>.
+/// Reads an experiment's readout from the store: the configured experiment gives the arms and their shares; a pass
+/// over the log since a time keeps that experiment's rankings (without their feature rows), then a pass over the
+/// events alone keeps those that name them. Memory grows with the experiment's rankings in the window, at most
+/// <see cref="MaxRankings"/>.
 /// </summary>
 public sealed class ExperimentReports(IEventStore store, ServingOptions serving)
 {
@@ -44,9 +45,9 @@ public sealed class ExperimentReports(IEventStore store, ServingOptions serving)
         }
 
         var events = new List<InteractionEvent>();
-        await foreach (var entry in store.ReadLogAsync(since, cancellationToken))
+        await foreach (var click in store.ReadEventsAsync(since, cancellationToken))
         {
-            if (entry.Event is { RequestId: { } request } click && requests.Contains(request))
+            if (click.RequestId is { } request && requests.Contains(request))
             {
                 events.Add(click);
             }
