@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -39,6 +40,9 @@ public sealed unsafe class TreeModel
     private static long[]? _threadRowKeys;
 
     private readonly CompiledForest _forest;
+
+    /// <summary>The timed choice between <see cref="_forest"/> and its lockstep compilation; null when a kernel was forced or there is no choice.</summary>
+    private readonly KernelTrial? _kernelTrial;
     private readonly string[] _featureNames;
     private readonly double[] _baseScores;
 
@@ -48,6 +52,10 @@ public sealed unsafe class TreeModel
     private TreeModel(SourceEnsemble source, string fingerprint, TreeKernel? kernel = null)
     {
         _forest = new CompiledForest(source, kernel);
+        if (kernel is null && _forest.Kernel.Contains(TreeKernel.Bitvector))
+        {
+            _kernelTrial = new KernelTrial(_forest, new CompiledForest(source, TreeKernel.Lockstep));
+        }
         _featureNames = source.FeatureNames;
         FeatureNames = Array.AsReadOnly(_featureNames);
         Format = source.Format;
@@ -124,6 +132,11 @@ public sealed unsafe class TreeModel
 
     /// <summary>The compiled trees (tests check kernels and explanations against references built on them).</summary>
     internal CompiledForest Forest => _forest;
+
+    /// <summary>The kernel batch scoring settled on (see <see cref="KernelTrial"/>): null while the trial runs.</summary>
+    internal TreeKernel? ScoringKernel =>
+        _kernelTrial is null ? _forest.Kernel.FirstOrDefault()
+        : _kernelTrial.Settled is { } settled ? (settled == _forest ? TreeKernel.Bitvector : TreeKernel.Lockstep) : null;
 
     /// <summary>Number of trees.</summary>
     public int TreeCount => _forest.TreeCount;
@@ -277,7 +290,9 @@ public sealed unsafe class TreeModel
             return 0;
         }
 
-        var forest = _forest;
+        var candidate = -1;
+        var forest = width is null && _kernelTrial is { } trial ? trial.Next(out candidate) : _forest;
+        var started = candidate >= 0 ? Stopwatch.GetTimestamp() : 0;
         var classes = ClassCount;
         var keys = Scratch(ref _threadKeys, forest.SlotCount * CompiledForest.BlockSize);
         var accumulators = Scratch(ref _threadAccumulators, classes * CompiledForest.BlockSize);
@@ -330,6 +345,7 @@ public sealed unsafe class TreeModel
             }
         }
 
+        _kernelTrial?.Record(candidate, started, count);
         return count;
     }
 

@@ -49,6 +49,34 @@ public sealed class KernelPropertyTests
     }
 
     [Fact]
+    public void TheTimedKernelChoice_ScoresExactlyAsLightGbmDuringAndAfterTheTrial_AndSettles()
+    {
+        var text = RandomModels.Make(seed: 11, trees: 6, maxLeaves: 40, classes: 1);
+        var model = TreeModel.FromLightGbm(text);
+        using var booster = LightGbmBooster.FromString(text);
+        const int rows = 100;
+        var x = RandomModels.Rows(11, rows);
+        var expected = booster.Predict(x, rows, RandomModels.Features, LightGbmPrediction.RawScore);
+        Assert.Null(model.ScoringKernel);
+
+        var calls = 0;
+        var actual = new double[rows];
+        while (model.ScoringKernel is null)
+        {
+            Assert.True(++calls <= 2 * (KernelTrial.TrialRows / rows + 2), "the trial never settled");
+            Array.Clear(actual);
+            Assert.Equal(rows, model.Score(x, actual));
+            Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
+        }
+
+        Assert.Contains(model.ScoringKernel, new TreeKernel?[] { TreeKernel.Bitvector, TreeKernel.Lockstep });
+        Assert.True(calls > 2 * KernelTrial.TrialCalls, $"settled after {calls} calls, before each kernel had its {KernelTrial.TrialCalls}");
+        Array.Clear(actual);
+        model.Score(x, actual);
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
     public void TreeShap_OnRandomModels_EqualsLightGbmAndTheRecursiveAlgorithm_AndAddsUpToTheRawScore()
     {
         var maxFromLightGbm = 0.0;
