@@ -8,27 +8,38 @@ namespace Lasthope.Trees.Evaluation;
 /// <para>
 /// Which kernel wins depends on the data as much as on the trees: QuickScorer's bitvector kernel pays for every node
 /// whose test is false, the lockstep walk for the length of each path (Lucchese et al., "QuickScorer", SIGIR 2015).
-/// On the ranker's sparse candidates (short paths) lockstep was 2.1x faster; on dense benchmark rows the bitvector
-/// kernel was 5.7x faster; neither a fixed rule nor synthetic rows at load picked right (docs/performance.md). So,
-/// as FFTW's planner does, it measures: calls alternate between the two until each has scored
-/// <see cref="TrialRows"/> rows over at least <see cref="TrialCalls"/> calls, and from then on every call uses the
-/// one with the lower time per row. Both give the same scores bit for bit (KernelPropertyTests), so the choice
-/// changes speed only. The first call of each is left out of the figures (it pays for JIT compilation).
+/// On the ranker's candidates lockstep was 2.5x faster per row; on dense benchmark rows the bitvector kernel was
+/// faster; neither a fixed rule nor synthetic rows at load picked right (docs/performance.md). So, as FFTW's planner
+/// does, it measures. Each call goes to one kernel by a hash of a call counter (not by strict turns, which would
+/// give one kernel every first block of a request and the other every short last one). The first
+/// <see cref="WarmupCalls"/> calls of each, and every call in the first <see cref="WarmupTime"/>, are not timed:
+/// until the JIT has tiered the kernels up, the timings measure the JIT (a first trial, timed from the second call,
+/// picked the kernel that was 2.5x slower once warm). Then each is timed until it has scored
+/// <see cref="TrialRows"/> rows over <see cref="TrialCalls"/> calls, and from then on every call uses the one with the
+/// lower time per row. Both give the same scores bit for bit (KernelPropertyTests), so the choice changes speed only.
 /// </para>
 /// </summary>
 internal sealed class KernelTrial
 {
-    /// <summary>Rows each kernel scores before the choice is made.</summary>
-    public const long TrialRows = 8192;
+    /// <summary>Calls of each kernel left untimed while the JIT tiers the code up.</summary>
+    public const int WarmupCalls = 200;
 
-    /// <summary>Calls each kernel serves before the choice is made (so one large call cannot decide alone).</summary>
-    public const int TrialCalls = 16;
+    /// <summary>Time from the first call during which no call is timed (tiered compilation promotes code in the background).</summary>
+    public static readonly TimeSpan WarmupTime = TimeSpan.FromSeconds(1);
+
+    /// <summary>Rows each kernel scores, timed, before the choice is made.</summary>
+    public const long TrialRows = 16_384;
+
+    /// <summary>Timed calls of each kernel before the choice is made (so that a few large calls cannot decide alone).</summary>
+    public const int TrialCalls = 200;
 
     private readonly CompiledForest[] _candidates;
     private readonly long[] _ticks = new long[2];
     private readonly long[] _rows = new long[2];
     private readonly int[] _calls = new int[2];
-    private int _turn = -1;
+    private readonly int[] _timedCalls = new int[2];
+    private long _firstCall;
+    private uint _turn;
     private volatile CompiledForest? _settled;
 
     public KernelTrial(CompiledForest first, CompiledForest second) => _candidates = [first, second];
@@ -45,11 +56,12 @@ internal sealed class KernelTrial
             return settled;
         }
 
-        candidate = Interlocked.Increment(ref _turn) & 1;
+        // The top bit of Knuth's multiplicative hash of the counter: half the calls each, in no fixed pattern.
+        candidate = (int)((Interlocked.Increment(ref _turn) * 2654435761u) >> 31);
         return _candidates[candidate];
     }
 
-    /// <summary>Records a call's time; settles when both candidates have scored enough.</summary>
+    /// <summary>Records a call's time; settles when both candidates have been timed enough.</summary>
     public void Record(int candidate, long startTimestamp, int rows)
     {
         if (candidate < 0 || rows == 0)
@@ -57,15 +69,17 @@ internal sealed class KernelTrial
             return;
         }
 
-        var elapsed = Stopwatch.GetTimestamp() - startTimestamp;
-        if (Interlocked.Increment(ref _calls[candidate]) == 1)
+        var now = Stopwatch.GetTimestamp();
+        Interlocked.CompareExchange(ref _firstCall, startTimestamp, 0);
+        if (Interlocked.Increment(ref _calls[candidate]) <= WarmupCalls || Stopwatch.GetElapsedTime(Volatile.Read(ref _firstCall), now) < WarmupTime)
         {
             return;
         }
 
-        Interlocked.Add(ref _ticks[candidate], elapsed);
+        Interlocked.Add(ref _ticks[candidate], now - startTimestamp);
         Interlocked.Add(ref _rows[candidate], rows);
-        if (Volatile.Read(ref _calls[0]) > TrialCalls && Volatile.Read(ref _calls[1]) > TrialCalls
+        Interlocked.Increment(ref _timedCalls[candidate]);
+        if (Volatile.Read(ref _timedCalls[0]) >= TrialCalls && Volatile.Read(ref _timedCalls[1]) >= TrialCalls
             && Volatile.Read(ref _rows[0]) >= TrialRows && Volatile.Read(ref _rows[1]) >= TrialRows)
         {
             // Per-row times compared without division: ticks0 / rows0 <= ticks1 / rows1.
