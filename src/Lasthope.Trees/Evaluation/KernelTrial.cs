@@ -10,8 +10,9 @@ namespace Lasthope.Trees.Evaluation;
 /// whose test is false, the lockstep walk for the length of each path (Lucchese et al., "QuickScorer", SIGIR 2015).
 /// On the ranker's candidates lockstep was 2.5x faster per row; on dense benchmark rows the bitvector kernel was
 /// faster; neither a fixed rule nor synthetic rows at load picked right (docs/performance.md). So, as FFTW's planner
-/// does, it measures. Each call goes to one kernel by a hash of a call counter (not by strict turns, which would
-/// give one kernel every first block of a request and the other every short last one). The first
+/// does, it measures. Calls go to one kernel in runs of <see cref="RunLength"/>, the kernel of each run chosen by a
+/// hash (not by strict turns call by call, which gave one kernel every first block of a request and the other every
+/// short last one, and timed each with the other's data in the cache); only a run's later calls are timed. The first
 /// <see cref="WarmupCalls"/> calls of each, and every call in the first <see cref="WarmupTime"/>, are not timed:
 /// until the JIT has tiered the kernels up, the timings measure the JIT (a first trial, timed from the second call,
 /// picked the kernel that was 2.5x slower once warm). Then each is timed until it has scored
@@ -30,6 +31,12 @@ internal sealed class KernelTrial
     /// <summary>Rows each kernel scores, timed, before the choice is made.</summary>
     public const long TrialRows = 16_384;
 
+    /// <summary>
+    /// Consecutive calls given to one kernel; the first quarter of a run is not timed. Interleaving the kernels call by
+    /// call timed each with the other's layout in the cache, which made them look alike when, alone, one was 1.6x faster.
+    /// </summary>
+    public const int RunLength = 64;
+
     /// <summary>Timed calls of each kernel before the choice is made (so that a few large calls cannot decide alone).</summary>
     public const int TrialCalls = 200;
 
@@ -41,6 +48,9 @@ internal sealed class KernelTrial
     private long _firstCall;
     private uint _turn;
     private volatile CompiledForest? _settled;
+
+    [ThreadStatic]
+    private static bool _timedTurn;
 
     public KernelTrial(CompiledForest first, CompiledForest second) => _candidates = [first, second];
 
@@ -56,8 +66,11 @@ internal sealed class KernelTrial
             return settled;
         }
 
-        // The top bit of Knuth's multiplicative hash of the counter: half the calls each, in no fixed pattern.
-        candidate = (int)((Interlocked.Increment(ref _turn) * 2654435761u) >> 31);
+        // Runs of RunLength consecutive calls per kernel, the kernel of each run the top bit of Knuth's multiplicative
+        // hash of the run's number: half the runs each, in no fixed pattern. Only a run's later calls are timed.
+        var turn = Interlocked.Increment(ref _turn);
+        candidate = (int)(((turn / RunLength) * 2654435761u) >> 31);
+        _timedTurn = turn % RunLength >= RunLength / 4;
         return _candidates[candidate];
     }
 
@@ -71,7 +84,7 @@ internal sealed class KernelTrial
 
         var now = Stopwatch.GetTimestamp();
         Interlocked.CompareExchange(ref _firstCall, startTimestamp, 0);
-        if (Interlocked.Increment(ref _calls[candidate]) <= WarmupCalls || Stopwatch.GetElapsedTime(Volatile.Read(ref _firstCall), now) < WarmupTime)
+        if (Interlocked.Increment(ref _calls[candidate]) <= WarmupCalls || !_timedTurn || Stopwatch.GetElapsedTime(Volatile.Read(ref _firstCall), now) < WarmupTime)
         {
             return;
         }
