@@ -18,4 +18,5 @@ internal sealed partial class CliJson : JsonSerializerContext;
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     WriteIndented = true)]
 [JsonSerializable(typeof(ExperimentReport))]
+[JsonSerializable(typeof(Lasthope.Training.PolicyEstimateReport))]
 internal sealed partial class ReportJson : JsonSerializerContext;

@@ -8,7 +8,9 @@ namespace Lasthope.Training;
 /// <param name="Rows">Row-major features, one row per item, in the training set's column order (NaN where not logged).</param>
 /// <param name="Labels">Graded relevance: 0 no interaction, 1 a click, 2 a conversion (an event of weight at least 3).</param>
 /// <param name="Positions">The 1-based position each item was shown at.</param>
-public sealed record LoggedQuery(string RequestId, DateTimeOffset Time, double[] Rows, float[] Labels, int[] Positions)
+/// <param name="Propensities">The probability, under the policy that served it, of each item being shown where it was.</param>
+/// <param name="Explored">The exploration policy drew this list (its items and their order are random).</param>
+public sealed record LoggedQuery(string RequestId, DateTimeOffset Time, double[] Rows, float[] Labels, int[] Positions, double[] Propensities, bool Explored)
 {
     public int Count => Labels.Length;
 }
@@ -65,6 +67,7 @@ public sealed class LoggedTrainingData
                 var map = featureNames.Select(name => IndexOf(log.Names, name)).ToArray();
                 var rows = new double[log.ItemIds.Count * columns];
                 var positions = new int[log.ItemIds.Count];
+                var propensities = new double[log.ItemIds.Count];
                 for (var r = 0; r < log.ItemIds.Count; r++)
                 {
                     for (var c = 0; c < columns; c++)
@@ -72,10 +75,12 @@ public sealed class LoggedTrainingData
                         rows[(r * columns) + c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
                     }
 
-                    positions[r] = ranking.Items.FirstOrDefault(i => i.ItemId == log.ItemIds[r])?.Position ?? (r + 1);
+                    var shown = ranking.Items.FirstOrDefault(i => i.ItemId == log.ItemIds[r]);
+                    positions[r] = shown?.Position ?? (r + 1);
+                    propensities[r] = shown?.Propensity ?? 1;
                 }
 
-                var query = new LoggedQuery(ranking.RequestId, ranking.Time, rows, new float[log.ItemIds.Count], positions);
+                var query = new LoggedQuery(ranking.RequestId, ranking.Time, rows, new float[log.ItemIds.Count], positions, propensities, ranking.Explored);
                 queries.Add(query);
                 byRequest[ranking.RequestId] = (query, [.. log.ItemIds]);
             }

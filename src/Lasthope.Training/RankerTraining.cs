@@ -40,11 +40,34 @@ public sealed record RankerTrainingRequest
     /// <summary>Correct for position bias with the logged positions (LightGBM's position field).</summary>
     public bool UsePositions { get; init; } = true;
 
+    /// <summary>Which logged rankings to learn from (<see cref="TrainingTraffic"/>).</summary>
+    public TrainingTraffic Traffic { get; init; } = TrainingTraffic.Auto;
+
     /// <summary>Register the model in the store for the surface.</summary>
     public bool Register { get; init; }
 
     /// <summary>Register and activate it.</summary>
     public bool Activate { get; init; }
+}
+
+/// <summary>
+/// Which logged rankings train the model. An explored list is a uniform draw from the top n' of the list, so which
+/// items it showed and where are independent of the heuristic; within it every moved item has the same propensity
+/// ε/n', so inverse-propensity weights are one constant per query, to which LambdaMART's pairwise gradients are
+/// blind: weighting explored traffic is selecting it. The rest of the traffic shows only what the heuristic chose,
+/// in its order, and its weights (1 / ((1 - ε) + ε/n')) would barely differ from 1, so it is left out rather than
+/// weighted. Clicks still depend on position, corrected with the logged positions either way.
+/// </summary>
+public enum TrainingTraffic
+{
+    /// <summary>Explored rankings when at least <see cref="RankerTraining.MinimumQueries"/> of them have clicks, else all.</summary>
+    Auto,
+
+    /// <summary>Only explored rankings.</summary>
+    Explored,
+
+    /// <summary>Every ranking that logged features (biased toward the heuristic's choices and order).</summary>
+    All,
 }
 
 /// <summary>One metric of the model beside the heuristic on the same validation queries, with the paired difference.</summary>
@@ -57,6 +80,8 @@ public sealed record RankerTrainingReport(
     int RankingsWithoutFeatures,
     int QueriesUsed,
     int ValidationQueries,
+    bool ExploredOnly,
+    int ExploredQueries,
     IReadOnlyList<MetricComparison> Comparison,
     string ModelText,
     int TreesKept,
@@ -74,11 +99,16 @@ public sealed class RankerTrainingException(string message, bool notFound = fals
 /// Trains a LambdaMART re-ranker from what the server logged while serving: the feature vectors of the shown items and
 /// the clicks attributed to them (<see cref="LoggedTrainingData"/>). The latest queries are held out; the model's
 /// NDCG@1/3/5/10 is compared there with the heuristic it would replace, with bootstrap intervals and the paired
-/// difference. Note that clicks logged under the heuristic's own order favour the heuristic in this comparison
-/// (position bias). The model is registered (and activated) in the store on request.
+/// difference. On explored traffic (<see cref="TrainingTraffic"/>) that comparison is fair: the held-out lists are
+/// random draws in random order, so their clicks favour neither order. On unexplored traffic, clicks logged under
+/// the heuristic's own order favour the heuristic (position bias). The model is registered (and activated) in the
+/// store on request.
 /// </summary>
 public sealed class RankerTraining(IEventStore store, ServingOptions serving)
 {
+    /// <summary>Fewer queries with clicks than this is not enough to train on.</summary>
+    public const int MinimumQueries = 20;
+
     private static readonly int[] Cutoffs = [1, 3, 5, 10];
     private static readonly double[] LabelGain = [0, 1, 3];
 
@@ -92,14 +122,21 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
             throw new ArgumentException($"--features: '{unknown}' is not a feature of surface '{request.Surface}'; available: {string.Join(", ", available)}", nameof(request));
         }
 
-        var newest = await NewestRankingAsync(request.Surface, cancellationToken)
+        var newest = await LogWindow.NewestRankingAsync(store, request.Surface, cancellationToken)
             ?? throw new RankerTrainingException($"the store has no rankings of surface '{request.Surface}'", notFound: true);
         var since = newest - TimeSpan.FromDays(request.Days);
         var logged = await LoggedTrainingData.ReadAsync(store, request.Surface, features, since, cancellationToken);
         var useful = logged.Queries.Where(q => q.Labels.Any(l => l > 0) && q.Count > 1).ToList();
-        if (useful.Count < 20)
+        var explored = useful.Where(q => q.Explored).ToList();
+        var exploredOnly = request.Traffic == TrainingTraffic.Explored || (request.Traffic == TrainingTraffic.Auto && explored.Count >= MinimumQueries);
+        if (exploredOnly)
         {
-            throw new RankerTrainingException($"{useful.Count} logged rankings with clicks since {since:u}: fewer than 20, not enough to train on");
+            useful = explored;
+        }
+
+        if (useful.Count < MinimumQueries)
+        {
+            throw new RankerTrainingException($"{useful.Count} logged{(exploredOnly ? " explored" : "")} rankings with clicks since {since:u}: fewer than {MinimumQueries}, not enough to train on");
         }
 
         var cut = (int)Math.Round(useful.Count * (1 - request.ValidFraction));
@@ -122,10 +159,10 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
         ModelRecord? registered = null;
         if (request.Register || request.Activate)
         {
-            registered = await RegisterAsync(request, result.ModelText, comparison, useful[0].Time, useful[^1].Time, cancellationToken);
+            registered = await RegisterAsync(request, exploredOnly, result.ModelText, comparison, useful[0].Time, useful[^1].Time, cancellationToken);
         }
 
-        return new RankerTrainingReport(since, logged.RankingsSeen, logged.RankingsWithoutFeatures, useful.Count, useful.Count - cut, comparison, result.ModelText, result.IterationsKept, registered, registered is not null && request.Activate);
+        return new RankerTrainingReport(since, logged.RankingsSeen, logged.RankingsWithoutFeatures, useful.Count, useful.Count - cut, exploredOnly, explored.Count, comparison, result.ModelText, result.IterationsKept, registered, registered is not null && request.Activate);
     }
 
     /// <summary>NDCG@k of the model and of the heuristic on the same validation queries, with the paired difference.</summary>
@@ -159,7 +196,7 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
         return results;
     }
 
-    private async Task<ModelRecord> RegisterAsync(RankerTrainingRequest request, string modelText, IReadOnlyList<MetricComparison> comparison, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    private async Task<ModelRecord> RegisterAsync(RankerTrainingRequest request, bool exploredOnly, string modelText, IReadOnlyList<MetricComparison> comparison, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var registry = new ModelRegistry(StoreSelection(store), serving, new RecentRankings(0), TimeProvider.System, NullLogger.Instance);
         var metrics = JsonSerializer.Serialize(comparison.ToDictionary(
@@ -172,7 +209,7 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
         var parameters = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["trees"] = request.Trees, ["leaves"] = request.Leaves, ["learningRate"] = request.LearningRate, ["minDataInLeaf"] = request.MinDataInLeaf,
-            ["positions"] = request.UsePositions, ["seed"] = request.Seed,
+            ["positions"] = request.UsePositions, ["seed"] = request.Seed, ["exploredOnly"] = exploredOnly,
         });
         var record = await registry.RegisterAsync(System.Text.Encoding.UTF8.GetBytes(modelText), request.Surface, new ModelMetadata(null, parameters, from, to, metrics), cancellationToken);
         if (request.Activate)
@@ -205,19 +242,5 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
             Groups = queries.Select(q => q.Count).ToArray(),
             Positions = positions ? position.Select(p => p - 1).ToArray() : default(ReadOnlyMemory<int>),
         };
-    }
-
-    private async Task<DateTimeOffset?> NewestRankingAsync(string surface, CancellationToken cancellationToken)
-    {
-        DateTimeOffset? newest = null;
-        await foreach (var entry in store.ReadLogAsync(DateTimeOffset.MinValue, cancellationToken))
-        {
-            if (entry.Ranking is { } r && r.Surface == surface && (newest is null || r.Time > newest))
-            {
-                newest = r.Time;
-            }
-        }
-
-        return newest;
     }
 }

@@ -8,59 +8,65 @@ namespace Lasthope.Server.Tests;
 
 public sealed class ExplorationTests
 {
-    private static ServedItem[] List(int n) => [.. Enumerable.Range(0, n).Select(i => new ServedItem($"item-{i}", i + 1, n - i, ItemSource.Heuristic))];
-
-    [Fact]
-    public void Propensities_AreTheFrequencies_WithWhichThePolicyPutsEachItemAtEachPosition()
+    /// <summary>Draws the shown positions of <paramref name="count"/> from <paramref name="candidates"/>, with each one's propensity.</summary>
+    private static (bool Explored, int[] Drawn, double[] Propensities) Draw(ExplorationOptions? options, int candidates, int count, string requestId)
     {
-        var options = new ExplorationOptions { Fraction = 0.3, Top = 4 };
+        var drawn = new int[count];
+        var explored = Exploration.Draw(options, candidates, requestId, drawn);
+        return (explored, drawn, [.. drawn.Select((from, p) => Exploration.Propensity(options, candidates, p, from))]);
+    }
+
+    [Theory]
+    [InlineData(6, 4)]  // more shown than the pool: the top 4 shuffled, positions 5 and 6 fixed
+    [InlineData(3, 8)]  // fewer shown than the pool: 3 drawn from the top 8, items from deeper shown
+    public void Propensities_AreTheFrequencies_WithWhichThePolicyPutsEachItemAtEachPosition(int count, int top)
+    {
+        var options = new ExplorationOptions { Fraction = 0.3, Top = top };
         const int Requests = 40_000;
-        var seen = new int[4, 4]; // unexplored position x served position
+        var seen = new int[top, count]; // unexplored position x served position
         var explored = 0;
         for (var r = 0; r < Requests; r++)
         {
-            var served = List(6);
-            explored += Exploration.Apply(served, options, $"request-{r}") ? 1 : 0;
-            for (var p = 0; p < 6; p++)
+            var (wasExplored, drawn, propensities) = Draw(options, candidates: 20, count, $"request-{r}");
+            explored += wasExplored ? 1 : 0;
+            Assert.Equal(count, drawn.Distinct().Count());
+            for (var p = 0; p < count; p++)
             {
-                var original = int.Parse(served[p].ItemId[5..], System.Globalization.CultureInfo.InvariantCulture);
-                if (p >= 4)
+                if (p >= top)
                 {
-                    Assert.Equal((original, 1.0), (p, served[p].Propensity));
+                    Assert.Equal((p, 1.0), (drawn[p], propensities[p]));
                     continue;
                 }
 
-                seen[original, p]++;
-                var expected = original == p ? 0.7 + (0.3 / 4) : 0.3 / 4;
-                Assert.Equal(expected, served[p].Propensity, 1e-12);
-                Assert.Equal(p + 1, served[p].Position);
+                Assert.InRange(drawn[p], 0, top - 1);
+                seen[drawn[p], p]++;
+                Assert.Equal(drawn[p] == p ? 0.7 + (0.3 / top) : 0.3 / top, propensities[p], 1e-12);
             }
         }
 
-        // Binomial sd of a share near 0.075 over 40,000 is 0.0013; allow 4 sd.
+        // The logged propensities are the frequencies: binomial sd of a share near 0.3 / n over 40,000 is under 0.0014.
         Assert.InRange(explored / (double)Requests, 0.3 - 0.01, 0.3 + 0.01);
-        for (var o = 0; o < 4; o++)
+        for (var o = 0; o < top; o++)
         {
-            for (var p = 0; p < 4; p++)
+            for (var p = 0; p < Math.Min(count, top); p++)
             {
-                var expected = o == p ? 0.7 + 0.075 : 0.075;
+                var expected = o == p ? 0.7 + (0.3 / top) : 0.3 / top;
                 Assert.InRange(seen[o, p] / (double)Requests, expected - 0.006, expected + 0.006);
             }
         }
     }
 
     [Fact]
-    public void Apply_IsTheSameForTheSameRequestId_AndOffLeavesTheListAsItIs()
+    public void Draw_IsTheSameForTheSameRequestId_AndOffLeavesTheListAsItIs()
     {
         var options = new ExplorationOptions { Fraction = 1, Top = 5 };
-        var a = List(8);
-        var b = List(8);
-        Assert.True(Exploration.Apply(a, options, "replayed"));
-        Assert.True(Exploration.Apply(b, options, "replayed"));
-        Assert.Equal(a, b);
-        var untouched = List(8);
-        Assert.False(Exploration.Apply(untouched, null, "x"));
-        Assert.Equal(List(8), untouched);
+        Assert.Equal(Draw(options, 8, 8, "replayed"), Draw(options, 8, 8, "replayed"), (a, b) => a.Drawn.SequenceEqual(b.Drawn) && a.Explored == b.Explored);
+        Assert.True(Draw(options, 8, 8, "replayed").Explored);
+        var (explored, drawn, propensities) = Draw(null, 8, 8, "x");
+        Assert.False(explored);
+        Assert.Equal(Enumerable.Range(0, 8), drawn);
+        Assert.All(propensities, p => Assert.Equal(1, p));
+        Assert.False(Draw(options, candidates: 1, 1, "replayed").Explored); // a pool of one cannot be drawn from
         Assert.Null(Exploration.For(new SurfaceOptions { Exploration = new ExplorationOptions { Fraction = 0 } }, null));
         var arm = new ArmOptions { Name = "b", Exploration = new ExplorationOptions { Fraction = 0.5 } };
         Assert.Same(arm.Exploration, Exploration.For(new SurfaceOptions(), arm));
@@ -87,10 +93,39 @@ public sealed class ExplorationTests
         Assert.True(logged.Explored);
         Assert.Equal(items.Select(i => i.GetProperty("id").GetString()), logged.Items.Select(i => i.ItemId));
         Assert.Equal([1.0 / 3, 1.0 / 3, 1.0 / 3, 1, 1], logged.Items.Select(i => i.Propensity));
+        Assert.Equal(new ExplorationLog(1, 3), logged.Exploration);
 
         var plain = await server.RankAsync(new { requestId = "r-2", surface = "default", user = new { id = "u" }, candidates, count = 5 });
         Assert.False(plain.GetProperty("explored").GetBoolean());
         Assert.All(plain.GetProperty("items").EnumerateArray(), i => Assert.Equal(1, i.GetProperty("propensity").GetDouble()));
+    }
+
+    [Fact]
+    public async Task APoolDeeperThanTheList_ShowsItemsFromDeeper_AndLogsTheirFeatures()
+    {
+        await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Lasthope:Serving:Surfaces:home:Exploration:Fraction"] = "1",
+            ["Lasthope:Serving:Surfaces:home:Exploration:Top"] = "8",
+        });
+        string[] candidates = [.. Enumerable.Range(0, 10).Select(i => $"c{i}")];
+        var unexplored = await server.RankAsync(new { requestId = "plain", surface = "default", user = new { id = "u" }, candidates, count = 3 });
+        var top3 = unexplored.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()).ToHashSet();
+        var shown = new HashSet<string?>();
+        for (var r = 0; r < 20; r++)
+        {
+            var response = await server.RankAsync(new { requestId = $"deep-{r}", surface = "home", user = new { id = "u" }, candidates, count = 3 });
+            Assert.All(response.GetProperty("items").EnumerateArray(), i => Assert.Equal(1.0 / 8, i.GetProperty("propensity").GetDouble(), 1e-12));
+            shown.UnionWith(response.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+        }
+
+        // 20 draws of 3 from the top 8 show more than the unexplored top 3 (all 8, but for a chance of 8 * (7/8)^60).
+        Assert.True(shown.Except(top3).Any(), $"shown only {string.Join(",", shown)}");
+        await server.FlushAsync();
+        var logged = await server.Store.FindRankingAsync("deep-0");
+        Assert.NotNull(logged?.Features);
+        Assert.Equal(logged.Items.Select(i => i.ItemId), logged.Features.ItemIds);
+        Assert.Equal(new ExplorationLog(1, 8), logged.Exploration);
     }
 
     [Theory]

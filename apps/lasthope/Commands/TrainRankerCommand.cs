@@ -39,10 +39,11 @@ internal static class TrainRankerCommand
         var noPositions = new Option<bool>("--no-positions") { Description = "Do not correct for position bias (LightGBM's position field)." };
         var register = new Option<bool>("--register") { Description = "Register the model in the store for the surface." };
         var activate = new Option<bool>("--activate") { Description = "Register and activate it (the server loads it at its next start)." };
+        var traffic = new Option<TrainingTraffic>("--traffic") { Description = "Which rankings to learn from: auto (explored ones when at least 20 have clicks, else all), explored, all.", DefaultValueFactory = _ => TrainingTraffic.Auto };
         var featureList = new Option<string?>("--features") { Description = "The columns to train on, comma-separated (default: every built-in feature and the surface's request features)." };
         var command = new Command("train-ranker", "Train a LambdaMART re-ranker (LightGBM) from the features logged while serving; compare it with the heuristic on a later window.")
         {
-            data, config, surface, output, days, validFraction, trees, leaves, learningRate, minData, threads, seed, noPositions, register, activate, featureList,
+            data, config, surface, output, days, validFraction, trees, leaves, learningRate, minData, threads, seed, noPositions, traffic, register, activate, featureList,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -65,6 +66,7 @@ internal static class TrainRankerCommand
                 Threads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
                 UsePositions = !parse.GetValue(noPositions),
+                Traffic = parse.GetValue(traffic),
                 Register = parse.GetValue(register),
                 Activate = parse.GetValue(activate),
             };
@@ -115,7 +117,10 @@ internal static class TrainRankerCommand
     private static void Print(CliContext context, RankerTrainingReport report, string path)
     {
         context.Error.WriteLine($"{report.RankingsSeen:N0} rankings since {report.Since:u}; {report.RankingsWithoutFeatures:N0} without logged features; {report.QueriesUsed:N0} with at least one click (used).");
-        context.Out.WriteLine($"validation: {report.ValidationQueries} later queries; NDCG with 95% bootstrap intervals over queries");
+        context.Error.WriteLine(report.ExploredOnly
+            ? $"trained on the {report.QueriesUsed:N0} explored rankings with clicks (random lists: the comparison below favours neither order)"
+            : $"trained on all traffic ({report.ExploredQueries:N0} explored rankings with clicks): the comparison below is on lists the heuristic chose and ordered, and favours it");
+        context.Out.WriteLine($"validation: {report.ValidationQueries} later queries{(report.ExploredOnly ? ", explored" : "")}; NDCG with 95% bootstrap intervals over queries");
         context.Out.WriteLine("metric    model                      heuristic                  model - heuristic");
         foreach (var c in report.Comparison)
         {

@@ -69,4 +69,14 @@ public sealed record RankingLog
 
     /// <summary>Whether the exploration policy randomised this list (its items' propensities say how).</summary>
     public bool Explored { get; init; }
+
+    /// <summary>The exploration policy that applied to this request, explored or not; null when none did.</summary>
+    public ExplorationLog? Exploration { get; init; }
 }
+
+/// <summary>
+/// An exploration policy as it applied to one request: on a share <paramref name="Fraction"/> of requests the shown
+/// positions are a uniform draw from the top <paramref name="Pool"/> (n' = min(n, candidates)) of the list. With these
+/// two figures any policy's probability of each logged (item, position) can be recomputed offline.
+/// </summary>
+public sealed record ExplorationLog(double Fraction, int Pool);

@@ -345,7 +345,10 @@ public sealed class ExplorationOptions
     /// <summary>ε, the share of requests explored, in [0, 1]. Default 0 (off).</summary>
     public double Fraction { get; init; }
 
-    /// <summary>n, how many leading positions are shuffled, 2 to 100. Default 10.</summary>
+    /// <summary>
+    /// n, how many leading items of the list an explored request draws its shown items from, 2 to 1,000 (above the
+    /// served count it shows items from deeper in the list). Default 10.
+    /// </summary>
     public int Top { get; init; } = 10;
 
     /// <summary>The problems of these settings, named under <paramref name="prefix"/>.</summary>
@@ -356,9 +359,9 @@ public sealed class ExplorationOptions
             yield return new ValidationResult($"{prefix}:Fraction must be in [0, 1].", [nameof(Fraction)]);
         }
 
-        if (Top is < 2 or > 100)
+        if (Top is < 2 or > 1_000)
         {
-            yield return new ValidationResult($"{prefix}:Top must be in [2, 100].", [nameof(Top)]);
+            yield return new ValidationResult($"{prefix}:Top must be in [2, 1000].", [nameof(Top)]);
         }
     }
 }

@@ -38,10 +38,13 @@ public sealed record CsvMapping
     /// <summary>Rows sharing a request id form one ranking; without it each row is its own ranking.</summary>
     public string? Request { get; init; }
 
+    /// <summary>The logging policy's probability of this item at this position, in (0, 1] (default 1): what off-policy estimates divide by.</summary>
+    public string? Propensity { get; init; }
+
     public string Surface { get; init; } = "import";
 
     /// <summary>The Open Bandit Dataset's columns, with user_feature_0 as the segment.</summary>
-    public static CsvMapping OpenBandit { get; } = new() { Item = "item_id", Position = "position", Click = "click", Time = "timestamp", Segment = "user_feature_0", Surface = "open-bandit" };
+    public static CsvMapping OpenBandit { get; } = new() { Item = "item_id", Position = "position", Click = "click", Time = "timestamp", Segment = "user_feature_0", Propensity = "propensity_score", Surface = "open-bandit" };
 
     /// <summary>Parses "item=item_id,position=position,click=click,..."; throws <see cref="FormatException"/> naming the bad key.</summary>
     public static CsvMapping Parse(string text)
@@ -59,7 +62,7 @@ public sealed record CsvMapping
             pairs[kv[0]] = kv[1];
         }
 
-        string[] known = ["item", "position", "click", "time", "segment", "user", "age", "gender", "request", "surface"];
+        string[] known = ["item", "position", "click", "time", "segment", "user", "age", "gender", "request", "propensity", "surface"];
         if (pairs.Keys.FirstOrDefault(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase)) is { } unknown)
         {
             throw new FormatException($"Unknown mapping key '{unknown}'; known keys: {string.Join(", ", known)}.");
@@ -81,6 +84,7 @@ public sealed record CsvMapping
             Age = pairs.GetValueOrDefault("age"),
             Gender = pairs.GetValueOrDefault("gender"),
             Request = pairs.GetValueOrDefault("request"),
+            Propensity = pairs.GetValueOrDefault("propensity"),
             Surface = pairs.GetValueOrDefault("surface") ?? "import",
         };
     }
@@ -191,6 +195,11 @@ public sealed class LogImporter
             {
                 report.Reject(report.Lines, $"invalid JSON: {e.Message.Split(" Path:", 2)[0]}", "invalid JSON");
             }
+            catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException)
+            {
+                // A property of the wrong kind (GetString on a number) or missing (GetProperty("id")).
+                report.Reject(report.Lines, $"invalid ranking: {e.Message}", "invalid ranking");
+            }
             catch (FormatException e)
             {
                 report.Reject(report.Lines, e.Message, "invalid ranking");
@@ -217,7 +226,7 @@ public sealed class LogImporter
         var batch = new Batch();
         using var reader = Sep.Reader(o => o with { Unescape = true }).From(input);
         var header = reader.Header;
-        foreach (var column in new[] { mapping.Item, mapping.Position, mapping.Click, mapping.Time, mapping.Segment, mapping.User, mapping.Age, mapping.Gender, mapping.Request })
+        foreach (var column in new[] { mapping.Item, mapping.Position, mapping.Click, mapping.Time, mapping.Segment, mapping.User, mapping.Age, mapping.Gender, mapping.Request, mapping.Propensity })
         {
             if (column is not null && !header.TryIndexOf(column, out _))
             {
@@ -288,6 +297,12 @@ public sealed class LogImporter
             return $"bad click: '{row[mapping.Click].ToString()}' is not a non-negative number";
         }
 
+        var propensity = 1.0;
+        if (mapping.Propensity is not null && (!double.TryParse(row[mapping.Propensity].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out propensity) || !(propensity > 0 && propensity <= 1)))
+        {
+            return $"bad propensity: '{row[mapping.Propensity].ToString()}' is not a probability in (0, 1]";
+        }
+
         int? age = null;
         if (mapping.Age is not null && int.TryParse(row[mapping.Age].Span, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsedAge))
         {
@@ -315,7 +330,7 @@ public sealed class LogImporter
             UserId = string.IsNullOrEmpty(user) ? null : user,
             Segment = segment,
             Surface = mapping.Surface,
-            Items = [new ServedItem(item, position, 0, ItemSource.Heuristic)],
+            Items = [new ServedItem(item, position, 0, ItemSource.Heuristic, propensity)],
             ServedBy = ServedBy.Heuristic,
             HeuristicVersion = "import",
         };
@@ -340,18 +355,21 @@ public sealed class LogImporter
         foreach (var entry in root.GetProperty("items").EnumerateArray())
         {
             index++;
-            var (id, position) = entry.ValueKind switch
+            var (id, position, propensity) = entry.ValueKind switch
             {
-                JsonValueKind.String => (entry.GetString()!, index),
-                JsonValueKind.Object => (entry.GetProperty("id").GetString()!, entry.TryGetProperty("position", out var p) ? p.GetInt32() : index),
-                _ => throw new FormatException($"items[{index - 1}] must be an id or {{\"id\", \"position\"}}"),
+                JsonValueKind.String => (entry.GetString()!, index, 1.0),
+                JsonValueKind.Object => (
+                    entry.GetProperty("id").GetString()!,
+                    entry.TryGetProperty("position", out var p) ? p.GetInt32() : index,
+                    entry.TryGetProperty("propensity", out var q) ? q.GetDouble() : 1.0),
+                _ => throw new FormatException($"items[{index - 1}] must be an id or {{\"id\", \"position\", \"propensity\"}}"),
             };
-            if (Ids.Problem(id) is { } problem || position < 1)
+            if (Ids.Problem(id) is { } problem || position < 1 || !(propensity > 0 && propensity <= 1))
             {
-                throw new FormatException($"items[{index - 1}] needs a valid id (1 to 256 characters without control characters) and a position of at least 1");
+                throw new FormatException($"items[{index - 1}] needs a valid id (1 to 256 characters without control characters), a position of at least 1 and a propensity in (0, 1]");
             }
 
-            items.Add(new ServedItem(id, position, 0, ItemSource.Heuristic));
+            items.Add(new ServedItem(id, position, 0, ItemSource.Heuristic, propensity));
         }
 
         if (items.Count == 0)

@@ -1,14 +1,21 @@
-using Lasthope.Core.Events;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
 
 namespace Lasthope.Server.Ranking;
 
 /// <summary>
-/// The exploration policy (<see cref="ExplorationOptions"/>): a uniform shuffle of the top n positions on a fraction ε
-/// of requests. Which requests, and their shuffles, follow from a hash of the request id, so a replayed request gets
-/// the same list. Each served item gets its propensity under the whole policy (explored or not), the probability of
-/// seeing it where it is: the denominators of inverse-propensity weights.
+/// The exploration policy (<see cref="ExplorationOptions"/>): on a fraction ε of requests, the shown positions
+/// 1..m are a uniform random draw, in random order, from the top n' = min(n, candidates) of the list the request
+/// would otherwise have shown (m = min(count, n'); positions past n' keep their items). With n above the served
+/// count this shows items from deeper in the list, which is what lets a model learn about them. Which requests, and
+/// their draws, follow from a hash of the request id, so a replayed request gets the same list.
+/// <para>
+/// Each shown item gets its propensity under the whole policy (explored or not): the probability of seeing it at that
+/// position. A uniform draw puts any of the n' items at a given position with probability 1/n', so an item at the
+/// position it would have had anyway has (1 - ε) + ε/n', and any other ε/n'. These are the denominators of
+/// inverse-propensity weights (the item-position model of Li et al., "Offline Evaluation of Ranking Policies with
+/// Click Models", KDD 2018).
+/// </para>
 /// </summary>
 public static class Exploration
 {
@@ -20,39 +27,67 @@ public static class Exploration
         return options is { Fraction: > 0 } ? options : null;
     }
 
-    /// <summary>
-    /// Applies the policy to <paramref name="served"/> in place (positions renumbered, propensities set); returns
-    /// whether this request was explored.
-    /// </summary>
-    public static bool Apply(ServedItem[] served, ExplorationOptions? options, string requestId)
+    /// <summary>Whether the request with this id falls in the explored fraction (before the candidate count is known).</summary>
+    public static bool Explores(ExplorationOptions? options, string requestId) =>
+        options is not null && StableHash.Uniform(requestId, "explore") < options.Fraction;
+
+    /// <summary>n' = min(n, candidates): how many leading positions the policy draws from; 0 when it cannot draw (fewer than 2).</summary>
+    public static int PoolSize(ExplorationOptions? options, int candidates)
     {
-        ArgumentNullException.ThrowIfNull(served);
-        var n = Math.Min(options?.Top ?? 0, served.Length);
-        if (options is null || n < 2)
+        var n = Math.Min(options?.Top ?? 0, candidates);
+        return n >= 2 ? n : 0;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="drawn"/> (one entry per served position) with the positions, in the unexplored list, of
+    /// the items to show: the identity when the request is not explored. Returns whether it was.
+    /// </summary>
+    /// <param name="options">The policy, or null.</param>
+    /// <param name="candidates">How many items the unexplored list could hold (its sorted prefix must cover n').</param>
+    /// <param name="requestId">The hash's key.</param>
+    /// <param name="drawn">Receives the drawn positions; its length is the served count.</param>
+    public static bool Draw(ExplorationOptions? options, int candidates, string requestId, Span<int> drawn)
+    {
+        for (var p = 0; p < drawn.Length; p++)
+        {
+            drawn[p] = p;
+        }
+
+        var n = PoolSize(options, candidates);
+        if (n == 0 || !Explores(options, requestId))
         {
             return false;
         }
 
-        var epsilon = options.Fraction;
-        var stay = (1 - epsilon) + (epsilon / n);
-        var move = epsilon / n;
-        var explored = StableHash.Uniform(requestId, "explore") < epsilon;
-        if (explored)
+        // A partial Fisher-Yates shuffle (Durstenfeld 1964) of 0..n'-1, with draws from the request id's hash: its
+        // first m entries are uniform over the ordered m-subsets of the pool.
+        Span<int> pool = n <= 1024 ? stackalloc int[n] : new int[n];
+        for (var i = 0; i < n; i++)
         {
-            // Fisher-Yates (Durstenfeld 1964) with draws from the request id's hash: uniform over the n! orders.
-            for (var i = n - 1; i > 0; i--)
-            {
-                var j = (int)(StableHash.Uniform(requestId, "shuffle", i) * (i + 1));
-                (served[i], served[j]) = (served[j], served[i]);
-            }
+            pool[i] = i;
         }
 
-        for (var p = 0; p < n; p++)
+        var m = Math.Min(drawn.Length, n);
+        for (var i = 0; i < m; i++)
         {
-            var item = served[p];
-            served[p] = item with { Position = p + 1, Propensity = item.Position == p + 1 ? stay : move };
+            var j = i + (int)(StableHash.Uniform(requestId, "shuffle", i) * (n - i));
+            (pool[i], pool[j]) = (pool[j], pool[i]);
+            drawn[i] = pool[i];
         }
 
-        return explored;
+        return true;
+    }
+
+    /// <summary>The propensity of the item shown at 0-based <paramref name="position"/>, drawn from unexplored position <paramref name="from"/>.</summary>
+    public static double Propensity(ExplorationOptions? options, int candidates, int position, int from)
+    {
+        var n = PoolSize(options, candidates);
+        if (n == 0 || position >= n)
+        {
+            return 1;
+        }
+
+        var epsilon = options!.Fraction;
+        return from == position ? (1 - epsilon) + (epsilon / n) : epsilon / n;
     }
 }

@@ -12,7 +12,13 @@ namespace Lasthope.Server.Ranking;
 /// </summary>
 public sealed class FeatureRows(CounterState state, SegmentScheme segments, TimeProvider time)
 {
-    internal void Fill(FeatureBinding binding, RankWork work, int rows, Span<double> destination)
+    internal void Fill(FeatureBinding binding, RankWork work, int rows, Span<double> destination) => Fill(binding, work, rows, [], destination);
+
+    /// <summary>Fills the rows of the candidates at the given heuristic positions (an explored list's shown items), in that order.</summary>
+    internal void Fill(FeatureBinding binding, RankWork work, ReadOnlySpan<int> heuristicPositions, Span<double> destination) =>
+        Fill(binding, work, heuristicPositions.Length, heuristicPositions, destination);
+
+    private void Fill(FeatureBinding binding, RankWork work, int rows, ReadOnlySpan<int> heuristicPositions, Span<double> destination)
     {
         var counters = state.Counters;
         var overall = counters.BeginEstimation(SegmentScheme.Unknown);
@@ -24,9 +30,10 @@ public sealed class FeatureRows(CounterState state, SegmentScheme segments, Time
         Span<double> builtIns = stackalloc double[BuiltInFeatures.Count];
         for (var r = 0; r < rows; r++)
         {
-            var index = work.Order[r];
+            var rank = heuristicPositions.IsEmpty ? r : heuristicPositions[r];
+            var index = work.Order[rank];
             var described = counters.Describe(work.Estimates[index], overall, ids[index]);
-            BuiltInFeatures.Compute(work.Scores[index], r + 1, described, segmentId, now, builtIns);
+            BuiltInFeatures.Compute(work.Scores[index], rank + 1, described, segmentId, now, builtIns);
             binding.Fill(builtIns, requested[index], destination.Slice(r * columns, columns));
         }
     }

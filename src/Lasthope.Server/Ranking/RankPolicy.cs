@@ -15,6 +15,12 @@ namespace Lasthope.Server.Ranking;
 /// <param name="Assignment">The experiment arm, when an experiment runs on the surface.</param>
 public sealed record RankPolicy(bool Meant, LoadedModel? Model, string? WantedVersion, int Depth, Assignment? Assignment)
 {
+    /// <summary>The arm's or surface's exploration policy, or null.</summary>
+    public ExplorationOptions? Exploration { get; init; }
+
+    /// <summary>This request falls in the explored fraction (so the heuristic orders the n' items it draws from).</summary>
+    public bool Explored { get; init; }
+
     public static RankPolicy HeuristicOnly(Assignment? assignment) => new(false, null, null, 0, assignment);
 }
 
@@ -28,6 +34,13 @@ public sealed partial class PolicyResolver(ModelRegistry models, ExperimentAssig
     public async ValueTask<RankPolicy> ResolveAsync(RankCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        var policy = await ResolveModelAsync(command, cancellationToken);
+        var exploration = Ranking.Exploration.For(serving.Surface(command.Surface), policy.Assignment?.Arm);
+        return exploration is null ? policy : policy with { Exploration = exploration, Explored = Ranking.Exploration.Explores(exploration, command.RequestId) };
+    }
+
+    private async ValueTask<RankPolicy> ResolveModelAsync(RankCommand command, CancellationToken cancellationToken)
+    {
         var depth = command.RerankDepth ?? serving.Surface(command.Surface).RerankDepth ?? serving.RerankDepth;
         var assignment = command.UserId is { } user ? experiments.Assign(command.Surface, user) : null;
         if (assignment is null)

@@ -12,7 +12,8 @@ namespace Lasthope.Server.Ranking;
 /// keeps its heuristic order; model scores are never interleaved with heuristic scores. The list is logged with the
 /// whole served-path contract and the feature vectors of the shown items: exactly the rows the model scored, or,
 /// without a model, their built-in and request features, so that a first model can be trained from heuristic traffic.
-/// Last, the surface's (or arm's) exploration policy may shuffle the top of the list (<see cref="Exploration"/>).
+/// The surface's (or arm's) exploration policy may instead draw the shown items from the top n' of that list
+/// (<see cref="Exploration"/>); an explored list logs the features of the items it showed.
 /// </summary>
 public sealed class ServedListBuilder(FeatureRows features, ServingOptions serving, TimeProvider time)
 {
@@ -28,18 +29,23 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
         }
 
         var count = Math.Min(command.Count, work.CandidateCount);
+        var policy = work.Policy;
+        var exploration = policy.Exploration;
+        var candidates = work.CandidateCount;
+        Span<int> drawn = count <= 256 ? stackalloc int[count] : new int[count];
+        var explored = Exploration.Draw(exploration, candidates, command.RequestId, drawn);
         var served = new ServedItem[count];
-        for (var i = 0; i < count; i++)
+        for (var p = 0; p < count; p++)
         {
-            served[i] = i < depth
-                ? new ServedItem(command.CandidateIds[work.Order[work.Reranked![i]]], i + 1, work.ModelScores![work.Reranked[i]], ItemSource.Model)
-                : new ServedItem(command.CandidateIds[work.Order[i]], i + 1, work.Scores[work.Order[i]], ItemSource.Heuristic);
+            // q: the item's position in the list the request would have shown unexplored.
+            var q = drawn[p];
+            var propensity = Exploration.Propensity(exploration, candidates, p, q);
+            served[p] = q < depth
+                ? new ServedItem(command.CandidateIds[work.Order[work.Reranked![q]]], p + 1, work.ModelScores![work.Reranked[q]], ItemSource.Model, propensity)
+                : new ServedItem(command.CandidateIds[work.Order[q]], p + 1, work.Scores[work.Order[q]], ItemSource.Heuristic, propensity);
         }
 
-        // Features are logged by item id in the deterministic order, before exploration moves anything.
-        var logged = LogFeatures(work, outcome, served);
-        var policy = work.Policy;
-        var explored = Exploration.Apply(served, Exploration.For(serving.Surface(command.Surface), policy.Assignment?.Arm), command.RequestId);
+        var logged = explored ? LogExploredFeatures(work, outcome, drawn) : LogFeatures(work, outcome, served);
         work.Timings["total"] = Stopwatch.GetElapsedTime(work.Arrival).TotalMilliseconds;
         return new RankingLog
         {
@@ -60,6 +66,7 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
             Notes = work.Notes,
             Features = logged,
             Explored = explored,
+            Exploration = Exploration.PoolSize(exploration, candidates) is > 0 and var pool ? new ExplorationLog(exploration!.Fraction, pool) : null,
         };
     }
 
@@ -102,11 +109,41 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
             return null;
         }
 
-        var everything = _loggedWithoutModel.GetOrAdd(work.Command.Surface, static (surface, options) => FeatureBinding.Everything(surface, options.Surface(surface)), serving);
+        var everything = Everything(work.Command.Surface);
         var all = new double[served.Length * everything.Count];
         features.Fill(everything, work, served.Length, all); // served in heuristic order: rank i + 1
         return new FeatureLog(everything.Names, [.. served.Select(s => s.ItemId)], all);
     }
+
+    /// <summary>
+    /// The features of an explored list's shown items, in served order: some were drawn from past the model's depth,
+    /// so they are logged with the built-in and request features (by name, as a model's own are) at their heuristic
+    /// positions.
+    /// </summary>
+    private FeatureLog? LogExploredFeatures(RankWork work, ModelOutcome outcome, ReadOnlySpan<int> drawn)
+    {
+        if (outcome.Reason == FallbackReason.FeaturesUnavailable)
+        {
+            return null;
+        }
+
+        var depth = outcome.Depth;
+        Span<int> positions = drawn.Length <= 256 ? stackalloc int[drawn.Length] : new int[drawn.Length];
+        var ids = new string[drawn.Length];
+        for (var p = 0; p < drawn.Length; p++)
+        {
+            positions[p] = drawn[p] < depth ? work.Reranked![drawn[p]] : drawn[p];
+            ids[p] = work.Command.CandidateIds[work.Order[positions[p]]];
+        }
+
+        var everything = Everything(work.Command.Surface);
+        var values = new double[drawn.Length * everything.Count];
+        features.Fill(everything, work, positions, values);
+        return new FeatureLog(everything.Names, ids, values);
+    }
+
+    private FeatureBinding Everything(string surface) =>
+        _loggedWithoutModel.GetOrAdd(surface, static (surface, options) => FeatureBinding.Everything(surface, options.Surface(surface)), serving);
 
     /// <summary>Model score descending, then heuristic position ascending.</summary>
     private readonly struct ByModelScore(double[] scores) : IComparer<int>
