@@ -31,7 +31,7 @@ public class ExperimentCommandTests
         };
         try
         {
-            await using (var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data, Settings = settings, ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken))
+            await using (var server = await LasthopeServer.StartAsync(new ServerSetup { Urls = "http://127.0.0.1:0", DataDirectory = data, Settings = settings, Time = new OffsetClock(new DateTimeOffset(2025, 1, 20, 0, 0, 0, TimeSpan.Zero)), ConfigureServices = s => s.AddSqliteEventStore() }, TestContext.Current.CancellationToken))
             {
                 using var client = new HttpClient { BaseAddress = server.BaseAddress };
                 for (var u = 0; u < 40; u++)
@@ -42,6 +42,7 @@ public class ExperimentCommandTests
                 }
             }
 
+            // The history is from 2025: the default 30 days are counted back from its newest ranking, not from today.
             var json = Path.Combine(data, "report.json");
             var (exit, output, error) = await CliHarness.RunAsync("experiment", "report", "--experiment", "ab", "--data", data, "--config", config, "--json", json);
             Assert.True(exit == ExitCodes.Ok, error + output);

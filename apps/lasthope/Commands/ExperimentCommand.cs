@@ -5,6 +5,7 @@ using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Experiments;
 using Lasthope.Server.Hosting;
+using Lasthope.Training;
 using Spectre.Console;
 
 namespace Lasthope.Cli.Commands;
@@ -20,7 +21,7 @@ internal static class ExperimentCommand
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var experiment = new Option<string>("--experiment", "-e") { Description = "The experiment's id (Serving:Experiments:N:Id).", Required = true };
-        var days = new Option<int>("--days") { Description = "The days of log to read (1 to 90).", DefaultValueFactory = _ => 30 };
+        var days = new Option<int>("--days") { Description = "The days of log to read (1 to 90), counted back from the surface's newest ranking (event time).", DefaultValueFactory = _ => 30 };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to FILE ('-' for standard output)." };
         var report = new Command("report", "Read an experiment out of the log: per arm CTR with user-clustered intervals, the ITT effect, the paths that served, the sample-ratio test, the fallback-skew alarm and a verdict.")
         {
@@ -39,7 +40,12 @@ internal static class ExperimentCommand
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
                 await using var store = await CliStores.OpenAsync(options, cancellationToken);
                 var id = parse.GetValue(experiment)!;
-                var read = await new ExperimentReports(store, options.Serving).ReadAsync(id, DateTimeOffset.UtcNow.AddDays(-window), cancellationToken);
+                var reports = new ExperimentReports(store, options.Serving);
+
+                // In event time: the last N days before the experiment surface's newest ranking, so that a simulated or
+                // imported history reads the same on any day.
+                var newest = reports.Find(id) is { } configured ? await LogWindow.NewestRankingAsync(store, configured.Surface, cancellationToken) : null;
+                var read = await reports.ReadAsync(id, (newest ?? DateTimeOffset.UtcNow).AddDays(-window), cancellationToken);
                 if (read is null)
                 {
                     return context.Fail(ExitCodes.BadInput, $"no experiment '{id}' is configured (Serving:Experiments); give the server's --config.");
