@@ -47,4 +47,17 @@ public sealed class CliContext
         Error.WriteLine($"error: {message}");
         return exitCode;
     }
+
+    /// <summary>Writes a command's JSON to <paramref name="path"/>, or to standard output when it is "-" (the <c>--json</c> options).</summary>
+    public async Task WriteJsonAsync(string path, string json, CancellationToken cancellationToken)
+    {
+        if (path == "-")
+        {
+            Out.WriteLine(json);
+        }
+        else
+        {
+            await File.WriteAllTextAsync(path, json + "\n", cancellationToken);
+        }
+    }
 }

@@ -12,8 +12,9 @@ public sealed class ExplorationTests
     private static (bool Explored, int[] Drawn, double[] Propensities) Draw(ExplorationOptions? options, int candidates, int count, string requestId)
     {
         var drawn = new int[count];
-        var explored = Exploration.Draw(options, candidates, requestId, drawn);
-        return (explored, drawn, [.. drawn.Select((from, p) => Exploration.Propensity(options, candidates, p, from))]);
+        var pool = Exploration.PoolSize(options, candidates);
+        var explored = Exploration.Draw(Exploration.Explores(options, requestId), pool, requestId, drawn);
+        return (explored, drawn, [.. drawn.Select((from, p) => Exploration.Propensity(options, pool, p, from))]);
     }
 
     [Theory]

@@ -54,15 +54,7 @@ internal static class ExperimentCommand
                 Print(context, read);
                 if (parse.GetValue(json) is { } path)
                 {
-                    var text = JsonSerializer.Serialize(read, ReportJson.Default.ExperimentReport);
-                    if (path == "-")
-                    {
-                        context.Out.WriteLine(text);
-                    }
-                    else
-                    {
-                        await File.WriteAllTextAsync(path, text + "\n", cancellationToken);
-                    }
+                    await context.WriteJsonAsync(path, JsonSerializer.Serialize(read, ReportJson.Default.ExperimentReport), cancellationToken);
                 }
 
                 return ExitCodes.Ok;

@@ -57,15 +57,7 @@ internal static class OpeCommand
                 Print(context, report);
                 if (parse.GetValue(json) is { } path)
                 {
-                    var text = JsonSerializer.Serialize(report, ReportJson.Default.PolicyEstimateReport);
-                    if (path == "-")
-                    {
-                        context.Out.WriteLine(text);
-                    }
-                    else
-                    {
-                        await File.WriteAllTextAsync(path, text + "\n", cancellationToken);
-                    }
+                    await context.WriteJsonAsync(path, JsonSerializer.Serialize(report, ReportJson.Default.PolicyEstimateReport), cancellationToken);
                 }
 
                 return ExitCodes.Ok;

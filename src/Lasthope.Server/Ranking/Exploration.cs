@@ -40,54 +40,52 @@ public static class Exploration
 
     /// <summary>
     /// Fills <paramref name="drawn"/> (one entry per served position) with the positions, in the unexplored list, of
-    /// the items to show: the identity when the request is not explored. Returns whether it was.
+    /// the items to show: the identity when the request is not explored (or the pool is empty). Returns whether it was.
     /// </summary>
-    /// <param name="options">The policy, or null.</param>
-    /// <param name="candidates">How many items the unexplored list could hold (its sorted prefix must cover n').</param>
+    /// <param name="explored">The request falls in the explored fraction (<see cref="Explores"/>, decided once with its policy).</param>
+    /// <param name="pool">n' (<see cref="PoolSize"/>); the unexplored list's sorted prefix must cover it.</param>
     /// <param name="requestId">The hash's key.</param>
     /// <param name="drawn">Receives the drawn positions; its length is the served count.</param>
-    public static bool Draw(ExplorationOptions? options, int candidates, string requestId, Span<int> drawn)
+    public static bool Draw(bool explored, int pool, string requestId, Span<int> drawn)
     {
         for (var p = 0; p < drawn.Length; p++)
         {
             drawn[p] = p;
         }
 
-        var n = PoolSize(options, candidates);
-        if (n == 0 || !Explores(options, requestId))
+        if (pool == 0 || !explored)
         {
             return false;
         }
 
         // A partial Fisher-Yates shuffle (Durstenfeld 1964) of 0..n'-1, with draws from the request id's hash: its
         // first m entries are uniform over the ordered m-subsets of the pool.
-        Span<int> pool = n <= 1024 ? stackalloc int[n] : new int[n];
-        for (var i = 0; i < n; i++)
+        Span<int> order = pool <= 1024 ? stackalloc int[pool] : new int[pool];
+        for (var i = 0; i < pool; i++)
         {
-            pool[i] = i;
+            order[i] = i;
         }
 
-        var m = Math.Min(drawn.Length, n);
+        var m = Math.Min(drawn.Length, pool);
         for (var i = 0; i < m; i++)
         {
-            var j = i + (int)(StableHash.Uniform(requestId, "shuffle", i) * (n - i));
-            (pool[i], pool[j]) = (pool[j], pool[i]);
-            drawn[i] = pool[i];
+            var j = i + (int)(StableHash.Uniform(requestId, "shuffle", i) * (pool - i));
+            (order[i], order[j]) = (order[j], order[i]);
+            drawn[i] = order[i];
         }
 
         return true;
     }
 
-    /// <summary>The propensity of the item shown at 0-based <paramref name="position"/>, drawn from unexplored position <paramref name="from"/>.</summary>
-    public static double Propensity(ExplorationOptions? options, int candidates, int position, int from)
+    /// <summary>The propensity of the item shown at 0-based <paramref name="position"/>, drawn from unexplored position <paramref name="from"/> of a pool of n'.</summary>
+    public static double Propensity(ExplorationOptions? options, int pool, int position, int from)
     {
-        var n = PoolSize(options, candidates);
-        if (n == 0 || position >= n)
+        if (pool == 0 || position >= pool)
         {
             return 1;
         }
 
         var epsilon = options!.Fraction;
-        return from == position ? (1 - epsilon) + (epsilon / n) : epsilon / n;
+        return from == position ? (1 - epsilon) + (epsilon / pool) : epsilon / pool;
     }
 }

@@ -6,8 +6,8 @@ namespace Lasthope.Server.Ranking;
 
 /// <summary>
 /// Stage 1, always: the last hope. In a CPU turn of its own (the wait counts as "wait"), it scores every candidate for
-/// the request's segment, keeps each candidate's estimate for the features, and orders only the best max(K, count), or the n' an explored request draws from:
-/// the model's block and the served list need no more. Its order is the first phase and the answer of last resort.
+/// the request's segment, keeps each candidate's estimate for the features, and orders only the best max(K, count),
+/// or the n' an explored request draws from: the model's block and the served list need no more. Its order is the first phase and the answer of last resort.
 /// </summary>
 public sealed class HeuristicStage(CounterState state, ScoringGate gate)
 {

@@ -31,15 +31,15 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
         var count = Math.Min(command.Count, work.CandidateCount);
         var policy = work.Policy;
         var exploration = policy.Exploration;
-        var candidates = work.CandidateCount;
+        var pool = Exploration.PoolSize(exploration, work.CandidateCount);
         Span<int> drawn = count <= 256 ? stackalloc int[count] : new int[count];
-        var explored = Exploration.Draw(exploration, candidates, command.RequestId, drawn);
+        var explored = Exploration.Draw(policy.Explored, pool, command.RequestId, drawn);
         var served = new ServedItem[count];
         for (var p = 0; p < count; p++)
         {
             // q: the item's position in the list the request would have shown unexplored.
             var q = drawn[p];
-            var propensity = Exploration.Propensity(exploration, candidates, p, q);
+            var propensity = Exploration.Propensity(exploration, pool, p, q);
             served[p] = q < depth
                 ? new ServedItem(command.CandidateIds[work.Order[work.Reranked![q]]], p + 1, work.ModelScores![work.Reranked[q]], ItemSource.Model, propensity)
                 : new ServedItem(command.CandidateIds[work.Order[q]], p + 1, work.Scores[work.Order[q]], ItemSource.Heuristic, propensity);
@@ -66,7 +66,7 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
             Notes = work.Notes,
             Features = logged,
             Explored = explored,
-            Exploration = Exploration.PoolSize(exploration, candidates) is > 0 and var pool ? new ExplorationLog(exploration!.Fraction, pool) : null,
+            Exploration = pool > 0 ? new ExplorationLog(exploration!.Fraction, pool) : null,
         };
     }
 
