@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -41,8 +40,8 @@ public sealed unsafe class TreeModel
 
     private readonly CompiledForest _forest;
 
-    /// <summary>The timed choice between <see cref="_forest"/> and its lockstep compilation; null when a kernel was forced or there is no choice.</summary>
-    private readonly KernelTrial? _kernelTrial;
+    /// <summary>The counted choice between <see cref="_forest"/> and its lockstep compilation; null when a kernel was forced or there is no choice.</summary>
+    private readonly KernelChoice? _kernelChoice;
     private readonly string[] _featureNames;
     private readonly double[] _baseScores;
 
@@ -54,7 +53,7 @@ public sealed unsafe class TreeModel
         _forest = new CompiledForest(source, kernel);
         if (kernel is null && _forest.Kernel.Contains(TreeKernel.Bitvector))
         {
-            _kernelTrial = new KernelTrial(_forest, new CompiledForest(source, TreeKernel.Lockstep));
+            _kernelChoice = new KernelChoice(_forest, new CompiledForest(source, TreeKernel.Lockstep), BitvectorKernels.Best);
         }
         _featureNames = source.FeatureNames;
         FeatureNames = Array.AsReadOnly(_featureNames);
@@ -133,10 +132,13 @@ public sealed unsafe class TreeModel
     /// <summary>The compiled trees (tests check kernels and explanations against references built on them).</summary>
     internal CompiledForest Forest => _forest;
 
-    /// <summary>The kernel batch scoring settled on (see <see cref="KernelTrial"/>): null while the trial runs.</summary>
+    /// <summary>The kernel batch scoring settled on (see <see cref="KernelChoice"/>): null while rows are counted.</summary>
     internal TreeKernel? ScoringKernel =>
-        _kernelTrial is null ? _forest.Kernel.FirstOrDefault()
-        : _kernelTrial.Settled is { } settled ? (settled == _forest ? TreeKernel.Bitvector : TreeKernel.Lockstep) : null;
+        _kernelChoice is null ? _forest.Kernel.FirstOrDefault()
+        : _kernelChoice.Settled is { } settled ? (settled == _forest ? TreeKernel.Bitvector : TreeKernel.Lockstep) : null;
+
+    /// <summary>The counted choice, when there is one (tests read its costs).</summary>
+    internal KernelChoice? KernelChoice => _kernelChoice;
 
     /// <summary>Number of trees.</summary>
     public int TreeCount => _forest.TreeCount;
@@ -290,9 +292,9 @@ public sealed unsafe class TreeModel
             return 0;
         }
 
-        var candidate = -1;
-        var forest = width is null && _kernelTrial is { } trial ? trial.Next(out candidate) : _forest;
-        var started = candidate >= 0 ? Stopwatch.GetTimestamp() : 0;
+        var choice = width is null ? _kernelChoice : null;
+        var forest = choice?.Next ?? _forest;
+        var counting = choice is not null && choice.Settled is null;
         var classes = ClassCount;
         var keys = Scratch(ref _threadKeys, forest.SlotCount * CompiledForest.BlockSize);
         var accumulators = Scratch(ref _threadAccumulators, classes * CompiledForest.BlockSize);
@@ -312,6 +314,10 @@ public sealed unsafe class TreeModel
 
                 var n = Math.Min(CompiledForest.BlockSize, count - start);
                 ForestKernels.PreprocessKeys(forest, rows + ((nint)start * featureCount), featureCount, n, x, CompiledForest.KeyGroup);
+                if (counting)
+                {
+                    choice!.Count(x, n);
+                }
                 for (var k = 0; k < classes; k++)
                 {
                     new Span<double>(a + (k * CompiledForest.BlockSize), CompiledForest.BlockSize).Fill(baseScores[k]);
@@ -345,7 +351,6 @@ public sealed unsafe class TreeModel
             }
         }
 
-        _kernelTrial?.Record(candidate, started, count);
         return count;
     }
 

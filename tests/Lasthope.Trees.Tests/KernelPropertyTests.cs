@@ -49,7 +49,7 @@ public sealed class KernelPropertyTests
     }
 
     [Fact]
-    public void TheTimedKernelChoice_ScoresExactlyAsLightGbmDuringAndAfterTheTrial_AndSettles()
+    public void TheCountedKernelChoice_ScoresExactlyAsLightGbmWhileCountingAndAfter_AndSettlesOnceTheSampleIsCounted()
     {
         var text = RandomModels.Make(seed: 11, trees: 6, maxLeaves: 40, classes: 1);
         var model = TreeModel.FromLightGbm(text);
@@ -59,24 +59,40 @@ public sealed class KernelPropertyTests
         var expected = booster.Predict(x, rows, RandomModels.Features, LightGbmPrediction.RawScore);
         Assert.Null(model.ScoringKernel);
 
-        var calls = 0;
         var actual = new double[rows];
-        var deadline = DateTime.UtcNow + KernelTrial.WarmupTime + TimeSpan.FromSeconds(60);
-        while (model.ScoringKernel is null)
+        var calls = (KernelChoice.SampleRows + rows - 1) / rows;
+        for (var call = 0; call < calls + 2; call++)
         {
-            // Bounded in time, not in calls: the trial waits out the JIT's warm-up time whatever the machine's speed.
-            Assert.True(DateTime.UtcNow < deadline, $"the trial did not settle in {calls} calls");
-            calls++;
+            Assert.Equal(call < calls, model.ScoringKernel is null);
             Array.Clear(actual);
             Assert.Equal(rows, model.Score(x, actual));
             Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
         }
 
-        Assert.Contains(model.ScoringKernel, new TreeKernel?[] { TreeKernel.Bitvector, TreeKernel.Lockstep });
-        Assert.True(calls >= KernelTrial.WarmupCalls + KernelTrial.TrialCalls, $"settled after {calls} calls, before each kernel had its {KernelTrial.WarmupCalls} + {KernelTrial.TrialCalls}");
-        Array.Clear(actual);
+        var (lockstep, bitvector) = model.KernelChoice!.Costs;
+        Assert.Equal(bitvector < lockstep ? TreeKernel.Bitvector : TreeKernel.Lockstep, model.ScoringKernel);
+    }
+
+    [Theory]
+    [InlineData(-1.0, 1, "Lockstep")]
+    [InlineData(1000.0, 59, "Bitvector")]
+    public void TheCountedKernelChoice_CountsEachKernelsWork_AndTakesLockstepForShortPathsAndBitvectorForLongOnes(double value, int depth, string kernel)
+    {
+        // Chains of 60 leaves: node i sends x <= i to leaf i and the rest on, so x = -1 stops after one node and
+        // x = 1000 walks all 59. The bitvector kernel tests the 59 nodes either way.
+        const int trees = 8, leaves = 60, rows = KernelChoice.SampleRows;
+        var model = TreeModel.FromLightGbm(RandomModels.Chains(trees, leaves));
+        var x = Enumerable.Repeat(value, rows * RandomModels.Features).ToArray();
+        model.Score(x, new double[rows]);
+
+        var (lockstep, bitvector) = model.KernelChoice!.Costs;
+        Assert.Equal((double)trees * (rows / 8) * Math.Max(1, (depth + 1) / 2), lockstep);
+        Assert.Equal(trees * (rows / 16) * (leaves - 1) * KernelChoice.NodeCost(BitvectorKernels.Best), bitvector, 9);
+        Assert.Equal(Enum.Parse<TreeKernel>(kernel), model.ScoringKernel);
+        var expected = Enumerable.Repeat(trees * (value < 0 ? 0.0 : leaves - 1.0), rows);
+        var actual = new double[rows];
         model.Score(x, actual);
-        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(expected, actual);
     }
 
     [Fact]

@@ -34,6 +34,36 @@ internal static class RandomModels
         return text.Append("end of trees\n").ToString();
     }
 
+    /// <summary>
+    /// <paramref name="trees"/> chains of <paramref name="leaves"/> leaves on f0: node i sends f0 &lt;= i to leaf i, whose
+    /// value is i, and the rest to node i + 1; the last node's right child is the last leaf.
+    /// </summary>
+    public static string Chains(int trees, int leaves)
+    {
+        var text = new StringBuilder();
+        text.Append("tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n")
+            .Append(Inv($"max_feature_idx={Features - 1}\nobjective=regression\n"))
+            .Append("feature_names=").AppendJoin(' ', Enumerable.Range(0, Features).Select(f => $"f{f}")).Append('\n')
+            .Append("feature_infos=").AppendJoin(' ', Enumerable.Repeat("[-10:10]", Features)).Append("\n\n");
+        var n = leaves - 1;
+        for (var t = 0; t < trees; t++)
+        {
+            text.Append(Inv($"Tree={t}\nnum_leaves={leaves}\nnum_cat=0\n"))
+                .Append("split_feature=").AppendJoin(' ', Enumerable.Repeat(0, n)).Append('\n')
+                .Append("split_gain=").AppendJoin(' ', Enumerable.Repeat(1, n)).Append('\n')
+                .Append("threshold=").AppendJoin(' ', Enumerable.Range(0, n)).Append('\n')
+                .Append("decision_type=").AppendJoin(' ', Enumerable.Repeat(0, n)).Append('\n')
+                .Append("left_child=").AppendJoin(' ', Enumerable.Range(0, n).Select(i => ~i)).Append('\n')
+                .Append("right_child=").AppendJoin(' ', Enumerable.Range(1, n).Select(i => i < n ? i : ~n)).Append('\n')
+                .Append("leaf_value=").AppendJoin(' ', Enumerable.Range(0, leaves)).Append('\n')
+                .Append("leaf_count=").AppendJoin(' ', Enumerable.Repeat(1, leaves)).Append('\n')
+                .Append("internal_count=").AppendJoin(' ', Enumerable.Range(0, n).Select(i => leaves - i)).Append('\n')
+                .Append("is_linear=0\nshrinkage=1\n\n\n");
+        }
+
+        return text.Append("end of trees\n").ToString();
+    }
+
     /// <summary>Rows of random values, about a fifth of them NaN, zero, tiny, a threshold exactly, or a category edge.</summary>
     public static double[] Rows(int seed, int rows)
     {

@@ -106,7 +106,7 @@ public class RankingServiceBenchmarks
     }
 
     /// <summary>500 trees of 63 leaves over the built-in features, trained once by native LightGBM and cached.</summary>
-    private static string RankerModel()
+    internal static string RankerModel()
     {
         var path = Path.Combine(Path.GetTempPath(), "lasthope-bench-models", "ranker-builtin-500t-63l-v1.txt");
         if (File.Exists(path))
