@@ -19,4 +19,5 @@ internal sealed partial class CliJson : JsonSerializerContext;
     WriteIndented = true)]
 [JsonSerializable(typeof(ExperimentReport))]
 [JsonSerializable(typeof(Lasthope.Training.PolicyEstimateReport))]
+[JsonSerializable(typeof(Lasthope.Cli.Replay.ReplayResult))]
 internal sealed partial class ReportJson : JsonSerializerContext;

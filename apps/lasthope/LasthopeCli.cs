@@ -28,6 +28,7 @@ public static class LasthopeCli
         root.Add(LogSummaryCommand.Create(context));
         root.Add(ExperimentCommand.Create(context));
         root.Add(OpeCommand.Create(context));
+        root.Add(ReplayCommand.Create(context));
         root.Add(TrainLtrCommand.Create(context));
         root.Add(ReliabilityCommand.Create(context));
         return root;

@@ -21,6 +21,10 @@ public class ImportCommandTests
             Assert.Contains("lines: 10000, accepted: 10000, rejected: 0", output, StringComparison.Ordinal);
             Assert.Contains($"rankings: 10000, impressions: 10000, events: {expectedClicks}", output, StringComparison.Ordinal);
 
+            // The log is from 2019: a server started now would count none of it, and the import says so.
+            Assert.Contains("warning: 10,000 of 10,000 imported impressions are older than the counters' long window (30 days)", error, StringComparison.Ordinal);
+            Assert.Contains("--clock-start 2019-11-30", error, StringComparison.Ordinal);
+
             await using var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = data });
             var counts = await store.CountAsync(TestContext.Current.CancellationToken);
             Assert.Equal(10_000, counts.Impressions);

@@ -148,6 +148,23 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TimestampOlderThanMaxPastAge_Is400_NamingTheTimestamp_UnlessConfigured()
+    {
+        var old = LoopbackServer.DefaultNow.AddDays(-31).ToString("O");
+        var body = $$"""{"events": [{"eventId": "e1", "itemId": "a", "timestamp": "{{old}}"}]}""";
+        var (status, problem) = await PostRawAsync("/v1/events", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        AssertNamesField(problem, "events[0].timestamp");
+        Assert.Contains("Events:MaxPastAge", problem.GetRawText(), StringComparison.Ordinal);
+
+        await using var history = await LoopbackServer.StartAsync(new Dictionary<string, string?> { ["Lasthope:Events:MaxPastAge"] = "400.00:00:00" });
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await history.Client.PostAsync("/v1/events", content);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+    }
+
+    [Fact]
     public async Task WrongTypedTimestamp_Is400_NamingIt()
     {
         var (status, problem) = await PostRawAsync("/v1/events", """{"events": [{"eventId": "e1", "itemId": "a", "timestamp": "yesterday"}]}""");

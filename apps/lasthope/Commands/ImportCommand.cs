@@ -15,12 +15,9 @@ internal static class ImportCommand
         var file = new Argument<FileInfo>("file") { Description = "A .jsonl file in the API's schema, or a .csv file with a column mapping." };
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
-        var format = new Option<string>("--format") { Description = "jsonl, csv, or auto (by extension).", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong("auto", "jsonl", "csv");
-        var map = new Option<string?>("--map") { Description = "CSV column mapping: item=COL,position=COL,click=COL,time=COL,segment=COL,user=COL,age=COL,gender=COL,request=COL,surface=NAME." };
-        var preset = new Option<string?>("--preset") { Description = "A known CSV layout instead of --map: open-bandit." };
-        preset.AcceptOnlyFromAmong("open-bandit");
-        var command = new Command("import", "Load historical logs, impressions included, into the embedded store.") { file, data, config, format, map, preset };
+        var log = new LogFileOptions();
+        var command = new Command("import", "Load historical logs, impressions included, into the embedded store.") { file, data, config };
+        log.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var input = parse.GetValue(file)!;
@@ -29,29 +26,9 @@ internal static class ImportCommand
                 return context.Fail(ExitCodes.NotFound, $"no such file: {input.FullName}");
             }
 
-            var kind = parse.GetValue(format) is "auto" ? (input.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "jsonl") : parse.GetValue(format)!;
-            CsvMapping? mapping = null;
-            if (kind == "csv")
+            if (!log.TryResolve(parse, input, out var mapping, out var problem))
             {
-                if (parse.GetValue(preset) is "open-bandit")
-                {
-                    mapping = CsvMapping.OpenBandit;
-                }
-                else if (parse.GetValue(map) is { } spec)
-                {
-                    try
-                    {
-                        mapping = CsvMapping.Parse(spec);
-                    }
-                    catch (FormatException e)
-                    {
-                        return context.Fail(ExitCodes.BadInput, $"--map: {e.Message}");
-                    }
-                }
-                else
-                {
-                    return context.Fail(ExitCodes.BadInput, "a CSV import needs --map item=COLUMN,... or --preset open-bandit");
-                }
+                return context.Fail(ExitCodes.BadInput, problem!);
             }
 
             LasthopeOptions options;
@@ -68,17 +45,13 @@ internal static class ImportCommand
             {
                 await using var store = await CliStores.OpenAsync(options, createIfMissing: true, cancellationToken);
                 var importer = new LogImporter(store, options, TimeProvider.System);
-                await using var stream = input.OpenRead();
                 ImportReport report = null!;
                 await context.Console.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
                     .StartAsync(async progress =>
                     {
-                        var task = progress.AddTask($"Importing {input.Name}", maxValue: Math.Max(1, stream.Length));
-                        var reporter = new Progress<long>(bytes => task.Value = bytes);
-                        report = mapping is null
-                            ? await importer.ImportJsonLinesAsync(stream, reporter, cancellationToken)
-                            : await importer.ImportCsvAsync(stream, mapping, Path.GetFileNameWithoutExtension(input.Name), reporter, cancellationToken);
+                        var task = progress.AddTask($"Importing {input.Name}", maxValue: Math.Max(1, input.Length));
+                        report = await LogFileOptions.ImportAsync(importer, input, mapping, new Progress<long>(bytes => task.Value = bytes), cancellationToken);
                         task.Value = task.MaxValue;
                     });
                 PrintReport(context, report);
@@ -108,6 +81,14 @@ internal static class ImportCommand
         foreach (var (reason, count) in report.OtherRejections.OrderByDescending(r => r.Value))
         {
             context.Out.WriteLine($"  ... and {count} more: {reason}");
+        }
+
+        if (report.ImpressionsOutsideWindow > 0)
+        {
+            context.Error.WriteLine(
+                $"warning: {report.ImpressionsOutsideWindow:N0} of {report.Impressions:N0} imported impressions are older than the counters' long window " +
+                $"({report.LongWindow.TotalDays:0.###} days) at the current clock, so a server started now counts them in no window. They are stored, and " +
+                $"training, ope and replay read them; to serve as of the log's time, start the server with --clock-start {report.Newest:O}, or use `lasthope replay`.");
         }
     }
 }

@@ -51,6 +51,13 @@ public sealed class EventTypeOptions : IValidatableObject
     /// <summary>How far in the future an event timestamp may be (clock skew) before it is rejected.</summary>
     public TimeSpan MaxFutureSkew { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How old an event timestamp posted to the API may be before it is rejected. The default is the counters'
+    /// default long window (30 days): an older event counts in no window at the current clock. Raise it to send
+    /// history through the API (a replay); <c>lasthope import</c> takes history of any age.
+    /// </summary>
+    public TimeSpan MaxPastAge { get; init; } = TimeSpan.FromDays(30);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Types.Count == 0)
@@ -66,6 +73,12 @@ public sealed class EventTypeOptions : IValidatableObject
                 yield return new ValidationResult($"Events:Types:{name} must be a finite, non-negative weight.", [nameof(Types)]);
                 yield break;
             }
+        }
+
+        if (MaxPastAge <= TimeSpan.Zero || MaxPastAge > TimeSpan.FromDays(36_525))
+        {
+            yield return new ValidationResult("Events:MaxPastAge must be more than zero and at most 36,525 days (a hundred years).", [nameof(MaxPastAge)]);
+            yield break;
         }
 
         if (!Types.ContainsKey(DefaultType))

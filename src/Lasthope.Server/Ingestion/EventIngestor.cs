@@ -124,6 +124,11 @@ public sealed class EventIngestor
             return Reject(index, "timestamp", $"timestamp {time:O} is in the future by more than the allowed clock skew ({_types.MaxFutureSkew})");
         }
 
+        if (now - time > _types.MaxPastAge)
+        {
+            return Reject(index, "timestamp", $"timestamp {time:O} is older than Events:MaxPastAge ({_types.MaxPastAge.TotalDays:0.###} days) at the server's clock {now:O}; raise Events:MaxPastAge to post history, or load it with `lasthope import`");
+        }
+
         var (segment, position, surface, servedList) = await AttributeAsync(dto, cancellationToken);
         if (servedList && position is null)
         {

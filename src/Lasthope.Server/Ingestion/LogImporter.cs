@@ -110,6 +110,18 @@ public sealed class ImportReport
 
     public long DuplicateEvents { get; internal set; }
 
+    /// <summary>
+    /// Impressions older than the counters' long window at the import's clock: stored, and read by training and
+    /// off-policy estimates, but counted by no window of a server whose clock is now.
+    /// </summary>
+    public long ImpressionsOutsideWindow { get; internal set; }
+
+    /// <summary>The time of the newest imported ranking.</summary>
+    public DateTimeOffset? Newest { get; internal set; }
+
+    /// <summary>The counters' long window the import compared the history with.</summary>
+    public TimeSpan LongWindow { get; internal set; }
+
     /// <summary>The first rejections: line number (1-based, header included) and reason.</summary>
     public List<(long Line, string Reason)> FirstRejections { get; } = [];
 
@@ -145,6 +157,7 @@ public sealed class LogImporter
     private readonly EventIngestor _ingestor;
     private readonly RecentRankings _recent;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _longWindow;
 
     public LogImporter(IEventStore store, LasthopeOptions options, TimeProvider time)
     {
@@ -153,14 +166,18 @@ public sealed class LogImporter
         _time = time;
         _segments = new SegmentScheme(options.Segments);
         _recent = new RecentRankings(BatchSize * 4);
-        _ingestor = new EventIngestor(store, CounterState.CreateEmpty(options, time), _recent, new UserSegments(), options.Events, time, metrics: null);
+        _longWindow = options.Counters.LongWindow;
+
+        // History of any age: the importer's own ingestor lifts the API's limit on old timestamps.
+        var events = new EventTypeOptions { Types = options.Events.Types, DefaultType = options.Events.DefaultType, MaxFutureSkew = options.Events.MaxFutureSkew, MaxPastAge = TimeSpan.MaxValue };
+        _ingestor = new EventIngestor(store, CounterState.CreateEmpty(options, time), _recent, new UserSegments(), events, time, metrics: null);
     }
 
     /// <summary>Imports JSONL. <paramref name="progress"/> receives the bytes consumed so far.</summary>
     public async Task<ImportReport> ImportJsonLinesAsync(Stream input, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var report = new ImportReport();
+        var report = new ImportReport { LongWindow = _longWindow };
         var batch = new Batch();
         using var reader = new StreamReader(input);
         string? line;
@@ -222,7 +239,7 @@ public sealed class LogImporter
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(mapping);
-        var report = new ImportReport();
+        var report = new ImportReport { LongWindow = _longWindow };
         var batch = new Batch();
         using var reader = Sep.Reader(o => o with { Unescape = true }).From(input);
         var header = reader.Header;
@@ -398,6 +415,12 @@ public sealed class LogImporter
 
     private void AddRanking(Batch batch, ImportReport report, RankingLog ranking, bool countLine)
     {
+        if (ranking.Time < _time.GetUtcNow() - _longWindow)
+        {
+            report.ImpressionsOutsideWindow += ranking.Items.Count;
+        }
+
+        report.Newest = report.Newest is { } newest && newest >= ranking.Time ? newest : ranking.Time;
         batch.Rankings.Add(ranking);
         _recent.Add(ranking);
         report.Rankings++;
