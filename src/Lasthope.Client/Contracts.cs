@@ -170,6 +170,30 @@ public sealed class CandidateConverter : JsonConverter<Candidate>
 }
 
 /// <summary>The client's JSON, source-generated, with the API's conventions (camelCase, nulls omitted).</summary>
+/// <summary>An estimate with its interval.</summary>
+public sealed record ReportInterval(double Estimate, double Lower, double Upper, double Level);
+
+/// <summary>The requests of an experiment arm that one path served.</summary>
+public sealed record ExperimentPathCell(ServedBy ServedBy, FallbackReason? FallbackReason, int Requests, long Impressions, long Clicks, double? Ctr);
+
+/// <summary>An experiment arm's requests of one UTC day, and how many the model served.</summary>
+public sealed record ExperimentArmDay(DateOnly Day, int Requests, long Impressions, long Clicks, int ServedByModel, double? Ctr);
+
+/// <summary>One arm of an experiment readout.</summary>
+public sealed record ExperimentArmReadout(
+    string Arm, int Users, int Requests, long Impressions, long Clicks, ReportInterval Ctr, ReportInterval? EffectVsControl,
+    bool MeantModel, double FallbackShare, IReadOnlyList<ExperimentPathCell> Paths, IReadOnlyList<ExperimentArmDay> Days);
+
+/// <summary>The sample-ratio test of users per arm.</summary>
+public sealed record ExperimentSampleRatio(double ChiSquare, int DegreesOfFreedom, double PValue, bool Alarm);
+
+/// <summary>The fallback-skew alarm of an experiment.</summary>
+public sealed record ExperimentFallbackSkew(string? Arm, double FallbackShare, double Threshold, bool Alarm);
+
+/// <summary>The answer of GET /v1/experiments/{id}/report.</summary>
+public sealed record ExperimentReadoutResponse(
+    string ExperimentId, string Control, IReadOnlyList<ExperimentArmReadout> Arms, ExperimentSampleRatio Srm, ExperimentFallbackSkew FallbackSkew, string Verdict);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RankRequest))]
 [JsonSerializable(typeof(RankResponse))]
@@ -179,4 +203,5 @@ public sealed class CandidateConverter : JsonConverter<Candidate>
 [JsonSerializable(typeof(ModelInfo[]))]
 [JsonSerializable(typeof(ServerStatus))]
 [JsonSerializable(typeof(Problem))]
+[JsonSerializable(typeof(ExperimentReadoutResponse))]
 public sealed partial class ClientJson : JsonSerializerContext;

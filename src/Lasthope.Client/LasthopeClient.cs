@@ -57,6 +57,10 @@ public sealed class LasthopeClient(HttpClient http, string? apiKey = null)
     public Task<ServerStatus> GetStatusAsync(CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Get, "/v1/status", null, ClientJson.Default.ServerStatus, cancellationToken);
 
+    /// <summary>An experiment's readout over the last <paramref name="days"/> days of the server's clock.</summary>
+    public Task<ExperimentReadoutResponse> GetExperimentReportAsync(string experimentId, int days = 30, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Get, $"/v1/experiments/{Uri.EscapeDataString(experimentId)}/report?days={days.ToString(CultureInfo.InvariantCulture)}", null, ClientJson.Default.ExperimentReadoutResponse, cancellationToken);
+
     public Task<ModelInfo[]> ListModelsAsync(CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Get, "/v1/models", null, ClientJson.Default.ModelInfoArray, cancellationToken);
 

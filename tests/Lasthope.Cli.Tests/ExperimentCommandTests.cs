@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Lasthope.Server.Hosting;
+using Lasthope.Server.State;
+using Microsoft.Extensions.DependencyInjection;
 using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Cli.Tests;
@@ -40,11 +42,25 @@ public class ExperimentCommandTests
                     using var ranked = await client.PostAsync(new Uri("/v1/rank", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
                     ranked.EnsureSuccessStatusCode();
                 }
+
+                // The same readout through the running server's API.
+                await server.Services.GetRequiredService<ImpressionLog>().FlushAsync(TestContext.Current.CancellationToken);
+                var (remoteExit, remoteOutput, remoteError) = await CliHarness.RunAsync("experiment", "report", "--experiment", "ab", "--server", server.BaseAddress.ToString(), "--json", "-");
+                Assert.True(remoteExit == ExitCodes.Ok, remoteError + remoteOutput);
+                var remote = JsonDocument.Parse(remoteOutput[remoteOutput.IndexOf("{\n", StringComparison.Ordinal)..]).RootElement;
+                Assert.Equal(40, remote.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("users").GetInt32()));
+                Assert.Equal(40, remote.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("days").EnumerateArray().Sum(d => d.GetProperty("requests").GetInt32())));
+                Assert.True(remote.GetProperty("fallbackSkew").GetProperty("alarm").GetBoolean());
+
+                (remoteExit, _, remoteError) = await CliHarness.RunAsync("experiment", "report", "--experiment", "nope", "--server", server.BaseAddress.ToString());
+                Assert.Equal(ExitCodes.NotFound, remoteExit);
+                Assert.Contains("no experiment 'nope'", remoteError, StringComparison.Ordinal);
             }
 
             // The history is from 2025: the default 30 days are counted back from its newest ranking, not from today.
             var json = Path.Combine(data, "report.json");
-            var (exit, output, error) = await CliHarness.RunAsync("experiment", "report", "--experiment", "ab", "--data", data, "--config", config, "--json", json);
+            var html = Path.Combine(data, "report.html");
+            var (exit, output, error) = await CliHarness.RunAsync("experiment", "report", "--experiment", "ab", "--data", data, "--config", config, "--json", json, "--html", html);
             Assert.True(exit == ExitCodes.Ok, error + output);
             Assert.Contains("heuristic_fallback", error, StringComparison.Ordinal); // the tables go to the console (standard error)
             Assert.Contains("no_model", error, StringComparison.Ordinal);
@@ -52,6 +68,14 @@ public class ExperimentCommandTests
             Assert.Equal(40, report.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("users").GetInt32()));
             Assert.Equal(120, report.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("impressions").GetInt64()));
             Assert.True(report.GetProperty("fallbackSkew").GetProperty("alarm").GetBoolean());
+
+            // The page stands alone: two inline SVG charts, the verdict, no script and nothing fetched.
+            var page = await File.ReadAllTextAsync(html, TestContext.Current.CancellationToken);
+            Assert.Equal(2, page.Split("<svg", StringSplitOptions.None).Length - 1);
+            Assert.Contains("measures a mixture", page, StringComparison.Ordinal);
+            Assert.Contains("ALARM", page, StringComparison.Ordinal);
+            Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("http://", page.Replace("http://www.w3.org/", "", StringComparison.Ordinal), StringComparison.Ordinal);
 
             (exit, _, error) = await CliHarness.RunAsync("experiment", "report", "--experiment", "nope", "--data", data, "--config", config);
             Assert.Equal(ExitCodes.BadInput, exit);

@@ -1,9 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
+using Lasthope.Cli.Charts;
+using Lasthope.Client;
 using Lasthope.Core.Serving;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Experiments;
+using Lasthope.Evaluation;
 using Lasthope.Server.Hosting;
 using Lasthope.Training;
 using Spectre.Console;
@@ -20,12 +24,15 @@ internal static class ExperimentCommand
     {
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
+        var server = CommonOptions.Url("--server", "Ask a running server (e.g. http://127.0.0.1:8080, GET /v1/experiments/{id}/report) instead of reading the data directory; its window ends at the server's clock.");
+        var apiKey = CommonOptions.ApiKey();
         var experiment = new Option<string>("--experiment", "-e") { Description = "The experiment's id (Serving:Experiments:N:Id).", Required = true };
         var days = new Option<int>("--days") { Description = "The days of log to read (1 to 90), counted back from the surface's newest ranking (event time).", DefaultValueFactory = _ => 30 };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to FILE ('-' for standard output)." };
+        var html = new Option<string?>("--html") { Description = "Also write the report as one self-contained HTML page with charts (CTR per arm by day, requests by served path) to FILE." };
         var report = new Command("report", "Read an experiment out of the log: per arm CTR with user-clustered intervals, the ITT effect, the paths that served, the sample-ratio test, the fallback-skew alarm and a verdict.")
         {
-            data, config, experiment, days, json,
+            data, config, server, apiKey, experiment, days, json, html,
         };
         report.SetAction(async (parse, cancellationToken) =>
         {
@@ -35,17 +42,12 @@ internal static class ExperimentCommand
                 return context.Fail(ExitCodes.BadInput, "--days must be 1 to 90.");
             }
 
+            var id = parse.GetValue(experiment)!;
             try
             {
-                var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
-                await using var store = await CliStores.OpenAsync(options, cancellationToken);
-                var id = parse.GetValue(experiment)!;
-                var reports = new ExperimentReports(store, options.Serving);
-
-                // In event time: the last N days before the experiment surface's newest ranking, so that a simulated or
-                // imported history reads the same on any day.
-                var newest = reports.Find(id) is { } configured ? await LogWindow.NewestRankingAsync(store, configured.Surface, cancellationToken) : null;
-                var read = await reports.ReadAsync(id, (newest ?? DateTimeOffset.UtcNow).AddDays(-window), cancellationToken);
+                var read = parse.GetValue(server) is { } url
+                    ? await FromServerAsync(url, parse.GetValue(apiKey), id, window, cancellationToken)
+                    : await FromDataAsync(parse.GetValue(data)!, parse.GetValue(config), id, window, cancellationToken);
                 if (read is null)
                 {
                     return context.Fail(ExitCodes.BadInput, $"no experiment '{id}' is configured (Serving:Experiments); give the server's --config.");
@@ -57,13 +59,27 @@ internal static class ExperimentCommand
                     await context.WriteJsonAsync(path, JsonSerializer.Serialize(read, ReportJson.Default.ExperimentReport), cancellationToken);
                 }
 
+                if (parse.GetValue(html) is { } page)
+                {
+                    await File.WriteAllTextAsync(page, ExperimentHtml.Render(read, DateTimeOffset.UtcNow), cancellationToken);
+                    context.Out.WriteLine($"wrote {page}");
+                }
+
                 return ExitCodes.Ok;
             }
-            catch (ArgumentException e)
+            catch (LasthopeApiException e) when (e.Status == HttpStatusCode.NotFound)
             {
-                return context.Fail(ExitCodes.BadInput, e.Message);
+                return context.Fail(ExitCodes.NotFound, $"the server has no experiment '{id}': {e.Problem?.Detail}");
             }
-            catch (ExperimentWindowTooLargeException e)
+            catch (LasthopeApiException e)
+            {
+                return context.Fail(ExitCodes.Failure, $"the server refused the report: {e.Message}");
+            }
+            catch (HttpRequestException e)
+            {
+                return context.Fail(ExitCodes.Failure, $"the server did not answer: {e.Message}");
+            }
+            catch (Exception e) when (e is ArgumentException or ExperimentWindowTooLargeException or IOException or UnauthorizedAccessException)
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
             }
@@ -73,6 +89,35 @@ internal static class ExperimentCommand
             }
         });
         return new Command("experiment", "Experiments: read them out.") { report };
+    }
+
+    private static async Task<ExperimentReport?> FromDataAsync(string data, string? config, string id, int window, CancellationToken cancellationToken)
+    {
+        var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data, config));
+        await using var store = await CliStores.OpenAsync(options, cancellationToken);
+        var reports = new ExperimentReports(store, options.Serving);
+
+        // In event time: the last N days before the experiment surface's newest ranking, so that a simulated or
+        // imported history reads the same on any day.
+        var newest = reports.Find(id) is { } configured ? await LogWindow.NewestRankingAsync(store, configured.Surface, cancellationToken) : null;
+        return await reports.ReadAsync(id, (newest ?? DateTimeOffset.UtcNow).AddDays(-window), cancellationToken);
+    }
+
+    private static async Task<ExperimentReport> FromServerAsync(Uri server, string? apiKey, string id, int window, CancellationToken cancellationToken)
+    {
+        using var http = CommonOptions.Client(server, apiKey, TimeSpan.FromSeconds(60));
+        var r = await new LasthopeClient(http).GetExperimentReportAsync(id, window, cancellationToken);
+        static Interval Of(ReportInterval i) => new(i.Estimate, i.Lower, i.Upper, i.Level);
+        return new ExperimentReport(
+            r.ExperimentId,
+            r.Control,
+            [.. r.Arms.Select(a => new ArmReadout(
+                a.Arm, a.Users, a.Requests, a.Impressions, a.Clicks, Of(a.Ctr), a.EffectVsControl is { } e ? Of(e) : null, a.MeantModel, a.FallbackShare,
+                [.. a.Paths.Select(p => new PathCell(p.ServedBy, p.FallbackReason, p.Requests, p.Impressions, p.Clicks))],
+                [.. a.Days.Select(d => new ArmDay(d.Day, d.Requests, d.Impressions, d.Clicks, d.ServedByModel))]))],
+            new SampleRatioTest(r.Srm.ChiSquare, r.Srm.DegreesOfFreedom, r.Srm.PValue, r.Srm.Alarm),
+            new FallbackSkew(r.FallbackSkew.Arm, r.FallbackSkew.FallbackShare, r.FallbackSkew.Threshold, r.FallbackSkew.Alarm),
+            r.Verdict);
     }
 
     private static void Print(CliContext context, ExperimentReport report)

@@ -62,10 +62,13 @@ public sealed record IntervalDto(double Estimate, double Lower, double Upper, do
 /// <summary>The requests of an arm one path served.</summary>
 public sealed record PathCellDto(Core.Serving.ServedBy ServedBy, Core.Serving.FallbackReason? FallbackReason, int Requests, long Impressions, long Clicks, double? Ctr);
 
+/// <summary>An arm's requests of one UTC day (event time), and how many the model served.</summary>
+public sealed record ArmDayDto(DateOnly Day, int Requests, long Impressions, long Clicks, int ServedByModel, double? Ctr);
+
 /// <summary>One arm of a readout.</summary>
 public sealed record ArmReadoutDto(
     string Arm, int Users, int Requests, long Impressions, long Clicks, IntervalDto Ctr, IntervalDto? EffectVsControl,
-    bool MeantModel, double FallbackShare, IReadOnlyList<PathCellDto> Paths);
+    bool MeantModel, double FallbackShare, IReadOnlyList<PathCellDto> Paths, IReadOnlyList<ArmDayDto> Days);
 
 /// <summary>The sample-ratio test of users per arm against the configured weights.</summary>
 public sealed record SampleRatioDto(double ChiSquare, int DegreesOfFreedom, double PValue, bool Alarm);
@@ -86,7 +89,8 @@ public sealed record ExperimentReportDto(
             [.. r.Arms.Select(a => new ArmReadoutDto(
                 a.Arm, a.Users, a.Requests, a.Impressions, a.Clicks, IntervalDto.Of(a.Ctr), a.EffectVsControl is { } e ? IntervalDto.Of(e) : null,
                 a.MeantModel, a.FallbackShare,
-                [.. a.Paths.Select(p => new PathCellDto(p.ServedBy, p.Reason, p.Requests, p.Impressions, p.Clicks, double.IsFinite(p.Ctr) ? p.Ctr : null))]))],
+                [.. a.Paths.Select(p => new PathCellDto(p.ServedBy, p.Reason, p.Requests, p.Impressions, p.Clicks, double.IsFinite(p.Ctr) ? p.Ctr : null))],
+                [.. a.Days.Select(d => new ArmDayDto(d.Day, d.Requests, d.Impressions, d.Clicks, d.ServedByModel, double.IsFinite(d.Ctr) ? d.Ctr : null))]))],
             new SampleRatioDto(r.SampleRatio.ChiSquare, r.SampleRatio.DegreesOfFreedom, r.SampleRatio.PValue, r.SampleRatio.Alarm),
             new FallbackSkewDto(r.FallbackSkew.Arm, r.FallbackSkew.FallbackShare, r.FallbackSkew.Threshold, r.FallbackSkew.Alarm),
             r.Verdict);

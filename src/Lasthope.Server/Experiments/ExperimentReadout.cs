@@ -12,6 +12,13 @@ public sealed record PathCell(ServedBy ServedBy, FallbackReason? Reason, int Req
     public double Ctr => Impressions > 0 ? (double)Clicks / Impressions : double.NaN;
 }
 
+/// <summary>One arm's requests of one UTC day, and how many of them the model served (in full or in part).</summary>
+public sealed record ArmDay(DateOnly Day, int Requests, long Impressions, long Clicks, int ServedByModel)
+{
+    /// <summary>Clicks per impression (NaN without impressions).</summary>
+    public double Ctr => Impressions > 0 ? (double)Clicks / Impressions : double.NaN;
+}
+
 /// <summary>One arm, as assigned (intention to treat) and as served.</summary>
 /// <param name="Arm">The arm's name.</param>
 /// <param name="Users">Distinct users (a request without a user id counts as its own user).</param>
@@ -20,9 +27,10 @@ public sealed record PathCell(ServedBy ServedBy, FallbackReason? Reason, int Req
 /// <param name="MeantModel">Whether the arm's policy is a model (some request was meant to be served by one).</param>
 /// <param name="FallbackShare">Share of the arm's requests the heuristic served in the model's place (heuristic_fallback).</param>
 /// <param name="Paths">Requests, impressions and clicks by the path that actually served.</param>
+/// <param name="Days">The same per UTC day of the rankings' event time, oldest first: the report's charts over time.</param>
 public sealed record ArmReadout(
     string Arm, int Users, int Requests, long Impressions, long Clicks, Interval Ctr, Interval? EffectVsControl,
-    bool MeantModel, double FallbackShare, IReadOnlyList<PathCell> Paths);
+    bool MeantModel, double FallbackShare, IReadOnlyList<PathCell> Paths, IReadOnlyList<ArmDay> Days);
 
 /// <summary>The fallback-skew alarm: a model arm whose requests were not served as assigned beyond a threshold.</summary>
 public sealed record FallbackSkew(string? Arm, double FallbackShare, double Threshold, bool Alarm);
@@ -94,11 +102,16 @@ public static class ExperimentReadout
                 .OrderBy(g => g.Key.ServedBy).ThenBy(g => g.Key.FallbackReason)
                 .Select(g => new PathCell(g.Key.ServedBy, g.Key.FallbackReason, g.Count(), g.Sum(r => (long)r.Items.Count), g.Sum(r => clicked.GetValueOrDefault(r.RequestId))))
                 .ToList();
+            var days = requests
+                .GroupBy(r => DateOnly.FromDateTime(r.Time.UtcDateTime))
+                .OrderBy(g => g.Key)
+                .Select(g => new ArmDay(g.Key, g.Count(), g.Sum(r => (long)r.Items.Count), g.Sum(r => clicked.GetValueOrDefault(r.RequestId)), g.Count(r => r.ServedBy is ServedBy.Model or ServedBy.ModelPartial)))
+                .ToList();
             var meant = requests.Any(r => r.ServedBy != ServedBy.Heuristic);
             var fallback = requests.Count == 0 ? 0 : requests.Count(r => r.ServedBy == ServedBy.HeuristicFallback) / (double)requests.Count;
             readouts.Add(new ArmReadout(
                 arm, users.Length, requests.Count, paths.Sum(p => p.Impressions), paths.Sum(p => p.Clicks),
-                ExperimentStatistics.Ratio(users, level), null, meant, fallback, paths));
+                ExperimentStatistics.Ratio(users, level), null, meant, fallback, paths, days));
         }
 
         readouts = [.. readouts.Select(a => a.Arm == control ? a : a with { EffectVsControl = ExperimentStatistics.RatioDifference(perArmUsers[a.Arm], perArmUsers[control], level) })];
