@@ -22,8 +22,8 @@ echo "## 1. history with exploration"
 Lasthope__Serving__Surfaces__home__Exploration__Fraction=0.5 Lasthope__Serving__Surfaces__home__Exploration__Top=300 \
   lh demo --data "$data" --days 21 --requests-per-day 2000 --candidates 1000 --surface home 2> /dev/null | grep -E "mean|ended"
 echo "## 2. off-policy estimates"
-lh ope --data "$data" --surface home --policy uniform 2> /dev/null
-lh ope --data "$data" --surface home --policy unexplored 2> /dev/null
+lh ope --data "$data" --surface home --policy uniform 2>&1
+lh ope --data "$data" --surface home --policy unexplored 2>&1
 echo "## 3. model from explored traffic"
 lh train-ranker --data "$data" --surface home --out "$data/ranker.txt" --trees 100 --num-leaves 15 --min-data-in-leaf 100 --days 60 --threads 2 --traffic explored --activate
 echo "## 4. depth study"

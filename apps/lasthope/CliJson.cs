@@ -20,4 +20,5 @@ internal sealed partial class CliJson : JsonSerializerContext;
 [JsonSerializable(typeof(ExperimentReport))]
 [JsonSerializable(typeof(Lasthope.Training.PolicyEstimateReport))]
 [JsonSerializable(typeof(Lasthope.Cli.Replay.ReplayResult))]
+[JsonSerializable(typeof(Lasthope.Cli.Demo.AbTestResult))]
 internal sealed partial class ReportJson : JsonSerializerContext;

@@ -182,13 +182,13 @@ public sealed record ExperimentArmDay(DateOnly Day, int Requests, long Impressio
 /// <summary>One arm of an experiment readout.</summary>
 public sealed record ExperimentArmReadout(
     string Arm, int Users, int Requests, long Impressions, long Clicks, ReportInterval Ctr, ReportInterval? EffectVsControl,
-    bool MeantModel, double FallbackShare, IReadOnlyList<ExperimentPathCell> Paths, IReadOnlyList<ExperimentArmDay> Days);
+    bool MeantModel, double FallbackShare, double PartialShare, IReadOnlyList<ExperimentPathCell> Paths, IReadOnlyList<ExperimentArmDay> Days);
 
 /// <summary>The sample-ratio test of users per arm.</summary>
 public sealed record ExperimentSampleRatio(double ChiSquare, int DegreesOfFreedom, double PValue, bool Alarm);
 
 /// <summary>The fallback-skew alarm of an experiment.</summary>
-public sealed record ExperimentFallbackSkew(string? Arm, double FallbackShare, double Threshold, bool Alarm);
+public sealed record ExperimentFallbackSkew(string? Arm, double FallbackShare, double PartialShare, double Threshold, bool Alarm);
 
 /// <summary>The answer of GET /v1/experiments/{id}/report.</summary>
 public sealed record ExperimentReadoutResponse(

@@ -60,7 +60,7 @@ internal static class ExperimentHtml
         var skew = report.FallbackSkew;
         html.Append("</table>\n<h2>Alarms</h2>\n")
             .Append(Invariant($"<p>Sample ratio: chi-square {srm.ChiSquare:F2} on {srm.DegreesOfFreedom} degrees of freedom, p = {srm.PValue:G3} {Alarm(srm.Alarm)}</p>\n"))
-            .Append(Invariant($"<p>Fallback skew: {Encode(skew.Arm ?? "no model arm")} {Percent(skew.FallbackShare, 1)} of requests served by the fallback (threshold {Percent(skew.Threshold, 0)}) {Alarm(skew.Alarm)}</p>\n"))
+            .Append(Invariant($"<p>Fallback skew: {Encode(skew.Arm ?? "no model arm")} {Percent(skew.FallbackShare, 1)} of requests served by the fallback and {Percent(skew.PartialShare, 1)} only partly re-ranked in time (threshold {Percent(skew.Threshold, 0)} for the two) {Alarm(skew.Alarm)}</p>\n"))
             .Append("<h2>CTR per arm, by day</h2>\n").Append(Svg(CtrByDay(report)))
             .Append("<h2>Requests by the path that served them</h2>\n").Append(Svg(PathShares(report)))
             .Append("</body></html>\n");

@@ -17,12 +17,31 @@ internal static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Data directory (default: a new temporary directory)." };
         var candidates = new Option<int>("--candidates") { Description = "Candidates per rank request.", DefaultValueFactory = _ => 200 };
         var surface = new Option<string>("--surface") { Description = "The surface the traffic is ranked on.", DefaultValueFactory = _ => "demo" };
+        var scenario = new Option<string>("--scenario") { Description = "main (the default: what the heuristic learns), or ab-test: the talk's experiment (history with exploration, a model trained on it, heuristic against model at K = 1000 then K = 300, the readouts, a depth study).", DefaultValueFactory = _ => "main" };
+        scenario.AcceptOnlyFromAmong("main", "ab-test");
+        var phaseDays = new Option<int>("--phase-days") { Description = "ab-test: days of each experiment phase.", DefaultValueFactory = _ => 7 };
+        var json = new Option<string?>("--json") { Description = "ab-test: also write the result as JSON to FILE ('-' for standard output)." };
         var command = new Command("demo", "Start Lasthope on the embedded store, drive it over HTTP with simulated weeks of traffic, and show what it learned.")
         {
-            days, perDay, seed, concurrency, data, candidates, surface,
+            days, perDay, seed, concurrency, data, candidates, surface, scenario, phaseDays, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(scenario) == "ab-test")
+            {
+                var abTest = new AbTestOptions
+                {
+                    HistoryDays = parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : 21,
+                    PhaseDays = parse.GetValue(phaseDays),
+                    RequestsPerDay = parse.GetResult(perDay) is { Implicit: false } ? parse.GetValue(perDay) : 2_000,
+                    Candidates = parse.GetResult(candidates) is { Implicit: false } ? parse.GetValue(candidates) : 1_000,
+                    Seed = parse.GetValue(seed),
+                    Concurrency = parse.GetResult(concurrency) is { Implicit: false } ? parse.GetValue(concurrency) : Environment.ProcessorCount,
+                    DataDirectory = parse.GetValue(data),
+                };
+                return await AbTestOutput.RunAsync(context, abTest, parse.GetValue(json), cancellationToken);
+            }
+
             var options = new DemoOptions
             {
                 Days = parse.GetValue(days),

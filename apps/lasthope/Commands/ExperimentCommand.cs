@@ -116,21 +116,22 @@ internal static class ExperimentCommand
                 [.. a.Paths.Select(p => new PathCell(p.ServedBy, p.FallbackReason, p.Requests, p.Impressions, p.Clicks))],
                 [.. a.Days.Select(d => new ArmDay(d.Day, d.Requests, d.Impressions, d.Clicks, d.ServedByModel))]))],
             new SampleRatioTest(r.Srm.ChiSquare, r.Srm.DegreesOfFreedom, r.Srm.PValue, r.Srm.Alarm),
-            new FallbackSkew(r.FallbackSkew.Arm, r.FallbackSkew.FallbackShare, r.FallbackSkew.Threshold, r.FallbackSkew.Alarm),
+            new FallbackSkew(r.FallbackSkew.Arm, r.FallbackSkew.FallbackShare, r.FallbackSkew.PartialShare, r.FallbackSkew.Threshold, r.FallbackSkew.Alarm),
             r.Verdict);
     }
 
     private static void Print(CliContext context, ExperimentReport report)
     {
         var arms = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"experiment {report.ExperimentId} (control: {report.Control})"))
-            .AddColumns("arm", "users", "requests", "impressions", "clicks", "CTR [[95%]]", "effect vs control", "fallback share");
+            .AddColumns("arm", "users", "requests", "impressions", "clicks", "CTR [[95%]]", "effect vs control", "fallback share", "partial share");
         foreach (var a in report.Arms)
         {
             arms.AddRow(
                 Markup.Escape(a.Arm), Number(a.Users), Number(a.Requests), Number(a.Impressions), Number(a.Clicks),
                 Markup.Escape(Share(a.Ctr.Estimate, a.Ctr.Lower, a.Ctr.Upper)),
                 a.EffectVsControl is { } e ? Markup.Escape(Share(e.Estimate, e.Lower, e.Upper)) : "-",
-                a.MeantModel ? (a.FallbackShare * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "-");
+                a.MeantModel ? (a.FallbackShare * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "-",
+                a.MeantModel ? (a.PartialShare * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "-");
         }
 
         context.Console.Write(arms);
@@ -147,7 +148,7 @@ internal static class ExperimentCommand
         var srm = report.SampleRatio;
         context.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"sample ratio: chi-square {srm.ChiSquare:F2}, p = {srm.PValue:G3}")) + (srm.Alarm ? " [red]ALARM[/]" : " [green]ok[/]"));
         var skew = report.FallbackSkew;
-        context.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"fallback skew: {skew.Arm ?? "no model arm"} {skew.FallbackShare * 100:F1}% (threshold {skew.Threshold * 100:F0}%)")) + (skew.Alarm ? " [red]ALARM[/]" : " [green]ok[/]"));
+        context.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"fallback skew: {skew.Arm ?? "no model arm"} {skew.FallbackShare * 100:F1}% fell back, {skew.PartialShare * 100:F1}% partly re-ranked (threshold {skew.Threshold * 100:F0}% for the two)")) + (skew.Alarm ? " [red]ALARM[/]" : " [green]ok[/]"));
         context.Console.MarkupLine(Markup.Escape(report.Verdict));
     }
 

@@ -17,6 +17,9 @@ public sealed record DemoOptions
     /// <summary>Simulated days of traffic. Default 21 (three weeks).</summary>
     public int Days { get; init; } = 21;
 
+    /// <summary>The generator's day the traffic starts on: a later run on the same data directory continues the history.</summary>
+    public int FirstDay { get; init; }
+
     public int RequestsPerDay { get; init; } = 4_000;
 
     public int CandidatesPerRequest { get; init; } = 200;
@@ -38,7 +41,7 @@ public sealed record DemoOptions
 
     public void Validate()
     {
-        if (Days is < 1 or > 365 || RequestsPerDay is < 1 or > 1_000_000 || CandidatesPerRequest is < 1 or > 10_000 || Count < 1 || Concurrency is < 1 or > 256)
+        if (Days is < 1 or > 365 || FirstDay is < 0 or > 365 || RequestsPerDay is < 1 or > 1_000_000 || CandidatesPerRequest is < 1 or > 10_000 || Count < 1 || Concurrency is < 1 or > 256)
         {
             throw new ArgumentException("demo: days 1-365, requests per day 1-1,000,000, candidates 1-10,000, count >= 1, concurrency 1-256.");
         }
@@ -96,8 +99,8 @@ public sealed class DemoRunner(DemoOptions options)
         options.Validate();
         var wall = Stopwatch.StartNew();
         var generator = new TrafficGenerator(Simulation(options.Seed, options.RequestsPerDay, options.CandidatesPerRequest));
-        var start = generator.StartOfDay(0);
-        var end = generator.StartOfDay(options.Days);
+        var start = generator.StartOfDay(options.FirstDay);
+        var end = generator.StartOfDay(options.FirstDay + options.Days);
         var clock = new SimulatedClock(start);
         var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"lasthope-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
         // The surfaces the demo serves are declared like any other (the set of surfaces is closed).
@@ -117,7 +120,7 @@ public sealed class DemoRunner(DemoOptions options)
         var roundTripMs = new List<double>();
         long requests = 0, clicks = 0;
         var chunk = new List<SimulatedRequest>(options.Concurrency * 8);
-        var day = 0;
+        var day = options.FirstDay;
         foreach (var request in generator.Requests(start, end))
         {
             if (request.Day != day)

@@ -68,13 +68,13 @@ public sealed record ArmDayDto(DateOnly Day, int Requests, long Impressions, lon
 /// <summary>One arm of a readout.</summary>
 public sealed record ArmReadoutDto(
     string Arm, int Users, int Requests, long Impressions, long Clicks, IntervalDto Ctr, IntervalDto? EffectVsControl,
-    bool MeantModel, double FallbackShare, IReadOnlyList<PathCellDto> Paths, IReadOnlyList<ArmDayDto> Days);
+    bool MeantModel, double FallbackShare, double PartialShare, IReadOnlyList<PathCellDto> Paths, IReadOnlyList<ArmDayDto> Days);
 
 /// <summary>The sample-ratio test of users per arm against the configured weights.</summary>
 public sealed record SampleRatioDto(double ChiSquare, int DegreesOfFreedom, double PValue, bool Alarm);
 
 /// <summary>The fallback-skew alarm.</summary>
-public sealed record FallbackSkewDto(string? Arm, double FallbackShare, double Threshold, bool Alarm);
+public sealed record FallbackSkewDto(string? Arm, double FallbackShare, double PartialShare, double Threshold, bool Alarm);
 
 /// <summary>The response of GET /v1/experiments/{id}/report.</summary>
 public sealed record ExperimentReportDto(
@@ -88,11 +88,11 @@ public sealed record ExperimentReportDto(
             r.Control,
             [.. r.Arms.Select(a => new ArmReadoutDto(
                 a.Arm, a.Users, a.Requests, a.Impressions, a.Clicks, IntervalDto.Of(a.Ctr), a.EffectVsControl is { } e ? IntervalDto.Of(e) : null,
-                a.MeantModel, a.FallbackShare,
+                a.MeantModel, a.FallbackShare, a.PartialShare,
                 [.. a.Paths.Select(p => new PathCellDto(p.ServedBy, p.Reason, p.Requests, p.Impressions, p.Clicks, double.IsFinite(p.Ctr) ? p.Ctr : null))],
                 [.. a.Days.Select(d => new ArmDayDto(d.Day, d.Requests, d.Impressions, d.Clicks, d.ServedByModel, double.IsFinite(d.Ctr) ? d.Ctr : null))]))],
             new SampleRatioDto(r.SampleRatio.ChiSquare, r.SampleRatio.DegreesOfFreedom, r.SampleRatio.PValue, r.SampleRatio.Alarm),
-            new FallbackSkewDto(r.FallbackSkew.Arm, r.FallbackSkew.FallbackShare, r.FallbackSkew.Threshold, r.FallbackSkew.Alarm),
+            new FallbackSkewDto(r.FallbackSkew.Arm, r.FallbackSkew.FallbackShare, r.FallbackSkew.PartialShare, r.FallbackSkew.Threshold, r.FallbackSkew.Alarm),
             r.Verdict);
     }
 }

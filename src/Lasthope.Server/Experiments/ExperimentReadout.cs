@@ -30,10 +30,21 @@ public sealed record ArmDay(DateOnly Day, int Requests, long Impressions, long C
 /// <param name="Days">The same per UTC day of the rankings' event time, oldest first: the report's charts over time.</param>
 public sealed record ArmReadout(
     string Arm, int Users, int Requests, long Impressions, long Clicks, Interval Ctr, Interval? EffectVsControl,
-    bool MeantModel, double FallbackShare, IReadOnlyList<PathCell> Paths, IReadOnlyList<ArmDay> Days);
+    bool MeantModel, double FallbackShare, IReadOnlyList<PathCell> Paths, IReadOnlyList<ArmDay> Days)
+{
+    /// <summary>
+    /// Share of the arm's requests the model re-ranked only in part before the deadline (model_partial): served by the
+    /// model, but not at the depth the arm assigns.
+    /// </summary>
+    public double PartialShare => Requests == 0 ? 0 : Paths.Where(p => p.ServedBy == ServedBy.ModelPartial).Sum(p => p.Requests) / (double)Requests;
+}
 
-/// <summary>The fallback-skew alarm: a model arm whose requests were not served as assigned beyond a threshold.</summary>
-public sealed record FallbackSkew(string? Arm, double FallbackShare, double Threshold, bool Alarm);
+/// <summary>
+/// The fallback-skew alarm: a model arm whose requests were not served as assigned beyond a threshold, that is the
+/// heuristic answered in the model's place (<paramref name="FallbackShare"/>) or the model re-ranked only a prefix of
+/// the assigned depth in time (<paramref name="PartialShare"/>); the alarm compares their sum with the threshold.
+/// </summary>
+public sealed record FallbackSkew(string? Arm, double FallbackShare, double PartialShare, double Threshold, bool Alarm);
 
 /// <summary>The readout of one experiment: per arm, the sample-ratio test, the fallback skew and a verdict in words.</summary>
 public sealed record ExperimentReport(
@@ -116,8 +127,9 @@ public static class ExperimentReadout
 
         readouts = [.. readouts.Select(a => a.Arm == control ? a : a with { EffectVsControl = ExperimentStatistics.RatioDifference(perArmUsers[a.Arm], perArmUsers[control], level) })];
         var srm = ExperimentStatistics.SampleRatio([.. readouts.Select(a => (long)a.Users)], [.. arms.Select(a => shares[a])]);
-        var skewed = readouts.Where(a => a.MeantModel).OrderByDescending(a => a.FallbackShare).FirstOrDefault();
-        var skew = new FallbackSkew(skewed?.Arm, skewed?.FallbackShare ?? 0, skewThreshold, skewed is not null && skewed.FallbackShare > skewThreshold);
+        var skewed = readouts.Where(a => a.MeantModel).OrderByDescending(a => a.FallbackShare + a.PartialShare).FirstOrDefault();
+        var skew = new FallbackSkew(
+            skewed?.Arm, skewed?.FallbackShare ?? 0, skewed?.PartialShare ?? 0, skewThreshold, skewed is not null && skewed.FallbackShare + skewed.PartialShare > skewThreshold);
         return new ExperimentReport(experimentId, control, readouts, srm, skew, Verdict(readouts, control, srm, skew));
     }
 
@@ -140,7 +152,8 @@ public static class ExperimentReadout
         {
             var arm = arms.First(a => a.Arm == skew.Arm);
             var byModel = arm.Paths.Where(p => p.ServedBy is ServedBy.Model or ServedBy.ModelPartial).Sum(p => p.Requests) / (double)Math.Max(1, arm.Requests);
-            words.Add(Invariant($"The {arm.Arm} arm was served by the model on {Percent(byModel, 0)} of its requests ({Percent(arm.FallbackShare, 0)} fell back to the heuristic, above the {Percent(skew.Threshold, 0)} threshold); its effect is diluted accordingly: it measures a mixture, not the model."));
+            var partly = arm.PartialShare > 0 ? Invariant($", {Percent(arm.PartialShare, 0)} of them only partly re-ranked in time") : "";
+            words.Add(Invariant($"The {arm.Arm} arm was served by the model on {Percent(byModel, 0)} of its requests{partly} ({Percent(arm.FallbackShare, 0)} fell back to the heuristic; {Percent(arm.FallbackShare + arm.PartialShare, 0)} not served as assigned, above the {Percent(skew.Threshold, 0)} threshold); its effect is diluted accordingly: it measures a mixture, not the model."));
         }
 
         return string.Join(" ", words);
