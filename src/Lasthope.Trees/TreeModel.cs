@@ -251,6 +251,24 @@ public sealed unsafe class TreeModel
         return ScoreCore(features, scores, scores.Length, cancellationToken);
     }
 
+    /// <summary>
+    /// Scores documents with every kernel the model may use, so that the JIT has compiled them before traffic, without
+    /// letting these rows choose the kernel: warm-up rows (logged rows of shown items, or missing values) do not take
+    /// the paths that served candidates take, and the choice must be made on the latter (<see cref="KernelChoice"/>).
+    /// The scores are the same as <see cref="Score(ReadOnlySpan{double}, Span{double}, CancellationToken)"/>'s.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is multiclass.</exception>
+    public int WarmUp(ReadOnlySpan<double> features, Span<double> scores)
+    {
+        RequireSingleOutput();
+        if (_kernelChoice is not null)
+        {
+            ScoreCore(features, scores, scores.Length, CancellationToken.None, BitvectorKernels.Best);
+        }
+
+        return ScoreCore(features, scores, scores.Length, CancellationToken.None, sample: false);
+    }
+
     /// <summary>The raw score of one document (<paramref name="row"/> has <see cref="FeatureCount"/> values).</summary>
     /// <exception cref="InvalidOperationException">The model is multiclass.</exception>
     public double Score(ReadOnlySpan<double> row)
@@ -278,7 +296,8 @@ public sealed unsafe class TreeModel
     public int ScoreClasses(ReadOnlySpan<float> features, Span<double> rawScores, CancellationToken cancellationToken = default) =>
         ScoreCore(features, rawScores, Documents(rawScores.Length), cancellationToken);
 
-    internal int ScoreCore<T>(ReadOnlySpan<T> features, Span<double> scores, int count, CancellationToken cancellationToken, BitvectorWidth? width = null)
+    // sample: whether these rows may inform the kernel choice (false for warm-up rows).
+    internal int ScoreCore<T>(ReadOnlySpan<T> features, Span<double> scores, int count, CancellationToken cancellationToken, BitvectorWidth? width = null, bool sample = true)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var featureCount = FeatureCount;
@@ -294,7 +313,7 @@ public sealed unsafe class TreeModel
 
         var choice = width is null ? _kernelChoice : null;
         var forest = choice?.Next ?? _forest;
-        var counting = choice is not null && choice.Settled is null;
+        var counting = sample && choice is not null && choice.Settled is null;
         var classes = ClassCount;
         var keys = Scratch(ref _threadKeys, forest.SlotCount * CompiledForest.BlockSize);
         var accumulators = Scratch(ref _threadAccumulators, classes * CompiledForest.BlockSize);

@@ -59,7 +59,16 @@ public sealed class KernelPropertyTests
         var expected = booster.Predict(x, rows, RandomModels.Features, LightGbmPrediction.RawScore);
         Assert.Null(model.ScoringKernel);
 
+        // Warm-up rows are scored exactly, by both kernels, and choose nothing.
         var actual = new double[rows];
+        for (var w = 0; w < 4; w++)
+        {
+            Assert.Equal(rows, model.WarmUp(x, actual));
+            Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
+        }
+
+        Assert.Null(model.ScoringKernel);
+        Assert.Equal((0.0, 0.0), model.KernelChoice!.Costs);
         var calls = (KernelChoice.SampleRows + rows - 1) / rows;
         for (var call = 0; call < calls + 2; call++)
         {

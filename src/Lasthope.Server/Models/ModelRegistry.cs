@@ -208,7 +208,7 @@ public sealed partial class ModelRegistry
 
         var matrix = rows.SelectMany(r => r).ToArray();
         var scores = new double[rows.Count];
-        model.Model.Score(matrix, scores);
+        model.Model.WarmUp(matrix, scores);
     }
 
     private LoadedModel Bind(ModelRecord record, TreeModel model, string surface)
