@@ -72,6 +72,23 @@ public sealed class ReplayCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReplayWithAModel_ServesTheReplayedRequestsByTheModel()
+    {
+        var model = Path.Combine(_data, "ranker.txt");
+        var (exit, output, error) = await CliHarness.RunAsync("train-ranker", "--data", _data, "--surface", "home", "--out", model, "--trees", "30", "--num-leaves", "7", "--threads", "1", "--traffic", "explored");
+        Assert.True(exit == 0, error + output);
+
+        (exit, output, error) = await CliHarness.RunAsync("replay", _log, "--policy", model, "--rerank-depth", "8", "--json", "-");
+        Assert.True(exit == 0, error);
+        var result = JsonNode.Parse(output[output.IndexOf("{\n", StringComparison.Ordinal)..])!;
+        Assert.StartsWith("model ranker.txt", (string)result["policy"]!, StringComparison.Ordinal);
+        var served = result["servedBy"]!.AsObject().ToDictionary(p => p.Key, p => (long)p.Value!);
+        Assert.Equal(_rankings, served.Values.Sum());
+        Assert.True(served.GetValueOrDefault("model") > _rankings / 2, result["servedBy"]!.ToJsonString());
+        Assert.InRange((double)result["orders"]![0]!["ndcg10"]!["estimate"]!, 0, 1);
+    }
+
+    [Fact]
     public async Task Replay_RefusesWhatItCannotRead()
     {
         var (exit, _, error) = await CliHarness.RunAsync("replay", Path.Combine(_data, "missing.jsonl"));
@@ -79,6 +96,12 @@ public sealed class ReplayCommandTests : IAsyncLifetime
         Assert.Contains("no such file", error, StringComparison.Ordinal);
 
         (exit, _, error) = await CliHarness.RunAsync("replay", _log, "--policy", Path.Combine(_data, "no-model.txt"));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--policy", error, StringComparison.Ordinal);
+
+        var garbage = Path.Combine(_data, "garbage-model.txt");
+        await File.WriteAllTextAsync(garbage, "this is not a model", TestContext.Current.CancellationToken);
+        (exit, _, error) = await CliHarness.RunAsync("replay", _log, "--policy", garbage);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("--policy", error, StringComparison.Ordinal);
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Lasthope.Cli.Replay;
 using Lasthope.Evaluation;
+using Lasthope.Server.Models;
 using Spectre.Console;
 
 namespace Lasthope.Cli.Commands;
@@ -85,6 +86,10 @@ internal static class ReplayCommand
             catch (FormatException e)
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+            catch (ModelRejectedException e)
+            {
+                return context.Fail(ExitCodes.BadInput, $"--policy: {e.Message}");
             }
             catch (ArgumentException e)
             {
