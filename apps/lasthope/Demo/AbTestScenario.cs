@@ -221,6 +221,9 @@ public sealed class AbTestScenario(AbTestOptions options)
         {
             ["Lasthope:Serving:BudgetMs"] = (budgetMs + ResponseReserveMs).ToString("R", CultureInfo.InvariantCulture),
             ["Lasthope:Serving:ResponseReserveMs"] = ResponseReserveMs.ToString(CultureInfo.InvariantCulture),
+
+            // The store lookup of a user's segment must fit in the budget too (the default 5 ms can exceed a budget this small).
+            ["Lasthope:Serving:StoreLookupTimeoutMs"] = Math.Min(5, budgetMs / 4).ToString("R", CultureInfo.InvariantCulture),
         };
         Experiment(settings, id, ("control", null), ("model", depth));
         var demo = await Demo(firstDay, options.PhaseDays, settings, data, cancellationToken);
