@@ -52,7 +52,7 @@ public sealed class OffPolicyCommandTests : IAsyncLifetime
 
         var onPolicy = policy == TargetPolicy.Uniform ? report.ExploredCtr!.Value : report.UnexploredCtr!.Value;
         Assert.InRange(report.ExploredImpressions, 3 * 2_000 * 5 * 0.25, 3 * 2_000 * 5 * 0.35);
-        foreach (var estimate in new[] { report.Estimate.Ips, report.Estimate.SelfNormalizedIps })
+        foreach (var estimate in report.Estimate.All)
         {
             Assert.True(
                 estimate.Value.Lower <= onPolicy && onPolicy <= estimate.Value.Upper,

@@ -198,12 +198,33 @@ public sealed class DemoRunner(DemoOptions options)
 
             if (events.Count > 0)
             {
-                await client.PostEventsAsync(events, cancellationToken);
+                await PostEventsAsync(client, events, cancellationToken);
             }
 
             requests += batch.Count;
             clicks += events.Count;
             batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Posts a batch of clicks as a well-behaved client does: a 429 (the server's per-client rate limit on event
+    /// batches, which a fast machine's simulated traffic can exceed) is retried after the Retry-After the server gives,
+    /// a few times; event ids make the retry safe (a batch counted once counts once).
+    /// </summary>
+    private static async Task PostEventsAsync(LasthopeClient client, List<InteractionEvent> events, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.PostEventsAsync(events, cancellationToken);
+                return;
+            }
+            catch (LasthopeApiException e) when (e.Status == System.Net.HttpStatusCode.TooManyRequests && attempt < 10)
+            {
+                await Task.Delay(e.RetryAfter is { } wait && wait < TimeSpan.FromSeconds(5) ? wait : TimeSpan.FromSeconds(1), cancellationToken);
+            }
         }
     }
 
