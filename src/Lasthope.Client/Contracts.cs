@@ -169,7 +169,6 @@ public sealed class CandidateConverter : JsonConverter<Candidate>
     }
 }
 
-/// <summary>The client's JSON, source-generated, with the API's conventions (camelCase, nulls omitted).</summary>
 /// <summary>An estimate with its interval.</summary>
 public sealed record ReportInterval(double Estimate, double Lower, double Upper, double Level);
 
@@ -194,6 +193,7 @@ public sealed record ExperimentFallbackSkew(string? Arm, double FallbackShare, d
 public sealed record ExperimentReadoutResponse(
     string ExperimentId, string Control, IReadOnlyList<ExperimentArmReadout> Arms, ExperimentSampleRatio Srm, ExperimentFallbackSkew FallbackSkew, string Verdict);
 
+/// <summary>The client's JSON, source-generated, with the API's conventions (camelCase, nulls omitted).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RankRequest))]
 [JsonSerializable(typeof(RankResponse))]

@@ -103,12 +103,13 @@ public sealed class LoggedPolicyEstimates(IEventStore store)
                 throw new PolicyEstimateException($"surface '{request.Surface}' has more than {MaxImpressions:N0} impressions since {request.Since:O}; estimate a shorter window (--days).");
             }
 
+            var fold = Fold(ranking.RequestId);
             for (var i = 0; i < ranking.Items.Count; i++)
             {
                 var item = ranking.Items[i];
                 if (index.TryAdd((ranking.RequestId, item.ItemId), impressions.Count))
                 {
-                    impressions.Add(new Impression(item.Propensity, targets[i], ranking.Explored, item.Position, Fold(ranking.RequestId)));
+                    impressions.Add(new Impression(item.Propensity, targets[i], ranking.Explored, item.Position, fold));
                 }
             }
         }

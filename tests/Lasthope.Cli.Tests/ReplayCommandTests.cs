@@ -56,6 +56,7 @@ public sealed class ReplayCommandTests : IAsyncLifetime
 
         Assert.Equal(_rankings, (int)result["rankings"]!);
         Assert.Equal(_rankings, (long)result["servedBy"]!["heuristic"]!);
+        Assert.Equal(0, (long)result["eventsRejected"]!);
         Assert.InRange((int)result["scoredRankings"]!, _rankings / 10, _rankings);
         foreach (var difference in new[] { "ndcgServedMinusLogged", "ndcgServedMinusRandom" })
         {

@@ -113,6 +113,10 @@ internal static class ReplayCommand
         context.Out.WriteLine($"NDCG@10 served - logged {Fixed(result.NdcgServedMinusLogged.Estimate)} {Range(result.NdcgServedMinusLogged)}; served - random {Fixed(result.NdcgServedMinusRandom.Estimate)} {Range(result.NdcgServedMinusRandom)} (paired)");
         context.Out.WriteLine("served by: " + string.Join(", ", result.ServedBy.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:N0}")));
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.Clicks:N0} clicks; {result.Import.RejectedLines:N0} of {result.Import.Lines:N0} lines rejected; {result.Seconds:F1} s"));
+        if (result.EventsRejected > 0)
+        {
+            context.Error.WriteLine($"{result.EventsRejected:N0} logged events were refused when replayed (the import accepted them), so the counters did not see them.");
+        }
         foreach (var (line, reason) in result.Import.FirstRejections)
         {
             context.Error.WriteLine($"  rejected line {line}: {reason}");

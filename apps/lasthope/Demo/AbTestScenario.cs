@@ -132,7 +132,7 @@ public sealed class AbTestScenario(AbTestOptions options)
                 cancellationToken: cancellationToken);
         }
 
-        // 3. The budget, from the server's own times at both depths under the phases' load.
+        // 3. The budget, from a calibration day served like the phases, without a deadline.
         stage?.Invoke("calibrating the budget");
         var calibration = await CalibrateAsync(data, generator, cancellationToken);
 

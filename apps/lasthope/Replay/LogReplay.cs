@@ -44,6 +44,7 @@ public sealed record ReplayResult(
     Interval NdcgServedMinusLogged,
     Interval NdcgServedMinusRandom,
     IReadOnlyDictionary<string, long> ServedBy,
+    long EventsRejected,
     [property: System.Text.Json.Serialization.JsonIgnore] ImportReport Import,
     double Seconds);
 
@@ -97,8 +98,9 @@ public sealed class LogReplay(ReplayOptions options)
 
         // 2. The serving core, on a clock the replay moves, with every replayed surface declared.
         var clock = new SimulatedClock(rankings[0].Time);
+        var surfaces = rankings.Select(r => r.Surface).Distinct(StringComparer.Ordinal).ToList();
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var surface in rankings.Select(r => r.Surface).Distinct(StringComparer.Ordinal))
+        foreach (var surface in surfaces)
         {
             if (!importOptions.Serving.Surfaces.ContainsKey(surface))
             {
@@ -114,8 +116,8 @@ public sealed class LogReplay(ReplayOptions options)
         if (options.Model is { } modelFile)
         {
             var registry = services.GetRequiredService<ModelRegistry>();
-            var record = await registry.RegisterAsync(await File.ReadAllBytesAsync(modelFile.FullName, cancellationToken), rankings[0].Surface, new ModelMetadata("replay"), cancellationToken);
-            foreach (var surface in rankings.Select(r => r.Surface).Distinct(StringComparer.Ordinal))
+            var record = await registry.RegisterAsync(await File.ReadAllBytesAsync(modelFile.FullName, cancellationToken), surfaces[0], new ModelMetadata("replay"), cancellationToken);
+            foreach (var surface in surfaces)
             {
                 await registry.ActivateAsync(surface, record.Version, cancellationToken);
             }
@@ -126,15 +128,16 @@ public sealed class LogReplay(ReplayOptions options)
         var service = services.GetRequiredService<RankingService>();
         var ingestor = services.GetRequiredService<EventIngestor>();
         var random = new Random(options.Seed);
-        var served = new List<double>[] { [], [], [] };
+        var ndcg = new List<double>[] { [], [], [] };
         var aucs = new List<double>[] { [], [], [] };
         var servedBy = new Dictionary<string, long>(StringComparer.Ordinal);
-        var nextEvent = 0;
+        var (nextEvent, rejected) = (0, 0L);
         for (var r = 0; r < rankings.Count; r++)
         {
             var logged = rankings[r];
             clock.AdvanceTo(logged.Time);
-            nextEvent = await ApplyEventsAsync(ingestor, events, nextEvent, logged.Time, cancellationToken);
+            (nextEvent, var refused) = await ApplyEventsAsync(ingestor, events, nextEvent, logged.Time, cancellationToken);
+            rejected += refused;
             var candidates = logged.Items.OrderBy(i => i.Position).Select(i => i.ItemId).Distinct(StringComparer.Ordinal).ToArray();
             var result = await service.RankAsync(
                 new RankCommand
@@ -161,7 +164,7 @@ public sealed class LogReplay(ReplayOptions options)
                 for (var o = 0; o < orders.Length; o++)
                 {
                     var labels = orders[o].Select(id => clicks.Contains(id) ? 1 : 0).ToArray();
-                    served[o].Add(Ndcg.AtK(DescendingScores(labels.Length), labels, 10));
+                    ndcg[o].Add(Ndcg.AtK(DescendingScores(labels.Length), labels, 10));
                     aucs[o].Add(Auc(labels));
                 }
             }
@@ -172,46 +175,49 @@ public sealed class LogReplay(ReplayOptions options)
         string[] names = ["served", "logged", "random"];
         var scores = names.Select((name, o) => new OrderScore(
             name,
-            Bootstrap.MeanInterval(served[o].ToArray(), seed: options.Seed),
+            Bootstrap.MeanInterval(ndcg[o].ToArray(), seed: options.Seed),
             Bootstrap.MeanInterval(aucs[o].ToArray(), seed: options.Seed))).ToList();
         return new ReplayResult(
             policy,
             rankings.Count,
             events.Count(e => e.Weight > 0),
-            served[0].Count,
+            ndcg[0].Count,
             scores,
-            Bootstrap.MeanDifferenceInterval(served[0].ToArray(), served[1].ToArray(), seed: options.Seed),
-            Bootstrap.MeanDifferenceInterval(served[0].ToArray(), served[2].ToArray(), seed: options.Seed),
+            Bootstrap.MeanDifferenceInterval(ndcg[0].ToArray(), ndcg[1].ToArray(), seed: options.Seed),
+            Bootstrap.MeanDifferenceInterval(ndcg[0].ToArray(), ndcg[2].ToArray(), seed: options.Seed),
             servedBy,
+            rejected,
             import,
             wall.Elapsed.TotalSeconds);
     }
 
     /// <summary>
-    /// Applies the events logged before <paramref name="until"/>; returns the index of the next one. Strictly before:
+    /// Applies the events logged before <paramref name="until"/>; returns the index of the next one and how many the
+    /// ingestor refused (an event whose ranking did not show its item, say). Strictly before:
     /// a click logged at its own ranking's instant must not reach the counters before that ranking is served again,
     /// or the replay would rank by the very clicks it is scored against.
     /// </summary>
-    private static async Task<int> ApplyEventsAsync(EventIngestor ingestor, List<InteractionEvent> events, int next, DateTimeOffset until, CancellationToken cancellationToken)
+    private static async Task<(int Next, long Rejected)> ApplyEventsAsync(EventIngestor ingestor, List<InteractionEvent> events, int next, DateTimeOffset until, CancellationToken cancellationToken)
     {
         var batch = new List<EventInput?>(EventBatch);
+        long rejected = 0;
         while (next < events.Count && events[next].Time < until)
         {
             var e = events[next++];
             batch.Add(new EventInput(e.EventId, e.ItemId, e.Type, e.UserId, e.RequestId, e.Time));
             if (batch.Count == EventBatch)
             {
-                await ingestor.IngestAsync(batch, cancellationToken);
+                rejected += (await ingestor.IngestAsync(batch, cancellationToken)).Rejected.Count;
                 batch.Clear();
             }
         }
 
         if (batch.Count > 0)
         {
-            await ingestor.IngestAsync(batch, cancellationToken);
+            rejected += (await ingestor.IngestAsync(batch, cancellationToken)).Rejected.Count;
         }
 
-        return next;
+        return (next, rejected);
     }
 
     /// <summary>Scores that keep an order as it is: the first gets the highest.</summary>

@@ -46,24 +46,26 @@ internal static unsafe class KernelCosts
 
     private static void Measure(string name, List<double[]> blocks, string text, TreeModel bitvector, TreeModel lockstep)
     {
+        // The work counted exactly as KernelChoice counts it, on the block's own keys.
         var forest = lockstep.Forest;
         long iterations = 0, depths = 0;
-        var keys = new long[forest.SlotCount];
-        foreach (var block in blocks)
+        var keys = new long[forest.SlotCount * CompiledForest.BlockSize];
+        fixed (long* k = keys)
         {
-            for (var g = 0; g < CompiledForest.BlockSize; g += 8)
+            foreach (var block in blocks)
             {
+                fixed (double* x = block)
+                {
+                    ForestKernels.PreprocessKeys(forest, x, forest.FeatureCount, CompiledForest.BlockSize, k, CompiledForest.KeyGroup);
+                }
+
                 for (var t = 0; t < forest.TreeCount; t++)
                 {
-                    var deepest = 0;
-                    for (var d = g; d < g + 8; d++)
+                    iterations += KernelChoice.LockstepIterations(forest, t, k, CompiledForest.BlockSize);
+                    for (var d = 0; d < CompiledForest.BlockSize; d++)
                     {
-                        var depth = Depth(forest, t, block, d, keys);
-                        depths += depth;
-                        deepest = Math.Max(deepest, depth);
+                        depths += KernelChoice.Depth(forest, t, k, d);
                     }
-
-                    iterations += Math.Max(1, (deepest + 1) / 2);
                 }
             }
         }
@@ -122,23 +124,5 @@ internal static unsafe class KernelCosts
         }
 
         return clock.Elapsed.TotalNanoseconds / (Passes * (double)blocks.Count * CompiledForest.BlockSize);
-    }
-
-    private static int Depth(CompiledForest forest, int tree, double[] block, int doc, long[] keys)
-    {
-        fixed (double* row = block)
-        fixed (long* k = keys)
-        {
-            ForestKernels.PreprocessKeys(forest, row + (doc * forest.FeatureCount), forest.FeatureCount, 1, k, 1);
-            var node = forest.Root[tree];
-            var depth = 0;
-            while (node < forest.LeafStart[tree])
-            {
-                node = ForestKernels.Next(forest, node, k);
-                depth++;
-            }
-
-            return depth;
-        }
     }
 }

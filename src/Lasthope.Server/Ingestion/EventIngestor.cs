@@ -33,9 +33,15 @@ public sealed class EventIngestor
     private readonly EventTypeOptions _types;
     private readonly TimeProvider _time;
     private readonly LasthopeMetrics? _metrics;
+    private readonly bool _history;
 
-    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics)
+    /// <param name="history">
+    /// Whether the events are a log's history (the importer), which may be of any age; the API's events are held to
+    /// <see cref="EventTypeOptions.MaxPastAge"/>.
+    /// </param>
+    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false)
     {
+        _history = history;
         _store = store;
         _state = state;
         _recent = recent;
@@ -124,7 +130,7 @@ public sealed class EventIngestor
             return Reject(index, "timestamp", $"timestamp {time:O} is in the future by more than the allowed clock skew ({_types.MaxFutureSkew})");
         }
 
-        if (now - time > _types.MaxPastAge)
+        if (!_history && now - time > _types.MaxPastAge)
         {
             return Reject(index, "timestamp", $"timestamp {time:O} is older than Events:MaxPastAge ({_types.MaxPastAge.TotalDays:0.###} days) at the server's clock {now:O}; raise Events:MaxPastAge to post history, or load it with `lasthope import`");
         }

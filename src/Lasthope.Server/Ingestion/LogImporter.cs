@@ -122,6 +122,9 @@ public sealed class ImportReport
     /// <summary>The counters' long window the import compared the history with.</summary>
     public TimeSpan LongWindow { get; internal set; }
 
+    /// <summary>Where that window started at the import's clock.</summary>
+    public DateTimeOffset WindowStart { get; internal set; }
+
     /// <summary>The first rejections: line number (1-based, header included) and reason.</summary>
     public List<(long Line, string Reason)> FirstRejections { get; } = [];
 
@@ -167,17 +170,14 @@ public sealed class LogImporter
         _segments = new SegmentScheme(options.Segments);
         _recent = new RecentRankings(BatchSize * 4);
         _longWindow = options.Counters.LongWindow;
-
-        // History of any age: the importer's own ingestor lifts the API's limit on old timestamps.
-        var events = new EventTypeOptions { Types = options.Events.Types, DefaultType = options.Events.DefaultType, MaxFutureSkew = options.Events.MaxFutureSkew, MaxPastAge = TimeSpan.MaxValue };
-        _ingestor = new EventIngestor(store, CounterState.CreateEmpty(options, time), _recent, new UserSegments(), events, time, metrics: null);
+        _ingestor = new EventIngestor(store, CounterState.CreateEmpty(options, time), _recent, new UserSegments(), options.Events, time, metrics: null, history: true);
     }
 
     /// <summary>Imports JSONL. <paramref name="progress"/> receives the bytes consumed so far.</summary>
     public async Task<ImportReport> ImportJsonLinesAsync(Stream input, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var report = new ImportReport { LongWindow = _longWindow };
+        var report = NewReport();
         var batch = new Batch();
         using var reader = new StreamReader(input);
         string? line;
@@ -239,7 +239,7 @@ public sealed class LogImporter
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(mapping);
-        var report = new ImportReport { LongWindow = _longWindow };
+        var report = NewReport();
         var batch = new Batch();
         using var reader = Sep.Reader(o => o with { Unescape = true }).From(input);
         var header = reader.Header;
@@ -413,9 +413,12 @@ public sealed class LogImporter
         };
     }
 
+    /// <summary>A report whose window starts the counters' long window before the import's clock.</summary>
+    private ImportReport NewReport() => new() { LongWindow = _longWindow, WindowStart = _time.GetUtcNow() - _longWindow };
+
     private void AddRanking(Batch batch, ImportReport report, RankingLog ranking, bool countLine)
     {
-        if (ranking.Time < _time.GetUtcNow() - _longWindow)
+        if (ranking.Time < report.WindowStart)
         {
             report.ImpressionsOutsideWindow += ranking.Items.Count;
         }

@@ -90,37 +90,13 @@ internal sealed unsafe class KernelChoice
                 return;
             }
 
-            var forest = _lockstep;
             long iterations = 0;
-            for (var t = 0; t < forest.TreeCount; t++)
+            for (var t = 0; t < _lockstep.TreeCount; t++)
             {
-                if (_bitvector.Kernel[t] != TreeKernel.Bitvector)
+                // Trees the bitvector compilation walks by lockstep too cost the same either way: left out.
+                if (_bitvector.Kernel[t] == TreeKernel.Bitvector)
                 {
-                    continue;
-                }
-
-                if (forest.Kernel[t] == TreeKernel.General)
-                {
-                    // A categorical tree forced off the bitvector kernel is walked one document at a time, a branch a
-                    // step: counted as an iteration a step (an estimate, like CategoricalNodeCost).
-                    for (var d = 0; d < count; d++)
-                    {
-                        iterations += Depth(forest, t, keys, d);
-                    }
-
-                    continue;
-                }
-
-                for (var g = 0; g < count; g += 8)
-                {
-                    var deepest = 0;
-                    for (var d = g; d < Math.Min(count, g + 8); d++)
-                    {
-                        deepest = Math.Max(deepest, Depth(forest, t, keys, d));
-                    }
-
-                    // AddTreeLockstep takes two steps per iteration, and at least one iteration.
-                    iterations += Math.Max(1, (deepest + 1) / 2);
+                    iterations += LockstepIterations(_lockstep, t, keys, count);
                 }
             }
 
@@ -141,7 +117,42 @@ internal sealed unsafe class KernelChoice
     /// <summary>The counted costs so far, in lockstep iterations (tests and the probe read them).</summary>
     public (double Lockstep, double Bitvector) Costs => (_lockstepIterations, _bitvectorGroups * _bitvectorCostPerGroup);
 
-    private static int Depth(CompiledForest forest, int tree, long* keys, int doc)
+    /// <summary>
+    /// The lockstep iterations tree <paramref name="tree"/> of the lockstep compilation takes for a block of
+    /// <paramref name="count"/> documents whose keys are <paramref name="keys"/>: per group of eight, half the deepest
+    /// path rounded up and at least one (AddTreeLockstep takes two steps per iteration). A categorical tree forced off
+    /// the bitvector kernel is walked one document at a time, a branch a step: counted as an iteration a step (an
+    /// estimate, like <see cref="CategoricalNodeCost"/>).
+    /// </summary>
+    public static long LockstepIterations(CompiledForest forest, int tree, long* keys, int count)
+    {
+        long iterations = 0;
+        if (forest.Kernel[tree] == TreeKernel.General)
+        {
+            for (var d = 0; d < count; d++)
+            {
+                iterations += Depth(forest, tree, keys, d);
+            }
+
+            return iterations;
+        }
+
+        for (var g = 0; g < count; g += 8)
+        {
+            var deepest = 0;
+            for (var d = g; d < Math.Min(count, g + 8); d++)
+            {
+                deepest = Math.Max(deepest, Depth(forest, tree, keys, d));
+            }
+
+            iterations += Math.Max(1, (deepest + 1) / 2);
+        }
+
+        return iterations;
+    }
+
+    /// <summary>The length of document <paramref name="doc"/>'s path through <paramref name="tree"/>, in internal nodes.</summary>
+    public static int Depth(CompiledForest forest, int tree, long* keys, int doc)
     {
         var node = forest.Root[tree];
         var depth = 0;
