@@ -19,6 +19,8 @@ internal sealed partial class CliJson : JsonSerializerContext;
     WriteIndented = true)]
 [JsonSerializable(typeof(ExperimentReport))]
 [JsonSerializable(typeof(Lasthope.Training.PolicyEstimateReport))]
+[JsonSerializable(typeof(Lasthope.Training.RerankEstimateReport))]
+[JsonSerializable(typeof(Lasthope.Cli.Commands.RetrainSummary))]
 [JsonSerializable(typeof(Lasthope.Cli.Replay.ReplayResult))]
 [JsonSerializable(typeof(Lasthope.Cli.Demo.AbTestResult))]
 internal sealed partial class ReportJson : JsonSerializerContext;

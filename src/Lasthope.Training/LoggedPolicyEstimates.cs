@@ -103,7 +103,7 @@ public sealed class LoggedPolicyEstimates(IEventStore store)
                 throw new PolicyEstimateException($"surface '{request.Surface}' has more than {MaxImpressions:N0} impressions since {request.Since:O}; estimate a shorter window (--days).");
             }
 
-            var fold = Fold(ranking.RequestId);
+            var fold = PositionCtr.Fold(ranking.RequestId);
             for (var i = 0; i < ranking.Items.Count; i++)
             {
                 var item = ranking.Items[i];
@@ -130,7 +130,7 @@ public sealed class LoggedPolicyEstimates(IEventStore store)
             }
         }
 
-        var rewardModel = PositionCtr.CrossFitted(impressions, clicks);
+        var rewardModel = PositionCtr.CrossFitted(impressions.Select(i => (i.Fold, i.Position)).ToArray(), clicks);
         var decisions = new LoggedDecision[impressions.Count];
         double explored = 0, unexplored = 0;
         long exploredCount = 0, unexploredCount = 0;
@@ -141,7 +141,7 @@ public sealed class LoggedPolicyEstimates(IEventStore store)
 
             // Under the item-position model every policy here fills the same positions, so with a reward model that
             // depends on the position alone the target's expected reward for this slot is the model's value for it.
-            var q = rewardModel(impression);
+            var q = rewardModel[i];
             decisions[i] = new LoggedDecision(reward, impression.Propensity, impression.Target, q, q);
             if (impression.Explored)
             {
@@ -204,39 +204,5 @@ public sealed class LoggedPolicyEstimates(IEventStore store)
         ? "the log names no exploration pool; give one (--pool, the number of items the uniform policy draws from)"
         : "they were all explored with ε = 1, where the unexplored list cannot be told from the log";
 
-    /// <summary>Which of the two cross-fitting folds a request's impressions belong to (a hash of its id, stable).</summary>
-    private static int Fold(string requestId) => (int)(System.IO.Hashing.XxHash3.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(requestId)) & 1);
-
     private readonly record struct Impression(double Propensity, double Target, bool Explored, int Position, int Fold);
-
-    /// <summary>
-    /// The doubly robust estimate's reward model: the logged CTR at each position, cross-fitted (Chernozhukov et al.
-    /// 2018): an impression's prediction comes from the other fold's impressions, so that its own click does not
-    /// enter it. A position the other fold never showed gets that fold's overall CTR. Crude (it knows no item), but
-    /// the correction term keeps DR unbiased whatever the model, and a model that tracks the reward lowers its variance.
-    /// </summary>
-    private static class PositionCtr
-    {
-        public static Func<Impression, double> CrossFitted(List<Impression> impressions, bool[] clicks)
-        {
-            var shown = new Dictionary<(int Fold, int Position), (long Impressions, long Clicks)>();
-            var total = new (long Impressions, long Clicks)[2];
-            for (var i = 0; i < impressions.Count; i++)
-            {
-                var key = (impressions[i].Fold, impressions[i].Position);
-                var (n, c) = shown.GetValueOrDefault(key);
-                var click = clicks[i] ? 1 : 0;
-                shown[key] = (n + 1, c + click);
-                total[key.Fold] = (total[key.Fold].Impressions + 1, total[key.Fold].Clicks + click);
-            }
-
-            return impression =>
-            {
-                var other = 1 - impression.Fold;
-                return shown.TryGetValue((other, impression.Position), out var cell) && cell.Impressions > 0
-                    ? (double)cell.Clicks / cell.Impressions
-                    : total[other].Impressions > 0 ? (double)total[other].Clicks / total[other].Impressions : 0;
-            };
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using Lasthope.Core.Events;
 using Lasthope.Core.Storage;
 
 namespace Lasthope.Training;
@@ -64,25 +65,39 @@ public sealed class LoggedTrainingData
                     continue;
                 }
 
+                // An explored ranking also logs unshown items (the top of its unexplored list, for off-policy
+                // estimates); only the shown ones have labels.
                 var map = featureNames.Select(name => IndexOf(log.Names, name)).ToArray();
-                var rows = new double[log.ItemIds.Count * columns];
-                var positions = new int[log.ItemIds.Count];
-                var propensities = new double[log.ItemIds.Count];
+                var shownRows = new List<(int Row, ServedItem? Item)>(log.ItemIds.Count);
                 for (var r = 0; r < log.ItemIds.Count; r++)
                 {
-                    for (var c = 0; c < columns; c++)
-                    {
-                        rows[(r * columns) + c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
-                    }
-
                     var shown = ranking.Items.FirstOrDefault(i => i.ItemId == log.ItemIds[r]);
-                    positions[r] = shown?.Position ?? (r + 1);
-                    propensities[r] = shown?.Propensity ?? 1;
+                    if (shown is not null || !ranking.Explored)
+                    {
+                        shownRows.Add((r, shown));
+                    }
                 }
 
-                var query = new LoggedQuery(ranking.RequestId, ranking.Time, rows, new float[log.ItemIds.Count], positions, propensities, ranking.Explored);
+                var rows = new double[shownRows.Count * columns];
+                var positions = new int[shownRows.Count];
+                var propensities = new double[shownRows.Count];
+                var itemIds = new string[shownRows.Count];
+                for (var k = 0; k < shownRows.Count; k++)
+                {
+                    var (r, shown) = shownRows[k];
+                    for (var c = 0; c < columns; c++)
+                    {
+                        rows[(k * columns) + c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
+                    }
+
+                    positions[k] = shown?.Position ?? (r + 1);
+                    propensities[k] = shown?.Propensity ?? 1;
+                    itemIds[k] = log.ItemIds[r];
+                }
+
+                var query = new LoggedQuery(ranking.RequestId, ranking.Time, rows, new float[itemIds.Length], positions, propensities, ranking.Explored);
                 queries.Add(query);
-                byRequest[ranking.RequestId] = (query, [.. log.ItemIds]);
+                byRequest[ranking.RequestId] = (query, itemIds);
             }
             else if (entry.Event is { RequestId: { } requestId } e && byRequest.TryGetValue(requestId, out var target))
             {

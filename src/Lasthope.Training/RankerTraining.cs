@@ -83,10 +83,20 @@ public sealed record RankerTrainingReport(
     bool ExploredOnly,
     int ExploredQueries,
     IReadOnlyList<MetricComparison> Comparison,
+    OffPolicyCheck OffPolicy,
     string ModelText,
     int TreesKept,
     ModelRecord? Registered,
     bool Activated);
+
+/// <summary>
+/// The model against the heuristic by off-policy estimates of CTR on the validation window's explored rankings
+/// (<see cref="RerankPolicyEstimates"/>): unlike NDCG on logged clicks, it estimates what each would earn if it served.
+/// </summary>
+/// <param name="ValidationFrom">The event time the validation window starts at (no ranking from then trained the model).</param>
+/// <param name="Estimate">The estimate, or null when the log cannot give one.</param>
+/// <param name="Unavailable">Why not, when <paramref name="Estimate"/> is null.</param>
+public sealed record OffPolicyCheck(DateTimeOffset ValidationFrom, RerankEstimateReport? Estimate, string? Unavailable);
 
 /// <summary>Training could not start or finish; the message says why (not enough data, an unknown feature).</summary>
 public sealed class RankerTrainingException(string message, bool notFound = false) : Exception(message)
@@ -155,14 +165,18 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
             Parameters = new Dictionary<string, string> { ["verbosity"] = "-1" },
         };
         var result = LightGbmTrainer.Train(lightGbm, ToTrainingData(useful[..cut], features.Length, request.UsePositions), ToTrainingData(useful[cut..], features.Length, request.UsePositions), progress, cancellationToken);
-        var comparison = Compare(TreeModel.FromLightGbm(result.ModelText), useful[cut..], features);
-        ModelRecord? registered = null;
+        var model = TreeModel.FromLightGbm(result.ModelText);
+        var comparison = Compare(model, useful[cut..], features);
+        var validationFrom = cut < useful.Count ? useful[cut].Time : newest;
+        var offPolicy = await OffPolicyAsync(store, request.Surface, RerankPolicy.Model(model, "model"), RerankPolicy.Heuristic, validationFrom, cancellationToken);
+        var report = new RankerTrainingReport(since, logged.RankingsSeen, logged.RankingsWithoutFeatures, useful.Count, useful.Count - cut, exploredOnly, explored.Count, comparison, offPolicy, result.ModelText, result.IterationsKept, null, false);
         if (request.Register || request.Activate)
         {
-            registered = await RegisterAsync(request, exploredOnly, result.ModelText, comparison, useful[0].Time, useful[^1].Time, cancellationToken);
+            var registered = await RegisterAsync(request, report, useful[0].Time, useful[cut - 1].Time, null, request.Activate, cancellationToken);
+            report = report with { Registered = registered, Activated = request.Activate };
         }
 
-        return new RankerTrainingReport(since, logged.RankingsSeen, logged.RankingsWithoutFeatures, useful.Count, useful.Count - cut, exploredOnly, explored.Count, comparison, result.ModelText, result.IterationsKept, registered, registered is not null && request.Activate);
+        return report;
     }
 
     /// <summary>NDCG@k of the model and of the heuristic on the same validation queries, with the paired difference.</summary>
@@ -196,28 +210,74 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
         return results;
     }
 
-    private async Task<ModelRecord> RegisterAsync(RankerTrainingRequest request, bool exploredOnly, string modelText, IReadOnlyList<MetricComparison> comparison, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    /// <summary>The candidate against the baseline on the explored rankings from <paramref name="from"/>, or why the log cannot say.</summary>
+    public static async Task<OffPolicyCheck> OffPolicyAsync(IEventStore store, string surface, RerankPolicy candidate, RerankPolicy baseline, DateTimeOffset from, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var estimate = await new RerankPolicyEstimates(store).CompareAsync(
+                new RerankEstimateRequest { Surface = surface, Candidate = candidate, Baseline = baseline, Since = from },
+                cancellationToken);
+            return new OffPolicyCheck(from, estimate, null);
+        }
+        catch (PolicyEstimateException e)
+        {
+            return new OffPolicyCheck(from, null, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Registers a trained model for the request's surface with its parameters and metrics (NDCG on the validation
+    /// queries, the off-policy CTR estimate, and what <paramref name="extra"/> adds), and activates it when asked.
+    /// </summary>
+    internal async Task<ModelRecord> RegisterAsync(RankerTrainingRequest request, RankerTrainingReport report, DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, object>? extra, bool activate, CancellationToken cancellationToken)
     {
         var registry = new ModelRegistry(StoreSelection(store), serving, new RecentRankings(0), TimeProvider.System, NullLogger.Instance);
-        var metrics = JsonSerializer.Serialize(comparison.ToDictionary(
-            c => c.Metric,
-            c => new Dictionary<string, double>
+        var metrics = new Dictionary<string, object>();
+        foreach (var c in report.Comparison)
+        {
+            metrics[c.Metric] = new Dictionary<string, double>
             {
                 ["model"] = c.Model.Estimate, ["modelLower"] = c.Model.Lower, ["modelUpper"] = c.Model.Upper, ["heuristic"] = c.Heuristic.Estimate,
                 ["difference"] = c.Difference.Estimate, ["differenceLower"] = c.Difference.Lower, ["differenceUpper"] = c.Difference.Upper,
-            }));
+            };
+        }
+
+        if (report.OffPolicy.Estimate is { } ope)
+        {
+            metrics["ctr_dr"] = OffPolicyFigures(ope);
+        }
+
+        foreach (var (key, value) in extra ?? new Dictionary<string, object>())
+        {
+            metrics[key] = value;
+        }
+
         var parameters = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["trees"] = request.Trees, ["leaves"] = request.Leaves, ["learningRate"] = request.LearningRate, ["minDataInLeaf"] = request.MinDataInLeaf,
-            ["positions"] = request.UsePositions, ["seed"] = request.Seed, ["exploredOnly"] = exploredOnly,
+            ["positions"] = request.UsePositions, ["seed"] = request.Seed, ["exploredOnly"] = report.ExploredOnly,
         });
-        var record = await registry.RegisterAsync(System.Text.Encoding.UTF8.GetBytes(modelText), request.Surface, new ModelMetadata(null, parameters, from, to, metrics), cancellationToken);
-        if (request.Activate)
+        var record = await registry.RegisterAsync(System.Text.Encoding.UTF8.GetBytes(report.ModelText), request.Surface, new ModelMetadata(null, parameters, from, to, JsonSerializer.Serialize(metrics)), cancellationToken);
+        if (activate)
         {
             await registry.ActivateAsync(request.Surface, record.Version, cancellationToken);
         }
 
         return record;
+    }
+
+    /// <summary>The doubly robust CTRs of the two policies and their paired difference, with intervals, as stored metrics.</summary>
+    internal static Dictionary<string, double> OffPolicyFigures(RerankEstimateReport ope)
+    {
+        var (candidate, baseline, difference) = (ope.Comparison.Candidate.DoublyRobust.Value, ope.Comparison.Baseline.DoublyRobust.Value, ope.Comparison.DoublyRobustDifference.Value);
+        return new Dictionary<string, double>
+        {
+            ["model"] = candidate.Estimate, ["modelLower"] = candidate.Lower, ["modelUpper"] = candidate.Upper,
+            ["baseline"] = baseline.Estimate, ["baselineLower"] = baseline.Lower, ["baselineUpper"] = baseline.Upper,
+            ["difference"] = difference.Estimate, ["differenceLower"] = difference.Lower, ["differenceUpper"] = difference.Upper,
+            ["impressions"] = ope.Comparison.Candidate.Decisions, ["effectiveSampleSize"] = ope.Comparison.Candidate.EffectiveSampleSize,
+        };
     }
 
     private static IModelStore StoreSelection(IEventStore store) => Server.Hosting.StoreSelection.ModelStoreOf(store);

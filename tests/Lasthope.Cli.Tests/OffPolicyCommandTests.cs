@@ -6,18 +6,15 @@ using Lasthope.Training;
 namespace Lasthope.Cli.Tests;
 
 /// <summary>
-/// Off-policy estimates validated in the simulator: a surface explores 30% of its requests (3 of the top 20 shown);
-/// the explored requests are on-policy samples of the uniform policy and the rest of the unexplored one, so each
-/// policy's CTR, obtained by running it on its share of the same days, must lie in the interval estimated from the
-/// whole log's propensities.
+/// Five simulated days on surface "home" exploring 30% of its requests (3 of the top 20 shown; the features of the
+/// unexplored top 20 logged with each explored request), made once for the tests of a class.
 /// </summary>
-public sealed class OffPolicyCommandTests : IAsyncLifetime
+public sealed class ExploredLogFixture : IAsyncLifetime
 {
-    private string _data = "";
+    public string Data { get; } = CliHarness.TempDirectory();
 
     public async ValueTask InitializeAsync()
     {
-        _data = CliHarness.TempDirectory();
         await new DemoRunner(new DemoOptions
         {
             Days = 5,
@@ -26,7 +23,7 @@ public sealed class OffPolicyCommandTests : IAsyncLifetime
             Count = 3,
             Surface = "home",
             Concurrency = 1,
-            DataDirectory = _data,
+            DataDirectory = Data,
             Settings = new Dictionary<string, string?>
             {
                 ["Lasthope:Serving:Surfaces:home:Exploration:Fraction"] = "0.3",
@@ -38,9 +35,47 @@ public sealed class OffPolicyCommandTests : IAsyncLifetime
     public ValueTask DisposeAsync()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
+        Directory.Delete(Data, recursive: true);
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>
+/// Off-policy estimates validated in the simulator: the explored requests are on-policy samples of the uniform
+/// policy and the rest of the unexplored one, so each policy's CTR, obtained by running it on its share of the same
+/// days, must lie in the interval estimated from the whole log's propensities.
+/// </summary>
+public sealed class OffPolicyCommandTests(ExploredLogFixture log) : IClassFixture<ExploredLogFixture>
+{
+    private const string DeepFirstModel = """
+        tree
+        version=v3
+        num_class=1
+        num_tree_per_iteration=1
+        label_index=0
+        max_feature_idx=0
+        objective=lambdarank
+        feature_names=heuristic_rank
+        feature_infos=[1:1000]
+
+        Tree=0
+        num_leaves=2
+        num_cat=0
+        split_feature=0
+        split_gain=1
+        threshold=10.5
+        decision_type=0
+        left_child=-1
+        right_child=-2
+        leaf_value=0 1
+        shrinkage=1
+
+
+        end of trees
+
+        """;
+
+    private readonly string _data = log.Data;
 
     [Theory]
     [InlineData(TargetPolicy.Uniform)]
@@ -72,6 +107,11 @@ public sealed class OffPolicyCommandTests : IAsyncLifetime
         Assert.Contains("effective sample size", output, StringComparison.Ordinal);
         Assert.Contains("\"effectiveSampleSize\"", output, StringComparison.Ordinal);
 
+        (exit, output, error) = await CliHarness.RunAsync("ope", "--data", _data, "--surface", "home", "--policy", "heuristic", "--against", "unexplored", "--json", "-");
+        Assert.True(exit == 0, error);
+        Assert.Contains("\"baseline\": \"unexplored\"", output, StringComparison.Ordinal);
+        Assert.Contains("\"doublyRobust\"", output, StringComparison.Ordinal);
+
         (exit, _, error) = await CliHarness.RunAsync("ope", "--data", _data, "--surface", "nowhere", "--policy", "uniform");
         Assert.Equal(ExitCodes.NotFound, exit);
         Assert.Contains("no rankings of surface 'nowhere'", error, StringComparison.Ordinal);
@@ -79,6 +119,116 @@ public sealed class OffPolicyCommandTests : IAsyncLifetime
         (exit, _, error) = await CliHarness.RunAsync("ope", "--data", _data, "--surface", "home", "--policy", "uniform", "--pool", "1");
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("--pool", error, StringComparison.Ordinal);
+
+        (exit, _, error) = await CliHarness.RunAsync("ope", "--data", _data, "--surface", "home", "--policy", "model");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--model", error, StringComparison.Ordinal);
+
+        (exit, _, error) = await CliHarness.RunAsync("ope", "--data", _data, "--surface", "home", "--policy", "model", "--model", "no-such-version");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("no-such-version", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReRankingEstimates_OfTheServedHeuristic_CoverItsOnPolicyCtr_AndTellAWorseOrderApart()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _data }, cancel);
+        var onPolicy = (await new LoggedPolicyEstimates(store).EstimateAsync(new PolicyEstimateRequest { Surface = "home", Policy = TargetPolicy.Unexplored }, cancel)).UnexploredCtr!.Value;
+        var estimates = new RerankPolicyEstimates(store);
+
+        // The heuristic served, so its re-ranking of the logged top is the unexplored list: the same policy twice.
+        var same = await estimates.CompareAsync(new RerankEstimateRequest { Surface = "home", Candidate = RerankPolicy.Heuristic, Baseline = RerankPolicy.Unexplored }, cancel);
+        Assert.Equal(20, same.Depth);
+        Assert.Equal(0, same.RankingsSkipped);
+        Assert.InRange(same.Comparison.Candidate.Decisions, 3 * 2_000 * 5 * 0.25, 3 * 2_000 * 5 * 0.35);
+        foreach (var (estimate, difference) in same.Comparison.Candidate.All.Zip(same.Comparison.Difference))
+        {
+            Assert.True(estimate.Value.Lower <= onPolicy && onPolicy <= estimate.Value.Upper, $"{estimate.Estimator}: {estimate.Value} misses the heuristic's on-policy CTR {onPolicy}");
+            Assert.Equal(0, difference.Value.Estimate);
+            Assert.Equal(0, difference.Value.Upper - difference.Value.Lower);
+        }
+
+        // The bottom of the top 20 shown first: estimated worse, the paired interval below 0.
+        var worse = await estimates.CompareAsync(new RerankEstimateRequest { Surface = "home", Candidate = new Reversed(), Baseline = RerankPolicy.Heuristic }, cancel);
+        Assert.True(worse.Comparison.DoublyRobustDifference.Value.Upper < 0, $"reversed - heuristic {worse.Comparison.DoublyRobustDifference.Value}");
+    }
+
+    [Fact]
+    public async Task Retrain_ActivatesOnlyWhenTheCandidateIsEstimatedBetter_StoresTheDecision_AndRollsBack()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        string[] retrain = ["retrain", "--data", _data, "--surface", "home", "--trees", "50", "--num-leaves", "7", "--min-data-in-leaf", "50", "--valid-fraction", "0.5", "--threads", "1", "--json", "-"];
+
+        // Against a deliberately bad active model (the heuristic's ranks 11 to 20 first), a candidate wins.
+        var bad = Path.Combine(_data, "bad.txt");
+        await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
+        var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad", "--activate", "--data", _data);
+        Assert.True(exit == 0, error);
+        string output;
+        (exit, output, error) = await CliHarness.RunAsync(retrain);
+        Assert.True(exit == 0, error);
+        using (var json = Json(output))
+        {
+            var root = json.RootElement;
+            Assert.Equal("bad", root.GetProperty("against").GetString());
+            Assert.Equal("bad", root.GetProperty("previousActive").GetString());
+            Assert.True(DrLower(root) > 0, output);
+            Assert.Equal("activated", root.GetProperty("decision").GetString());
+            Assert.Contains("Rollback: lasthope model activate bad", output, StringComparison.Ordinal);
+            var candidate = root.GetProperty("candidate").GetString()!;
+
+            await using var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _data }, cancel);
+            Assert.Equal(candidate, (await store.GetActiveModelsAsync(cancel))["home"]);
+            var metrics = (await store.FindModelAsync(candidate, cancel))!.Metrics!;
+            Assert.Contains("\"decision\":\"activated\"", metrics, StringComparison.Ordinal);
+            Assert.Contains("\"against\":\"bad\"", metrics, StringComparison.Ordinal);
+        }
+
+        // The rollback is one command.
+        (exit, _, error) = await CliHarness.RunAsync("model", "activate", "bad", "--data", _data);
+        Assert.True(exit == 0, error);
+        await using (var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _data }, cancel))
+        {
+            Assert.Equal("bad", (await store.GetActiveModelsAsync(cancel))["home"]);
+        }
+
+        // Against the heuristic, the decision follows the interval, whichever way it falls.
+        (exit, _, error) = await CliHarness.RunAsync("model", "deactivate", "home", "--data", _data);
+        Assert.True(exit == 0, error);
+        (exit, output, error) = await CliHarness.RunAsync(retrain);
+        Assert.True(exit == 0, error);
+        using (var json = Json(output))
+        {
+            Assert.Equal("heuristic", json.RootElement.GetProperty("against").GetString());
+            Assert.Equal(DrLower(json.RootElement) > 0 ? "activated" : "kept", json.RootElement.GetProperty("decision").GetString());
+        }
+
+        (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", _data, "--surface", "home", "--valid-fraction", "2");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--valid-fraction", error, StringComparison.Ordinal);
+        (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", _data, "--surface", "nowhere");
+        Assert.Equal(ExitCodes.NotFound, exit);
+        Assert.Contains("nowhere", error, StringComparison.Ordinal);
+    }
+
+    private static System.Text.Json.JsonDocument Json(string output) => System.Text.Json.JsonDocument.Parse(output[output.LastIndexOf("\n{", StringComparison.Ordinal)..]);
+
+    private static double DrLower(System.Text.Json.JsonElement root) =>
+        root.GetProperty("estimate").GetProperty("difference")[2].GetProperty("value").GetProperty("lower").GetDouble();
+
+    /// <summary>The logged top in reverse: its last row first.</summary>
+    private sealed class Reversed : RerankPolicy
+    {
+        public override string Name => "reversed";
+
+        public override void Score(Lasthope.Core.Events.FeatureLog log, int rows, Span<double> scores)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                scores[r] = r;
+            }
+        }
     }
 }
 

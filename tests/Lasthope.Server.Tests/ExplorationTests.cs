@@ -94,7 +94,7 @@ public sealed class ExplorationTests
         Assert.True(logged.Explored);
         Assert.Equal(items.Select(i => i.GetProperty("id").GetString()), logged.Items.Select(i => i.ItemId));
         Assert.Equal([1.0 / 3, 1.0 / 3, 1.0 / 3, 1, 1], logged.Items.Select(i => i.Propensity));
-        Assert.Equal(new ExplorationLog(1, 3), logged.Exploration);
+        Assert.Equal(new ExplorationLog(1, 3, 3), logged.Exploration);
 
         var plain = await server.RankAsync(new { requestId = "r-2", surface = "default", user = new { id = "u" }, candidates, count = 5 });
         Assert.False(plain.GetProperty("explored").GetBoolean());
@@ -125,13 +125,55 @@ public sealed class ExplorationTests
         await server.FlushAsync();
         var logged = await server.Store.FindRankingAsync("deep-0");
         Assert.NotNull(logged?.Features);
-        Assert.Equal(logged.Items.Select(i => i.ItemId), logged.Features.ItemIds);
-        Assert.Equal(new ExplorationLog(1, 8), logged.Exploration);
+
+        // The features of the whole unexplored top 8 (LogTop 30 > n' = 8), in its order (the heuristic's: it served);
+        // the shown items among them.
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], HeuristicRanks(logged.Features));
+        Assert.Subset(logged.Features.ItemIds.ToHashSet(), logged.Items.Select(i => i.ItemId).ToHashSet());
+        Assert.Equal(new ExplorationLog(1, 8, 8), logged.Exploration);
+    }
+
+    [Fact]
+    public async Task ALoggedTopShallowerThanThePool_LogsItThenTheShownItemsFromDeeper()
+    {
+        await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Lasthope:Serving:Surfaces:home:Exploration:Fraction"] = "1",
+            ["Lasthope:Serving:Surfaces:home:Exploration:Top"] = "8",
+            ["Lasthope:Serving:Surfaces:home:Exploration:LogTop"] = "2",
+        });
+        string[] candidates = [.. Enumerable.Range(0, 10).Select(i => $"c{i}")];
+        for (var r = 0; r < 10; r++)
+        {
+            await server.RankAsync(new { requestId = $"shallow-{r}", surface = "home", user = new { id = "u" }, candidates, count = 3 });
+        }
+
+        await server.FlushAsync();
+        for (var r = 0; r < 10; r++)
+        {
+            var logged = await server.Store.FindRankingAsync($"shallow-{r}");
+            Assert.NotNull(logged?.Features);
+            Assert.Equal(new ExplorationLog(1, 8, 2), logged.Exploration);
+
+            // The unexplored top 2 first, then the shown items from deeper, in served order.
+            var ranks = HeuristicRanks(logged.Features);
+            Assert.Equal([1, 2], ranks[..2]);
+            var top2 = logged.Features.ItemIds.Take(2).ToHashSet();
+            Assert.Equal(logged.Items.Select(i => i.ItemId).Where(id => !top2.Contains(id)), logged.Features.ItemIds.Skip(2));
+            Assert.All(ranks[2..], rank => Assert.InRange(rank, 3, 8));
+        }
+    }
+
+    private static int[] HeuristicRanks(FeatureLog log)
+    {
+        var column = log.Names.ToList().IndexOf("heuristic_rank");
+        return [.. Enumerable.Range(0, log.ItemIds.Count).Select(r => (int)log.Values[(r * log.Names.Count) + column])];
     }
 
     [Theory]
     [InlineData("Lasthope:Serving:Surfaces:home:Exploration:Fraction", "1.5", "Serving:Surfaces:home:Exploration:Fraction")]
     [InlineData("Lasthope:Serving:Surfaces:home:Exploration:Top", "1", "Serving:Surfaces:home:Exploration:Top")]
+    [InlineData("Lasthope:Serving:Surfaces:home:Exploration:LogTop", "301", "Serving:Surfaces:home:Exploration:LogTop")]
     public void BadExplorationSettings_StopTheStart_NamingTheKey(string key, string value, string named)
     {
         var error = Assert.Throws<ArgumentException>(() => LasthopeServer.LoadOptions(new ServerSetup { Settings = new Dictionary<string, string?> { [key] = value } }));

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Lasthope.Cli.Commands;
 
 /// <summary>
-/// <c>lasthope model add|list|activate</c>: the model store. With <c>--server URL</c> they go through a running
+/// <c>lasthope model add|list|activate|deactivate</c>: the model store. With <c>--server URL</c> they go through a running
 /// server's API (which swaps the model in at once, after a warm-up); otherwise they work on the data directory (a
 /// server reads the active models at its next start).
 /// </summary>
@@ -23,6 +23,7 @@ internal static class ModelRegistryCommands
         model.Add(CreateAdd(context));
         model.Add(CreateList(context));
         model.Add(CreateActivate(context));
+        model.Add(CreateDeactivate(context));
     }
 
     private static Option<Uri?> Server() => CommonOptions.Url("--server", "A running server's URL (e.g. http://127.0.0.1:8080): go through its API.");
@@ -152,6 +153,41 @@ internal static class ModelRegistryCommands
 
                 await registry.ActivateAsync(parse.GetValue(surface) ?? record.Surface, name, cancellationToken);
                 context.Out.WriteLine($"{name} is active on {parse.GetValue(surface) ?? record.Surface} (a running server picks it up at its next start; use --server to swap it in now)");
+                return ExitCodes.Ok;
+            });
+        });
+        return command;
+    }
+
+    private static Command CreateDeactivate(CliContext context)
+    {
+        var surface = new Argument<string>("surface") { Description = "The surface that goes back to the heuristic." };
+        var data = CommonOptions.Data();
+        var config = CommonOptions.Config();
+        var server = Server();
+        var apiKey = CommonOptions.ApiKey();
+        var command = new Command("deactivate", "Deactivate a surface's model: the heuristic serves it (the rollback when no model was active before).") { surface, data, config, server, apiKey };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var name = parse.GetValue(surface)!;
+            if (parse.GetValue(server) is { } url)
+            {
+                using var client = CommonOptions.Client(url, parse.GetValue(apiKey));
+                using var response = await client.PostAsync($"/v1/surfaces/{Uri.EscapeDataString(name)}/deactivate", null, cancellationToken);
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    return context.Fail(response.StatusCode == System.Net.HttpStatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.BadInput, text);
+                }
+
+                context.Out.WriteLine(text);
+                return ExitCodes.Ok;
+            }
+
+            return await WithRegistryAsync(parse.GetValue(data)!, parse.GetValue(config), context, async (registry, _) =>
+            {
+                await registry.ActivateAsync(name, null, cancellationToken);
+                context.Out.WriteLine($"{name} is served by the heuristic (a running server picks this up at its next start; use --server to do it now)");
                 return ExitCodes.Ok;
             });
         });

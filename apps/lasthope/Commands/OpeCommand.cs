@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Lasthope.Training;
+using Lasthope.Trees;
 using Spectre.Console;
 
 namespace Lasthope.Cli.Commands;
@@ -20,13 +21,20 @@ internal static class OpeCommand
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var surface = new Option<string>("--surface") { Description = "The surface whose log is read (an imported log's surface: open-bandit, import).", Required = true };
-        var policy = new Option<TargetPolicy>("--policy") { Description = "The policy to estimate: uniform (every request explored over the pool) or unexplored (no request explored).", Required = true };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "The policy to estimate: uniform (every request explored over the pool), unexplored (no request explored), heuristic or model (re-ranking the logged top of explored requests, against --against).",
+            Required = true,
+        };
+        policy.AcceptOnlyFromAmong("uniform", "unexplored", "heuristic", "model");
+        var model = new Option<string?>("--model") { Description = "For --policy model: a model file (LightGBM text, XGBoost JSON) or a registered version." };
+        var against = new Option<string>("--against") { Description = "For heuristic and model: the baseline, heuristic, unexplored, active (the surface's active model), a model file or a registered version.", DefaultValueFactory = _ => "heuristic" };
         var pool = new Option<int?>("--pool") { Description = "For uniform on a log that names no pool (an imported bandit log): how many items it draws from." };
         var days = new Option<double>("--days") { Description = "Read the last N days before the surface's newest ranking (0: all of it).", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Also write the estimate as JSON to FILE ('-' for standard output)." };
         var command = new Command("ope", "Estimate a policy's CTR off-policy from the logged propensities: IPS, SNIPS and DR with bootstrap intervals and the effective sample size.")
         {
-            data, config, surface, policy, pool, days, json,
+            data, config, surface, policy, model, against, pool, days, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -51,8 +59,23 @@ internal static class OpeCommand
                     since = newest - TimeSpan.FromDays(window);
                 }
 
+                var target = parse.GetValue(policy)!;
+                if (target is "heuristic" or "model")
+                {
+                    var candidate = target == "heuristic" ? RerankPolicy.Heuristic : await PolicyAsync(store, name, parse.GetValue(model) ?? throw new ArgumentException("--model: --policy model needs a model file or a registered version"), cancellationToken);
+                    var baseline = await PolicyAsync(store, name, parse.GetValue(against)!, cancellationToken);
+                    var compared = await new RerankPolicyEstimates(store).CompareAsync(new RerankEstimateRequest { Surface = name, Candidate = candidate, Baseline = baseline, Since = since }, cancellationToken);
+                    RankerTrainingOptions.PrintOffPolicy(context, compared);
+                    if (parse.GetValue(json) is { } file)
+                    {
+                        await context.WriteJsonAsync(file, JsonSerializer.Serialize(compared, ReportJson.Default.RerankEstimateReport), cancellationToken);
+                    }
+
+                    return ExitCodes.Ok;
+                }
+
                 var report = await new LoggedPolicyEstimates(store).EstimateAsync(
-                    new PolicyEstimateRequest { Surface = name, Policy = parse.GetValue(policy), Pool = parse.GetValue(pool), Since = since },
+                    new PolicyEstimateRequest { Surface = name, Policy = Enum.Parse<TargetPolicy>(target, ignoreCase: true), Pool = parse.GetValue(pool), Since = since },
                     cancellationToken);
                 Print(context, report);
                 if (parse.GetValue(json) is { } path)
@@ -70,12 +93,47 @@ internal static class OpeCommand
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
             }
+            catch (ModelLoadException e)
+            {
+                return context.Fail(ExitCodes.BadInput, $"--model: {e.Message}");
+            }
             catch (StoreUnavailableException e)
             {
                 return context.Fail(ExitCodes.Failure, e.Message);
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// A re-ranking policy by name: heuristic, unexplored, active (the surface's active model), a model file, or a
+    /// registered version.
+    /// </summary>
+    private static async Task<RerankPolicy> PolicyAsync(IEventStore store, string surface, string name, CancellationToken cancellationToken)
+    {
+        switch (name)
+        {
+            case "heuristic":
+                return RerankPolicy.Heuristic;
+            case "unexplored":
+                return RerankPolicy.Unexplored;
+        }
+
+        var models = StoreSelection.ModelStoreOf(store);
+        if (name == "active")
+        {
+            name = (await models.GetActiveModelsAsync(cancellationToken)).GetValueOrDefault(surface)
+                ?? throw new ArgumentException($"--against: surface '{surface}' has no active model");
+        }
+
+        if (File.Exists(name))
+        {
+            return RerankPolicy.Model(TreeModel.Parse(await File.ReadAllBytesAsync(name, cancellationToken)), Path.GetFileName(name));
+        }
+
+        return await models.FindModelAsync(name, cancellationToken) is { Kind: not "als" } record
+            ? RerankPolicy.Model(TreeModel.Parse(record.Content), record.Version)
+            : throw new ArgumentException($"'{name}' is neither heuristic, unexplored, active, a model file nor a registered re-ranker's version");
     }
 
     private static void Print(CliContext context, PolicyEstimateReport report)

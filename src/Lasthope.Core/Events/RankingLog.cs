@@ -78,5 +78,11 @@ public sealed record RankingLog
 /// An exploration policy as it applied to one request: on a share <paramref name="Fraction"/> of requests the shown
 /// positions are a uniform draw from the top <paramref name="Pool"/> (n' = min(n, candidates)) of the list. With these
 /// two figures any policy's probability of each logged (item, position) can be recomputed offline.
+/// <para>
+/// On an explored request, the first <paramref name="Ranked"/> rows of <see cref="RankingLog.Features"/> are the top
+/// of the list the request would have shown unexplored, in its order (L = min(LogTop, n')); the shown items drawn
+/// from deeper follow. A candidate that re-ranks that top can be evaluated from them. 0 on unexplored requests, and
+/// when the rows are not logged.
+/// </para>
 /// </summary>
-public sealed record ExplorationLog(double Fraction, int Pool);
+public sealed record ExplorationLog(double Fraction, int Pool, int Ranked = 0);

@@ -351,6 +351,15 @@ public sealed class ExplorationOptions
     /// </summary>
     public int Top { get; init; } = 10;
 
+    /// <summary>
+    /// L, how many leading items of the unexplored list an explored request logs the features of (with its shown
+    /// items'), 0 to 300; min(L, n') are logged. With them a candidate policy that re-ranks that top L can be evaluated
+    /// off-policy from the log (<c>lasthope ope --policy model</c>, <c>retrain</c>): its list is recomputed, and a
+    /// logged (item, position) counts when the candidate puts that item there. The cost is L rows of features per
+    /// explored request in the log. Default 30.
+    /// </summary>
+    public int LogTop { get; init; } = 30;
+
     /// <summary>The problems of these settings, named under <paramref name="prefix"/>.</summary>
     public IEnumerable<ValidationResult> Validate(string prefix)
     {
@@ -362,6 +371,11 @@ public sealed class ExplorationOptions
         if (Top is < 2 or > 1_000)
         {
             yield return new ValidationResult($"{prefix}:Top must be in [2, 1000].", [nameof(Top)]);
+        }
+
+        if (LogTop is < 0 or > 300)
+        {
+            yield return new ValidationResult($"{prefix}:LogTop must be in [0, 300].", [nameof(LogTop)]);
         }
     }
 }

@@ -13,7 +13,8 @@ namespace Lasthope.Server.Ranking;
 /// whole served-path contract and the feature vectors of the shown items: exactly the rows the model scored, or,
 /// without a model, their built-in and request features, so that a first model can be trained from heuristic traffic.
 /// The surface's (or arm's) exploration policy may instead draw the shown items from the top n' of that list
-/// (<see cref="Exploration"/>); an explored list logs the features of the items it showed.
+/// (<see cref="Exploration"/>); an explored list logs the features of the items it showed and of the top of the list
+/// it would have shown (<see cref="ExplorationOptions.LogTop"/>), so that a candidate's list can be recomputed offline.
 /// </summary>
 public sealed class ServedListBuilder(FeatureRows features, ServingOptions serving, TimeProvider time)
 {
@@ -45,7 +46,8 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
                 : new ServedItem(command.CandidateIds[work.Order[q]], p + 1, work.Scores[work.Order[q]], ItemSource.Heuristic, propensity);
         }
 
-        var logged = explored ? LogExploredFeatures(work, outcome, drawn) : LogFeatures(work, outcome, served);
+        var ranked = explored ? Math.Min(exploration!.LogTop, pool) : 0;
+        var logged = explored ? LogExploredFeatures(work, outcome, drawn, ranked) : LogFeatures(work, outcome, served);
         work.Timings["total"] = Stopwatch.GetElapsedTime(work.Arrival).TotalMilliseconds;
         return new RankingLog
         {
@@ -66,7 +68,7 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
             Notes = work.Notes,
             Features = logged,
             Explored = explored,
-            Exploration = pool > 0 ? new ExplorationLog(exploration!.Fraction, pool) : null,
+            Exploration = pool > 0 ? new ExplorationLog(exploration!.Fraction, pool, logged is null ? 0 : ranked) : null,
         };
     }
 
@@ -116,28 +118,52 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
     }
 
     /// <summary>
-    /// The features of an explored list's shown items, in served order: some were drawn from past the model's depth,
-    /// so they are logged with the built-in and request features (by name, as a model's own are) at their heuristic
-    /// positions.
+    /// The features of an explored list: the top L of the list it would have shown unexplored, in that order, then its
+    /// shown items drawn from deeper, in served order. Some come from past the model's depth, so all are logged with
+    /// the built-in and request features (by name, as a model's own are) at their heuristic positions.
     /// </summary>
-    private FeatureLog? LogExploredFeatures(RankWork work, ModelOutcome outcome, ReadOnlySpan<int> drawn)
+    private FeatureLog? LogExploredFeatures(RankWork work, ModelOutcome outcome, ReadOnlySpan<int> drawn, int ranked)
     {
         if (outcome.Reason == FallbackReason.FeaturesUnavailable)
         {
             return null;
         }
 
-        var depth = outcome.Depth;
-        Span<int> positions = drawn.Length <= 256 ? stackalloc int[drawn.Length] : new int[drawn.Length];
-        var ids = new string[drawn.Length];
-        for (var p = 0; p < drawn.Length; p++)
+        var deeper = 0;
+        foreach (var q in drawn)
         {
-            positions[p] = drawn[p] < depth ? work.Reranked![drawn[p]] : drawn[p];
-            ids[p] = work.Command.CandidateIds[work.Order[positions[p]]];
+            deeper += q >= ranked ? 1 : 0;
+        }
+
+        var rows = ranked + deeper;
+        Span<int> unexplored = rows <= 512 ? stackalloc int[rows] : new int[rows];
+        for (var r = 0; r < ranked; r++)
+        {
+            unexplored[r] = r;
+        }
+
+        var next = ranked;
+        foreach (var q in drawn)
+        {
+            if (q >= ranked)
+            {
+                unexplored[next++] = q;
+            }
+        }
+
+        // An unexplored position q holds the model's q-th item within its depth, the heuristic's q-th past it.
+        var depth = outcome.Depth;
+        Span<int> positions = rows <= 512 ? stackalloc int[rows] : new int[rows];
+        var ids = new string[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            var q = unexplored[r];
+            positions[r] = q < depth ? work.Reranked![q] : q;
+            ids[r] = work.Command.CandidateIds[work.Order[positions[r]]];
         }
 
         var everything = Everything(work.Command.Surface);
-        var values = new double[drawn.Length * everything.Count];
+        var values = new double[rows * everything.Count];
         features.Fill(everything, work, positions, values);
         return new FeatureLog(everything.Names, ids, values);
     }
