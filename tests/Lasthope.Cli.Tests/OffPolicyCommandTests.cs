@@ -1,4 +1,8 @@
 using Lasthope.Cli.Demo;
+using Lasthope.Cli.Retraining;
+using Lasthope.Server.Hosting;
+using Lasthope.Server.Models;
+using Microsoft.Extensions.DependencyInjection;
 using Lasthope.Storage.Sqlite;
 using Lasthope.Testing;
 using Lasthope.Training;
@@ -210,6 +214,72 @@ public sealed class OffPolicyCommandTests(ExploredLogFixture log) : IClassFixtur
         (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", _data, "--surface", "nowhere");
         Assert.Equal(ExitCodes.NotFound, exit);
         Assert.Contains("nowhere", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheServersSchedule_RetrainsInAChildProcess_AndSwapsTheWinnerInLive()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var bad = Path.Combine(_data, "bad-live.txt");
+        await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
+        var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad-live", "--activate", "--data", _data);
+        Assert.True(exit == 0, error);
+
+        await using var server = await LasthopeServer.StartAsync(
+            new ServerSetup
+            {
+                DataDirectory = _data,
+                Urls = "http://127.0.0.1:0",
+                Settings = new Dictionary<string, string?>
+                {
+                    ["Lasthope:Serving:Surfaces:home:RerankDepth"] = "20",
+                    ["Lasthope:Retraining:Surfaces:0"] = "home",
+                    ["Lasthope:Retraining:Trees"] = "50",
+                    ["Lasthope:Retraining:Leaves"] = "7",
+                    ["Lasthope:Retraining:MinDataInLeaf"] = "50",
+                    ["Lasthope:Retraining:ValidFraction"] = "0.5",
+                },
+                ConfigureServices = services =>
+                {
+                    services.AddSqliteEventStore();
+                    RetrainSchedule.Register(services, configFile: null);
+                },
+            },
+            cancel);
+        var registry = server.Services.GetRequiredService<ModelRegistry>();
+        Assert.Equal("bad-live", registry.Active("home")?.Version);
+
+        var decisions = await server.Services.GetRequiredService<RetrainSchedule>().RunOnceAsync(cancel);
+        var decision = Assert.Single(decisions);
+        Assert.NotNull(decision);
+        Assert.Equal(("activated", "bad-live"), (decision.Decision, decision.Against));
+
+        // Swapped in without a restart: the next ranking is served by the candidate.
+        Assert.Equal(decision.Candidate, registry.Active("home")?.Version);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var response = await http.PostAsync(
+            "/v1/rank",
+            new StringContent("""{"surface":"home","user":{"id":"u-1"},"candidates":["a","b","c","d"],"count":2}""", System.Text.Encoding.UTF8, "application/json"),
+            cancel);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
+        Assert.Equal(decision.Candidate, body.RootElement.GetProperty("modelVersion").GetString());
+    }
+
+    [Fact]
+    public void AScheduleOnAnUnknownSurface_StopsTheStart_NamingTheKey()
+    {
+        var error = Assert.ThrowsAny<Exception>(() => LasthopeServer.StartAsync(new ServerSetup
+        {
+            DataDirectory = _data,
+            Urls = "http://127.0.0.1:0",
+            Settings = new Dictionary<string, string?> { ["Lasthope:Retraining:EveryHours"] = "24", ["Lasthope:Retraining:Surfaces:0"] = "nowhere" },
+            ConfigureServices = services =>
+            {
+                services.AddSqliteEventStore();
+                RetrainSchedule.Register(services, configFile: null);
+            },
+        }).GetAwaiter().GetResult());
+        Assert.Contains("Retraining:Surfaces", error.Message, StringComparison.Ordinal);
     }
 
     private static System.Text.Json.JsonDocument Json(string output) => System.Text.Json.JsonDocument.Parse(output[output.LastIndexOf("\n{", StringComparison.Ordinal)..]);

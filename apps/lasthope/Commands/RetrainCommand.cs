@@ -72,7 +72,7 @@ internal static class RetrainCommand
 }
 
 /// <summary>The JSON form of a retraining's decision: what was compared, the figures, what is active now.</summary>
-internal sealed record RetrainSummary(
+public sealed record RetrainSummary(
     string Surface,
     string Decision,
     string Reason,

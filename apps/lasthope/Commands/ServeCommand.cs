@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lasthope.Cli.Retraining;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,7 +31,11 @@ internal static class ServeCommand
                         Urls = setup.Urls,
                         MinimumLogLevel = parse.GetValue(logLevel),
                         Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : null,
-                        ConfigureServices = CliStores.Register,
+                        ConfigureServices = services =>
+                        {
+                            CliStores.Register(services);
+                            RetrainSchedule.Register(services, setup.ConfigFile);
+                        },
                     },
                     cancellationToken);
             }

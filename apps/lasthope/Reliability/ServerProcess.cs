@@ -239,7 +239,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The dotnet host that runs this process, so the child runs on the same runtime.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
         {

@@ -48,6 +48,66 @@ public sealed class LasthopeOptions
 
     [ValidateObjectMembers]
     public TelemetryOptions Telemetry { get; init; } = new();
+
+    [ValidateObjectMembers]
+    public RetrainingOptions Retraining { get; init; } = new();
+}
+
+/// <summary>
+/// The server's retraining schedule (section <c>Lasthope:Retraining</c>), off by default: every
+/// <see cref="EveryHours"/>, for each of <see cref="Surfaces"/>, what <c>lasthope retrain</c> does (train a candidate
+/// from the log, compare it off-policy with the active model, activate it only when the interval of the difference
+/// lies above 0), with the model swapped in live. Training runs in the serving process, on <see cref="Threads"/>
+/// threads at a time, one surface at a time.
+/// </summary>
+public sealed class RetrainingOptions : IValidatableObject
+{
+    /// <summary>Hours between retrainings, at least 1/60 (a minute); 0 (the default) turns the schedule off.</summary>
+    public double EveryHours { get; init; }
+
+    /// <summary>The surfaces retrained; each must be a configured surface or "default".</summary>
+    public IList<string> Surfaces { get; init; } = [];
+
+    /// <summary>Days of log each candidate trains on. Default 30.</summary>
+    public double Days { get; init; } = 30;
+
+    /// <summary>The latest share of queries held out: the window on which candidate and active model are compared. Default 0.2.</summary>
+    public double ValidFraction { get; init; } = 0.2;
+
+    /// <summary>Trees of each candidate. Default 100.</summary>
+    public int Trees { get; init; } = 100;
+
+    /// <summary>Leaves per tree. Default 15 (a small model: the explored traffic is a fraction of all).</summary>
+    public int Leaves { get; init; } = 15;
+
+    /// <summary>Minimum rows a leaf. Default 100.</summary>
+    public int MinDataInLeaf { get; init; } = 100;
+
+    /// <summary>LightGBM's training threads, taken from serving. Default 1.</summary>
+    public int Threads { get; init; } = 1;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!(EveryHours == 0 || (EveryHours >= 1.0 / 60 && EveryHours <= 24 * 365)))
+        {
+            yield return new ValidationResult("Retraining:EveryHours must be 0 (off) or in [1/60, 8760].", [nameof(EveryHours)]);
+        }
+
+        if (EveryHours > 0 && Surfaces.Count == 0)
+        {
+            yield return new ValidationResult("Retraining:Surfaces must name at least one surface when Retraining:EveryHours is set.", [nameof(Surfaces)]);
+        }
+
+        if (!(ValidFraction > 0 && ValidFraction < 1))
+        {
+            yield return new ValidationResult("Retraining:ValidFraction must be in (0, 1).", [nameof(ValidFraction)]);
+        }
+
+        if (!(Days > 0 && Days <= 3650) || Trees is < 1 or > 10_000 || Leaves is < 2 or > 1_024 || MinDataInLeaf < 1 || Threads < 1)
+        {
+            yield return new ValidationResult("Retraining: Days in (0, 3650], Trees in [1, 10000], Leaves in [2, 1024], MinDataInLeaf >= 1, Threads >= 1.", [nameof(Days)]);
+        }
+    }
 }
 
 /// <summary>Where traces and metrics go besides /metrics (section <c>Lasthope:Telemetry</c>).</summary>
