@@ -26,6 +26,8 @@ lh ope --data "$data" --surface home --policy uniform 2>&1
 lh ope --data "$data" --surface home --policy unexplored 2>&1
 echo "## 3. model from explored traffic"
 lh train-ranker --data "$data" --surface home --out "$data/ranker.txt" --trees 100 --num-leaves 15 --min-data-in-leaf 100 --days 60 --threads 2 --traffic explored --activate
+echo "## 3b. the model against the heuristic off-policy, on the whole log (re-ranking the logged top 30 of each explored request)"
+lh ope --data "$data" --surface home --policy model --model "$data/ranker.txt" --against heuristic 2>&1
 echo "## 4. depth study"
 env Lasthope__Serving__Surfaces__home= "$root/lasthope" serve --data "$data" --urls "$url" --clock-start 2025-01-27T00:00:00Z --log-level Warning > "$data/serve.log" 2>&1 &
 server=$!
