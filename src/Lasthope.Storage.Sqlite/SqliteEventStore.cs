@@ -21,10 +21,10 @@ namespace Lasthope.Storage.Sqlite;
 /// parameters, never parsed out of a joined string, and a row that cannot be decoded is skipped and counted
 /// (<see cref="Skipped"/>) rather than failing the read.
 /// </remarks>
-public sealed class SqliteEventStore : IEventStore, IModelStore
+public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
 {
     /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -315,6 +315,45 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         }
     }
 
+    public async Task UpsertItemsAsync(IReadOnlyList<Core.Items.ItemAttributes> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        await WriteAsync(
+            transaction =>
+            {
+                using var command = _writer.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "INSERT INTO items(item_id, category, attributes, updated_ticks) VALUES ($i, $c, $a, $t) ON CONFLICT(item_id) DO UPDATE SET category = excluded.category, attributes = excluded.attributes, updated_ticks = excluded.updated_ticks";
+                var (id, category, attributes, time) = (command.Parameters.Add("$i", SqliteType.Text), command.Parameters.Add("$c", SqliteType.Text), command.Parameters.Add("$a", SqliteType.Text), command.Parameters.Add("$t", SqliteType.Integer));
+                foreach (var item in items)
+                {
+                    id.Value = item.ItemId;
+                    category.Value = (object?)item.Category ?? DBNull.Value;
+                    attributes.Value = ItemNumbers.Encode(item.Numbers);
+                    time.Value = item.UpdatedAt.UtcTicks;
+                    command.ExecuteNonQuery();
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public async IAsyncEnumerable<Core.Items.ItemAttributes> ReadItemsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT NULL, item_id, category, attributes, updated_ticks FROM items"; // no sequence number: a skipped row counts as -1
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (TryDecode(ItemKind, reader, static r => new Core.Items.ItemAttributes(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), ItemNumbers.Decode(r.GetString(3)), new DateTimeOffset(r.GetInt64(4), TimeSpan.Zero)), out var item))
+            {
+                yield return item;
+            }
+        }
+    }
+
     public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
@@ -561,6 +600,8 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
     }
 
     private const string RankingKind = "ranking";
+
+    private const string ItemKind = "item";
     private const string EventKind = "event";
 
     /// <summary>
@@ -693,6 +734,12 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         {
             MigrateToLengthPrefixedItems(connection);
         }
+
+        if (version < 6)
+        {
+            // The item catalog: a category and numeric attributes per item (a JSON object of numbers).
+            Execute(connection, "BEGIN; CREATE TABLE IF NOT EXISTS items(item_id TEXT PRIMARY KEY, category TEXT, attributes TEXT NOT NULL, updated_ticks INTEGER NOT NULL) WITHOUT ROWID; PRAGMA user_version = 6; COMMIT;");
+        }
     }
 
     /// <summary>
@@ -788,5 +835,38 @@ public sealed class SqliteEventStore : IEventStore, IModelStore
         command.CommandText = sql;
         var value = command.ExecuteScalar();
         return value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>An item's numeric attributes as a JSON object of numbers (shortest round-trip form: exact).</summary>
+    private static class ItemNumbers
+    {
+        public static string Encode(IReadOnlyDictionary<string, double> numbers)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                foreach (var (name, value) in numbers)
+                {
+                    json.WriteNumber(name, value);
+                }
+
+                json.WriteEndObject();
+            }
+
+            return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+
+        public static Dictionary<string, double> Decode(string text)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(text);
+            var numbers = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                numbers[property.Name] = property.Value.GetDouble();
+            }
+
+            return numbers;
+        }
     }
 }

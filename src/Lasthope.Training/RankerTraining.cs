@@ -125,7 +125,8 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
     public async Task<RankerTrainingReport> TrainAsync(RankerTrainingRequest request, Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var available = BuiltInFeatures.Names.Concat(serving.Surface(request.Surface).RequestFeatures).ToArray();
+        var surfaceOptions = serving.Surface(request.Surface);
+        var available = BuiltInFeatures.Names.Concat(surfaceOptions.RequestFeatures).Concat(ContextFeatures.Of(surfaceOptions)).ToArray();
         var features = request.Features?.ToArray() ?? available;
         if (features.FirstOrDefault(f => !available.Contains(f, StringComparer.Ordinal)) is { } unknown)
         {

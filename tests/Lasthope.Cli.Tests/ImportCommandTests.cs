@@ -83,6 +83,46 @@ public class ImportCommandTests
     }
 
     [Fact]
+    public async Task ImportItems_OfCsvAndJsonLines_StoresTheValidLines_AndNamesWhatIsWrongWithTheRest()
+    {
+        var data = CliHarness.TempDirectory();
+        Directory.CreateDirectory(data);
+        try
+        {
+            var csv = Path.Combine(data, "items.csv");
+            await File.WriteAllLinesAsync(csv, ["id,category,price,length", "a,sports,9.5,120", "b,,1.25,", "c,news,cheap,3", ",x,1,1", "a,sports,10,121"], TestContext.Current.CancellationToken);
+            var (exit, output, error) = await CliHarness.RunAsync("import", csv, "--items", "--data", data);
+            Assert.True(exit == ExitCodes.Ok, error);
+            Assert.Contains("lines: 5, items stored: 2, rejected: 2", output, StringComparison.Ordinal);
+            Assert.Contains("rejected line 4: attributes.price: 'cheap' is not a number", output, StringComparison.Ordinal);
+            Assert.Contains("rejected line 5: id: must not be empty", output, StringComparison.Ordinal);
+
+            var jsonl = Path.Combine(data, "items.jsonl");
+            await File.WriteAllLinesAsync(jsonl, ["""{"id":"d","category":"news","attributes":{"price":3}}""", """{"id":"e","attributes":{"bad name":1}}""", "not json"], TestContext.Current.CancellationToken);
+            (exit, output, error) = await CliHarness.RunAsync("import", jsonl, "--items", "--data", data);
+            Assert.True(exit == ExitCodes.Ok, error);
+            Assert.Contains("lines: 3, items stored: 1, rejected: 2", output, StringComparison.Ordinal);
+
+            await using var store = await Lasthope.Storage.Sqlite.SqliteEventStore.OpenAsync(new Lasthope.Storage.Sqlite.SqliteStoreOptions { DataDirectory = data }, TestContext.Current.CancellationToken);
+            var items = new Dictionary<string, Lasthope.Core.Items.ItemAttributes>();
+            await foreach (var item in ((Lasthope.Core.Storage.IItemStore)store).ReadItemsAsync(TestContext.Current.CancellationToken))
+            {
+                items[item.ItemId] = item;
+            }
+
+            Assert.Equal(["a", "b", "d"], items.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(new Dictionary<string, double> { ["price"] = 10, ["length"] = 121 }, items["a"].Numbers); // the last line of an item wins
+            Assert.Equal((null, 1.25), (items["b"].Category, items["b"].Numbers["price"]));
+            Assert.False(items["b"].Numbers.ContainsKey("length"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Import_OfJsonLines_ReportsAcceptedAndRejectedLinesWithReasons()
     {
         var data = CliHarness.TempDirectory();

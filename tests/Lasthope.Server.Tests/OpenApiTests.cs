@@ -36,6 +36,7 @@ public sealed class OpenApiTests
             ["POST /v1/rank"] = [200, 400, 408, 413, 415],
             ["POST /v1/recommend"] = [200, 400, 408, 413, 415],
             ["POST /v1/events"] = [200, 400, 408, 413, 415, 429],
+            ["POST /v1/items"] = [200, 400, 408, 413, 415, 422, 429],
             ["GET /v1/items/{id}/stats"] = [200, 400],
             ["GET /v1/rank/{requestId}/explain"] = [200, 400, 404, 422],
             ["GET /v1/similar/{item}"] = [200, 400, 404],

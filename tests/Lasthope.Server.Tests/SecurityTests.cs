@@ -89,6 +89,9 @@ public sealed class SecurityTests : IAsyncLifetime
         using var click = await SendAsync(HttpMethod.Post, "/v1/events", RankKey, JsonContent.Create(new { events = new[] { new { eventId = "e", itemId = "a" } } }));
         await ProblemAsync(click, HttpStatusCode.Forbidden);
 
+        using var items = await SendAsync(HttpMethod.Post, "/v1/items", RankKey, JsonContent.Create(new { items = new[] { new { id = "a", category = "c" } } }));
+        await ProblemAsync(items, HttpStatusCode.Forbidden);
+
         // Nothing of the refused requests took effect.
         using var ranked = await SendAsync(HttpMethod.Post, "/v1/rank", RankKey, Rank());
         Assert.Equal("heuristic", (await ranked.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("servedBy").GetString());
@@ -104,6 +107,8 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
         using var click = await SendAsync(HttpMethod.Post, "/v1/events", EventsKey, JsonContent.Create(new { events = new[] { new { eventId = "e1", itemId = "a" } } }));
         Assert.Equal(HttpStatusCode.OK, click.StatusCode);
+        using var items = await SendAsync(HttpMethod.Post, "/v1/items", EventsKey, JsonContent.Create(new { items = new[] { new { id = "a", category = "c" } } }));
+        Assert.Equal(HttpStatusCode.OK, items.StatusCode);
 
         using var model = new StringContent(TestModels.SmallModel, Encoding.UTF8, "text/plain");
         using var upload = await SendAsync(HttpMethod.Post, "/v1/models?surface=home&activate=true", AdminKey, model);

@@ -79,6 +79,43 @@ public abstract class EventStoreContract : IAsyncLifetime
     };
 
     [Fact]
+    public async Task Items_AreStoredExactly_ALaterWriteReplacesTheWhole_AndTheyOutliveTheProcess()
+    {
+        var store = await OpenAsync();
+        var items = (IItemStore)store;
+        await items.UpsertItemsAsync(
+        [
+            new("a", "sports", new Dictionary<string, double> { ["price"] = 0.1, ["length"] = -1e300 }, T0),
+            new("b", null, new Dictionary<string, double>(), T0),
+            new("c", "x", new Dictionary<string, double> { ["w"] = 0.1, ["tiny"] = -4.9e-324, ["big"] = 1.7976931348623157e308 }, T0),
+        ]);
+        await items.UpsertItemsAsync([new("a", "news", new Dictionary<string, double> { ["price"] = 2.5 }, T0.AddHours(1))]);
+
+        async Task Check(IEventStore s)
+        {
+            var read = new Dictionary<string, Core.Items.ItemAttributes>();
+            await foreach (var item in ((IItemStore)s).ReadItemsAsync())
+            {
+                read[item.ItemId] = item;
+            }
+
+            Assert.Equal(3, read.Count);
+            Assert.Equal(new Dictionary<string, double> { ["w"] = 0.1, ["tiny"] = -4.9e-324, ["big"] = 1.7976931348623157e308 }, read["c"].Numbers);
+            Assert.Equal(("news", T0.AddHours(1)), (read["a"].Category, read["a"].UpdatedAt));
+            Assert.Equal(new Dictionary<string, double> { ["price"] = 2.5 }, read["a"].Numbers);
+            Assert.Null(read["b"].Category);
+            Assert.Empty(read["b"].Numbers);
+        }
+
+        await Check(store);
+        if (await ReopenAsync(store) is { } reopened)
+        {
+            Track(reopened);
+            await Check(reopened);
+        }
+    }
+
+    [Fact]
     public async Task AppendEvents_CountsARepeatedEventIdOnce_WithinAndAcrossBatches()
     {
         var store = await OpenAsync();

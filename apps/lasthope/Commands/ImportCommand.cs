@@ -16,7 +16,8 @@ internal static class ImportCommand
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var log = new LogFileOptions();
-        var command = new Command("import", "Load historical logs, impressions included, into the embedded store.") { file, data, config };
+        var items = new Option<bool>("--items") { Description = "FILE is an item file: CSV with a header (id, category, then numeric attributes) or JSON lines ({\"id\", \"category\", \"attributes\": {...}}), as POST /v1/items takes." };
+        var command = new Command("import", "Load historical logs, impressions included, or an item file (--items) into the embedded store.") { file, data, config, items };
         log.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -26,7 +27,8 @@ internal static class ImportCommand
                 return context.Fail(ExitCodes.NotFound, $"no such file: {input.FullName}");
             }
 
-            if (!log.TryResolve(parse, input, out var mapping, out var problem))
+            CsvMapping? mapping = null;
+            if (!parse.GetValue(items) && !log.TryResolve(parse, input, out mapping, out var problem))
             {
                 return context.Fail(ExitCodes.BadInput, problem!);
             }
@@ -44,6 +46,11 @@ internal static class ImportCommand
             try
             {
                 await using var store = await CliStores.OpenAsync(options, createIfMissing: true, cancellationToken);
+                if (parse.GetValue(items))
+                {
+                    return await ImportItemsAsync(context, store, options, input, cancellationToken);
+                }
+
                 var importer = new LogImporter(store, options, TimeProvider.System);
                 ImportReport report = null!;
                 await context.Console.Progress()
@@ -61,12 +68,57 @@ internal static class ImportCommand
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
             }
+            catch (ItemCatalogFullException e)
+            {
+                return context.Fail(ExitCodes.Failure, e.Message);
+            }
             catch (StoreUnavailableException e)
             {
                 return context.Fail(ExitCodes.Failure, e.Message);
             }
         });
         return command;
+    }
+
+    /// <summary>An item file, through the same checks as POST /v1/items; the catalog's capacity counts what the store holds already.</summary>
+    private static async Task<int> ImportItemsAsync(CliContext context, IEventStore store, LasthopeOptions options, FileInfo input, CancellationToken cancellationToken)
+    {
+        var itemStore = StoreSelection.ItemStoreOf(store);
+        var catalog = new Server.State.ItemCatalog(options.Limits.MaxItems);
+        var known = new List<Core.Items.ItemAttributes>();
+        await foreach (var item in itemStore.ReadItemsAsync(cancellationToken))
+        {
+            known.Add(item);
+        }
+
+        catalog.TrySet(known);
+        using var ingestor = new ItemIngestor(itemStore, catalog, TimeProvider.System);
+        var importer = new ItemImporter(ingestor);
+        ItemImportReport report = null!;
+        await context.Console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"Importing items from {input.Name}", maxValue: Math.Max(1, input.Length));
+                await using var stream = input.OpenRead();
+                var bytes = new Progress<long>(b => task.Value = b);
+                report = input.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase)
+                    ? await importer.ImportCsvAsync(stream, bytes, cancellationToken)
+                    : await importer.ImportJsonLinesAsync(stream, bytes, cancellationToken);
+                task.Value = task.MaxValue;
+            });
+        context.Out.WriteLine($"lines: {report.Lines}, items stored: {report.Stored}, rejected: {report.Rejected}");
+        foreach (var (line, reason) in report.FirstRejections)
+        {
+            context.Out.WriteLine($"  rejected line {line}: {reason}");
+        }
+
+        foreach (var (reason, count) in report.OtherRejections.OrderByDescending(r => r.Value))
+        {
+            context.Out.WriteLine($"  ... and {count} more: {reason}");
+        }
+
+        return report.Rejected > 0 && report.Stored == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
 
     private static void PrintReport(CliContext context, ImportReport report)

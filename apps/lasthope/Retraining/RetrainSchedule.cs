@@ -5,6 +5,7 @@ using Lasthope.Cli.Commands;
 using Lasthope.Cli.Reliability;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Models;
+using Lasthope.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -156,12 +157,12 @@ public sealed partial class RetrainSchedule(RetrainingOptions options, ServingOp
         return line.Length > 500 ? line[..500] : line;
     }
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Retraining {Surface}: {Decision} candidate {Candidate} against {Against}: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.RetrainDecided, Level = LogLevel.Information, Message = "Retraining {Surface}: {Decision} candidate {Candidate} against {Against}: {Reason}")]
     private static partial void LogDecision(ILogger logger, string surface, string decision, string candidate, string against, string reason);
 
-    [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Retraining {Surface} trained nothing (exit {ExitCode}): {Message}")]
+    [LoggerMessage(EventId = LogEvents.RetrainTrainedNothing, Level = LogLevel.Warning, Message = "Retraining {Surface} trained nothing (exit {ExitCode}): {Message}")]
     private static partial void LogNothingTrained(ILogger logger, string surface, int exitCode, string message);
 
-    [LoggerMessage(EventId = 1403, Level = LogLevel.Error, Message = "Retraining {Surface} failed: {Message}")]
+    [LoggerMessage(EventId = LogEvents.RetrainFailed, Level = LogLevel.Error, Message = "Retraining {Surface} failed: {Message}")]
     private static partial void LogFailed(ILogger logger, string surface, string message);
 }

@@ -7,7 +7,7 @@ namespace Lasthope.Core.Storage;
 /// A store that lives in process memory and forgets everything when the process ends. For tests, benchmarks and
 /// throwaway runs; it passes the same contract suite as the durable stores, except durability.
 /// </summary>
-public sealed class InMemoryEventStore : IEventStore, IModelStore
+public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore
 {
     private readonly Lock _gate = new();
     private readonly List<LogEntry> _log = [];
@@ -17,6 +17,7 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore
     private readonly Dictionary<string, string> _settings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ModelRecord> _models = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Items.ItemAttributes> _items = new(StringComparer.Ordinal);
     private long _impressions;
 
     public string Name => "memory";
@@ -212,4 +213,35 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public Task UpsertItemsAsync(IReadOnlyList<Items.ItemAttributes> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        lock (_gate)
+        {
+            foreach (var item in items)
+            {
+                _items[item.ItemId] = item;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<Items.ItemAttributes> ReadItemsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Items.ItemAttributes[] items;
+        lock (_gate)
+        {
+            items = [.. _items.Values];
+        }
+
+        foreach (var item in items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return item;
+        }
+
+        await Task.CompletedTask;
+    }
 }

@@ -145,6 +145,29 @@ public sealed record EventBatchRequest
     public IReadOnlyList<EventDto>? Events { get; init; }
 }
 
+/// <summary>One item's attributes in POST /v1/items.</summary>
+public sealed record ItemDto
+{
+    /// <summary>The item's id (the id rule: 1-256 characters, no control characters).</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Its category, if any (the same rule): the user-history features count a user's clicks per category.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>Numeric attributes by name (at most 64; names of letters, digits and '_', starting with a letter); a surface's models use the ones it lists in ItemFeatures, as item.NAME.</summary>
+    public IReadOnlyDictionary<string, double>? Attributes { get; init; }
+}
+
+/// <summary>POST /v1/items: items whose attributes are set (each replacing what the item had).</summary>
+public sealed record ItemBatchRequest
+{
+    public IReadOnlyList<ItemDto?>? Items { get; init; }
+}
+
+/// <summary>The response of POST /v1/items.</summary>
+/// <param name="Stored">Items now durable and used by the features.</param>
+public sealed record ItemBatchResponse(int Stored);
+
 /// <summary>Why one event of a batch was rejected.</summary>
 public sealed record RejectedEvent(int Index, string Field, string Reason);
 
@@ -312,6 +335,8 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(RankResponse))]
 [JsonSerializable(typeof(EventBatchRequest))]
 [JsonSerializable(typeof(EventBatchResponse))]
+[JsonSerializable(typeof(ItemBatchRequest))]
+[JsonSerializable(typeof(ItemBatchResponse))]
 [JsonSerializable(typeof(ItemStatsResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(ExperimentReportDto))]

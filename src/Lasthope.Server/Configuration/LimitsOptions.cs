@@ -41,6 +41,15 @@ public sealed class LimitsOptions : IValidatableObject
     /// <summary>Largest model file accepted by POST /v1/models; past it the upload gets 413 at once. Default 64 MiB.</summary>
     public long MaxModelBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>Items the catalog holds (<c>POST /v1/items</c>); a batch that would add more is refused whole (422). Default 1,000,000.</summary>
+    public int MaxItems { get; init; } = 1_000_000;
+
+    /// <summary>Items in one <c>POST /v1/items</c>. Default 10,000.</summary>
+    public int MaxItemsPerBatch { get; init; } = 10_000;
+
+    /// <summary>Users whose recent clicks are kept in memory for the user-history features. Default 200,000.</summary>
+    public int MaxHistoryUsers { get; init; } = 200_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!double.IsFinite(BodyReadTimeoutMs) || BodyReadTimeoutMs <= 0)
@@ -71,6 +80,11 @@ public sealed class LimitsOptions : IValidatableObject
         {
             yield return new ValidationResult("Limits:MaxConcurrentConnections must be at least 1 and Limits:MaxModelBytes at least 1024.", [nameof(MaxConcurrentConnections)]);
             yield break;
+        }
+
+        if (MaxItems < 1 || MaxItemsPerBatch is < 1 or > 100_000 || MaxHistoryUsers < 1)
+        {
+            yield return new ValidationResult("Limits:MaxItems and MaxHistoryUsers must be at least 1, Limits:MaxItemsPerBatch in [1, 100000].", [nameof(MaxItems)]);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Lasthope.Core.Identifiers;
+using Lasthope.Core.Items;
 using Microsoft.Extensions.Options;
 namespace Lasthope.Server.Configuration;
 
@@ -168,6 +169,12 @@ public sealed class SurfaceOptions
     /// <summary>This surface's exploration policy; off by default.</summary>
     public ExplorationOptions? Exploration { get; init; }
 
+    /// <summary>Numeric item attributes (by name, from <c>POST /v1/items</c>) that this surface's models may use, as <c>item.NAME</c>; logged with the built-in features.</summary>
+    public IList<string> ItemFeatures { get; init; } = [];
+
+    /// <summary>Offer the user-history features (the user's recent clicks, overall, on the candidate, in its category). Default false.</summary>
+    public bool UserHistoryFeatures { get; init; }
+
     /// <summary>The problems of this surface's settings, named after the surface.</summary>
     public IEnumerable<ValidationResult> Validate(string name)
     {
@@ -184,6 +191,16 @@ public sealed class SurfaceOptions
         foreach (var problem in Exploration?.Validate($"Serving:Surfaces:{name}:Exploration") ?? [])
         {
             yield return problem;
+        }
+
+        if (ItemFeatures.FirstOrDefault(f => !ItemAttributeNames.IsValid(f)) is { } bad)
+        {
+            yield return new ValidationResult($"Serving:Surfaces:{name}:ItemFeatures: '{Ids.Printable(bad)}' is not an attribute name ({ItemAttributeNames.Rule}).", ["Surfaces"]);
+        }
+
+        if (ItemFeatures.Count > ItemAttributeNames.MaxPerItem)
+        {
+            yield return new ValidationResult($"Serving:Surfaces:{name}:ItemFeatures: at most {ItemAttributeNames.MaxPerItem}.", ["Surfaces"]);
         }
     }
 }

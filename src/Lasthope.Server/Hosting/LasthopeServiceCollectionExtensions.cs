@@ -56,9 +56,12 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<IEventStoreFactory, InMemoryEventStoreFactory>();
         services.AddSingleton(sp => StoreSelection.Open(sp.GetServices<IEventStoreFactory>(), sp.GetRequiredService<StorageOptions>().Backend, createIfMissing: true));
         services.AddSingleton(sp => StoreSelection.ModelStoreOf(sp.GetRequiredService<IEventStore>()));
+        services.AddSingleton(sp => StoreSelection.ItemStoreOf(sp.GetRequiredService<IEventStore>()));
 
         // State shared by the paths: counters, remembered rankings and segments, the impression log.
         services.AddSingleton<UserSegments>();
+        services.AddSingleton(sp => new ItemCatalog(sp.GetRequiredService<LimitsOptions>().MaxItems));
+        services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<LimitsOptions>().MaxHistoryUsers));
         services.AddSingleton(sp => new CounterState(sp.GetRequiredService<Counters.CounterOptions>(), sp.GetRequiredService<Counters.HeuristicOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new SegmentScheme(sp.GetRequiredService<SegmentOptions>()));
         services.AddSingleton(sp =>
@@ -91,6 +94,7 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<PopularityIndex>();
         services.AddSingleton<RecommendationService>();
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton<ItemIngestor>();
         services.AddSingleton<ItemStatsService>();
         services.AddSingleton<ExperimentReports>();
 

@@ -26,4 +26,11 @@ public static class StoreSelection
         ArgumentNullException.ThrowIfNull(store);
         return store as IModelStore ?? throw new ArgumentException($"The store '{store.Name}' keeps no models; Lasthope needs a store that does.", nameof(store));
     }
+
+    /// <summary>The store's item catalog (the embedded stores keep one).</summary>
+    public static IItemStore ItemStoreOf(IEventStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store as IItemStore ?? throw new ArgumentException($"The store '{store.Name}' keeps no item attributes; Lasthope needs a store that does.", nameof(store));
+    }
 }

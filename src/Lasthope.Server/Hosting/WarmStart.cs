@@ -18,6 +18,8 @@ public sealed partial class WarmStart(
     IEventStore store,
     CounterState state,
     UserSegments users,
+    UserHistory clicks,
+    ItemCatalog catalog,
     ModelRegistry models,
     RecommenderRegistry recommenders,
     SecurityOptions security,
@@ -31,15 +33,46 @@ public sealed partial class WarmStart(
             LogNoKeys(logger);
         }
 
-        await state.ReplayAsync(store, users, logger, cancellationToken);
+        await state.ReplayAsync(store, users, logger, cancellationToken, clicks);
+        await LoadCatalogAsync(cancellationToken);
         await models.LoadActiveAsync(cancellationToken);
         await recommenders.LoadActiveAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>The item catalog from the store, in batches; past the catalog's capacity the rest is left out and said.</summary>
+    private async Task LoadCatalogAsync(CancellationToken cancellationToken)
+    {
+        if (store is not IItemStore items)
+        {
+            return;
+        }
+
+        var batch = new List<Core.Items.ItemAttributes>(1024);
+        long left = 0;
+        await foreach (var item in items.ReadItemsAsync(cancellationToken))
+        {
+            batch.Add(item);
+            if (batch.Count == batch.Capacity)
+            {
+                left += catalog.TrySet(batch) ? 0 : batch.Count;
+                batch.Clear();
+            }
+        }
+
+        left += batch.Count > 0 && !catalog.TrySet(batch) ? batch.Count : 0;
+        if (left > 0)
+        {
+            LogCatalogFull(logger, left, catalog.Capacity);
+        }
+    }
+
     [LoggerMessage(EventId = LogEvents.RecordSkipped, Level = LogLevel.Warning, Message = "The store skipped a {Kind} it could not decode, at sequence {Sequence}: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string kind, long sequence, string reason);
+
+    [LoggerMessage(EventId = LogEvents.CatalogFull, Level = LogLevel.Warning, Message = "{Left} stored items were not loaded: the item catalog holds at most {Capacity} (Limits:MaxItems)")]
+    private static partial void LogCatalogFull(ILogger logger, long left, int capacity);
 
     [LoggerMessage(EventId = LogEvents.NoApiKeys, Level = LogLevel.Warning, Message = "No API keys are configured: every request is allowed, so Lasthope listens only on loopback. Configure Lasthope:Security:ApiKeys before exposing it.")]
     private static partial void LogNoKeys(ILogger logger);

@@ -34,14 +34,17 @@ public sealed class EventIngestor
     private readonly TimeProvider _time;
     private readonly LasthopeMetrics? _metrics;
     private readonly bool _history;
+    private readonly UserHistory? _clicks;
 
     /// <param name="history">
     /// Whether the events are a log's history (the importer), which may be of any age; the API's events are held to
     /// <see cref="EventTypeOptions.MaxPastAge"/>.
     /// </param>
-    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false)
+    /// <param name="clicks">Where each user's accepted clicks are remembered for the user-history features (the server's; none for tools).</param>
+    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false, UserHistory? clicks = null)
     {
         _history = history;
+        _clicks = clicks;
         _store = store;
         _state = state;
         _recent = recent;
@@ -83,6 +86,11 @@ public sealed class EventIngestor
             {
                 var e = valid[i];
                 counters.RecordClick(e.ItemId, e.Segment, e.Time, e.Weight, e.Position);
+                if (e is { UserId: { } user, Weight: > 0 })
+                {
+                    _clicks?.Record(user, e.ItemId, e.Time);
+                }
+
                 accepted++;
             }
         }

@@ -10,7 +10,7 @@ namespace Lasthope.Server.Ranking;
 /// tallies) and the request's features, in a binding's column order. The model's matrix and the features logged
 /// without a model both come from here.
 /// </summary>
-public sealed class FeatureRows(CounterState state, SegmentScheme segments, TimeProvider time)
+public sealed class FeatureRows(CounterState state, SegmentScheme segments, ItemCatalog catalog, UserHistory history, TimeProvider time)
 {
     internal void Fill(FeatureBinding binding, RankWork work, int rows, Span<double> destination) => Fill(binding, work, rows, [], destination);
 
@@ -28,14 +28,24 @@ public sealed class FeatureRows(CounterState state, SegmentScheme segments, Time
         var requested = work.Command.CandidateFeatures;
         var columns = binding.Count;
         Span<double> builtIns = stackalloc double[BuiltInFeatures.Count];
+        var user = binding.UsesUserHistory && work.Command.UserId is { } userId ? Clicks(userId, now) : null;
         for (var r = 0; r < rows; r++)
         {
             var rank = heuristicPositions.IsEmpty ? r : heuristicPositions[r];
             var index = work.Order[rank];
             var described = counters.Describe(work.Estimates[index], overall, ids[index]);
             BuiltInFeatures.Compute(work.Scores[index], rank + 1, described, segmentId, now, builtIns);
-            binding.Fill(builtIns, requested[index], destination.Slice(r * columns, columns));
+            var item = binding.UsesItems ? catalog.Find(ids[index]) : null;
+            binding.Fill(new CandidateFeatures(builtIns, requested[index], ids[index], item, user), destination.Slice(r * columns, columns));
         }
+    }
+
+    /// <summary>The user's recent clicks, counted by item and by the items' categories (read once per request).</summary>
+    private UserClickCounts Clicks(string userId, DateTimeOffset now)
+    {
+        Span<string?> recent = new string?[UserHistory.PerUser];
+        var count = history.Recent(userId, now, recent);
+        return new UserClickCounts(recent[..count], item => catalog.Find(item)?.Category);
     }
 
     /// <summary>The segment's index in the age x gender grid, or NaN outside it.</summary>

@@ -60,7 +60,12 @@ public sealed partial class CounterState
     /// is the one persisted in the store, or, on first use, estimated from the whole log and persisted, so that later
     /// restarts use the same curve.
     /// </summary>
-    public async Task ReplayAsync(IEventStore store, UserSegments users, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="store">The store.</param>
+    /// <param name="users">Where users' segments are remembered.</param>
+    /// <param name="logger">Logs what was replayed.</param>
+    /// <param name="cancellationToken">Cancels the replay.</param>
+    /// <param name="clicks">Where users' clicks are remembered for the user-history features (the server's; none for tools).</param>
+    public async Task ReplayAsync(IEventStore store, UserSegments users, ILogger logger, CancellationToken cancellationToken, UserHistory? clicks = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(users);
@@ -91,6 +96,10 @@ public sealed partial class CounterState
             else if (entry.Event is { } e)
             {
                 counters.RecordClick(e.ItemId, e.Segment, e.Time, e.Weight, e.Position);
+                if (e is { UserId: { } user, Weight: > 0 })
+                {
+                    clicks?.Record(user, e.ItemId, e.Time);
+                }
             }
         }
 

@@ -10,6 +10,7 @@ public static class LogEvents
     public const int CountersRebuilt = 1001;
     public const int NoPositionCurve = 1002;
     public const int PositionCurveEstimated = 1003;
+    public const int CatalogFull = 1004;
     public const int RecordSkipped = 1101;
     public const int NoApiKeys = 1102;
     public const int Listening = 1103;
@@ -26,6 +27,9 @@ public static class LogEvents
     public const int RecommenderActivated = 4102;
     public const int PopularityRebuildFailed = 4201;
     public const int RecommendModelFailed = 4301;
+    public const int RetrainDecided = 4401;
+    public const int RetrainTrainedNothing = 4402;
+    public const int RetrainFailed = 4403;
 
     public const int StageFailed = 5001;
     public const int ArmModelUnavailable = 5002;
