@@ -103,6 +103,15 @@ public sealed record RejectedEvent(int Index, string Field, string Reason);
 /// <summary>What became of a batch: accepted events are durable and counted; duplicates were acknowledged before.</summary>
 public sealed record EventBatchResult(int Accepted, int Duplicates, IReadOnlyList<RejectedEvent> Rejected);
 
+/// <summary>One item's attributes for POST /v1/items.</summary>
+public sealed record ItemInfo(string Id, string? Category, IReadOnlyDictionary<string, double> Attributes);
+
+/// <summary>POST /v1/items.</summary>
+public sealed record ItemBatch(IReadOnlyList<ItemInfo> Items);
+
+/// <summary>What became of an item batch: all of it stored (an invalid batch is an error).</summary>
+public sealed record ItemBatchResult(int Stored);
+
 /// <summary>A registered model.</summary>
 public sealed record ModelInfo(
     string Version,
@@ -199,6 +208,8 @@ public sealed record ExperimentReadoutResponse(
 [JsonSerializable(typeof(RankResponse))]
 [JsonSerializable(typeof(EventBatch))]
 [JsonSerializable(typeof(EventBatchResult))]
+[JsonSerializable(typeof(ItemBatch))]
+[JsonSerializable(typeof(ItemBatchResult))]
 [JsonSerializable(typeof(ModelInfo))]
 [JsonSerializable(typeof(ModelInfo[]))]
 [JsonSerializable(typeof(ServerStatus))]

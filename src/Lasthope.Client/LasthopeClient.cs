@@ -54,6 +54,10 @@ public sealed class LasthopeClient(HttpClient http, string? apiKey = null)
     public Task<EventBatchResult> PostEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Post, "/v1/events", JsonContent.Create(new EventBatch(events), ClientJson.Default.EventBatch), ClientJson.Default.EventBatchResult, cancellationToken);
 
+    /// <summary>Sets items' attributes (each replacing what the item had); an invalid batch stores nothing and throws.</summary>
+    public Task<ItemBatchResult> PostItemsAsync(IReadOnlyList<ItemInfo> items, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, "/v1/items", JsonContent.Create(new ItemBatch(items), ClientJson.Default.ItemBatch), ClientJson.Default.ItemBatchResult, cancellationToken);
+
     public Task<ServerStatus> GetStatusAsync(CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Get, "/v1/status", null, ClientJson.Default.ServerStatus, cancellationToken);
 

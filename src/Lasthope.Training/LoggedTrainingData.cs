@@ -99,7 +99,12 @@ public sealed class LoggedTrainingData
                 queries.Add(query);
                 byRequest[ranking.RequestId] = (query, itemIds);
             }
-            else if (entry.Event is { RequestId: { } requestId } e && byRequest.TryGetValue(requestId, out var target))
+        }
+
+        // The labels in a second pass: the server logs a ranking after serving it, so its click may be stored first.
+        await foreach (var e in store.ReadEventsAsync(since, cancellationToken))
+        {
+            if (e.RequestId is { } requestId && byRequest.TryGetValue(requestId, out var target))
             {
                 var row = Array.IndexOf(target.Items, e.ItemId);
                 if (row >= 0)

@@ -67,7 +67,7 @@ public sealed class OffPolicyCommandTests(ExploredLogFixture log) : IClassFixtur
         num_cat=0
         split_feature=0
         split_gain=1
-        threshold=10.5
+        threshold=17.5
         decision_type=0
         left_child=-1
         right_child=-2
@@ -164,7 +164,7 @@ public sealed class OffPolicyCommandTests(ExploredLogFixture log) : IClassFixtur
         var cancel = TestContext.Current.CancellationToken;
         string[] retrain = ["retrain", "--data", _data, "--surface", "home", "--trees", "50", "--num-leaves", "7", "--min-data-in-leaf", "50", "--valid-fraction", "0.5", "--threads", "1", "--json", "-"];
 
-        // Against a deliberately bad active model (the heuristic's ranks 11 to 20 first), a candidate wins.
+        // Against a deliberately bad active model (the heuristic's ranks 18 to 20 of the top 20 first), a candidate wins.
         var bad = Path.Combine(_data, "bad.txt");
         await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
         var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad", "--activate", "--data", _data);

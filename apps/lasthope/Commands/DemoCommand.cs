@@ -21,9 +21,10 @@ internal static class DemoCommand
         scenario.AcceptOnlyFromAmong("main", "ab-test");
         var phaseDays = new Option<int>("--phase-days") { Description = "ab-test: days of each experiment phase.", DefaultValueFactory = _ => 7 };
         var json = new Option<string?>("--json") { Description = "ab-test: also write the result as JSON to FILE ('-' for standard output)." };
+        var items = new Option<bool>("--items") { Description = "main: also post each item's attributes (category, price, quality_signal) through POST /v1/items as it enters the catalogue." };
         var command = new Command("demo", "Start Lasthope on the embedded store, drive it over HTTP with simulated weeks of traffic, and show what it learned.")
         {
-            days, perDay, seed, concurrency, data, candidates, surface, scenario, phaseDays, json,
+            days, perDay, seed, concurrency, data, candidates, surface, scenario, phaseDays, json, items,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -51,6 +52,7 @@ internal static class DemoCommand
                 DataDirectory = parse.GetValue(data),
                 CandidatesPerRequest = parse.GetValue(candidates),
                 Surface = parse.GetValue(surface)!,
+                PostItems = parse.GetValue(items),
             };
             try
             {

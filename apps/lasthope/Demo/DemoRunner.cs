@@ -39,6 +39,9 @@ public sealed record DemoOptions
     /// <summary>The data directory; null for a new temporary one.</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>Post each item's attributes (category, price, quality_signal) through POST /v1/items as it enters the catalogue.</summary>
+    public bool PostItems { get; init; }
+
     public void Validate()
     {
         if (Days is < 1 or > 365 || FirstDay is < 0 or > 365 || RequestsPerDay is < 1 or > 1_000_000 || CandidatesPerRequest is < 1 or > 10_000 || Count < 1 || Concurrency is < 1 or > 256)
@@ -121,6 +124,8 @@ public sealed class DemoRunner(DemoOptions options)
         long requests = 0, clicks = 0;
         var chunk = new List<SimulatedRequest>(options.Concurrency * 8);
         var day = options.FirstDay;
+        var posted = new HashSet<string>(StringComparer.Ordinal);
+        await PostItemsAsync(client, generator, start, posted, cancellationToken);
         foreach (var request in generator.Requests(start, end))
         {
             if (request.Day != day)
@@ -128,6 +133,7 @@ public sealed class DemoRunner(DemoOptions options)
                 await RunChunkAsync(chunk);
                 dayDone?.Invoke(day);
                 day = request.Day;
+                await PostItemsAsync(client, generator, generator.StartOfDay(day), posted, cancellationToken);
             }
 
             chunk.Add(request);
@@ -212,6 +218,23 @@ public sealed class DemoRunner(DemoOptions options)
     /// batches, which a fast machine's simulated traffic can exceed) is retried after the Retry-After the server gives,
     /// a few times; event ids make the retry safe (a batch counted once counts once).
     /// </summary>
+    /// <summary>The attributes of the items live at <paramref name="time"/> that were not posted yet (when the demo posts items).</summary>
+    private async Task PostItemsAsync(LasthopeClient client, TrafficGenerator generator, DateTimeOffset time, HashSet<string> posted, CancellationToken cancellationToken)
+    {
+        if (!options.PostItems)
+        {
+            return;
+        }
+
+        var fresh = generator.LiveItems(time).Where(posted.Add).Select(id => generator.Item(id))
+            .Select(item => new ItemInfo(item.Id, $"c{item.Category}", new Dictionary<string, double> { ["price"] = item.Price, ["quality_signal"] = item.QualitySignal }))
+            .ToList();
+        foreach (var batch in fresh.Chunk(1_000))
+        {
+            await client.PostItemsAsync(batch, cancellationToken);
+        }
+    }
+
     private static async Task PostEventsAsync(LasthopeClient client, List<InteractionEvent> events, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
