@@ -27,15 +27,18 @@ echo "## 2. two models on the same explored rankings"
 for variant in builtins all; do
   features=()
   if [ "$variant" = builtins ]; then features=(--features "$builtins"); fi
-  lh train-ranker --data "$data" --surface home --out "$data/ranker-$variant.txt" --trees 100 --num-leaves 15 --min-data-in-leaf 100 --days 60 --threads 2 --traffic explored "${features[@]}" 2>&1 | grep -E "ndcg@10|^│ dr|wrote"
+  lh train-ranker --data "$data" --surface home --out "$data/ranker-$variant.txt" --trees 100 --num-leaves 15 --min-data-in-leaf 100 --days 60 --threads 2 --traffic explored "${features[@]}" 2>&1 | grep -E "ndcg@10|^│ (ips|snips|dr)|off-policy|wrote"
 done
+# Each depth study serves a copy of the history, so that neither sees the other's rankings.
 for variant in builtins all; do
   echo "## 3. depth study, model with $variant features"
-  lh model add "$data/ranker-$variant.txt" --surface home --activate --data "$data" --version "study-$variant" > /dev/null
-  "$root/lasthope" serve --data "$data" --urls "$url" --clock-start 2025-01-27T00:00:00Z --log-level Warning > "$data/serve-$variant.log" 2>&1 &
+  rm -rf "$data-$variant"; cp -a "$data" "$data-$variant"
+  lh model add "$data/ranker-$variant.txt" --surface home --activate --data "$data-$variant" --version "study-$variant" > /dev/null
+  "$root/lasthope" serve --data "$data-$variant" --urls "$url" --clock-start 2025-01-27T00:00:00Z --log-level Warning > "$data/serve-$variant.log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do curl -sf "$url/health/live" > /dev/null && break; sleep 0.5; done
   lh depth-study --url "$url" --depths 0,300 --requests 300 2> /dev/null
   kill "$server"; wait "$server" 2> /dev/null || true
+  rm -rf "$data-$variant"
 done
 lh model inspect "$data/ranker-all.txt" --top 20 2>&1 | tail -22

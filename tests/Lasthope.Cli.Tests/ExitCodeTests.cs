@@ -55,4 +55,37 @@ public sealed class ExitCodeTests
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("no API key is configured", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Serve_WithBothClocks_Exits2_SayingTheyExcludeEachOther()
+    {
+        var data = CliHarness.TempDirectory();
+        var (exit, _, error) = await CliHarness.RunAsync("serve", "--data", data, "--clock-start", "2025-01-01T00:00:00Z", "--event-clock", "2025-01-01T00:00:00Z");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("exclude each other", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
+    public async Task Serve_RetrainingAnUnknownSurface_Exits2_NamingTheKey()
+    {
+        var data = CliHarness.TempDirectory();
+        var config = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(config, """{"Lasthope": {"Retraining": {"EveryHours": 24, "Surfaces": ["nowhere"]}}}""", TestContext.Current.CancellationToken);
+            var (exit, _, error) = await CliHarness.RunAsync("serve", "--data", data, "--config", config, "--urls", "http://127.0.0.1:0");
+            Assert.Equal(ExitCodes.BadInput, exit);
+            Assert.Contains("Retraining:Surfaces", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+            if (Directory.Exists(data))
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
 }

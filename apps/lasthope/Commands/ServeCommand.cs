@@ -16,9 +16,15 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var clockStart = new Option<DateTimeOffset?>("--clock-start") { Description = "Start the server's clock at this instant (then it runs at real speed): to serve history written in another time, such as a demo's simulated weeks." };
-        var command = new Command("serve", "Run the ranking service (HTTP API, metrics, health) on the embedded store.") { data, config, urls, logLevel, clockStart };
+        var eventClock = new Option<DateTimeOffset?>("--event-clock") { Description = "Serve in event time: the clock starts at this instant and moves only to the timestamp of each rank request that carries a later one (a replay of a historical log through the API, in time order)." };
+        var command = new Command("serve", "Run the ranking service (HTTP API, metrics, health) on the embedded store.") { data, config, urls, logLevel, clockStart, eventClock };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(clockStart) is not null && parse.GetValue(eventClock) is not null)
+            {
+                return context.Fail(ExitCodes.BadInput, "--clock-start and --event-clock exclude each other: the clock runs at real speed, or follows the requests' event time.");
+            }
+
             LasthopeServer server;
             try
             {
@@ -30,7 +36,7 @@ internal static class ServeCommand
                         ConfigFile = setup.ConfigFile,
                         Urls = setup.Urls,
                         MinimumLogLevel = parse.GetValue(logLevel),
-                        Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : null,
+                        Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : parse.GetValue(eventClock) is { } first ? new Server.State.EventClock(first) : null,
                         ConfigureServices = services =>
                         {
                             CliStores.Register(services);

@@ -44,6 +44,13 @@ public sealed record RankRequest
 
     /// <summary>Per-request end-to-end budget in milliseconds, counted from the complete request; default per surface, else from configuration.</summary>
     public double? BudgetMs { get; init; }
+
+    /// <summary>
+    /// The request's event time, for replaying a log through the API: accepted only by a server started with
+    /// --event-clock, whose clock then moves to the latest timestamp served (400 elsewhere); within Events:MaxPastAge
+    /// of that clock either way.
+    /// </summary>
+    public DateTimeOffset? Timestamp { get; init; }
 }
 
 /// <summary>One ranked item; <c>propensity</c> is the probability that the serving policy puts it at this rank (1 without exploration).</summary>

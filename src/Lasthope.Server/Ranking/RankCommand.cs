@@ -28,4 +28,10 @@ public sealed record RankCommand
     public int? RerankDepth { get; init; }
 
     public double? BudgetMs { get; init; }
+
+    /// <summary>
+    /// The request's event time, on a server whose clock follows event time (<see cref="State.EventClock"/>): the clock
+    /// moves to it when it is later, and the ranking is logged and counted at it.
+    /// </summary>
+    public DateTimeOffset? EventTime { get; init; }
 }

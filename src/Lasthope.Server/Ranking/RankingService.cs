@@ -30,7 +30,8 @@ public sealed class RankingService(
     RankRecorder recorder,
     CounterState state,
     ImpressionLog log,
-    ServingOptions serving)
+    ServingOptions serving,
+    TimeProvider time)
 {
     /// <summary>The circuit breaker of a surface's model path.</summary>
     public CircuitBreaker Breaker(string surface) => model.Breaker(surface);
@@ -42,6 +43,11 @@ public sealed class RankingService(
         if (arrival == 0)
         {
             arrival = Stopwatch.GetTimestamp();
+        }
+
+        if (command.EventTime is { } eventTime && time is EventClock clock)
+        {
+            clock.Advance(eventTime);
         }
 
         using var activity = LasthopeActivity.Source.StartActivity("rank");

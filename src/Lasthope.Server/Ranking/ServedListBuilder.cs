@@ -52,7 +52,7 @@ public sealed class ServedListBuilder(FeatureRows features, ServingOptions servi
         return new RankingLog
         {
             RequestId = command.RequestId,
-            Time = time.GetUtcNow(),
+            Time = command.EventTime ?? time.GetUtcNow(),
             UserId = command.UserId,
             Segment = work.Segment,
             Surface = command.Surface,
