@@ -37,6 +37,13 @@ public sealed record RankerTrainingRequest
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>
+    /// Models averaged (1: one model). Above 1, each is trained on a bootstrap sample of the training queries with its
+    /// own seed, and the model is their average (<see cref="LightGbmText.Average"/>): a bagged ensemble, steadier than
+    /// any member, and as many times as costly to score.
+    /// </summary>
+    public int Bags { get; init; } = 1;
+
     /// <summary>Correct for position bias with the logged positions (LightGBM's position field).</summary>
     public bool UsePositions { get; init; } = true;
 
@@ -165,7 +172,10 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
             EvalAt = Cutoffs,
             Parameters = new Dictionary<string, string> { ["verbosity"] = "-1" },
         };
-        var result = LightGbmTrainer.Train(lightGbm, ToTrainingData(useful[..cut], features.Length, request.UsePositions), ToTrainingData(useful[cut..], features.Length, request.UsePositions), progress, cancellationToken);
+        var validation = ToTrainingData(useful[cut..], features.Length, request.UsePositions);
+        var result = request.Bags <= 1
+            ? LightGbmTrainer.Train(lightGbm, ToTrainingData(useful[..cut], features.Length, request.UsePositions), validation, progress, cancellationToken)
+            : Bagged(request, lightGbm, useful[..cut], features.Length, validation, progress, cancellationToken);
         var model = TreeModel.FromLightGbm(result.ModelText);
         var comparison = Compare(model, useful[cut..], features);
         var validationFrom = cut < useful.Count ? useful[cut].Time : newest;
@@ -282,6 +292,32 @@ public sealed class RankerTraining(IEventStore store, ServingOptions serving)
     }
 
     private static IModelStore StoreSelection(IEventStore store) => Server.Hosting.StoreSelection.ModelStoreOf(store);
+
+    /// <summary>
+    /// <see cref="RankerTrainingRequest.Bags"/> models, each on a bootstrap sample of the training queries (drawn with
+    /// replacement, seed + bag) and its own LightGBM seed, averaged into one model.
+    /// </summary>
+    private static TrainingResult Bagged(RankerTrainingRequest request, LightGbmTrainingOptions lightGbm, List<LoggedQuery> training, int columns, TrainingData validation, Action<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var texts = new List<string>(request.Bags);
+        var kept = 0;
+        for (var bag = 0; bag < request.Bags; bag++)
+        {
+            var random = new Random(request.Seed + bag);
+            var sample = Enumerable.Range(0, training.Count).Select(_ => training[random.Next(training.Count)]).ToList();
+            var done = bag * request.Trees;
+            var member = LightGbmTrainer.Train(
+                lightGbm with { Seed = request.Seed + bag },
+                ToTrainingData(sample, columns, request.UsePositions),
+                validation,
+                progress is null ? null : p => progress(p with { Iteration = done + p.Iteration, Total = request.Bags * request.Trees }),
+                cancellationToken);
+            texts.Add(member.ModelText);
+            kept += member.IterationsKept;
+        }
+
+        return new TrainingResult(LightGbmText.Average(texts), BestIteration: 0, IterationsRun: kept, IterationsKept: kept, EarlyStoppingMetric: null, History: []);
+    }
 
     private static TrainingData ToTrainingData(List<LoggedQuery> queries, int columns, bool positions)
     {

@@ -18,7 +18,7 @@ public sealed class AbTestScenarioTests
         {
             var result = await new AbTestScenario(new AbTestOptions
             {
-                HistoryDays = 7, PhaseDays = 2, RequestsPerDay = 1_000, Trees = 1_500, LearningRate = 0.004, DepthRequests = 100,
+                HistoryDays = 7, PhaseDays = 2, RequestsPerDay = 1_000, Trees = 30, Bags = 50, DepthRequests = 100,
                 DataDirectory = data,
             }).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
 

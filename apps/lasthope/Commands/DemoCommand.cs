@@ -19,7 +19,7 @@ internal static class DemoCommand
         var surface = new Option<string>("--surface") { Description = "The surface the traffic is ranked on.", DefaultValueFactory = _ => "demo" };
         var scenario = new Option<string>("--scenario") { Description = "main (the default: what the heuristic learns), or ab-test: the talk's experiment (history with exploration, a model trained on it, heuristic against model at K = 1000 then K = 300, the readouts, a depth study).", DefaultValueFactory = _ => "main" };
         scenario.AcceptOnlyFromAmong("main", "ab-test");
-        var phaseDays = new Option<int>("--phase-days") { Description = "ab-test: days of each experiment phase.", DefaultValueFactory = _ => 7 };
+        var phaseDays = new Option<int>("--phase-days") { Description = "ab-test: days of each experiment phase.", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "ab-test: also write the result as JSON to FILE ('-' for standard output)." };
         var items = new Option<bool>("--items") { Description = "main: also post each item's attributes (category, price, quality_signal) through POST /v1/items as it enters the catalogue." };
         var command = new Command("demo", "Start Lasthope on the embedded store, drive it over HTTP with simulated weeks of traffic, and show what it learned.")
@@ -34,7 +34,7 @@ internal static class DemoCommand
                 {
                     HistoryDays = parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : 21,
                     PhaseDays = parse.GetValue(phaseDays),
-                    RequestsPerDay = parse.GetResult(perDay) is { Implicit: false } ? parse.GetValue(perDay) : 2_000,
+                    RequestsPerDay = parse.GetResult(perDay) is { Implicit: false } ? parse.GetValue(perDay) : 4_000,
                     Candidates = parse.GetResult(candidates) is { Implicit: false } ? parse.GetValue(candidates) : 1_000,
                     Seed = parse.GetValue(seed),
                     Concurrency = parse.GetResult(concurrency) is { Implicit: false } ? parse.GetValue(concurrency) : Environment.ProcessorCount,

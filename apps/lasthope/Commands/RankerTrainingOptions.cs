@@ -28,6 +28,8 @@ internal sealed class RankerTrainingOptions
 
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed.", DefaultValueFactory = _ => 42 };
 
+    public Option<int> Bags { get; } = new("--bags") { Description = "Average this many models, each on a bootstrap sample of the training queries (a bagged ensemble; that many times as costly to score).", DefaultValueFactory = _ => 1 };
+
     public Option<bool> NoPositions { get; } = new("--no-positions") { Description = "Do not correct for position bias (LightGBM's position field)." };
 
     public Option<TrainingTraffic> Traffic { get; } = new("--traffic") { Description = "Which rankings to learn from: auto (explored ones when at least 20 have clicks, else all), explored, all.", DefaultValueFactory = _ => TrainingTraffic.Auto };
@@ -36,7 +38,7 @@ internal sealed class RankerTrainingOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Surface, Days, ValidFraction, Trees, Leaves, LearningRate, MinData, Threads, Seed, NoPositions, Traffic, Features })
+        foreach (var option in new Option[] { Surface, Days, ValidFraction, Trees, Leaves, LearningRate, MinData, Threads, Seed, Bags, NoPositions, Traffic, Features })
         {
             command.Options.Add(option);
         }
@@ -58,11 +60,12 @@ internal sealed class RankerTrainingOptions
             MinDataInLeaf = parse.GetValue(MinData),
             Threads = parse.GetValue(Threads),
             Seed = parse.GetValue(Seed),
+            Bags = parse.GetValue(Bags),
             UsePositions = !parse.GetValue(NoPositions),
             Traffic = parse.GetValue(Traffic),
         };
-        error = fraction is <= 0 or >= 1 || request.Trees < 1 || request.Leaves < 2 || request.Days <= 0
-            ? "--valid-fraction must be in (0, 1), --trees >= 1, --num-leaves >= 2, --days > 0"
+        error = fraction is <= 0 or >= 1 || request.Trees < 1 || request.Leaves < 2 || request.Days <= 0 || request.Bags is < 1 or > 100
+            ? "--valid-fraction must be in (0, 1), --trees >= 1, --num-leaves >= 2, --days > 0, --bags 1 to 100"
             : null;
         return error is null;
     }

@@ -36,7 +36,7 @@ internal static class RetrainCommand
             {
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
                 await using var store = await CliStores.OpenAsync(options, cancellationToken);
-                var report = await RankerTrainingOptions.WithProgressAsync(context, request.Trees, progress => new RetrainJob(store, options.Serving).RunAsync(request, progress, cancellationToken));
+                var report = await RankerTrainingOptions.WithProgressAsync(context, request.Trees * request.Bags, progress => new RetrainJob(store, options.Serving).RunAsync(request, progress, cancellationToken));
                 Print(context, report);
                 if (parse.GetValue(json) is { } path)
                 {

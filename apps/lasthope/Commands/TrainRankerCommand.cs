@@ -47,7 +47,7 @@ internal static class TrainRankerCommand
             {
                 var options = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
                 await using var store = await CliStores.OpenAsync(options, cancellationToken);
-                var report = await RankerTrainingOptions.WithProgressAsync(context, request.Trees, progress => new RankerTraining(store, options.Serving).TrainAsync(request, progress, cancellationToken));
+                var report = await RankerTrainingOptions.WithProgressAsync(context, request.Trees * request.Bags, progress => new RankerTraining(store, options.Serving).TrainAsync(request, progress, cancellationToken));
                 var path = parse.GetValue(output)!;
                 await File.WriteAllTextAsync(path, report.ModelText, cancellationToken);
                 Print(context, report, path);

@@ -19,9 +19,9 @@ public sealed record AbTestOptions
     public int HistoryDays { get; init; } = 21;
 
     /// <summary>Days of each experiment phase (K = 1000, then K = 300).</summary>
-    public int PhaseDays { get; init; } = 7;
+    public int PhaseDays { get; init; } = 3;
 
-    public int RequestsPerDay { get; init; } = 2_000;
+    public int RequestsPerDay { get; init; } = 4_000;
 
     public int Candidates { get; init; } = 1_000;
 
@@ -34,17 +34,24 @@ public sealed record AbTestOptions
     public int ExplorationTop { get; init; } = 300;
 
     /// <summary>
-    /// The model: many small trees with a small learning rate. Small trees because larger ones overfit the explored
-    /// history (docs/models.md); many of them so that scoring 1,000 candidates costs what the talk's model cost
-    /// relative to its budget.
+    /// The model: a bagged ensemble of <see cref="Bags"/> small LambdaMARTs over the built-in features, the items'
+    /// attributes and the users' history. Small members because larger ones overfit the explored history, and such a
+    /// member gains nothing from depth past 300 (docs/models.md); many of them so that scoring 1,000 candidates costs
+    /// this machine what the talk's model cost relative to its budget.
     /// </summary>
-    public int Trees { get; init; } = 3_000;
+    public int Trees { get; init; } = 100;
 
     public int Leaves { get; init; } = 15;
 
-    public double LearningRate { get; init; } = 0.002;
+    public double LearningRate { get; init; } = 0.05;
 
     public int MinDataInLeaf { get; init; } = 100;
+
+    /// <summary>Members of the bagged ensemble (each on a bootstrap sample of the explored queries).</summary>
+    public int Bags { get; init; } = 50;
+
+    /// <summary>Post the items' attributes and offer them and the user-history features to the model.</summary>
+    public bool ItemFeatures { get; init; } = true;
 
     /// <summary>Requests of the closing depth study.</summary>
     public int DepthRequests { get; init; } = 300;
@@ -54,9 +61,9 @@ public sealed record AbTestOptions
     public void Validate()
     {
         if (HistoryDays is < 1 or > 60 || PhaseDays is < 1 or > 30 || RequestsPerDay is < 10 or > 100_000 || Candidates is < 1_000 or > 10_000
-            || Concurrency is < 1 or > 64 || Trees is < 1 or > 20_000 || Leaves is < 2 or > 255 || DepthRequests is < 20 or > 10_000)
+            || Concurrency is < 1 or > 64 || Trees is < 1 or > 20_000 || Leaves is < 2 or > 255 || Bags is < 1 or > 100 || DepthRequests is < 20 or > 10_000)
         {
-            throw new ArgumentException("ab-test: history days 1-60, phase days 1-30, requests per day 10-100,000, candidates 1,000-10,000, concurrency 1-64, trees 1-20,000, leaves 2-255, depth requests 20-10,000.");
+            throw new ArgumentException("ab-test: history days 1-60, phase days 1-30, requests per day 10-100,000, candidates 1,000-10,000, concurrency 1-64, trees 1-20,000, leaves 2-255, bags 1-100, depth requests 20-10,000.");
         }
     }
 }
@@ -118,16 +125,16 @@ public sealed class AbTestScenario(AbTestOptions options)
         }, data, cancellationToken);
 
         // 2. A model trained on the explored traffic, activated.
-        stage?.Invoke($"training {options.Trees} trees of {options.Leaves} leaves on the explored traffic");
+        stage?.Invoke($"training {options.Bags} x {options.Trees} trees of {options.Leaves} leaves on the explored traffic");
         RankerTrainingReport trained;
-        var serverOptions = LasthopeServer.LoadOptions(new ServerSetup { DataDirectory = data });
+        var serverOptions = LasthopeServer.LoadOptions(new ServerSetup { DataDirectory = data, Settings = WithFeatures(new Dictionary<string, string?>()) });
         await using (var store = await CliStores.OpenAsync(serverOptions, cancellationToken))
         {
             trained = await new RankerTraining(store, serverOptions.Serving).TrainAsync(
                 new RankerTrainingRequest
                 {
                     Surface = Surface, Trees = options.Trees, Leaves = options.Leaves, LearningRate = options.LearningRate, MinDataInLeaf = options.MinDataInLeaf,
-                    Traffic = TrainingTraffic.Explored, Days = options.HistoryDays + 1, Threads = Environment.ProcessorCount, Seed = options.Seed, Activate = true,
+                    Traffic = TrainingTraffic.Explored, Days = options.HistoryDays + 1, Threads = Environment.ProcessorCount, Seed = options.Seed, Bags = options.Bags, Activate = true,
                 },
                 cancellationToken: cancellationToken);
         }
@@ -148,7 +155,7 @@ public sealed class AbTestScenario(AbTestOptions options)
 
         // 5. The depth study, without a deadline, on the last day's requests.
         stage?.Invoke("depth study");
-        var study = await WithServerAsync(data, generator.StartOfDay(day), Generous(), server => new DepthStudy(new DepthStudyOptions
+        var study = await WithServerAsync(data, generator.StartOfDay(day), WithFeatures(Generous()), server => new DepthStudy(new DepthStudyOptions
         {
             Url = server.BaseAddress, Depths = [0, 300, 1_000], Requests = options.DepthRequests, Candidates = options.Candidates, Surface = Surface,
             Seed = options.Seed, RequestsPerDay = options.RequestsPerDay, Day = day - 1,
@@ -161,8 +168,21 @@ public sealed class AbTestScenario(AbTestOptions options)
         await new DemoRunner(new DemoOptions
         {
             Seed = options.Seed, FirstDay = firstDay, Days = days, RequestsPerDay = options.RequestsPerDay, CandidatesPerRequest = options.Candidates,
-            Surface = Surface, Concurrency = options.Concurrency, DataDirectory = data, Settings = settings,
+            Surface = Surface, Concurrency = options.Concurrency, DataDirectory = data, Settings = WithFeatures(new Dictionary<string, string?>(settings)), PostItems = options.ItemFeatures,
         }).RunAsync(cancellationToken: cancellationToken);
+
+    /// <summary>The surface's item-attribute and user-history features added to <paramref name="settings"/>, when the scenario uses them.</summary>
+    private IDictionary<string, string?> WithFeatures(IDictionary<string, string?> settings)
+    {
+        if (options.ItemFeatures)
+        {
+            settings[$"Lasthope:Serving:Surfaces:{Surface}:ItemFeatures:0"] = "price";
+            settings[$"Lasthope:Serving:Surfaces:{Surface}:ItemFeatures:1"] = "quality_signal";
+            settings[$"Lasthope:Serving:Surfaces:{Surface}:UserHistoryFeatures"] = "true";
+        }
+
+        return settings;
+    }
 
     /// <summary>
     /// One calibration day under the phases' own conditions: the same traffic, load, click posting and impression log,
@@ -227,7 +247,7 @@ public sealed class AbTestScenario(AbTestOptions options)
         };
         Experiment(settings, id, ("control", null), ("model", depth));
         var demo = await Demo(firstDay, options.PhaseDays, settings, data, cancellationToken);
-        var serverOptions = LasthopeServer.LoadOptions(new ServerSetup { DataDirectory = data, Settings = settings });
+        var serverOptions = LasthopeServer.LoadOptions(new ServerSetup { DataDirectory = data, Settings = WithFeatures(settings) });
         await using var store = await CliStores.OpenAsync(serverOptions, cancellationToken);
         var report = await new ExperimentReports(store, serverOptions.Serving).ReadAsync(id, generator.StartOfDay(firstDay), cancellationToken)
             ?? throw new InvalidOperationException($"experiment {id} is not configured");
