@@ -154,3 +154,48 @@ public sealed class ItemAttributesTests
         Assert.Contains("Serving:Surfaces:home:ItemFeatures", error.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The bounds of the in-memory catalog and click history.</summary>
+public sealed class ItemStateBoundsTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void TheCatalog_KeepsOnlyTheAttributesASurfaceUses()
+    {
+        var catalog = new State.ItemCatalog(10, kept: new HashSet<string> { "price" });
+        Assert.True(catalog.TrySet([new Core.Items.ItemAttributes("a", "c", new Dictionary<string, double> { ["price"] = 1, ["junk"] = 2 }, Now)]));
+        Assert.Equal(["price"], catalog.Find("a")!.Numbers.Keys);
+        Assert.Equal("c", catalog.Find("a")!.Category);
+    }
+
+    [Fact]
+    public void AFullHistory_DropsUsersWithoutARecentClick_ElseStartsAfresh_AndKeepsTheLatestClicksOfEach()
+    {
+        var history = new State.UserHistory(capacity: 10);
+        for (var u = 0; u < 10; u++)
+        {
+            history.Record($"old-{u}", "x", Now - TimeSpan.FromDays(40));
+        }
+
+        history.Record("new", "a", Now); // full: the ten without a click in 30 days go
+        Assert.Equal(1, history.Count);
+        for (var u = 0; u < 9; u++)
+        {
+            history.Record($"recent-{u}", "x", Now);
+        }
+
+        history.Record("one-more", "b", Now); // full of recent users: cleared, then this one
+        Assert.Equal(1, history.Count);
+
+        for (var c = 0; c < State.UserHistory.PerUser + 5; c++)
+        {
+            history.Record("busy", $"item-{c}", Now.AddMinutes(c));
+        }
+
+        var recent = new string?[State.UserHistory.PerUser];
+        Assert.Equal(State.UserHistory.PerUser, history.Recent("busy", Now.AddDays(1), recent));
+        Assert.Equal($"item-{State.UserHistory.PerUser + 4}", recent[0]); // newest first
+        Assert.Equal(0, history.Recent("busy", Now.AddDays(40), recent)); // past the window
+    }
+}

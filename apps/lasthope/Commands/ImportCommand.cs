@@ -84,7 +84,7 @@ internal static class ImportCommand
     private static async Task<int> ImportItemsAsync(CliContext context, IEventStore store, LasthopeOptions options, FileInfo input, CancellationToken cancellationToken)
     {
         var itemStore = StoreSelection.ItemStoreOf(store);
-        var catalog = new Server.State.ItemCatalog(options.Limits.MaxItems);
+        var catalog = new Server.State.ItemCatalog(options.Limits.MaxItems, kept: new HashSet<string>()); // only counts, for the capacity
         var known = new List<Core.Items.ItemAttributes>();
         await foreach (var item in itemStore.ReadItemsAsync(cancellationToken))
         {

@@ -60,7 +60,9 @@ public static class LasthopeServiceCollectionExtensions
 
         // State shared by the paths: counters, remembered rankings and segments, the impression log.
         services.AddSingleton<UserSegments>();
-        services.AddSingleton(sp => new ItemCatalog(sp.GetRequiredService<LimitsOptions>().MaxItems));
+        services.AddSingleton(sp => new ItemCatalog(
+            sp.GetRequiredService<LimitsOptions>().MaxItems,
+            sp.GetRequiredService<ServingOptions>().Surfaces.Values.SelectMany(s => s.ItemFeatures).ToHashSet(StringComparer.Ordinal)));
         services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<LimitsOptions>().MaxHistoryUsers));
         services.AddSingleton(sp => new CounterState(sp.GetRequiredService<Counters.CounterOptions>(), sp.GetRequiredService<Counters.HeuristicOptions>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new SegmentScheme(sp.GetRequiredService<SegmentOptions>()));

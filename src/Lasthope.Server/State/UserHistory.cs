@@ -6,7 +6,8 @@ namespace Lasthope.Server.State;
 /// Each user's latest clicks in memory (at most <see cref="PerUser"/>, within <see cref="Window"/> of event time),
 /// fed by ingestion and rebuilt from the store's events at start: what the user-history features read. Bounded by
 /// <paramref name="capacity"/> users: when full, users whose latest click is older than the window are dropped, and
-/// if that frees nothing the map is cleared and refills from traffic (a feature then reads 0 clicks, never a wrong one).
+/// if that frees less than a tenth the map is cleared and refills from traffic (a feature then reads 0 clicks, never a
+/// wrong one), so a flood of new users costs one scan per tenth of the capacity, not one per user.
 /// </summary>
 public sealed class UserHistory(int capacity = 200_000)
 {
@@ -61,7 +62,8 @@ public sealed class UserHistory(int capacity = 200_000)
                 }
             }
 
-            if (_users.Count >= capacity)
+            // Dropping only a few would make every new user scan the map again: below a tenth freed, start afresh.
+            if (_users.Count > capacity * 0.9)
             {
                 _users.Clear();
             }
