@@ -136,11 +136,25 @@ public sealed class HostileRequests(int seed)
         return new JsonObject { ["events"] = events };
     }
 
-    /// <summary>One of the three JSON endpoints with a valid body to mutate.</summary>
-    private static (string Target, JsonObject Body) JsonEndpoint(Random r, int index) => r.Next(3) switch
+    /// <summary>A valid POST /v1/items body: a few items with a category and numeric attributes.</summary>
+    internal static JsonObject ItemsBody(Random r)
+    {
+        var items = new JsonArray();
+        for (var i = r.Next(1, 6); i > 0; i--)
+        {
+            var attributes = new JsonObject { ["price"] = Math.Round(r.NextDouble() * 100, 2), ["quality_signal"] = Math.Round(1 + (r.NextDouble() * 4), 1) };
+            items.Add(new JsonObject { ["id"] = Item(r), ["category"] = $"c{r.Next(10).ToString(CultureInfo.InvariantCulture)}", ["attributes"] = attributes });
+        }
+
+        return new JsonObject { ["items"] = items };
+    }
+
+    /// <summary>One of the four JSON endpoints with a valid body to mutate.</summary>
+    private static (string Target, JsonObject Body) JsonEndpoint(Random r, int index) => r.Next(4) switch
     {
         0 => ("/v1/rank", RankBody(r, index)),
         1 => ("/v1/recommend", RecommendBody(r)),
+        2 => ("/v1/items", ItemsBody(r)),
         _ => ("/v1/events", EventsBody(r, index)),
     };
 
@@ -159,7 +173,8 @@ public sealed class HostileRequests(int seed)
             15 => new("valid", "GET", "/docs"),
             0 or 1 or 2 => Json("valid", "/v1/rank", Serialize(RankBody(r, index), r)),
             3 => Json("valid", "/v1/recommend", Serialize(RecommendBody(r), r)),
-            4 or 5 => Json("valid", "/v1/events", Serialize(EventsBody(r, index), r)),
+            4 => Json("valid", "/v1/events", Serialize(EventsBody(r, index), r)),
+            5 => Json("valid", "/v1/items", Serialize(ItemsBody(r), r)),
             6 => new("valid", "GET", $"/v1/items/{item}/stats"),
             7 => new("valid", "GET", $"/v1/rank/fz-r{r.Next(Math.Max(1, index)).ToString(CultureInfo.InvariantCulture)}/explain{(r.Next(2) == 0 ? "?method=shap" : string.Empty)}"),
             8 => new("valid", "GET", $"/v1/similar/{item}?count=5"),
