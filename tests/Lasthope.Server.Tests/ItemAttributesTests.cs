@@ -199,3 +199,24 @@ public sealed class ItemStateBoundsTests
         Assert.Equal(0, history.Recent("busy", Now.AddDays(40), recent)); // past the window
     }
 }
+
+/// <summary>Generated model versions are unique even for the same file registered twice in one second.</summary>
+public sealed class ModelVersionTests
+{
+    [Fact]
+    public async Task TheSameModelRegisteredTwiceInOneSecond_GetsTwoVersions_ButAChosenNameIsNeverChanged()
+    {
+        var store = new Core.Storage.InMemoryEventStore();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(LoopbackServer.DefaultNow);
+        var registry = new Models.ModelRegistry(store, new ServingOptions(), new State.RecentRankings(0), clock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var content = System.Text.Encoding.UTF8.GetBytes(TestModels.SmallModel);
+        var first = await registry.RegisterAsync(content, "home", new Models.ModelMetadata(), TestContext.Current.CancellationToken);
+        var second = await registry.RegisterAsync(content, "home", new Models.ModelMetadata(), TestContext.Current.CancellationToken);
+        Assert.NotEqual(first.Version, second.Version);
+        Assert.Equal(first.Version + "-2", second.Version);
+
+        await registry.RegisterAsync(content, "home", new Models.ModelMetadata("chosen"), TestContext.Current.CancellationToken);
+        var error = await Assert.ThrowsAsync<Models.ModelRejectedException>(() => registry.RegisterAsync(content, "home", new Models.ModelMetadata("chosen"), TestContext.Current.CancellationToken));
+        Assert.Contains("'chosen' exists already", error.Message, StringComparison.Ordinal);
+    }
+}

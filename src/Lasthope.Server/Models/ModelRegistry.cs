@@ -116,7 +116,8 @@ public sealed partial class ModelRegistry
         ArgumentNullException.ThrowIfNull(metadata);
         var model = Parse(content);
         var now = _time.GetUtcNow();
-        var version = metadata.Version ?? $"{surface}-{now:yyyyMMdd-HHmmss}-{model.Fingerprint.Split(':')[^1][..8]}";
+        var generated = $"{surface}-{now:yyyyMMdd-HHmmss}-{model.Fingerprint.Split(':')[^1][..8]}";
+        var version = metadata.Version ?? generated;
         var record = new ModelRecord
         {
             Version = version,
@@ -132,13 +133,25 @@ public sealed partial class ModelRegistry
             Content = content,
         };
         var loaded = Bind(record, model, surface);
-        try
+        for (var attempt = 2; ; attempt++)
         {
-            await _store.SaveModelAsync(record, cancellationToken);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ModelRejectedException($"Model version '{version}' exists already; give another --version.", e);
+            try
+            {
+                await _store.SaveModelAsync(record, cancellationToken);
+                break;
+            }
+            catch (InvalidOperationException) when (metadata.Version is null && attempt <= 100)
+            {
+                // The same file registered twice within a second (a retraining that reproduced its model): the
+                // generated name takes a suffix; a name the caller chose is never changed.
+                version = $"{generated}-{attempt}";
+                record = record with { Version = version };
+                loaded = Bind(record, model, surface);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new ModelRejectedException($"Model version '{version}' exists already; give another --version.", e);
+            }
         }
 
         ImmutableInterlocked.TryAdd(ref _loaded, (surface, version), loaded);
