@@ -42,6 +42,26 @@ public sealed class ExploredLogFixture : IAsyncLifetime
         Directory.Delete(Data, recursive: true);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>A copy of the history for a test that writes to it (models, rankings), so that no test sees another's writes.</summary>
+    public string CopyOfData()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var copy = CliHarness.TempDirectory();
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Data))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        return copy;
+    }
+
+    public static void Delete(string copy)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(copy, recursive: true);
+    }
 }
 
 /// <summary>
@@ -161,125 +181,152 @@ public sealed class OffPolicyCommandTests(ExploredLogFixture log) : IClassFixtur
     [Fact]
     public async Task Retrain_ActivatesOnlyWhenTheCandidateIsEstimatedBetter_StoresTheDecision_AndRollsBack()
     {
-        var cancel = TestContext.Current.CancellationToken;
-        string[] retrain = ["retrain", "--data", _data, "--surface", "home", "--trees", "50", "--num-leaves", "7", "--min-data-in-leaf", "50", "--valid-fraction", "0.5", "--threads", "1", "--json", "-"];
-
-        // Against a deliberately bad active model (the heuristic's ranks 18 to 20 of the top 20 first), a candidate wins.
-        var bad = Path.Combine(_data, "bad.txt");
-        await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
-        var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad", "--activate", "--data", _data);
-        Assert.True(exit == 0, error);
-        string output;
-        (exit, output, error) = await CliHarness.RunAsync(retrain);
-        Assert.True(exit == 0, error);
-        using (var json = Json(output))
+        var data = log.CopyOfData();
+        try
         {
-            var root = json.RootElement;
-            Assert.Equal("bad", root.GetProperty("against").GetString());
-            Assert.Equal("bad", root.GetProperty("previousActive").GetString());
-            Assert.True(DrLower(root) > 0, output);
-            Assert.Equal("activated", root.GetProperty("decision").GetString());
-            Assert.Contains("Rollback: lasthope model activate bad", output, StringComparison.Ordinal);
-            var candidate = root.GetProperty("candidate").GetString()!;
+            var cancel = TestContext.Current.CancellationToken;
+            string[] retrain = ["retrain", "--data", data, "--surface", "home", "--trees", "50", "--num-leaves", "7", "--min-data-in-leaf", "50", "--valid-fraction", "0.5", "--threads", "1", "--json", "-"];
 
-            await using var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _data }, cancel);
-            Assert.Equal(candidate, (await store.GetActiveModelsAsync(cancel))["home"]);
-            var metrics = (await store.FindModelAsync(candidate, cancel))!.Metrics!;
-            Assert.Contains("\"decision\":\"activated\"", metrics, StringComparison.Ordinal);
-            Assert.Contains("\"against\":\"bad\"", metrics, StringComparison.Ordinal);
+            // Against a deliberately bad active model (the heuristic's ranks 18 to 20 of the top 20 first), a candidate wins.
+            var bad = Path.Combine(data, "bad.txt");
+            await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
+            var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad", "--activate", "--data", data);
+            Assert.True(exit == 0, error);
+            string output;
+            (exit, output, error) = await CliHarness.RunAsync(retrain);
+            Assert.True(exit == 0, error);
+            using (var json = Json(output))
+            {
+                var root = json.RootElement;
+                Assert.Equal("bad", root.GetProperty("against").GetString());
+                Assert.Equal("bad", root.GetProperty("previousActive").GetString());
+                Assert.True(DrLower(root) > 0, output);
+                Assert.Equal("activated", root.GetProperty("decision").GetString());
+                Assert.Contains("Rollback: lasthope model activate bad", output, StringComparison.Ordinal);
+                var candidate = root.GetProperty("candidate").GetString()!;
+
+                await using var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = data }, cancel);
+                Assert.Equal(candidate, (await store.GetActiveModelsAsync(cancel))["home"]);
+                var metrics = (await store.FindModelAsync(candidate, cancel))!.Metrics!;
+                Assert.Contains("\"decision\":\"activated\"", metrics, StringComparison.Ordinal);
+                Assert.Contains("\"against\":\"bad\"", metrics, StringComparison.Ordinal);
+            }
+
+            // The rollback is one command.
+            (exit, _, error) = await CliHarness.RunAsync("model", "activate", "bad", "--data", data);
+            Assert.True(exit == 0, error);
+            await using (var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = data }, cancel))
+            {
+                Assert.Equal("bad", (await store.GetActiveModelsAsync(cancel))["home"]);
+            }
+
+            // Against the heuristic, the decision follows the interval, whichever way it falls.
+            (exit, _, error) = await CliHarness.RunAsync("model", "deactivate", "home", "--data", data);
+            Assert.True(exit == 0, error);
+            (exit, output, error) = await CliHarness.RunAsync(retrain);
+            Assert.True(exit == 0, error);
+            using (var json = Json(output))
+            {
+                Assert.Equal("heuristic", json.RootElement.GetProperty("against").GetString());
+                Assert.Equal(DrLower(json.RootElement) > 0 ? "activated" : "kept", json.RootElement.GetProperty("decision").GetString());
+            }
+
+            (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", data, "--surface", "home", "--valid-fraction", "2");
+            Assert.Equal(ExitCodes.BadInput, exit);
+            Assert.Contains("--valid-fraction", error, StringComparison.Ordinal);
+            (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", data, "--surface", "nowhere");
+            Assert.Equal(ExitCodes.NotFound, exit);
+            Assert.Contains("nowhere", error, StringComparison.Ordinal);
         }
-
-        // The rollback is one command.
-        (exit, _, error) = await CliHarness.RunAsync("model", "activate", "bad", "--data", _data);
-        Assert.True(exit == 0, error);
-        await using (var store = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _data }, cancel))
+        finally
         {
-            Assert.Equal("bad", (await store.GetActiveModelsAsync(cancel))["home"]);
+            ExploredLogFixture.Delete(data);
         }
-
-        // Against the heuristic, the decision follows the interval, whichever way it falls.
-        (exit, _, error) = await CliHarness.RunAsync("model", "deactivate", "home", "--data", _data);
-        Assert.True(exit == 0, error);
-        (exit, output, error) = await CliHarness.RunAsync(retrain);
-        Assert.True(exit == 0, error);
-        using (var json = Json(output))
-        {
-            Assert.Equal("heuristic", json.RootElement.GetProperty("against").GetString());
-            Assert.Equal(DrLower(json.RootElement) > 0 ? "activated" : "kept", json.RootElement.GetProperty("decision").GetString());
-        }
-
-        (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", _data, "--surface", "home", "--valid-fraction", "2");
-        Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Contains("--valid-fraction", error, StringComparison.Ordinal);
-        (exit, _, error) = await CliHarness.RunAsync("retrain", "--data", _data, "--surface", "nowhere");
-        Assert.Equal(ExitCodes.NotFound, exit);
-        Assert.Contains("nowhere", error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task TheServersSchedule_RetrainsInAChildProcess_AndSwapsTheWinnerInLive()
     {
-        var cancel = TestContext.Current.CancellationToken;
-        var bad = Path.Combine(_data, "bad-live.txt");
-        await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
-        var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad-live", "--activate", "--data", _data);
-        Assert.True(exit == 0, error);
+        var data = log.CopyOfData();
+        try
+        {
+            var cancel = TestContext.Current.CancellationToken;
+            var bad = Path.Combine(data, "bad-live.txt");
+            await File.WriteAllTextAsync(bad, DeepFirstModel, cancel);
+            var (exit, _, error) = await CliHarness.RunAsync("model", "add", bad, "--surface", "home", "--version", "bad-live", "--activate", "--data", data);
+            Assert.True(exit == 0, error);
 
-        await using var server = await LasthopeServer.StartAsync(
-            new ServerSetup
-            {
-                DataDirectory = _data,
-                Urls = "http://127.0.0.1:0",
-                Settings = new Dictionary<string, string?>
+            await using var server = await LasthopeServer.StartAsync(
+                new ServerSetup
                 {
-                    ["Lasthope:Serving:Surfaces:home:RerankDepth"] = "20",
-                    ["Lasthope:Retraining:Surfaces:0"] = "home",
-                    ["Lasthope:Retraining:Trees"] = "50",
-                    ["Lasthope:Retraining:Leaves"] = "7",
-                    ["Lasthope:Retraining:MinDataInLeaf"] = "50",
-                    ["Lasthope:Retraining:ValidFraction"] = "0.5",
+                    DataDirectory = data,
+                    Urls = "http://127.0.0.1:0",
+                    Settings = new Dictionary<string, string?>
+                    {
+                        ["Lasthope:Serving:Surfaces:home:RerankDepth"] = "20",
+                        ["Lasthope:Retraining:Surfaces:0"] = "home",
+                        ["Lasthope:Retraining:Trees"] = "50",
+                        ["Lasthope:Retraining:Leaves"] = "7",
+                        ["Lasthope:Retraining:MinDataInLeaf"] = "50",
+                        ["Lasthope:Retraining:ValidFraction"] = "0.5",
+                    },
+                    ConfigureServices = services =>
+                    {
+                        services.AddSqliteEventStore();
+                        RetrainSchedule.Register(services, configFile: null);
+                    },
                 },
-                ConfigureServices = services =>
-                {
-                    services.AddSqliteEventStore();
-                    RetrainSchedule.Register(services, configFile: null);
-                },
-            },
-            cancel);
-        var registry = server.Services.GetRequiredService<ModelRegistry>();
-        Assert.Equal("bad-live", registry.Active("home")?.Version);
+                cancel);
+            var registry = server.Services.GetRequiredService<ModelRegistry>();
+            Assert.Equal("bad-live", registry.Active("home")?.Version);
 
-        var decisions = await server.Services.GetRequiredService<RetrainSchedule>().RunOnceAsync(cancel);
-        var decision = Assert.Single(decisions);
-        Assert.NotNull(decision);
-        Assert.Equal(("activated", "bad-live"), (decision.Decision, decision.Against));
+            var decisions = await server.Services.GetRequiredService<RetrainSchedule>().RunOnceAsync(cancel);
+            var decision = Assert.Single(decisions);
+            Assert.NotNull(decision);
+            Assert.Equal(("activated", "bad-live"), (decision.Decision, decision.Against));
 
-        // Swapped in without a restart: the next ranking is served by the candidate.
-        Assert.Equal(decision.Candidate, registry.Active("home")?.Version);
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var response = await http.PostAsync(
-            "/v1/rank",
-            new StringContent("""{"surface":"home","user":{"id":"u-1"},"candidates":["a","b","c","d"],"count":2}""", System.Text.Encoding.UTF8, "application/json"),
-            cancel);
-        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
-        Assert.Equal(decision.Candidate, body.RootElement.GetProperty("modelVersion").GetString());
+            // Swapped in without a restart: the next ranking is served by the candidate.
+            Assert.Equal(decision.Candidate, registry.Active("home")?.Version);
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            using var response = await http.PostAsync(
+                "/v1/rank",
+                new StringContent("""{"surface":"home","user":{"id":"u-1"},"candidates":["a","b","c","d"],"count":2}""", System.Text.Encoding.UTF8, "application/json"),
+                cancel);
+            using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
+            Assert.Equal(decision.Candidate, body.RootElement.GetProperty("modelVersion").GetString());
+        }
+        finally
+        {
+            ExploredLogFixture.Delete(data);
+        }
     }
 
     [Fact]
     public void AScheduleOnAnUnknownSurface_StopsTheStart_NamingTheKey()
     {
-        var error = Assert.ThrowsAny<Exception>(() => LasthopeServer.StartAsync(new ServerSetup
+        var data = CliHarness.TempDirectory();
+        try
         {
-            DataDirectory = _data,
-            Urls = "http://127.0.0.1:0",
-            Settings = new Dictionary<string, string?> { ["Lasthope:Retraining:EveryHours"] = "24", ["Lasthope:Retraining:Surfaces:0"] = "nowhere" },
-            ConfigureServices = services =>
+            var error = Assert.ThrowsAny<Exception>(() => LasthopeServer.StartAsync(new ServerSetup
             {
-                services.AddSqliteEventStore();
-                RetrainSchedule.Register(services, configFile: null);
-            },
-        }).GetAwaiter().GetResult());
-        Assert.Contains("Retraining:Surfaces", error.Message, StringComparison.Ordinal);
+                DataDirectory = data,
+                Urls = "http://127.0.0.1:0",
+                Settings = new Dictionary<string, string?> { ["Lasthope:Retraining:EveryHours"] = "24", ["Lasthope:Retraining:Surfaces:0"] = "nowhere" },
+                ConfigureServices = services =>
+                {
+                    services.AddSqliteEventStore();
+                    RetrainSchedule.Register(services, configFile: null);
+                },
+            }).GetAwaiter().GetResult());
+            Assert.Contains("Retraining:Surfaces", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                ExploredLogFixture.Delete(data);
+            }
+        }
     }
 
     private static System.Text.Json.JsonDocument Json(string output) => System.Text.Json.JsonDocument.Parse(output[output.LastIndexOf("\n{", StringComparison.Ordinal)..]);
