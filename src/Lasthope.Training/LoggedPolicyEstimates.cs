@@ -121,14 +121,7 @@ public sealed class LoggedPolicyEstimates(IEventStore store)
                 : $"none of the {rankings:N0} rankings of surface '{request.Surface}' can be evaluated under {request.Policy}: {Why(request)}");
         }
 
-        var clicks = new bool[impressions.Count];
-        await foreach (var e in store.ReadEventsAsync(request.Since, cancellationToken))
-        {
-            if (e is { RequestId: { } r, Weight: > 0 } && index.TryGetValue((r, e.ItemId), out var at))
-            {
-                clicks[at] = true;
-            }
-        }
+        var clicks = await PositionCtr.ClicksAsync(store, request.Since, index, impressions.Count, cancellationToken);
 
         var rewardModel = PositionCtr.CrossFitted(impressions.Select(i => (i.Fold, i.Position)).ToArray(), clicks);
         var decisions = new LoggedDecision[impressions.Count];

@@ -67,7 +67,7 @@ public sealed class LoggedTrainingData
 
                 // An explored ranking also logs unshown items (the top of its unexplored list, for off-policy
                 // estimates); only the shown ones have labels.
-                var map = featureNames.Select(name => IndexOf(log.Names, name)).ToArray();
+                var map = log.ColumnsOf(featureNames);
                 var shownRows = new List<(int Row, ServedItem? Item)>(log.ItemIds.Count);
                 for (var r = 0; r < log.ItemIds.Count; r++)
                 {
@@ -85,10 +85,7 @@ public sealed class LoggedTrainingData
                 for (var k = 0; k < shownRows.Count; k++)
                 {
                     var (r, shown) = shownRows[k];
-                    for (var c = 0; c < columns; c++)
-                    {
-                        rows[(k * columns) + c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
-                    }
+                    log.CopyRow(r, map, rows.AsSpan(k * columns, columns));
 
                     positions[k] = shown?.Position ?? (r + 1);
                     propensities[k] = shown?.Propensity ?? 1;
@@ -117,16 +114,4 @@ public sealed class LoggedTrainingData
         return new LoggedTrainingData(featureNames, queries, seen, withoutFeatures);
     }
 
-    private static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (names[i] == name)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 }

@@ -1,13 +1,33 @@
 namespace Lasthope.Training;
 
 /// <summary>
-/// The doubly robust estimates' reward model: the logged CTR at each position, cross-fitted (Chernozhukov et al.
+/// What the off-policy estimators share: the logged clicks of the impressions they read, and the doubly robust
+/// estimates' reward model: the logged CTR at each position, cross-fitted (Chernozhukov et al.
 /// 2018): an impression's prediction comes from the other fold's impressions, so that its own click does not enter
 /// it. A position the other fold never showed gets that fold's overall CTR. Crude (it knows no item), but the
 /// correction term keeps DR unbiased whatever the model, and a model that tracks the reward lowers its variance.
 /// </summary>
 internal static class PositionCtr
 {
+    /// <summary>
+    /// Whether each logged impression (its index in <paramref name="index"/>, by request and item) was clicked: the
+    /// events since <paramref name="since"/> that name a request, read after the rankings because a click can be stored
+    /// before its ranking.
+    /// </summary>
+    public static async Task<bool[]> ClicksAsync(Core.Storage.IEventStore store, DateTimeOffset since, Dictionary<(string Request, string Item), int> index, int impressions, CancellationToken cancellationToken)
+    {
+        var clicks = new bool[impressions];
+        await foreach (var e in store.ReadEventsAsync(since, cancellationToken))
+        {
+            if (e is { RequestId: { } r, Weight: > 0 } && index.TryGetValue((r, e.ItemId), out var at))
+            {
+                clicks[at] = true;
+            }
+        }
+
+        return clicks;
+    }
+
     /// <summary>Which of the two cross-fitting folds a request's impressions belong to (a hash of its id, stable).</summary>
     public static int Fold(string requestId) => (int)(System.IO.Hashing.XxHash3.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(requestId)) & 1);
 

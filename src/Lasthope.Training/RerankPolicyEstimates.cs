@@ -44,19 +44,6 @@ public abstract class RerankPolicy
         return order[..Math.Min(shown, rows)];
     }
 
-    private static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (names[i] == name)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     private sealed class LoggedOrder : RerankPolicy
     {
         public override string Name => "unexplored";
@@ -76,7 +63,7 @@ public abstract class RerankPolicy
 
         public override void Score(FeatureLog log, int rows, Span<double> scores)
         {
-            var c = IndexOf(log.Names, column);
+            var c = log.ColumnsOf([column])[0];
             for (var r = 0; r < rows; r++)
             {
                 scores[r] = c >= 0 ? log.Values[(r * log.Names.Count) + c] : -r;
@@ -91,14 +78,11 @@ public abstract class RerankPolicy
         public override void Score(FeatureLog log, int rows, Span<double> scores)
         {
             var columns = model.FeatureNames.Count;
-            var map = model.FeatureNames.Select(n => IndexOf(log.Names, n)).ToArray();
+            var map = log.ColumnsOf(model.FeatureNames);
             var matrix = new double[rows * columns];
             for (var r = 0; r < rows; r++)
             {
-                for (var c = 0; c < columns; c++)
-                {
-                    matrix[(r * columns) + c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
-                }
+                log.CopyRow(r, map, matrix.AsSpan(r * columns, columns));
             }
 
             model.Score(matrix, scores[..rows]);
@@ -209,14 +193,7 @@ public sealed class RerankPolicyEstimates(IEventStore store)
                 : $"none of the {rankings:N0} explored rankings of surface '{request.Surface}' logged the rows of their unexplored top: set Exploration:LogTop to at least the served count");
         }
 
-        var clicks = new bool[impressions.Count];
-        await foreach (var e in store.ReadEventsAsync(request.Since, cancellationToken))
-        {
-            if (e is { RequestId: { } r, Weight: > 0 } && index.TryGetValue((r, e.ItemId), out var at))
-            {
-                clicks[at] = true;
-            }
-        }
+        var clicks = await PositionCtr.ClicksAsync(store, request.Since, index, impressions.Count, cancellationToken);
 
         // Every policy here fills the same positions, so a reward model of the position alone predicts the same for
         // the target's slot as for the logged one (see LoggedPolicyEstimates).

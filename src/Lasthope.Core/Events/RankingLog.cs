@@ -21,7 +21,39 @@ public sealed record ExperimentArm(string ExperimentId, string Arm);
 public sealed record FeatureLog(
     IReadOnlyList<string> Names,
     IReadOnlyList<string> ItemIds,
-    [property: System.Text.Json.Serialization.JsonConverter(typeof(Serialization.ExactDoublesConverter))] double[] Values);
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(Serialization.ExactDoublesConverter))] double[] Values)
+{
+    /// <summary>Where each of <paramref name="names"/> is in this log's columns (-1 where it was not logged).</summary>
+    public int[] ColumnsOf(IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var columns = new int[names.Count];
+        for (var c = 0; c < columns.Length; c++)
+        {
+            columns[c] = -1;
+            for (var i = 0; i < Names.Count; i++)
+            {
+                if (Names[i] == names[c])
+                {
+                    columns[c] = i;
+                    break;
+                }
+            }
+        }
+
+        return columns;
+    }
+
+    /// <summary>Row <paramref name="row"/>'s values at <paramref name="columns"/> (from <see cref="ColumnsOf"/>; NaN where -1), into <paramref name="destination"/>.</summary>
+    public void CopyRow(int row, ReadOnlySpan<int> columns, Span<double> destination)
+    {
+        var start = row * Names.Count;
+        for (var c = 0; c < columns.Length; c++)
+        {
+            destination[c] = columns[c] >= 0 ? Values[start + columns[c]] : double.NaN;
+        }
+    }
+}
 
 /// <summary>
 /// A ranking the server served, logged by the server itself (clients never re-post impressions). Each served item is

@@ -201,15 +201,11 @@ public sealed partial class ModelRegistry
         foreach (var ranking in _recent.WithFeatures(surface, WarmUpRankings))
         {
             var log = ranking.Features!;
-            var map = model.Binding.Names.Select(n => IndexOf(log.Names, n)).ToArray();
+            var map = log.ColumnsOf(model.Binding.Names);
             for (var r = 0; r < log.ItemIds.Count; r++)
             {
                 var row = new double[columns];
-                for (var c = 0; c < columns; c++)
-                {
-                    row[c] = map[c] >= 0 ? log.Values[(r * log.Names.Count) + map[c]] : double.NaN;
-                }
-
+                log.CopyRow(r, map, row);
                 rows.Add(row);
             }
         }
@@ -253,18 +249,6 @@ public sealed partial class ModelRegistry
         }
     }
 
-    private static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (names[i] == name)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 
     [LoggerMessage(EventId = LogEvents.ActiveModelUnusable, Level = LogLevel.Error, Message = "The active model {Version} of surface {Surface} cannot serve; the heuristic serves the surface: {Reason}")]
     private static partial void LogActiveModelUnusable(ILogger logger, string surface, string version, string reason);
