@@ -23,6 +23,7 @@ public static class LasthopeCli
         ModelRegistryCommands.AddTo(model, context);
         root.Add(model);
         root.Add(TrainRankerCommand.Create(context));
+        root.Add(TrainModelCommand.Create(context));
         root.Add(RetrainCommand.Create(context));
         root.Add(LoadCommands.CreateLoadTest(context));
         root.Add(LoadCommands.CreateDepthStudy(context));

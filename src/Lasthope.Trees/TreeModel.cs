@@ -72,6 +72,38 @@ public sealed unsafe class TreeModel
         Fingerprint = fingerprint;
         LeafCount = source.Trees.Sum(t => t.LeafCount);
         HasCovers = source.Trees.All(t => t.InternalCount == 0 || t.InternalCover[0] > 0);
+        _thresholds = NumericalThresholds(source);
+    }
+
+    private readonly double[][] _thresholds;
+
+    /// <summary>
+    /// The distinct thresholds of the numerical splits on <paramref name="feature"/>, ascending. Between two of them
+    /// (and beyond the ends) the model's score does not depend on the feature's value, so a search for the value
+    /// that changes a prediction need only try one value on each side of each threshold.
+    /// </summary>
+    public ReadOnlySpan<double> SplitThresholds(int feature)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(feature);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(feature, FeatureCount);
+        return _thresholds[feature];
+    }
+
+    private static double[][] NumericalThresholds(SourceEnsemble source)
+    {
+        var sets = new SortedSet<double>?[source.FeatureCount];
+        foreach (var tree in source.Trees)
+        {
+            for (var node = 0; node < tree.InternalCount; node++)
+            {
+                if (!Decision.IsCategorical(tree.DecisionType[node]) && double.IsFinite(tree.Threshold[node]))
+                {
+                    (sets[tree.Feature[node]] ??= []).Add(tree.Threshold[node]);
+                }
+            }
+        }
+
+        return [.. sets.Select(s => s is null ? [] : s.ToArray())];
     }
 
     /// <summary>

@@ -19,12 +19,13 @@ public sealed partial class ArchitectureTests
         ["Models"] = ["Configuration", "Telemetry", "State", "Cascade"],
         ["Ranking"] = ["Configuration", "Telemetry", "State", "Cascade", "Models"],
         ["Recommend"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking"],
+        ["Predict"] = ["Configuration", "Telemetry", "State", "Cascade", "Models"],
         ["Ingestion"] = ["Configuration", "Telemetry", "State", "Cascade"],
         ["Stats"] = ["Configuration", "Telemetry", "State"],
         ["Security"] = ["Configuration", "Telemetry"],
         ["Experiments"] = ["Configuration", "Telemetry"],
-        ["Api"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Ingestion", "Stats", "Security", "Experiments"],
-        ["Hosting"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Ingestion", "Stats", "Security", "Experiments", "Api"],
+        ["Api"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Predict", "Ingestion", "Stats", "Security", "Experiments"],
+        ["Hosting"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Predict", "Ingestion", "Stats", "Security", "Experiments", "Api"],
     };
 
     private static IEnumerable<string> Sources(string folder) => Directory.EnumerateFiles(Path.Combine(TestData.RepositoryRoot, folder), "*.cs", SearchOption.AllDirectories)

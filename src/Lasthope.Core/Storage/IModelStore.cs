@@ -52,3 +52,13 @@ public interface IModelStore
     /// <summary>Surface to active version.</summary>
     Task<IReadOnlyDictionary<string, string>> GetActiveModelsAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>The kinds of <see cref="ModelRecord.Kind"/> that are not tree re-rankers, each loaded by its own registry.</summary>
+public static class ModelKinds
+{
+    /// <summary>An ALS recommender (Lasthope's binary format).</summary>
+    public const string Als = "als";
+
+    /// <summary>A predictor package (a tabular model with its inputs, decision, reasons and fallback).</summary>
+    public const string Predictor = "predictor";
+}

@@ -352,6 +352,9 @@ public sealed class CandidateDtoConverter : JsonConverter<CandidateDto>
 [JsonSerializable(typeof(ExplainResponse))]
 [JsonSerializable(typeof(RecommendRequest))]
 [JsonSerializable(typeof(SimilarResponse))]
+[JsonSerializable(typeof(PredictRequest))]
+[JsonSerializable(typeof(PredictResponse))]
+[JsonSerializable(typeof(PredictorDto[]))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>What a field of a request must be, said by the API's own converters (shown to the client as it is).</summary>

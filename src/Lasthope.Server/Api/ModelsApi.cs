@@ -3,6 +3,7 @@ using Lasthope.Core.Storage;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Models;
+using Lasthope.Server.Predict;
 using Lasthope.Server.Recommend;
 using Lasthope.Server.Security;
 using Microsoft.AspNetCore.Builder;
@@ -96,15 +97,11 @@ public static class ModelsApi
     /// its features are refused.
     /// </summary>
     public static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, SurfaceCatalog surfaces, LimitsOptions limits, ModelUploadGate uploads,
+        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, PredictorRegistry predictors, IModelStore store, SurfaceCatalog surfaces, LimitsOptions limits, ModelUploadGate uploads,
         string? surface, string? version, string? activate, CancellationToken cancellationToken)
     {
         var parameters = new Parameters();
-        if (surface is null)
-        {
-            parameters.Add("query.surface", "surface is required (?surface=NAME): the surface whose feature set the model must match.");
-        }
-        else if (surfaces.Resolve(surface, SurfaceCatalog.Default, out var problem) is null || surfaces.UnknownAsDefault && !surfaces.Names.Contains(surface))
+        if (surface is not null && (surfaces.Resolve(surface, SurfaceCatalog.Default, out var problem) is null || surfaces.UnknownAsDefault && !surfaces.Names.Contains(surface)))
         {
             parameters.Add("query.surface", problem ?? $"unknown surface '{Ids.Printable(surface)}': a model is registered for a configured surface.");
         }
@@ -149,7 +146,17 @@ public static class ModelsApi
                 await file.ReadExactlyAsync(content, cancellationToken);
             }
 
-            return await RegisterContentAsync(content, surface!, version, activateNow, registry, recommenders, store, cancellationToken);
+            if (PredictorPackage.IsPackage(content))
+            {
+                return await RegisterPredictorAsync(content, version, activateNow, predictors, store, cancellationToken);
+            }
+
+            if (surface is null)
+            {
+                return Invalid("query.surface", "surface is required (?surface=NAME) for a re-ranker or a recommender: the surface whose feature set the model must match.");
+            }
+
+            return await RegisterContentAsync(content, surface, version, activateNow, registry, recommenders, store, cancellationToken);
         }
         finally
         {
@@ -183,6 +190,21 @@ public static class ModelsApi
         }
     }
 
+    private static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterPredictorAsync(
+        byte[] content, string? version, bool activate, PredictorRegistry predictors, IModelStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var record = await predictors.RegisterAsync(content, new ModelMetadata(Version: version), activate, cancellationToken);
+            var active = await store.GetActiveModelsAsync(cancellationToken);
+            return TypedResults.Created($"/v1/models/{Uri.EscapeDataString(record.Version)}", ModelDto.Of(record, active));
+        }
+        catch (PredictorPackageException e)
+        {
+            return Refused(new ModelRejectedException(e.Message, e));
+        }
+    }
+
     public static async Task<Ok<ModelDto[]>> ListAsync(IModelStore store, CancellationToken cancellationToken)
     {
         var active = await store.GetActiveModelsAsync(cancellationToken);
@@ -192,7 +214,7 @@ public static class ModelsApi
 
     /// <summary>Activates a registered model on <paramref name="surface"/> (default: the surface it was registered for).</summary>
     public static async Task<Results<Ok<ModelDto>, ValidationProblem, ProblemHttpResult>> ActivateAsync(
-        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, IModelStore store, SurfaceCatalog surfaces, CancellationToken cancellationToken)
+        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, PredictorRegistry predictors, IModelStore store, SurfaceCatalog surfaces, CancellationToken cancellationToken)
     {
         var parameters = new Parameters();
         parameters.Id("route.version", version);
@@ -210,6 +232,19 @@ public static class ModelsApi
         if (record is null)
         {
             return Problems.NotFound("route.version", "Model not found", $"No model '{version}' is registered.");
+        }
+
+        if (record.Kind == ModelKinds.Predictor)
+        {
+            try
+            {
+                await predictors.ActivateAsync(version, cancellationToken);
+                return TypedResults.Ok(ModelDto.Of(record with { Content = [] }, await store.GetActiveModelsAsync(cancellationToken)));
+            }
+            catch (PredictorPackageException e)
+            {
+                return Refused(new ModelRejectedException(e.Message, e));
+            }
         }
 
         try

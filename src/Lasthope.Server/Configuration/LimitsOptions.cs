@@ -50,6 +50,9 @@ public sealed class LimitsOptions : IValidatableObject
     /// <summary>Users whose recent clicks are kept in memory for the user-history features. Default 200,000.</summary>
     public int MaxHistoryUsers { get; init; } = 200_000;
 
+    /// <summary>Rows in one <c>POST /v1/predict/{name}</c> (the batch form). Default 1,000; a larger file is for <c>lasthope score-batch</c>.</summary>
+    public int MaxPredictRows { get; init; } = 1_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!double.IsFinite(BodyReadTimeoutMs) || BodyReadTimeoutMs <= 0)
@@ -85,6 +88,11 @@ public sealed class LimitsOptions : IValidatableObject
         if (MaxItems < 1 || MaxItemsPerBatch is < 1 or > 100_000 || MaxHistoryUsers < 1)
         {
             yield return new ValidationResult("Limits:MaxItems and MaxHistoryUsers must be at least 1, Limits:MaxItemsPerBatch in [1, 100000].", [nameof(MaxItems)]);
+        }
+
+        if (MaxPredictRows is < 1 or > 100_000)
+        {
+            yield return new ValidationResult("Limits:MaxPredictRows must be in [1, 100000].", [nameof(MaxPredictRows)]);
         }
     }
 }

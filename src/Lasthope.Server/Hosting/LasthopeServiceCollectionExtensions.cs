@@ -6,6 +6,7 @@ using Lasthope.Server.Configuration;
 using Lasthope.Server.Experiments;
 using Lasthope.Server.Ingestion;
 using Lasthope.Server.Models;
+using Lasthope.Server.Predict;
 using Lasthope.Server.Ranking;
 using Lasthope.Server.Recommend;
 using Lasthope.Server.Security;
@@ -86,6 +87,8 @@ public static class LasthopeServiceCollectionExtensions
         // Models and the paths that serve.
         services.AddSingleton(sp => new ModelRegistry(sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<ServingOptions>(), sp.GetRequiredService<RecentRankings>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ModelRegistry>>()));
         services.AddSingleton(sp => new RecommenderRegistry(sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RecommenderRegistry>>()));
+        services.AddSingleton<PredictorRegistry>();
+        services.AddSingleton<PredictionService>();
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<HeuristicStage>();
         services.AddSingleton<FeatureRows>();
@@ -170,6 +173,7 @@ public static class LasthopeServiceCollectionExtensions
         v1.MapModelsApi();
         v1.MapExplainApi();
         v1.MapRecommendApi();
+        v1.MapPredictApi();
         app.MapHealthApi();
         app.MapLasthopeContract();
         var metricsEndpoint = app.MapPrometheusScrapingEndpoint("/metrics");

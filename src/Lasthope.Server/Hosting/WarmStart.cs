@@ -1,6 +1,7 @@
 using Lasthope.Core.Storage;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Models;
+using Lasthope.Server.Predict;
 using Lasthope.Server.Recommend;
 using Lasthope.Server.State;
 using Lasthope.Server.Telemetry;
@@ -11,7 +12,7 @@ namespace Lasthope.Server.Hosting;
 
 /// <summary>
 /// What the server does before it takes its first request (hosted services start before the server listens): it
-/// rebuilds the counters from the store's log, loads and warms up the active re-rankers and recommenders, and says
+/// rebuilds the counters from the store's log, loads and warms up the active re-rankers, recommenders and predictors, and says
 /// what it could not decode and whether it runs without keys.
 /// </summary>
 public sealed partial class WarmStart(
@@ -22,6 +23,7 @@ public sealed partial class WarmStart(
     ItemCatalog catalog,
     ModelRegistry models,
     RecommenderRegistry recommenders,
+    PredictorRegistry predictors,
     SecurityOptions security,
     ILogger<WarmStart> logger) : IHostedService
 {
@@ -37,6 +39,7 @@ public sealed partial class WarmStart(
         await LoadCatalogAsync(cancellationToken);
         await models.LoadActiveAsync(cancellationToken);
         await recommenders.LoadActiveAsync(cancellationToken);
+        await predictors.LoadActiveAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

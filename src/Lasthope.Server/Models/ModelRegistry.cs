@@ -63,9 +63,9 @@ public sealed partial class ModelRegistry
     {
         foreach (var (surface, version) in await _store.GetActiveModelsAsync(cancellationToken))
         {
-            if ((await _store.FindModelAsync(version, cancellationToken))?.Kind == "als")
+            if ((await _store.FindModelAsync(version, cancellationToken))?.Kind is "als" or ModelKinds.Predictor)
             {
-                continue; // a recommender: the recommender registry loads it
+                continue; // a recommender or a predictor: their registries load them
             }
 
             try
@@ -95,9 +95,9 @@ public sealed partial class ModelRegistry
             return null;
         }
 
-        if (record.Kind == "als")
+        if (record.Kind is "als" or ModelKinds.Predictor)
         {
-            throw new ModelRejectedException($"Model '{version}' is an ALS recommender, not a re-ranker.");
+            throw new ModelRejectedException($"Model '{version}' is {(record.Kind == "als" ? "an ALS recommender" : "a predictor")}, not a re-ranker.");
         }
 
         loaded = Bind(record, Parse(record.Content), surface);

@@ -24,6 +24,9 @@ public sealed class LasthopeMetrics
     private readonly Counter<long> _featureLogDropped;
     private readonly Histogram<int> _rerankDepth;
     private readonly Counter<long> _servingRejected;
+    private readonly Counter<long> _predictRequests;
+    private readonly Counter<long> _predictRows;
+    private readonly Histogram<double> _predictDuration;
 
     public LasthopeMetrics(IMeterFactory meterFactory)
     {
@@ -41,6 +44,10 @@ public sealed class LasthopeMetrics
         _impressionLogDropped = _meter.CreateCounter<long>("lasthope.impression_log.dropped", "{ranking}", "Rankings the impression log could not keep (queue full).");
         _featureLogDropped = _meter.CreateCounter<long>("lasthope.feature_log.dropped", "{ranking}", "Rankings whose scored feature vectors could not be logged (queue full).");
         _servingRejected = _meter.CreateCounter<long>("lasthope.serving.rejected", "{request}", "Serving requests refused at the door (503) because Serving:MaxRequestsInFlight were in flight, by path.");
+        _predictRequests = _meter.CreateCounter<long>("lasthope.predict.requests", "{request}", "Predict requests served, by predictor, servedBy and fallbackReason.");
+        _predictRows = _meter.CreateCounter<long>("lasthope.predict.rows", "{row}", "Rows predicted, by predictor and source (model or fallback).");
+        _predictDuration = _meter.CreateHistogram<double>(
+            "lasthope.predict.duration", "s", "Server-side latency of predict requests, by path.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _rerankDepth = _meter.CreateHistogram<int>(
             "lasthope.rerank.depth", "{item}", "How many of the top K the model scored, on the model path.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000] });
     }
@@ -64,6 +71,17 @@ public sealed class LasthopeMetrics
         _rankRequests.Add(1, in tags);
         _rankDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
         _impressions.Add(impressions);
+    }
+
+    public void PredictServed(string predictor, ServedBy servedBy, FallbackReason? reason, double seconds, int modelRows, int fallbackRows)
+    {
+        var name = Label(predictor);
+        var path = servedBy.ToWire();
+        var tags = new TagList { { "predictor", name }, { "served_by", path }, { "fallback_reason", reason?.ToWire() ?? "none" } };
+        _predictRequests.Add(1, in tags);
+        _predictDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
+        _predictRows.Add(modelRows, new KeyValuePair<string, object?>("predictor", name), new KeyValuePair<string, object?>("source", "model"));
+        _predictRows.Add(fallbackRows, new KeyValuePair<string, object?>("predictor", name), new KeyValuePair<string, object?>("source", "fallback"));
     }
 
     public void Stage(string stage, ServedBy servedBy, double seconds)

@@ -2,7 +2,7 @@ namespace Lasthope.Server.Telemetry;
 
 /// <summary>
 /// Every log event id of the server, in one place, so that an id is never reused and alerts can rely on them. The
-/// thousands are the area: 1 start and state, 2 the impression log, 3 the HTTP edge, 4 models and recommenders, 5
+/// thousands are the area: 1 start and state, 2 the impression log, 3 the HTTP edge, 4 models, recommenders and predictors, 5
 /// the rank cascade.
 /// </summary>
 public static class LogEvents
@@ -30,6 +30,8 @@ public static class LogEvents
     public const int RetrainDecided = 4401;
     public const int RetrainTrainedNothing = 4402;
     public const int RetrainFailed = 4403;
+    public const int ActivePredictorUnusable = 4501;
+    public const int PredictorModelFailed = 4502;
 
     public const int StageFailed = 5001;
     public const int ArmModelUnavailable = 5002;

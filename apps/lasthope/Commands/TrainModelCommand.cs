@@ -1,0 +1,284 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Lasthope.Core.Identifiers;
+using Lasthope.Core.Storage;
+using Lasthope.Evaluation;
+using Lasthope.Server.Hosting;
+using Lasthope.Server.Models;
+using Lasthope.Server.Predict;
+using Lasthope.Training.Tabular;
+using Lasthope.Trees.Native;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spectre.Console;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary>
+/// <c>lasthope train-model</c>: a tabular model (binary, regression, multiclass) trained by native LightGBM with early
+/// stopping, measured on held-out rows beside the prior and a linear baseline, with intervals and a verdict; writes
+/// the predictor package, and optionally registers (and activates) it with its fallback.
+/// </summary>
+internal static class TrainModelCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var task = new Option<string>("--task") { Description = "binary, regression or multiclass.", Required = true };
+        var dataFile = new Option<string>("--data-file", "--csv") { Description = "The training table (CSV with a header row, or see --columns).", Required = true };
+        var label = new Option<string>("--label") { Description = "The label's column.", Required = true };
+        var columns = new Option<string?>("--columns") { Description = "Comma-separated column names of a file without a header row." };
+        var categorical = new Option<string?>("--categorical") { Description = "Comma-separated columns to treat as categories (a column with any non-number is one already)." };
+        var ignore = new Option<string?>("--ignore") { Description = "Comma-separated columns not to use (ids, leaks)." };
+        var weight = new Option<string?>("--weight") { Description = "A column of per-row training weights." };
+        var positive = new Option<string?>("--positive") { Description = "Binary: the label value of the positive class (default: labels 0 and 1)." };
+        var costs = new Option<string?>("--cost-matrix") { Description = "Binary: FP,FN, the costs of a false positive and a false negative; the threshold minimises their expected sum (FP / (FP + FN))." };
+        var decisions = new Option<string?>("--decisions") { Description = "Binary: the decision names above and below the threshold, POSITIVE,NEGATIVE (for example refuse,approve)." };
+        var target = new Option<string>("--target") { Description = "What the prediction is of, for the reasons' phrases (\"raises the risk\").", DefaultValueFactory = _ => "score" };
+        var reasons = new Option<string?>("--reasons") { Description = "A JSON file of phrases: {\"feature\": {\"raises\": \"...\", \"lowers\": \"...\"}}." };
+        var name = new Option<string?>("--name") { Description = "The predictor's name (POST /v1/predict/NAME); default the file's name." };
+        var fallback = new Option<string>("--fallback") { Description = "scorecard (the logistic or linear baseline) or constant (the prior).", DefaultValueFactory = _ => "scorecard" };
+        var budget = new Option<int>("--budget-ms") { Description = "The model's budget per predict request.", DefaultValueFactory = _ => 50 };
+        var trees = new Option<int>("--trees") { Description = "Boosting iterations at most (early stopping keeps fewer).", DefaultValueFactory = _ => 1000 };
+        var leaves = new Option<int>("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => 31 };
+        var learningRate = new Option<double>("--learning-rate") { Description = "Shrinkage.", DefaultValueFactory = _ => 0.05 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split, the trees and the bootstrap.", DefaultValueFactory = _ => 42 };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write the predictor package (JSON)." };
+        var json = new Option<string?>("--json") { Description = "Write the comparison as JSON." };
+        var register = new Option<bool>("--register") { Description = "Register the predictor in the store of --data." };
+        var activate = new Option<bool>("--activate") { Description = "Register and activate it (a running server picks it up at its next start; or POST the package to /v1/models?activate=true)." };
+        var data = CommonOptions.Data();
+        var config = CommonOptions.Config();
+        var command = new Command("train-model", "Train a tabular model (LightGBM) against the prior and a linear baseline on held-out rows, with intervals; write and register it as a predictor with its fallback.")
+        {
+            task, dataFile, label, columns, categorical, ignore, weight, positive, costs, decisions, target, reasons, name, fallback, budget, trees, leaves, learningRate, seed,
+            output, json, register, activate, data, config,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(dataFile)!;
+            if (!File.Exists(path))
+            {
+                return context.Fail(ExitCodes.NotFound, $"no file {path}");
+            }
+
+            if (!TryOptions(parse, path, out var options, out var problem))
+            {
+                return context.Fail(ExitCodes.BadInput, problem!);
+            }
+
+            var read = new TabularReadOptions
+            {
+                Label = parse.GetValue(label)!,
+                ColumnNames = List(parse.GetValue(columns)),
+                Categorical = List(parse.GetValue(categorical)) ?? [],
+                Ignore = List(parse.GetValue(ignore)) ?? [],
+                Weight = parse.GetValue(weight),
+            };
+            TabularTrainingReport report;
+            try
+            {
+                var table = TabularData.Read(path, read);
+                report = await TrainWithProgressAsync(context, table, options!, cancellationToken);
+            }
+            catch (Exception e) when (e is TabularDataException or PredictorPackageException)
+            {
+                return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+            catch (LightGbmException e)
+            {
+                return context.Fail(ExitCodes.Failure, $"LightGBM: {e.Message}");
+            }
+
+            Print(context, report, path);
+            var content = report.Package.ToBytes();
+            if (parse.GetValue(output) is { } outPath)
+            {
+                await File.WriteAllBytesAsync(outPath, content, cancellationToken);
+                context.Error.WriteLine($"wrote {outPath} ({report.BestIteration} trees, {content.Length:N0} bytes)");
+            }
+
+            if (parse.GetValue(json) is { } jsonPath)
+            {
+                await context.WriteJsonAsync(jsonPath, ComparisonJson(report), cancellationToken);
+            }
+
+            if (parse.GetValue(register) || parse.GetValue(activate))
+            {
+                try
+                {
+                    var settings = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
+                    await using var store = await CliStores.OpenAsync(settings, createIfMissing: true, cancellationToken);
+                    var registry = new PredictorRegistry(StoreSelection.ModelStoreOf(store), TimeProvider.System, NullLogger<PredictorRegistry>.Instance);
+                    var record = await registry.RegisterAsync(content, new ModelMetadata(Parameters: ParametersJson(report), Metrics: ComparisonJson(report)), parse.GetValue(activate), cancellationToken);
+                    context.Out.WriteLine($"registered {record.Version} as predictor {record.Surface}{(parse.GetValue(activate) ? " (active)" : "")}");
+                }
+                catch (Exception e) when (e is PredictorPackageException or StoreUnavailableException)
+                {
+                    return context.Fail(ExitCodes.Failure, e.Message);
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+
+        bool TryOptions(ParseResult parse, string path, out TabularTrainingOptions? options, out string? problem)
+        {
+            options = null;
+            problem = null;
+            PredictionTask? kind = parse.GetValue(task) switch
+            {
+                "binary" => PredictionTask.Binary,
+                "regression" => PredictionTask.Regression,
+                "multiclass" => PredictionTask.Multiclass,
+                _ => null,
+            };
+            var predictorName = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(path).ToLowerInvariant();
+            (double, double)? costMatrix = null;
+            if (parse.GetValue(costs) is { } text)
+            {
+                var parts = text.Split(',');
+                if (parts.Length != 2 || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var fp) || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var fn)
+                    || !(fp > 0 && fn > 0 && double.IsFinite(fp) && double.IsFinite(fn)))
+                {
+                    problem = "--cost-matrix must be FP,FN: two positive numbers (UCI's German credit: 1,5).";
+                    return false;
+                }
+
+                costMatrix = (fp, fn);
+            }
+
+            var decisionNames = List(parse.GetValue(decisions));
+            problem = kind is null ? "--task must be binary, regression or multiclass."
+                : Ids.Problem(predictorName) is { } bad ? $"--name: {bad}"
+                : decisionNames is { Count: not 2 } ? "--decisions must be POSITIVE,NEGATIVE (two names)."
+                : costMatrix is not null && kind != PredictionTask.Binary ? "--cost-matrix is for a binary task."
+                : parse.GetValue(fallback) is not ("scorecard" or "constant") ? "--fallback must be scorecard or constant."
+                : parse.GetValue(budget) is < 1 or > 60_000 ? "--budget-ms must be 1 to 60000."
+                : parse.GetValue(trees) is < 1 or > 100_000 ? "--trees must be 1 to 100000."
+                : parse.GetValue(leaves) is < 2 or > 4096 ? "--leaves must be 2 to 4096."
+                : !(parse.GetValue(learningRate) is > 0 and <= 1) ? "--learning-rate must be in (0, 1]."
+                : null;
+            if (problem is not null)
+            {
+                return false;
+            }
+
+            IReadOnlyDictionary<string, ReasonTemplate> phrases = new Dictionary<string, ReasonTemplate>();
+            if (parse.GetValue(reasons) is { } reasonsPath)
+            {
+                try
+                {
+                    phrases = JsonSerializer.Deserialize(File.ReadAllText(reasonsPath), ReportJson.Default.DictionaryStringReasonTemplate) ?? [];
+                }
+                catch (Exception e) when (e is JsonException or IOException)
+                {
+                    problem = $"--reasons: {e.Message}";
+                    return false;
+                }
+            }
+
+            options = new TabularTrainingOptions
+            {
+                Task = kind!.Value,
+                Name = predictorName,
+                Positive = parse.GetValue(positive),
+                Costs = costMatrix,
+                PositiveDecision = decisionNames?[0] ?? "positive",
+                NegativeDecision = decisionNames?[1] ?? "negative",
+                Target = parse.GetValue(target)!,
+                Reasons = phrases,
+                Fallback = parse.GetValue(fallback)!,
+                BudgetMs = parse.GetValue(budget),
+                Trees = parse.GetValue(trees),
+                Leaves = parse.GetValue(leaves),
+                LearningRate = parse.GetValue(learningRate),
+                Seed = parse.GetValue(seed),
+            };
+            return true;
+        }
+    }
+
+    private static List<string>? List(string? text) => text is null ? null : [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+
+    private static async Task<TabularTrainingReport> TrainWithProgressAsync(CliContext context, TabularData table, TabularTrainingOptions options, CancellationToken cancellationToken)
+    {
+        TabularTrainingReport report = null!;
+        await context.Console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var bar = progress.AddTask($"Training on {table.Rows:N0} rows", maxValue: 1);
+                report = await Task.Run(() => TabularTraining.Train(table, options, new Progress<double>(p => bar.Value = p), cancellationToken), cancellationToken);
+                bar.Value = 1;
+            });
+        return report;
+    }
+
+    private static void Print(CliContext context, TabularTrainingReport report, string path)
+    {
+        var c = report.Comparison;
+        context.Error.WriteLine($"{Path.GetFileName(path)}: {report.TrainRows:N0} rows to train, {report.ValidationRows:N0} to stop early (best iteration {report.BestIteration}), {report.TestRows:N0} held out");
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title(Markup.Escape($"held-out metrics, 95% bootstrap intervals over {c.Rows:N0} rows"))
+            .AddColumn("metric");
+        foreach (var m in c.Models)
+        {
+            table.AddColumn(Markup.Escape(m));
+        }
+
+        table.AddColumn(Markup.Escape($"{c.Models[0]} - {c.BestBaseline}"));
+        for (var k = 0; k < c.Metrics.Count; k++)
+        {
+            table.AddRow([Markup.Escape(c.Metrics[k] + (c.HigherIsBetter[k] ? " ↑" : " ↓")), .. c.Values.Select(v => Markup.Escape(v[k].ToString())), Markup.Escape(Signed(c.Difference[k]))]);
+        }
+
+        context.Console.Write(table);
+        if (report.Package.Task == PredictionTask.Binary)
+        {
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decision: {report.Package.PositiveDecision} when P({report.Package.Classes[1]}) >= {report.Threshold:0.####}, else {report.Package.NegativeDecision}"));
+        }
+
+        context.Out.WriteLine(c.Verdict);
+        context.Out.WriteLine($"top features by mean |SHAP|: {string.Join(", ", report.MeanAbsShap.Take(5).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Feature} {p.MeanAbsShap:F3}")))}");
+    }
+
+    internal static string Signed(Interval d) => string.Create(CultureInfo.InvariantCulture, $"{d.Estimate:+0.0000;-0.0000} [{d.Lower:+0.0000;-0.0000}, {d.Upper:+0.0000;-0.0000}]");
+
+    internal static TrainModelSummary Summary(TabularTrainingReport report)
+    {
+        var c = report.Comparison;
+        static MetricCell Cell(string metric, Interval v) => new(metric, v.Estimate, v.Lower, v.Upper);
+        return new TrainModelSummary(
+            report.Package.Task.ToString().ToLowerInvariant(), report.TrainRows, report.ValidationRows, report.TestRows, report.BestIteration, report.Threshold,
+            c.BestBaseline, c.Verdict,
+            [.. c.Models.Select((m, i) => new ModelMetricsSummary(m, [.. c.Metrics.Select((k, j) => Cell(k, c.Values[i][j]))]))],
+            [.. c.Metrics.Select((k, j) => Cell(k, c.Difference[j]))],
+            [.. report.MeanAbsShap.Select(p => new FeatureImportance(p.Feature, p.MeanAbsShap))]);
+    }
+
+    private static string ComparisonJson(TabularTrainingReport report) => JsonSerializer.Serialize(Summary(report), ReportJson.Default.TrainModelSummary);
+
+    private static string ParametersJson(TabularTrainingReport report) =>
+        string.Create(CultureInfo.InvariantCulture, $"{{\"trees\":{report.BestIteration},\"features\":{report.Package.Features.Count},\"fallback\":\"{report.Package.Fallback.Kind}\"}}");
+}
+
+internal sealed record MetricCell(string Metric, double Estimate, double Lower, double Upper);
+
+internal sealed record ModelMetricsSummary(string Model, IReadOnlyList<MetricCell> Metrics);
+
+internal sealed record FeatureImportance(string Feature, double MeanAbsShap);
+
+/// <summary>What <c>train-model --json</c> writes, and what the registered model's metrics hold.</summary>
+internal sealed record TrainModelSummary(
+    string Task,
+    int TrainRows,
+    int ValidationRows,
+    int TestRows,
+    int BestIteration,
+    double Threshold,
+    string BestBaseline,
+    string Verdict,
+    IReadOnlyList<ModelMetricsSummary> Models,
+    IReadOnlyList<MetricCell> Difference,
+    IReadOnlyList<FeatureImportance> MeanAbsShap);

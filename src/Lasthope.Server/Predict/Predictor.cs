@@ -1,0 +1,297 @@
+using System.Globalization;
+using Lasthope.Trees;
+
+namespace Lasthope.Server.Predict;
+
+/// <summary>One input value of a prediction request: a number, a category's name, or missing.</summary>
+public readonly record struct FeatureValue(double Number, string? Text)
+{
+    public static FeatureValue Missing { get; } = new(double.NaN, null);
+
+    public static FeatureValue Of(double number) => new(number, null);
+
+    public static FeatureValue Of(string text) => new(double.NaN, text);
+
+    public bool IsMissing => Text is null && double.IsNaN(Number);
+
+    public override string ToString() => Text ?? (double.IsNaN(Number) ? "missing" : Number.ToString("G6", CultureInfo.InvariantCulture));
+}
+
+/// <summary>Which scorer answered a row: the model, or the predictor's fallback.</summary>
+public enum PredictionSource
+{
+    Model,
+    Fallback,
+}
+
+/// <summary>One reason: a feature's value and its signed contribution to the raw score, in words.</summary>
+public sealed record PredictionReason(string Feature, string Value, double Contribution, string Phrase);
+
+/// <summary>The smallest change of one feature that would flip the decision.</summary>
+/// <param name="Feature">The feature changed.</param>
+/// <param name="From">Its value now.</param>
+/// <param name="To">The value that flips the decision (the nearest one for a number).</param>
+/// <param name="Decision">The decision it would give.</param>
+/// <param name="Score">The score it would give.</param>
+public sealed record Counterfactual(string Feature, string From, string To, string Decision, double Score);
+
+/// <summary>One row's prediction.</summary>
+/// <param name="Score">Binary: P(positive); regression: the value; multiclass: the probability of <see cref="Decision"/>.</param>
+/// <param name="Decision">Binary: the positive or negative decision's name; multiclass: the class; regression: null.</param>
+/// <param name="Probabilities">Multiclass: every class's probability, in class order; else null.</param>
+/// <param name="RawScore">The margin the reasons add up to (class <see cref="ExplainedClass"/>'s for multiclass).</param>
+/// <param name="BaseValue">The expected raw score the contributions start from.</param>
+/// <param name="Reasons">The top features by |contribution|, largest first; empty when none were asked for.</param>
+public sealed record Prediction(
+    PredictionSource Source,
+    double Score,
+    string? Decision,
+    IReadOnlyList<double>? Probabilities,
+    double RawScore,
+    double BaseValue,
+    int ExplainedClass,
+    IReadOnlyList<PredictionReason> Reasons,
+    IReadOnlyList<Counterfactual>? Counterfactuals);
+
+/// <summary>
+/// A registered predictor, loaded: its tree model (Lasthope's evaluator, the same scores as lib_lightgbm), its inputs'
+/// encoding, its fallback and its phrases. Immutable and shared between threads; per-row scratch is the caller's.
+/// </summary>
+public sealed class Predictor
+{
+    private readonly Dictionary<string, int> _columns;
+    private readonly Dictionary<string, int>?[] _codes;
+    private readonly FallbackScorer _fallback;
+    private readonly double _thresholdRaw;
+
+    public Predictor(PredictorPackage package, string version)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        Package = package;
+        Version = version;
+        try
+        {
+            Model = TreeModel.FromLightGbm(package.Model);
+        }
+        catch (ModelLoadException e)
+        {
+            throw new PredictorPackageException($"The package's model cannot be loaded: {e.Message}", e);
+        }
+
+        if (Model.FeatureCount != package.Features.Count || !Model.FeatureNames.SequenceEqual(package.Features.Select(f => f.Name)))
+        {
+            throw new PredictorPackageException($"The model's features ({string.Join(", ", Model.FeatureNames)}) are not the package's ({string.Join(", ", package.Features.Select(f => f.Name))}).");
+        }
+
+        var expected = package.Task switch
+        {
+            PredictionTask.Binary => Model.ClassCount == 1 && Model.OutputTransform == OutputTransform.Sigmoid,
+            PredictionTask.Multiclass => Model.ClassCount == package.Classes.Count && Model.OutputTransform == OutputTransform.Softmax,
+            _ => Model.ClassCount == 1 && !Model.PredictsProbability,
+        };
+        if (!expected)
+        {
+            throw new PredictorPackageException($"A {package.Task.ToString().ToLowerInvariant()} predictor cannot serve a model with objective '{Model.Objective}'.");
+        }
+
+        if (!Model.HasCovers)
+        {
+            throw new PredictorPackageException("The model has no node counts, which its explanations (TreeSHAP) need.");
+        }
+
+        _columns = package.Features.Select((f, i) => (f.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        _codes = [.. package.Features.Select(f => f.Categories?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal))];
+        _fallback = new FallbackScorer(package, _columns);
+        // P >= threshold  <=>  raw >= logit(threshold) / a, for LightGBM's sigmoid 1 / (1 + exp(-a * raw)).
+        _thresholdRaw = Math.Log(package.Threshold / (1 - package.Threshold)) / Model.SigmoidScale;
+    }
+
+    public PredictorPackage Package { get; }
+
+    public string Name => Package.Name;
+
+    public string Version { get; }
+
+    public TreeModel Model { get; }
+
+    public int FeatureCount => Package.Features.Count;
+
+    /// <summary>Raw scores per row: the number of classes for multiclass, else 1.</summary>
+    public int Outputs => Model.ClassCount;
+
+    /// <summary>The column of a feature name, or -1.</summary>
+    public int ColumnOf(string name) => _columns.GetValueOrDefault(name, -1);
+
+    /// <summary>
+    /// Encodes one named value into <paramref name="row"/>: a number for a numeric input, the category's code for a
+    /// categorical one (a number is read as its category's name, so 3 and "3" are the same category; an unseen
+    /// category is missing). Returns the problem, or null.
+    /// </summary>
+    public string? Encode(int column, FeatureValue value, Span<double> row)
+    {
+        if (value.IsMissing)
+        {
+            row[column] = double.NaN;
+            return null;
+        }
+
+        if (_codes[column] is not { } codes)
+        {
+            if (value.Text is not null)
+            {
+                return "must be a number (or null when missing).";
+            }
+
+            row[column] = value.Number;
+            return null;
+        }
+
+        var text = value.Text ?? value.Number.ToString(CultureInfo.InvariantCulture);
+        row[column] = codes.TryGetValue(text, out var code) ? code : double.NaN;
+        return null;
+    }
+
+    /// <summary>The value a request gave (or a row holds), in words: a category's name, a number, or "missing".</summary>
+    public string Describe(int column, double encoded) =>
+        double.IsNaN(encoded) ? "missing"
+        : Package.Features[column].Categories is { } categories ? categories[(int)encoded]
+        : encoded.ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>The model's raw scores of one row (<see cref="Outputs"/> values).</summary>
+    public void ScoreModel(ReadOnlySpan<double> row, Span<double> raw) => Model.ScoreClasses(row, raw[..Outputs]);
+
+    /// <summary>The fallback's raw scores of one row.</summary>
+    public void ScoreFallback(ReadOnlySpan<double> row, Span<double> raw) => _fallback.Score(row, raw[..Outputs]);
+
+    /// <summary>
+    /// The prediction of one row whose raw scores are given; with <paramref name="reasons"/> &gt; 0 the top reasons,
+    /// from exact TreeSHAP (model) or the scorecard's terms (fallback), and with <paramref name="counterfactual"/> the
+    /// smallest single-feature change of the top reasons that flips a binary decision (model rows only).
+    /// </summary>
+    public Prediction Predict(ReadOnlySpan<double> row, PredictionSource source, int reasons, bool counterfactual)
+    {
+        Span<double> raw = stackalloc double[Outputs];
+        if (source == PredictionSource.Model)
+        {
+            ScoreModel(row, raw);
+        }
+        else
+        {
+            ScoreFallback(row, raw);
+        }
+
+        var (score, decision, probabilities, explained) = Outcome(raw);
+        if (reasons <= 0)
+        {
+            return new Prediction(source, score, decision, probabilities, raw[explained], double.NaN, explained, [], null);
+        }
+
+        var contributions = new double[FeatureCount + 1];
+        if (source == PredictionSource.Model)
+        {
+            Model.ExplainShap(row, explained, contributions);
+        }
+        else
+        {
+            _fallback.Explain(row, explained, contributions);
+        }
+
+        var top = TopReasons(row, contributions, reasons);
+        var flips = counterfactual && source == PredictionSource.Model && Package.Task == PredictionTask.Binary ? Counterfactuals(row, top, raw[0]) : null;
+        return new Prediction(source, score, decision, probabilities, raw[explained], contributions[FeatureCount], explained, top, flips);
+    }
+
+    private (double Score, string? Decision, double[]? Probabilities, int Explained) Outcome(Span<double> raw)
+    {
+        switch (Package.Task)
+        {
+            case PredictionTask.Binary:
+                return (Model.Transform(raw[0]), raw[0] >= _thresholdRaw ? Package.PositiveDecision : Package.NegativeDecision, null, 0);
+            case PredictionTask.Multiclass:
+                var best = Model.PredictClass(raw);
+                var probabilities = raw.ToArray();
+                Model.Transform(probabilities);
+                return (probabilities[best], Package.Classes[best], probabilities, best);
+            default:
+                return (Model.Transform(raw[0]), null, null, 0);
+        }
+    }
+
+    private PredictionReason[] TopReasons(ReadOnlySpan<double> row, double[] contributions, int count)
+    {
+        var order = Enumerable.Range(0, FeatureCount)
+            .Where(i => contributions[i] != 0)
+            .OrderByDescending(i => Math.Abs(contributions[i])).ThenBy(i => i)
+            .Take(count);
+        var result = new List<PredictionReason>(count);
+        foreach (var i in order)
+        {
+            var name = Package.Features[i].Name;
+            var template = Package.Reasons.GetValueOrDefault(name);
+            var phrase = contributions[i] > 0 ? template?.Raises ?? $"raises the {Package.Target}" : template?.Lowers ?? $"lowers the {Package.Target}";
+            result.Add(new PredictionReason(name, Describe(i, row[i]), contributions[i], phrase));
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>
+    /// For each reason that pushes toward the current decision, the value of that feature alone nearest to its own
+    /// that flips it. The model is constant between consecutive split thresholds, so for a number it is enough to try
+    /// each threshold t (x = t goes left, as LightGBM's x &lt;= t) and the next double above it, nearest first; a
+    /// category tries every other category and keeps the one that moves the score furthest.
+    /// </summary>
+    private Counterfactual[] Counterfactuals(ReadOnlySpan<double> row, PredictionReason[] reasons, double raw)
+    {
+        var positive = raw >= _thresholdRaw;
+        var flips = new List<Counterfactual>();
+        var candidate = row.ToArray();
+        Span<double> score = stackalloc double[1];
+        foreach (var reason in reasons)
+        {
+            if (reason.Contribution > 0 != positive)
+            {
+                continue; // it argues for the other decision already
+            }
+
+            var column = _columns[reason.Feature];
+            var current = row[column];
+            var values = Package.Features[column].Categories is { } categories
+                ? Enumerable.Range(0, categories.Count).Select(c => (double)c).Where(c => c != current)
+                : double.IsNaN(current) ? []
+                : CandidateNumbers(Model.SplitThresholds(column).ToArray(), current);
+            Counterfactual? found = null;
+            foreach (var value in values)
+            {
+                candidate[column] = value;
+                ScoreModel(candidate, score);
+                if (score[0] >= _thresholdRaw != positive)
+                {
+                    var better = found is null || Package.Features[column].IsCategorical && (positive ? Model.Transform(score[0]) < found.Score : Model.Transform(score[0]) > found.Score);
+                    if (better)
+                    {
+                        found = new Counterfactual(reason.Feature, reason.Value, Describe(column, value), positive ? Package.NegativeDecision : Package.PositiveDecision, Model.Transform(score[0]));
+                    }
+
+                    if (!Package.Features[column].IsCategorical)
+                    {
+                        break; // numbers are tried nearest first
+                    }
+                }
+            }
+
+            candidate[column] = current;
+            if (found is not null)
+            {
+                flips.Add(found);
+            }
+        }
+
+        return [.. flips];
+    }
+
+    private static IEnumerable<double> CandidateNumbers(double[] thresholds, double current) =>
+        thresholds.SelectMany(t => new[] { t, Math.BitIncrement(t) })
+            .Where(v => v != current)
+            .OrderBy(v => Math.Abs(v - current)).ThenBy(v => v);
+}
