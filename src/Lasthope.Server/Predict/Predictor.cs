@@ -151,11 +151,14 @@ public sealed class Predictor
         return null;
     }
 
-    /// <summary>The value a request gave (or a row holds), in words: a category's name, a number, or "missing".</summary>
+    /// <summary>
+    /// The value a request gave (or a row holds), in words: a category's name, a number (round-trip, so that a
+    /// counterfactual's threshold neighbour is exact), or "missing".
+    /// </summary>
     public string Describe(int column, double encoded) =>
         double.IsNaN(encoded) ? "missing"
         : Package.Features[column].Categories is { } categories ? categories[(int)encoded]
-        : encoded.ToString("G6", CultureInfo.InvariantCulture);
+        : encoded.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The model's raw scores of one row (<see cref="Outputs"/> values).</summary>
     public void ScoreModel(ReadOnlySpan<double> row, Span<double> raw) => Model.ScoreClasses(row, raw[..Outputs]);
@@ -201,12 +204,15 @@ public sealed class Predictor
         return new Prediction(source, score, decision, probabilities, raw[explained], contributions[FeatureCount], explained, top, flips);
     }
 
+    /// <summary>A binary predictor's decision for a raw score: the positive decision at or above the threshold.</summary>
+    public string Decide(double raw) => raw >= _thresholdRaw ? Package.PositiveDecision : Package.NegativeDecision;
+
     private (double Score, string? Decision, double[]? Probabilities, int Explained) Outcome(Span<double> raw)
     {
         switch (Package.Task)
         {
             case PredictionTask.Binary:
-                return (Model.Transform(raw[0]), raw[0] >= _thresholdRaw ? Package.PositiveDecision : Package.NegativeDecision, null, 0);
+                return (Model.Transform(raw[0]), Decide(raw[0]), null, 0);
             case PredictionTask.Multiclass:
                 var best = Model.PredictClass(raw);
                 var probabilities = raw.ToArray();
