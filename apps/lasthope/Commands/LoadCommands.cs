@@ -42,9 +42,12 @@ internal static class LoadCommands
         var day = Day();
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
         var apiKey = CommonOptions.ApiKey();
-        var command = new Command("loadtest", "Drive a running server over loopback at a fixed request rate with the generator's requests; report throughput and latency per servedBy, and the fallback rate.")
+        var predict = new Option<string?>("--predict") { Description = "Send POST /v1/predict/NAME requests instead of rank requests, one row of --rows each." };
+        var rows = new Option<string?>("--rows") { Description = "With --predict: a CSV whose rows (up to 2,000, named by its header) are the requests' features." };
+        var explain = new Option<int>("--explain") { Description = "With --predict: reasons per row.", DefaultValueFactory = _ => 5 };
+        var command = new Command("loadtest", "Drive a running server over loopback at a fixed request rate with the generator's requests (or prediction rows); report throughput and latency per servedBy, and the fallback rate.")
         {
-            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json, apiKey,
+            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json, apiKey, predict, rows, explain,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +78,23 @@ internal static class LoadCommands
                 RequestsPerDay = parse.GetValue(perDay),
                 Day = parse.GetValue(day),
             };
+            if (parse.GetValue(predict) is { } predictor)
+            {
+                if (parse.GetValue(rows) is not { } rowsPath || !File.Exists(rowsPath))
+                {
+                    return context.Fail(ExitCodes.BadInput, "--predict needs --rows, an existing CSV file of feature rows");
+                }
+
+                try
+                {
+                    options = options with { Predictor = predictor, PredictBodies = PredictBodies.FromCsv(rowsPath, options.Bodies, parse.GetValue(explain)) };
+                }
+                catch (InvalidDataException e)
+                {
+                    return context.Fail(ExitCodes.BadInput, e.Message);
+                }
+            }
+
             LoadTestResult result = null!;
             try
             {
@@ -174,6 +194,7 @@ internal static class LoadCommands
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load generator: {r.LateSends:N0} sends more than 10 ms behind schedule, the latest {r.MaxSendLagMs:F1} ms"));
         }
 
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"client round trip from the actual send (without the generator's lag): p50 {r.ClientFromSend.P50:F2} ms, p99 {r.ClientFromSend.P99:F2} ms, p99.9 {r.ClientFromSend.P999:F2} ms"));
         o.WriteLine("path                 requests   server p50   p99      p99.9    max      | client p50   p99      p99.9");
         foreach (var (path, s) in r.ByPath.Prepend(new KeyValuePair<string, PathStats>("all", new PathStats(r.Completed, r.Server, r.Client))))
         {

@@ -41,6 +41,7 @@ internal static class TrainModelCommand
         var trees = new Option<int>("--trees") { Description = "Boosting iterations at most (early stopping keeps fewer).", DefaultValueFactory = _ => 1000 };
         var leaves = new Option<int>("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => 31 };
         var learningRate = new Option<double>("--learning-rate") { Description = "Shrinkage.", DefaultValueFactory = _ => 0.05 };
+        var earlyStopping = new Option<int>("--early-stopping-rounds") { Description = "Stop when the validation loss has not improved for this many trees; 0 trains every tree.", DefaultValueFactory = _ => 50 };
         var threads = new Option<int>("--threads") { Description = "LightGBM's threads.", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the trees and the bootstrap.", DefaultValueFactory = _ => 42 };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write the predictor package (JSON)." };
@@ -51,7 +52,7 @@ internal static class TrainModelCommand
         var config = CommonOptions.Config();
         var command = new Command("train-model", "Train a tabular model (LightGBM) against the prior and a linear baseline on held-out rows, with intervals; write and register it as a predictor with its fallback.")
         {
-            task, dataFile, label, columns, categorical, ignore, weight, positive, costs, decisions, target, reasons, name, fallback, budget, trees, leaves, learningRate, threads, seed,
+            task, dataFile, label, columns, categorical, ignore, weight, positive, costs, decisions, target, reasons, name, fallback, budget, trees, leaves, learningRate, earlyStopping, threads, seed,
             output, json, register, activate, data, config,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -160,6 +161,7 @@ internal static class TrainModelCommand
                 : parse.GetValue(leaves) is < 2 or > 4096 ? "--leaves must be 2 to 4096."
                 : !(parse.GetValue(learningRate) is > 0 and <= 1) ? "--learning-rate must be in (0, 1]."
                 : parse.GetValue(threads) is < 1 or > 256 ? "--threads must be 1 to 256."
+                : parse.GetValue(earlyStopping) is < 0 or > 10_000 ? "--early-stopping-rounds must be 0 to 10000."
                 : null;
             if (problem is not null)
             {
@@ -195,6 +197,7 @@ internal static class TrainModelCommand
                 Trees = parse.GetValue(trees),
                 Leaves = parse.GetValue(leaves),
                 LearningRate = parse.GetValue(learningRate),
+                EarlyStoppingRounds = parse.GetValue(earlyStopping),
                 Threads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
             };

@@ -47,6 +47,11 @@ public sealed record LoadTestOptions
 
     /// <summary>Distinct request bodies prepared up front (the generator's cost stays out of the measurement).</summary>
     public int Bodies { get; init; } = 2_000;
+
+    /// <summary>Instead of rank requests: POST /v1/predict/{name} with these bodies, one row each (<see cref="PredictBodies"/>).</summary>
+    public string? Predictor { get; init; }
+
+    public IReadOnlyList<byte[]>? PredictBodies { get; init; }
 }
 
 /// <summary>Latencies of one served path.</summary>
@@ -67,13 +72,15 @@ public sealed record LoadTestResult(
     double FallbackRate,
     double MaxServerMs,
     double MaxSendLagMs,
-    long LateSends);
+    long LateSends,
+    LatencySummary ClientFromSend);
 
 /// <summary>
 /// Drives a running server over loopback with the generator's requests, at a fixed rate (open loop: a request is
 /// sent at its scheduled time even when earlier ones are late, and its client latency counts from that time, so a
 /// stalled server cannot hide its queue: no coordinated omission) or with a fixed number in flight (closed loop).
-/// Server-side latency is the rank pipeline's own total, from arrival to response, as the response reports it.
+/// Server-side latency is the rank pipeline's own total, from arrival to response, as the response reports it. With
+/// <see cref="LoadTestOptions.Predictor"/> it sends prediction requests instead, and reads their served path the same way.
 /// </summary>
 public sealed class LoadTester(LoadTestOptions options)
 {
@@ -84,7 +91,8 @@ public sealed class LoadTester(LoadTestOptions options)
 
     public async Task<LoadTestResult> RunAsync(IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
-        var bodies = PrepareBodies();
+        var bodies = options.PredictBodies is { } rows ? [.. rows] : PrepareBodies();
+        var path = options.Predictor is { } predictor ? $"/v1/predict/{Uri.EscapeDataString(predictor)}" : "/v1/rank";
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
         using var client = Commands.CommonOptions.Client(options.Url, options.ApiKey, TimeSpan.FromSeconds(30), handler);
         var samples = new ConcurrentBag<Sample>();
@@ -186,7 +194,8 @@ public sealed class LoadTester(LoadTestOptions options)
             modelPath == 0 ? 0 : (double)fallbacks.Count / modelPath,
             measured.Count == 0 ? 0 : measured.Max(s => s.ServerMs),
             Stopwatch.GetElapsedTime(0, maxLag).TotalMilliseconds,
-            lateSends);
+            lateSends,
+            LatencySummary.Of([.. measured.Select(s => s.ClientFromSendMs)]));
 
         async Task SendAsync(HttpClient http, byte[] body, long scheduled, bool record)
         {
@@ -194,9 +203,11 @@ public sealed class LoadTester(LoadTestOptions options)
             {
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = Json;
-                using var response = await http.PostAsync("/v1/rank", content, CancellationToken.None);
+                var sentAt = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync(path, content, CancellationToken.None);
                 var bytes = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
                 var clientMs = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
+                var fromSendMs = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
                 if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null)
                 {
                     if (record)
@@ -213,10 +224,17 @@ public sealed class LoadTester(LoadTestOptions options)
                     return;
                 }
 
-                if (record)
+                if (record && options.Predictor is null)
                 {
                     var ranked = JsonSerializer.Deserialize(bytes, ClientJson.Default.RankResponse)!;
-                    samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs));
+                    samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs, fromSendMs));
+                }
+                else if (record)
+                {
+                    var predicted = JsonDocument.Parse(bytes).RootElement;
+                    var reason = predicted.GetProperty("fallbackReason");
+                    samples.Add(new Sample(predicted.GetProperty("servedBy").GetString()!, reason.ValueKind == JsonValueKind.String ? reason.GetString() : null,
+                        predicted.GetProperty("timings").GetProperty("totalMs").GetDouble(), clientMs, fromSendMs));
                 }
             }
             catch (HttpRequestException)
@@ -247,5 +265,7 @@ public sealed class LoadTester(LoadTestOptions options)
         return bodies;
     }
 
-    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs);
+    /// <param name="ClientMs">From the scheduled send time (what a caller waiting on schedule sees).</param>
+    /// <param name="ClientFromSendMs">From the moment the request was handed to the HTTP client: without the generator's own lag.</param>
+    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs, double ClientFromSendMs);
 }

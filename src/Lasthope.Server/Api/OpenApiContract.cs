@@ -69,6 +69,20 @@ public static class OpenApiContract
                 list.Description = "Required, 1 to Ranking:MaxCandidates (10,000) entries; duplicates are dropped (first wins).";
             }
 
+            // A prediction input is read by its own converter too: a number, a category's name, or null.
+            if (context.JsonTypeInfo.Type == typeof(Predict.FeatureValue))
+            {
+                schema.Type = null;
+                schema.Properties = null;
+                schema.Description = "An input value: a number, a category's name (a number also names a category), or null when missing.";
+                schema.OneOf =
+                [
+                    new OpenApiSchema { Type = JsonSchemaType.Number },
+                    new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 256 },
+                    new OpenApiSchema { Type = JsonSchemaType.Null },
+                ];
+            }
+
             return Task.CompletedTask;
         });
         o.AddOperationTransformer((operation, context, _) =>
@@ -139,6 +153,9 @@ public static class OpenApiContract
         ["Recommend"] = """
             {"user": {"id": "client-42", "age": 35, "gender": "f"}, "count": 10, "exclude": ["kw-9"], "filterSeen": true,
              "interactions": [{"itemId": "kw-3", "weight": 1}]}
+            """,
+        ["Predict"] = """
+            {"features": {"residence_permit_months": 8, "income": 2400, "region": "north", "previous_default": null}, "explain": 5, "counterfactual": true}
             """,
     };
 }

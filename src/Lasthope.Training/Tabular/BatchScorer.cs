@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lasthope.Server.Predict;
+using Lasthope.Trees;
 using nietras.SeparatedValues;
 
 namespace Lasthope.Training.Tabular;
@@ -48,9 +49,8 @@ public static class BatchScorer
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var width = predictor.FeatureCount;
-        var outputs = predictor.Outputs;
         var package = predictor.Package;
-        using var file = File.OpenRead(input);
+        using var file = new HashingReadStream(File.OpenRead(input));
         using var reader = Sep.Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(file);
         var header = reader.Header;
         var missing = package.Features.Select(f => f.Name).Where(n => !header.ColNames.Contains(n)).ToArray();
@@ -70,61 +70,35 @@ public static class BatchScorer
         var length = file.Length;
 
         using var writer = Sep.New(',').Writer(o => o with { Escape = true }).ToFile(output);
-        var block = new double[BlockRows * width];
-        var raw = new double[BlockRows * outputs];
-        var passed = passColumns.Select(_ => new string[BlockRows]).ToArray();
-        var contributions = new double[outputs * (width + 1)];
-        var rowScratch = new double[width];
+        var sink = new BlockSink(predictor, writer, explain, passThrough);
+
+        // Two blocks: this thread parses one while a worker scores and writes the other, so the two cores share the
+        // work instead of taking turns.
+        Block filling = new(width, passColumns.Length), spare = new(width, passColumns.Length);
+        Task pending = Task.CompletedTask;
         long rows = 0;
         var line = 1L;
-        var filled = 0;
 
-        void Flush()
+        void Hand()
         {
-            if (filled == 0)
-            {
-                return;
-            }
-
+            pending.GetAwaiter().GetResult();
             cancellationToken.ThrowIfCancellationRequested();
-            if (predictor.Model.ScoreClasses(block.AsSpan(0, filled * width), raw.AsSpan(0, filled * outputs), cancellationToken) < filled)
+            var full = filling;
+            rows += full.Rows;
+            var position = file.Position;
+            pending = Task.Run(() =>
             {
-                throw new OperationCanceledException(cancellationToken);
-            }
-            for (var r = 0; r < filled; r++)
-            {
-#pragma warning disable CA2016 // Sep's token overload is for asynchronous writing; the block checks the token itself
-                using var row = writer.NewRow();
-#pragma warning restore CA2016
-                for (var p = 0; p < passColumns.Length; p++)
-                {
-                    row[passThrough[p]].Set(passed[p][r]);
-                }
-
-                WriteOutcome(row, predictor, raw.AsSpan(r * outputs, outputs));
-                if (explain > 0)
-                {
-                    var features = block.AsSpan(r * width, width);
-                    features.CopyTo(rowScratch);
-                    var prediction = predictor.Predict(rowScratch, PredictionSource.Model, explain, counterfactual: false);
-                    for (var k = 0; k < explain; k++)
-                    {
-                        var reason = k < prediction.Reasons.Count ? prediction.Reasons[k] : null;
-                        row[$"reason_{k + 1}"].Set(reason is null ? "" : $"{reason.Feature} = {reason.Value}");
-                        row[$"contribution_{k + 1}"].Set(reason is null ? "" : reason.Contribution.ToString("R", CultureInfo.InvariantCulture));
-                    }
-                }
-            }
-
-            rows += filled;
-            filled = 0;
-            progress?.Report(length == 0 ? 1 : Math.Min(1, (file.CanSeek ? file.Position : length) / (double)length));
+                sink.Write(full, cancellationToken);
+                progress?.Report(length == 0 ? 1 : Math.Min(1, position / (double)length));
+            }, cancellationToken);
+            (filling, spare) = (spare, full);
+            filling.Rows = 0;
         }
 
         foreach (var row in reader)
         {
             line++;
-            var target = block.AsSpan(filled * width, width);
+            var target = filling.Features.AsSpan(filling.Rows * width, width);
             for (var c = 0; c < width; c++)
             {
                 var cell = row[sourceColumns[c]].Span;
@@ -138,22 +112,28 @@ public static class BatchScorer
                 }
                 else if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out target[c]) || !double.IsFinite(target[c]))
                 {
+                    pending.GetAwaiter().GetResult();
                     throw new BatchInputException($"Line {line}, column {package.Features[c].Name}: '{cell}' is not a number.");
                 }
             }
 
             for (var p = 0; p < passColumns.Length; p++)
             {
-                passed[p][filled] = row[passColumns[p]].ToString();
+                filling.Passed[p][filling.Rows] = row[passColumns[p]].ToString();
             }
 
-            if (++filled == BlockRows)
+            if (++filling.Rows == BlockRows)
             {
-                Flush();
+                Hand();
             }
         }
 
-        Flush();
+        if (filling.Rows > 0)
+        {
+            Hand();
+        }
+
+        pending.GetAwaiter().GetResult();
         if (rows == 0)
         {
             // Sep writes the header with the first row; an empty input still gets a file with its header.
@@ -162,9 +142,135 @@ public static class BatchScorer
         }
 
         writer.Flush();
+        var sha256 = file.Finish();
         var seconds = clock.Elapsed.TotalSeconds;
-        return new BatchManifest(predictor.Name, predictor.Version, predictor.Model.Fingerprint, Path.GetFullPath(input), length, Sha256(input), Path.GetFullPath(output),
+        return new BatchManifest(predictor.Name, predictor.Version, predictor.Model.Fingerprint, Path.GetFullPath(input), length, sha256, Path.GetFullPath(output),
             rows, explain, passThrough, started, seconds, rows / Math.Max(seconds, 1e-9));
+    }
+
+    /// <summary>One block of parsed rows: features, and the passed-through cells.</summary>
+    private sealed class Block(int width, int passed)
+    {
+        public double[] Features { get; } = new double[BlockRows * width];
+
+        public string[][] Passed { get; } = [.. Enumerable.Range(0, passed).Select(_ => new string[BlockRows])];
+
+        public int Rows { get; set; }
+    }
+
+    /// <summary>Scores a block in one call and writes its rows; used by one worker at a time.</summary>
+    private sealed class BlockSink(Predictor predictor, SepWriter writer, int explain, IReadOnlyList<string> passThrough)
+    {
+        private readonly double[] _raw = new double[BlockRows * predictor.Outputs];
+        private readonly double[] _row = new double[predictor.FeatureCount];
+
+        public void Write(Block block, CancellationToken cancellationToken)
+        {
+            var width = predictor.FeatureCount;
+            var outputs = predictor.Outputs;
+            // Scoring is most of the work (about 13 ns per tree and row): the block's two halves go to both cores.
+            var half = block.Rows / 2 / TreeModel.ScoringBlockSize * TreeModel.ScoringBlockSize;
+            var scored = new int[2];
+            Parallel.Invoke(
+                new ParallelOptions { CancellationToken = cancellationToken },
+                () => scored[0] = predictor.Model.ScoreClasses(block.Features.AsSpan(0, half * width), _raw.AsSpan(0, half * outputs), cancellationToken),
+                () => scored[1] = predictor.Model.ScoreClasses(block.Features.AsSpan(half * width, (block.Rows - half) * width), _raw.AsSpan(half * outputs, (block.Rows - half) * outputs), cancellationToken));
+            if (scored[0] + scored[1] < block.Rows)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            for (var r = 0; r < block.Rows; r++)
+            {
+#pragma warning disable CA2016 // Sep's token overload is for asynchronous writing; the block checks the token itself
+                using var row = writer.NewRow();
+#pragma warning restore CA2016
+                for (var p = 0; p < passThrough.Count; p++)
+                {
+                    row[passThrough[p]].Set(block.Passed[p][r]);
+                }
+
+                WriteOutcome(row, predictor, _raw.AsSpan(r * outputs, outputs));
+                if (explain > 0)
+                {
+                    block.Features.AsSpan(r * width, width).CopyTo(_row);
+                    var prediction = predictor.Predict(_row, PredictionSource.Model, explain, counterfactual: false);
+                    for (var k = 0; k < explain; k++)
+                    {
+                        var reason = k < prediction.Reasons.Count ? prediction.Reasons[k] : null;
+                        row[$"reason_{k + 1}"].Set(reason is null ? "" : $"{reason.Feature} = {reason.Value}");
+                        row[$"contribution_{k + 1}"].Set(reason is null ? "" : reason.Contribution.ToString("R", CultureInfo.InvariantCulture));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A read-only stream that hashes (SHA-256) what passes through it, so the input is read once.</summary>
+    private sealed class HashingReadStream(FileStream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly long _length = inner.Length;
+        private bool _closed;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _closed ? _length : inner.Position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            _hash.AppendData(buffer[..read]);
+            return read;
+        }
+
+        /// <summary>The rest of the file is hashed too (a reader may stop early), and the hash returned.</summary>
+        public string Finish()
+        {
+            var rest = new byte[64 * 1024];
+            int read;
+            while (!_closed && (read = inner.Read(rest)) > 0)
+            {
+                _hash.AppendData(rest.AsSpan(0, read));
+            }
+
+            var hash = Convert.ToHexStringLower(_hash.GetHashAndReset());
+            _hash.Dispose();
+            return hash;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _closed = true;
+                inner.Dispose(); // the hash stays until Finish: the reader may dispose its stream when it reaches the end
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>The outcome columns: score and decision (and each class's probability for multiclass).</summary>
@@ -211,12 +317,6 @@ public static class BatchScorer
                 row["score"].Set(predictor.Model.Transform(raw[0]).ToString("R", CultureInfo.InvariantCulture));
                 break;
         }
-    }
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>The manifest's JSON (indented), written beside the output as OUTPUT.manifest.json.</summary>

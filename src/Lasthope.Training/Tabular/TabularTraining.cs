@@ -157,7 +157,7 @@ public static class TabularTraining
         };
         var costs = options.Costs is { } cc ? DecisionCosts.FromCosts(cc.FalsePositive, cc.FalseNegative) : new DecisionCosts();
         var comparison = PredictionMetrics.Compare(kind, yTest, models, classes.Length, costs, resamples: options.Resamples, seed: options.Seed);
-        return new TabularTrainingReport(package, comparison, train.Count, validation.Count, test.Count, result.BestIteration, threshold, yTest, models, xTest,
+        return new TabularTrainingReport(package, comparison, train.Count, validation.Count, test.Count, result.IterationsKept, threshold, yTest, models, xTest,
             MeanAbsShap(gbdt, xTest, test.Count));
     }
 
