@@ -202,6 +202,41 @@ public sealed record ExperimentFallbackSkew(string? Arm, double FallbackShare, d
 public sealed record ExperimentReadoutResponse(
     string ExperimentId, string Control, IReadOnlyList<ExperimentArmReadout> Arms, ExperimentSampleRatio Srm, ExperimentFallbackSkew FallbackSkew, string Verdict);
 
+/// <summary>POST /v1/predict/{name}: one row (<see cref="Features"/>) or several (<see cref="Rows"/>); a value is a number, a category's name (string) or null.</summary>
+public sealed record PredictRequest
+{
+    public IReadOnlyDictionary<string, object?>? Features { get; init; }
+
+    public IReadOnlyList<PredictRow>? Rows { get; init; }
+
+    /// <summary>Reasons per row (0 to 20; the server's default is 5).</summary>
+    public int? Explain { get; init; }
+
+    public bool? Counterfactual { get; init; }
+
+    public string? Version { get; init; }
+
+    public double? BudgetMs { get; init; }
+}
+
+public sealed record PredictRow(IReadOnlyDictionary<string, object?> Features);
+
+public sealed record PredictionReason(string Feature, string Value, double Contribution, string Phrase);
+
+public sealed record PredictionCounterfactual(string Feature, string From, string To, string Decision, double Score);
+
+/// <summary>One row's answer: which scorer (<c>model</c> or <c>fallback</c>), the score, the decision and the reasons.</summary>
+public sealed record PredictionRow(
+    string Source, double Score, string? Decision, IReadOnlyDictionary<string, double>? Probabilities, double RawScore, double? BaseValue,
+    IReadOnlyList<PredictionReason>? Reasons, IReadOnlyList<PredictionCounterfactual>? Counterfactuals);
+
+public sealed record PredictTimings(double TotalMs, double ModelMs);
+
+/// <summary>The answer of POST /v1/predict/{name}, with the served-path contract.</summary>
+public sealed record PredictResponse(
+    string RequestId, string Predictor, string ModelVersion, string Task, ServedBy ServedBy, FallbackReason? FallbackReason, string Fallback,
+    int ModelRows, double BudgetMs, PredictTimings Timings, IReadOnlyList<PredictionRow> Predictions);
+
 /// <summary>The client's JSON, source-generated, with the API's conventions (camelCase, nulls omitted).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RankRequest))]
@@ -215,4 +250,8 @@ public sealed record ExperimentReadoutResponse(
 [JsonSerializable(typeof(ServerStatus))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(ExperimentReadoutResponse))]
+[JsonSerializable(typeof(PredictRequest))]
+[JsonSerializable(typeof(PredictResponse))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(string))]
 public sealed partial class ClientJson : JsonSerializerContext;

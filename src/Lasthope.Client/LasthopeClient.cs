@@ -78,6 +78,19 @@ public sealed class LasthopeClient(HttpClient http, string? apiKey = null)
         return SendAsync(HttpMethod.Post, query, body, ClientJson.Default.ModelInfo, cancellationToken);
     }
 
+    /// <summary>Scores one row or several with the active predictor <paramref name="name"/> (or the request's version).</summary>
+    public Task<PredictResponse> PredictAsync(string name, PredictRequest request, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"/v1/predict/{Uri.EscapeDataString(name)}", JsonContent.Create(request, ClientJson.Default.PredictRequest), ClientJson.Default.PredictResponse, cancellationToken);
+
+    /// <summary>Registers a predictor package (what <c>lasthope train-model --out</c> writes), activating it with <paramref name="activate"/>.</summary>
+    public Task<ModelInfo> RegisterPredictorAsync(byte[] package, string? version = null, bool activate = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var body = new ByteArrayContent(package);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return SendAsync(HttpMethod.Post, $"/v1/models?activate={(activate ? "true" : "false")}" + (version is null ? "" : $"&version={Uri.EscapeDataString(version)}"), body, ClientJson.Default.ModelInfo, cancellationToken);
+    }
+
     public Task<ModelInfo> ActivateModelAsync(string version, string? surface = null, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Post, $"/v1/models/{Uri.EscapeDataString(version)}/activate" + (surface is null ? "" : $"?surface={Uri.EscapeDataString(surface)}"), null, ClientJson.Default.ModelInfo, cancellationToken);
 

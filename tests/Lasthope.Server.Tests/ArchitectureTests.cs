@@ -19,7 +19,7 @@ public sealed partial class ArchitectureTests
         ["Models"] = ["Configuration", "Telemetry", "State", "Cascade"],
         ["Ranking"] = ["Configuration", "Telemetry", "State", "Cascade", "Models"],
         ["Recommend"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking"],
-        ["Predict"] = ["Configuration", "Telemetry", "State", "Cascade", "Models"],
+        ["Predict"] = ["Configuration", "Telemetry", "Cascade", "Models"],
         ["Ingestion"] = ["Configuration", "Telemetry", "State", "Cascade"],
         ["Stats"] = ["Configuration", "Telemetry", "State"],
         ["Security"] = ["Configuration", "Telemetry"],

@@ -68,6 +68,22 @@ public sealed class ClientContractTests
         JsonSerializer.Deserialize(await Raw(HttpMethod.Post, "/v1/rank", """{"surface":"home","user":{"id":"u"},"candidates":["a","b"]}"""), Strict.RankResponse);
         JsonSerializer.Deserialize(await Raw(HttpMethod.Post, "/v1/events", """{"events":[{"eventId":"e3","itemId":"a"}]}"""), Strict.EventBatchResult);
         JsonSerializer.Deserialize(await Raw(HttpMethod.Get, "/v1/models"), Strict.ModelInfoArray);
+
+        // A predictor: registered, then asked with a number, a category and a missing value, strictly read.
+        var predictor = await client.RegisterPredictorAsync(TestPredictors.Binary().ToBytes(), version: "credit-v1", activate: true, Ct);
+        Assert.Equal(["predictor:credit"], predictor.ActiveOn);
+        var predicted = await client.PredictAsync("credit", new PredictRequest
+        {
+            Features = new Dictionary<string, object?> { ["income"] = 30.5, ["region"] = "south", ["permit"] = null },
+            Explain = 3,
+            Counterfactual = true,
+        }, Ct);
+        Assert.Equal(ServedBy.Model, predicted.ServedBy);
+        Assert.Equal("credit-v1", predicted.ModelVersion);
+        Assert.Equal("binary", predicted.Task);
+        Assert.Equal(3, Assert.Single(predicted.Predictions).Reasons!.Count);
+        var strictly = JsonSerializer.Deserialize(await Raw(HttpMethod.Post, "/v1/predict/credit", """{"rows":[{"features":{"income":30}},{"features":{"region":"north"}}],"counterfactual":true}"""), Strict.PredictResponse)!;
+        Assert.Equal(2, strictly.Predictions.Count);
     }
 
     [Fact]

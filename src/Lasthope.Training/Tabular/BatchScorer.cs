@@ -162,7 +162,6 @@ public static class BatchScorer
     private sealed class BlockSink(Predictor predictor, SepWriter writer, int explain, IReadOnlyList<string> passThrough)
     {
         private readonly double[] _raw = new double[BlockRows * predictor.Outputs];
-        private readonly double[] _row = new double[predictor.FeatureCount];
 
         public void Write(Block block, CancellationToken cancellationToken)
         {
@@ -180,6 +179,14 @@ public static class BatchScorer
                 throw new OperationCanceledException(cancellationToken);
             }
 
+            // Explanations (exact TreeSHAP, about 0.4 ms a row for 300 trees of 31 leaves) on both cores, then written in order.
+            var explained = explain > 0 ? new Prediction[block.Rows] : null;
+            if (explained is not null)
+            {
+                Parallel.For(0, block.Rows, new ParallelOptions { CancellationToken = cancellationToken }, r =>
+                    explained[r] = predictor.Predict(block.Features.AsSpan(r * width, width), PredictionSource.Model, explain, counterfactual: false));
+            }
+
             for (var r = 0; r < block.Rows; r++)
             {
 #pragma warning disable CA2016 // Sep's token overload is for asynchronous writing; the block checks the token itself
@@ -191,13 +198,12 @@ public static class BatchScorer
                 }
 
                 WriteOutcome(row, predictor, _raw.AsSpan(r * outputs, outputs));
-                if (explain > 0)
+                if (explained is not null)
                 {
-                    block.Features.AsSpan(r * width, width).CopyTo(_row);
-                    var prediction = predictor.Predict(_row, PredictionSource.Model, explain, counterfactual: false);
+                    var reasons = explained[r].Reasons;
                     for (var k = 0; k < explain; k++)
                     {
-                        var reason = k < prediction.Reasons.Count ? prediction.Reasons[k] : null;
+                        var reason = k < reasons.Count ? reasons[k] : null;
                         row[$"reason_{k + 1}"].Set(reason is null ? "" : $"{reason.Feature} = {reason.Value}");
                         row[$"contribution_{k + 1}"].Set(reason is null ? "" : reason.Contribution.ToString("R", CultureInfo.InvariantCulture));
                     }
