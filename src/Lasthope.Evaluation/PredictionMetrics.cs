@@ -138,6 +138,67 @@ public static class PredictionMetrics
             Verdict(models[0].Name, models[best].Name, metrics[0], higher[0], difference[0]));
     }
 
+    /// <summary>
+    /// Precision at the top <paramref name="share"/> of rows by score (the share of positives among the
+    /// ceil(share * n) highest-scored rows; ties broken by row order), with a percentile bootstrap interval over rows:
+    /// what a team that acts on the top of a list (the players it treats as whales) gets right.
+    /// </summary>
+    public static Interval PrecisionAtTop(ReadOnlySpan<double> labels, ReadOnlySpan<double> scores, double share, double level = 0.95, int resamples = 1000, int seed = 42)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(share, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(share, 1);
+        if (labels.Length != scores.Length || labels.IsEmpty)
+        {
+            throw new ArgumentException($"{labels.Length} labels and {scores.Length} scores.", nameof(scores));
+        }
+
+        var n = labels.Length;
+        var keys = scores.ToArray();
+        var order = Enumerable.Range(0, n).ToArray();
+        Array.Sort(order, (a, b) => keys[b] != keys[a] ? keys[b].CompareTo(keys[a]) : a.CompareTo(b)); // descending, ties by row order
+        var y = labels.ToArray();
+        double Precision(double[] w)
+        {
+            // The top ceil(share * total weight) draws, walking the rows in score order.
+            var total = w.Sum();
+            var take = Math.Ceiling(share * total);
+            double taken = 0, hits = 0;
+            foreach (var i in order)
+            {
+                if (taken >= take)
+                {
+                    break;
+                }
+
+                var use = Math.Min(w[i], take - taken);
+                taken += use;
+                hits += use * (y[i] > 0 ? 1 : 0);
+            }
+
+            return hits / take;
+        }
+
+        var weights = new double[n];
+        Array.Fill(weights, 1.0);
+        var estimate = Precision(weights);
+        var random = new Random(seed);
+        var draws = new double[resamples];
+        for (var r = 0; r < resamples; r++)
+        {
+            Array.Clear(weights);
+            for (var i = 0; i < n; i++)
+            {
+                weights[random.Next(n)] += 1;
+            }
+
+            draws[r] = Precision(weights);
+        }
+
+        Array.Sort(draws);
+        var alpha = (1 - level) / 2;
+        return new Interval(estimate, Bootstrap.Quantile(draws, alpha), Bootstrap.Quantile(draws, 1 - alpha), level);
+    }
+
     /// <summary>"better", "no better" or "worse" by the primary metric's paired interval.</summary>
     private static string Verdict(string model, string baseline, string metric, bool higherIsBetter, Interval d)
     {

@@ -82,3 +82,43 @@ public sealed class PredictionMetricsTests
         Assert.StartsWith("noisy is worse", worse.Verdict, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Precision at the top of a list, as a team acting on its top 1% would measure it.</summary>
+public sealed class PrecisionAtTopTests
+{
+    [Fact]
+    public void CountsThePositivesAmongTheTopShare_TiesByRowOrder()
+    {
+        double[] y = [1, 0, 1, 0, 0, 1, 0, 0, 0, 0];
+        double[] s = [0.9, 0.8, 0.7, 0.7, 0.1, 0.2, 0.3, 0.05, 0.0, 0.6];
+        Assert.Equal(0.5, PredictionMetrics.PrecisionAtTop(y, s, 0.2, resamples: 20).Estimate, 12); // 0.9 (hit), 0.8 (miss)
+        Assert.Equal(2 / 3.0, PredictionMetrics.PrecisionAtTop(y, s, 0.3, resamples: 20).Estimate, 12); // then 0.7 of row 2 before row 3
+        Assert.Equal(0.3, PredictionMetrics.PrecisionAtTop(y, s, 1.0, resamples: 20).Estimate, 12);
+    }
+
+    [Fact]
+    public void TheInterval_ContainsTheEstimate_AndNarrowsWithMoreRows()
+    {
+        static (double[] Y, double[] S) Rows(int n)
+        {
+            var random = new Random(1);
+            var y = new double[n];
+            var s = new double[n];
+            for (var i = 0; i < n; i++)
+            {
+                s[i] = random.NextDouble();
+                y[i] = random.NextDouble() < s[i] * s[i] ? 1 : 0;
+            }
+
+            return (y, s);
+        }
+
+        var (y1, s1) = Rows(1_000);
+        var (y2, s2) = Rows(20_000);
+        var small = PredictionMetrics.PrecisionAtTop(y1, s1, 0.1);
+        var large = PredictionMetrics.PrecisionAtTop(y2, s2, 0.1);
+        Assert.InRange(small.Estimate, small.Lower, small.Upper);
+        Assert.InRange(large.Estimate, 0.8, 1.0); // the top decile's s^2 averages about 0.9
+        Assert.True(large.Upper - large.Lower < (small.Upper - small.Lower) / 2);
+    }
+}
