@@ -97,6 +97,9 @@ internal enum Stream : ulong
     User = 4,
     Request = 5,
     Clicks = 6,
+    PlayerInstalls = 7,
+    Player = 8,
+    PlayerActivity = 9,
 }
 
 internal static class Keys
