@@ -201,6 +201,7 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
     /// <summary>A few valid requests, so that the memory measured before is a warmed-up server's.</summary>
     private static async Task WarmUpAsync(ServerProcess server, CancellationToken cancellationToken)
     {
+        await FuzzPredictor.RegisterAsync(server.Http, cancellationToken);
         var random = new Random(1);
         for (var i = 0; i < 30; i++)
         {

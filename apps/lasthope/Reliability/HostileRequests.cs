@@ -149,12 +149,13 @@ public sealed class HostileRequests(int seed)
         return new JsonObject { ["items"] = items };
     }
 
-    /// <summary>One of the four JSON endpoints with a valid body to mutate.</summary>
-    private static (string Target, JsonObject Body) JsonEndpoint(Random r, int index) => r.Next(4) switch
+    /// <summary>One of the five JSON endpoints with a valid body to mutate.</summary>
+    private static (string Target, JsonObject Body) JsonEndpoint(Random r, int index) => r.Next(5) switch
     {
         0 => ("/v1/rank", RankBody(r, index)),
         1 => ("/v1/recommend", RecommendBody(r)),
         2 => ("/v1/items", ItemsBody(r)),
+        3 => (FuzzPredictor.Path, FuzzPredictor.Body(r)),
         _ => ("/v1/events", EventsBody(r, index)),
     };
 
@@ -167,10 +168,11 @@ public sealed class HostileRequests(int seed)
     private static HostileRequest Valid(Random r, int index)
     {
         var item = Item(r);
-        return r.Next(16) switch
+        return r.Next(17) switch
         {
             14 => new("valid", "GET", "/openapi/v1.json"),
             15 => new("valid", "GET", "/docs"),
+            16 => new("valid", "GET", "/metrics"),
             0 or 1 or 2 => Json("valid", "/v1/rank", Serialize(RankBody(r, index), r)),
             3 => Json("valid", "/v1/recommend", Serialize(RecommendBody(r), r)),
             4 => Json("valid", "/v1/events", Serialize(EventsBody(r, index), r)),
@@ -182,6 +184,7 @@ public sealed class HostileRequests(int seed)
             10 => new("valid", "GET", "/v1/status"),
             11 => new("valid", "GET", "/health/live"),
             12 => new("valid", "GET", "/health/ready"),
+            13 => Json("valid", FuzzPredictor.Path, Serialize(FuzzPredictor.Body(r), r)),
             _ => new("valid", "GET", "/metrics"),
         };
     }
@@ -506,8 +509,9 @@ public sealed class HostileRequests(int seed)
     private static HostileRequest PathIds(Random r, int index)
     {
         var segment = Segment(r);
-        return r.Next(6) switch
+        return r.Next(7) switch
         {
+            6 => Json("path-ids", $"/v1/predict/{segment}", Serialize(FuzzPredictor.Body(r), r)),
             0 => new("path-ids", "GET", $"/v1/items/{segment}/stats"),
             1 => new("path-ids", "GET", $"/v1/rank/{segment}/explain"),
             2 => new("path-ids", "GET", $"/v1/similar/{segment}"),
