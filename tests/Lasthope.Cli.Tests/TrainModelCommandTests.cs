@@ -35,7 +35,7 @@ public sealed class TrainModelCommandTests : IDisposable
         var (exit, output, err) = await CliHarness.RunAsync(
             "train-model", "--task", "binary", "--data-file", german, "--columns", GermanColumns, "--label", "class", "--positive", "2",
             "--cost-matrix", "1,5", "--decisions", "refuse,approve", "--target", "risk", "--name", "german", "--threads", "1",
-            "--out", package, "--json", summaryPath, "--activate", "--data", data);
+            "--out", package, "--json", summaryPath, "--activate", "--data", data, "--html", Path.Combine(_dir, "german.html"));
 
         Assert.True(exit == ExitCodes.Ok, err + output);
         var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath, TestContext.Current.CancellationToken)).RootElement;
@@ -52,6 +52,13 @@ public sealed class TrainModelCommandTests : IDisposable
 
         Assert.Matches("^gbdt is (better than|no better than|worse than) the", summary.GetProperty("verdict").GetString()!);
         Assert.Contains("registered german-", output, StringComparison.Ordinal);
+        var report = await File.ReadAllTextAsync(Path.Combine(_dir, "german.html"), TestContext.Current.CancellationToken);
+        foreach (var section in new[] { "<h2>ROC and calibration</h2>", "<h2>Score bands</h2>", "<h2>Feature importance</h2>", "<h2>Reasons for one row</h2>", "checking_status", "gbdt is " })
+        {
+            Assert.Contains(section, report, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("<script", report, StringComparison.OrdinalIgnoreCase);
         var written = PredictorPackage.Parse(await File.ReadAllBytesAsync(package, TestContext.Current.CancellationToken));
         Assert.Equal("scorecard", written.Fallback.Kind);
         Assert.Equal(["1", "2"], written.Classes);
@@ -62,7 +69,8 @@ public sealed class TrainModelCommandTests : IDisposable
         var input = Path.Combine(_dir, "german-header.csv");
         await File.WriteAllLinesAsync(input, [GermanColumns, .. await File.ReadAllLinesAsync(german, TestContext.Current.CancellationToken)], TestContext.Current.CancellationToken);
         var scores = Path.Combine(_dir, "scores.csv");
-        (exit, output, err) = await CliHarness.RunAsync("score-batch", "--model", "german", "--data", data, "--input", input, "--output", scores, "--explain", "3");
+        var batchReport = Path.Combine(_dir, "batch.html");
+        (exit, output, err) = await CliHarness.RunAsync("score-batch", "--model", "german", "--data", data, "--input", input, "--output", scores, "--explain", "3", "--html", batchReport, "--label", "class");
 
         Assert.True(exit == ExitCodes.Ok, err + output);
         var lines = await File.ReadAllLinesAsync(scores, TestContext.Current.CancellationToken);
@@ -72,6 +80,10 @@ public sealed class TrainModelCommandTests : IDisposable
         Assert.StartsWith("german-", manifest.GetProperty("version").GetString(), StringComparison.Ordinal);
         Assert.Equal(1_000, manifest.GetProperty("rows").GetInt64());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(input, TestContext.Current.CancellationToken))), manifest.GetProperty("inputSha256").GetString());
+
+        var batch = await File.ReadAllTextAsync(batchReport, TestContext.Current.CancellationToken);
+        Assert.Contains("<h2>ROC and calibration</h2>", batch, StringComparison.Ordinal); // outcomes from --label: "2" is the positive class
+        Assert.Contains("Outcomes from the column class", batch, StringComparison.Ordinal);
 
         // Each decision follows the threshold on its score.
         foreach (var line in lines.Skip(1))

@@ -17,6 +17,9 @@ namespace Lasthope.Cli.Commands;
 /// </summary>
 internal static class ScoreBatchCommand
 {
+    /// <summary>The rows a report draws (the first of the file).</summary>
+    public const int ReportRows = 100_000;
+
     public static Command Create(CliContext context)
     {
         var model = new Option<string>("--model", "-m") { Description = "A predictor package file, or a registered version, or the name of an active predictor in the store of --data.", Required = true };
@@ -24,11 +27,13 @@ internal static class ScoreBatchCommand
         var output = new Option<string>("--output", "-o") { Description = "The CSV to write; OUTPUT.manifest.json is written beside it.", Required = true };
         var explain = new Option<int>("--explain") { Description = "Reasons per row: the top N features by exact TreeSHAP (0 to 20).", DefaultValueFactory = _ => 0 };
         var passThrough = new Option<string?>("--pass-through") { Description = "Comma-separated input columns copied to the output (an id)." };
+        var html = new Option<string?>("--html") { Description = "Write a report (score distribution and bands, mean |SHAP|, one row's reasons; with --label, ROC and calibration too) as one self-contained HTML page." };
+        var label = new Option<string?>("--label") { Description = "With --html: a column of known outcomes to measure the scores against." };
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var command = new Command("score-batch", "Score a CSV file with a predictor: scores, decisions, reasons, and a manifest with the model version and the input's fingerprint.")
         {
-            model, input, output, explain, passThrough, data, config,
+            model, input, output, explain, passThrough, html, label, data, config,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -71,6 +76,8 @@ internal static class ScoreBatchCommand
 
             var pass = parse.GetValue(passThrough)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
             BatchManifest manifest;
+            BatchSample? sample = null;
+            var htmlPath = parse.GetValue(html);
             try
             {
                 manifest = null!;
@@ -79,7 +86,9 @@ internal static class ScoreBatchCommand
                     .StartAsync(async progress =>
                     {
                         var bar = progress.AddTask($"Scoring with {predictor.Version}", maxValue: 1);
-                        manifest = await Task.Run(() => BatchScorer.Score(predictor, inputPath, outputPath, reasons, pass, new Progress<double>(p => bar.Value = p), cancellationToken), cancellationToken);
+                        (manifest, sample) = await Task.Run(
+                            () => BatchScorer.Score(predictor, inputPath, outputPath, reasons, pass, htmlPath is null ? 0 : ReportRows, parse.GetValue(label), new Progress<double>(p => bar.Value = p), cancellationToken),
+                            cancellationToken);
                         bar.Value = 1;
                     });
             }
@@ -90,6 +99,12 @@ internal static class ScoreBatchCommand
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return context.Fail(ExitCodes.Failure, e.Message);
+            }
+
+            if (htmlPath is not null && sample is not null)
+            {
+                await File.WriteAllTextAsync(htmlPath, Charts.PredictionReports.Batch(predictor, manifest, sample, DateTimeOffset.UtcNow), cancellationToken);
+                context.Error.WriteLine($"wrote {htmlPath}");
             }
 
             var manifestPath = outputPath + ".manifest.json";

@@ -46,6 +46,7 @@ internal static class TrainModelCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the trees and the bootstrap.", DefaultValueFactory = _ => 42 };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write the predictor package (JSON)." };
         var json = new Option<string?>("--json") { Description = "Write the comparison as JSON." };
+        var html = new Option<string?>("--html") { Description = "Write the report as one self-contained HTML page (ROC and calibration curves, score distributions by class, score bands, mean |SHAP|, one row's reasons)." };
         var register = new Option<bool>("--register") { Description = "Register the predictor in the store of --data." };
         var activate = new Option<bool>("--activate") { Description = "Register and activate it (a running server picks it up at its next start; or POST the package to /v1/models?activate=true)." };
         var data = CommonOptions.Data();
@@ -53,7 +54,7 @@ internal static class TrainModelCommand
         var command = new Command("train-model", "Train a tabular model (LightGBM) against the prior and a linear baseline on held-out rows, with intervals; write and register it as a predictor with its fallback.")
         {
             task, dataFile, label, columns, categorical, ignore, weight, positive, costs, decisions, target, reasons, name, fallback, budget, trees, leaves, learningRate, earlyStopping, threads, seed,
-            output, json, register, activate, data, config,
+            output, json, html, register, activate, data, config,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -102,6 +103,12 @@ internal static class TrainModelCommand
             if (parse.GetValue(json) is { } jsonPath)
             {
                 await context.WriteJsonAsync(jsonPath, ComparisonJson(report), cancellationToken);
+            }
+
+            if (parse.GetValue(html) is { } htmlPath)
+            {
+                await File.WriteAllTextAsync(htmlPath, Charts.PredictionReports.Training(report, path, DateTimeOffset.UtcNow), cancellationToken);
+                context.Error.WriteLine($"wrote {htmlPath}");
             }
 
             if (parse.GetValue(register) || parse.GetValue(activate))

@@ -27,6 +27,13 @@ public sealed record BatchManifest(
     double Seconds,
     double RowsPerSecond);
 
+/// <summary>
+/// The first rows of a scored file, kept for a report: their encoded features, their predictions (P(positive), the
+/// value, or every class's probability), and their outcomes when a label column was named (binary 0/1, the value, or
+/// the class index; NaN where the cell is not one).
+/// </summary>
+public sealed record BatchSample(double[] Features, double[] Predictions, double[]? Labels, string? LabelColumn, bool Truncated);
+
 /// <summary>A row of the input that cannot be scored; the CLI says it and exits with 2.</summary>
 public sealed class BatchInputException(string message) : Exception(message);
 
@@ -43,6 +50,12 @@ public static class BatchScorer
 
     public static BatchManifest Score(
         Predictor predictor, string input, string output, int explain, IReadOnlyList<string> passThrough, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        => Score(predictor, input, output, explain, passThrough, sampleRows: 0, labelColumn: null, progress, cancellationToken).Manifest;
+
+    /// <summary>Scores the file and keeps its first <paramref name="sampleRows"/> rows (with <paramref name="labelColumn"/>'s outcomes) for a report.</summary>
+    public static (BatchManifest Manifest, BatchSample? Sample) Score(
+        Predictor predictor, string input, string output, int explain, IReadOnlyList<string> passThrough, int sampleRows, string? labelColumn,
+        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(predictor);
         ArgumentNullException.ThrowIfNull(passThrough);
@@ -64,6 +77,15 @@ public static class BatchScorer
             throw new BatchInputException($"The input has no column '{name}' to pass through.");
         }
 
+        if (labelColumn is not null && !header.ColNames.Contains(labelColumn))
+        {
+            throw new BatchInputException($"The input has no label column '{labelColumn}'.");
+        }
+
+        var labelIndex = labelColumn is null ? -1 : header.IndexOf(labelColumn);
+        var classIndex = package.Classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (double)p.i, StringComparer.Ordinal);
+        var sampleFeatures = new List<double>();
+        var sampleLabels = labelColumn is null ? null : new List<double>();
         var sourceColumns = package.Features.Select(f => header.IndexOf(f.Name)).ToArray();
         var passColumns = passThrough.Select(header.IndexOf).ToArray();
         var codes = package.Features.Select(f => f.Categories?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (double)p.i, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>()).ToArray();
@@ -122,6 +144,20 @@ public static class BatchScorer
                 filling.Passed[p][filling.Rows] = row[passColumns[p]].ToString();
             }
 
+            if (line - 1 <= sampleRows)
+            {
+                sampleFeatures.AddRange(target);
+                if (sampleLabels is not null)
+                {
+                    var cell = row[labelIndex].ToString();
+                    // A class's name first (German credit's "1" is good, class 0); else the number (0/1 for binary).
+                    sampleLabels.Add(package.Task != PredictionTask.Regression && classIndex.TryGetValue(cell, out var named) ? named
+                        : package.Task != PredictionTask.Multiclass && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                            && (package.Task == PredictionTask.Regression || v is 0 or 1) ? v
+                        : double.NaN);
+                }
+            }
+
             if (++filling.Rows == BlockRows)
             {
                 Hand();
@@ -144,8 +180,16 @@ public static class BatchScorer
         writer.Flush();
         var sha256 = file.Finish();
         var seconds = clock.Elapsed.TotalSeconds;
-        return new BatchManifest(predictor.Name, predictor.Version, predictor.Model.Fingerprint, Path.GetFullPath(input), length, sha256, Path.GetFullPath(output),
+        var manifest = new BatchManifest(predictor.Name, predictor.Version, predictor.Model.Fingerprint, Path.GetFullPath(input), length, sha256, Path.GetFullPath(output),
             rows, explain, passThrough, started, seconds, rows / Math.Max(seconds, 1e-9));
+        if (sampleRows <= 0)
+        {
+            return (manifest, null);
+        }
+
+        var features = sampleFeatures.ToArray();
+        var predictions = TabularTraining.Predictions(predictor, features, features.Length / width, PredictionSource.Model);
+        return (manifest, new BatchSample(features, predictions, sampleLabels?.ToArray(), labelColumn, rows > sampleRows));
     }
 
     /// <summary>One block of parsed rows: features, and the passed-through cells.</summary>
