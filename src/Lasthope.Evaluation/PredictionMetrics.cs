@@ -203,7 +203,8 @@ public static class PredictionMetrics
     private static string Verdict(string model, string baseline, string metric, bool higherIsBetter, Interval d)
     {
         var sign = higherIsBetter ? 1 : -1;
-        var text = $"{metric} {model} - {baseline} = {d.Estimate:+0.0000;-0.0000} [{d.Lower:+0.0000;-0.0000}, {d.Upper:+0.0000;-0.0000}]";
+        static string S(double v) => Math.Round(v, 4) is var r && r == 0 ? "+0.0000" : r.ToString("+0.0000;-0.0000", System.Globalization.CultureInfo.InvariantCulture);
+        var text = $"{metric} {model} - {baseline} = {S(d.Estimate)} [{S(d.Lower)}, {S(d.Upper)}]";
         return sign * d.Lower > 0 && sign * d.Upper > 0 ? $"{model} is better than the best baseline ({baseline}): {text}."
             : sign * d.Lower < 0 && sign * d.Upper < 0 ? $"{model} is worse than the best baseline ({baseline}): {text}."
             : $"{model} is no better than the baseline ({baseline}): {text}; the interval includes 0.";

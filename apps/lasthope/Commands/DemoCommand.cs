@@ -17,17 +17,25 @@ internal static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Data directory (default: a new temporary directory)." };
         var candidates = new Option<int>("--candidates") { Description = "Candidates per rank request.", DefaultValueFactory = _ => 200 };
         var surface = new Option<string>("--surface") { Description = "The surface the traffic is ranked on.", DefaultValueFactory = _ => "demo" };
-        var scenario = new Option<string>("--scenario") { Description = "main (the default: what the heuristic learns), or ab-test: the talk's experiment (history with exploration, a model trained on it, heuristic against model at K = 1000 then K = 300, the readouts, a depth study).", DefaultValueFactory = _ => "main" };
-        scenario.AcceptOnlyFromAmong("main", "ab-test");
+        var scenario = new Option<string>("--scenario") { Description = "main (the default: what the heuristic learns), or ab-test: the talk's experiment (history with exploration, a model trained on it, heuristic against model at K = 1000 then K = 300, the readouts, a depth study), or ltv: players' lifetime value (a seeded player simulator, a 90-day revenue model and a whale classifier trained on old cohorts, compared with the BI heuristic on new ones).", DefaultValueFactory = _ => "main" };
+        scenario.AcceptOnlyFromAmong("main", "ab-test", "ltv");
         var phaseDays = new Option<int>("--phase-days") { Description = "ab-test: days of each experiment phase.", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "ab-test: also write the result as JSON to FILE ('-' for standard output)." };
+        var html = new Option<string?>("--html") { Description = "ltv: write the BI report (LTV by cohort, predicted against actual, decile lift, whale precision) as one self-contained HTML page." };
+        var playersPerDay = new Option<int>("--players-per-day") { Description = "ltv: installs per simulated day.", DefaultValueFactory = _ => 5_000 };
         var items = new Option<bool>("--items") { Description = "main: also post each item's attributes (category, price, quality_signal) through POST /v1/items as it enters the catalogue." };
         var command = new Command("demo", "Start Lasthope on the embedded store, drive it over HTTP with simulated weeks of traffic, and show what it learned.")
         {
-            days, perDay, seed, concurrency, data, candidates, surface, scenario, phaseDays, json, items,
+            days, perDay, seed, concurrency, data, candidates, surface, scenario, phaseDays, json, items, html, playersPerDay,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(scenario) == "ltv")
+            {
+                var ltv = new LtvOptions { Seed = parse.GetValue(seed), PlayersPerDay = parse.GetValue(playersPerDay), DataDirectory = parse.GetValue(data), Threads = Math.Max(1, Environment.ProcessorCount) };
+                return await LtvOutput.RunAsync(context, ltv, parse.GetValue(html), cancellationToken);
+            }
+
             if (parse.GetValue(scenario) == "ab-test")
             {
                 var abTest = new AbTestOptions

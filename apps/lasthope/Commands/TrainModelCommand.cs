@@ -42,6 +42,7 @@ internal static class TrainModelCommand
         var leaves = new Option<int>("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => 31 };
         var learningRate = new Option<double>("--learning-rate") { Description = "Shrinkage.", DefaultValueFactory = _ => 0.05 };
         var earlyStopping = new Option<int>("--early-stopping-rounds") { Description = "Stop when the validation loss has not improved for this many trees; 0 trains every tree.", DefaultValueFactory = _ => 50 };
+        var parameters = new Option<string[]>("--param") { Description = "Any other LightGBM parameter, as name=value (repeatable; for example is_unbalance=true).", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int>("--threads") { Description = "LightGBM's threads.", DefaultValueFactory = _ => 2 };
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the trees and the bootstrap.", DefaultValueFactory = _ => 42 };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write the predictor package (JSON)." };
@@ -53,7 +54,7 @@ internal static class TrainModelCommand
         var config = CommonOptions.Config();
         var command = new Command("train-model", "Train a tabular model (LightGBM) against the prior and a linear baseline on held-out rows, with intervals; write and register it as a predictor with its fallback.")
         {
-            task, dataFile, label, columns, categorical, ignore, weight, positive, costs, decisions, target, reasons, name, fallback, budget, trees, leaves, learningRate, earlyStopping, threads, seed,
+            task, dataFile, label, columns, categorical, ignore, weight, positive, costs, decisions, target, reasons, name, fallback, budget, trees, leaves, learningRate, earlyStopping, threads, seed, parameters,
             output, json, html, register, activate, data, config,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -175,6 +176,19 @@ internal static class TrainModelCommand
                 return false;
             }
 
+            var extra = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in parse.GetValue(parameters) ?? [])
+            {
+                var pair = p.Split('=', 2);
+                if (pair.Length != 2 || pair[0].Trim().Length == 0 || pair.Any(v => v.Contains(' ', StringComparison.Ordinal)))
+                {
+                    problem = $"--param {p} is not name=value.";
+                    return false;
+                }
+
+                extra[pair[0].Trim()] = pair[1].Trim();
+            }
+
             IReadOnlyDictionary<string, ReasonTemplate> phrases = new Dictionary<string, ReasonTemplate>();
             if (parse.GetValue(reasons) is { } reasonsPath)
             {
@@ -205,6 +219,7 @@ internal static class TrainModelCommand
                 Leaves = parse.GetValue(leaves),
                 LearningRate = parse.GetValue(learningRate),
                 EarlyStoppingRounds = parse.GetValue(earlyStopping),
+                Parameters = extra,
                 Threads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
             };
@@ -231,6 +246,11 @@ internal static class TrainModelCommand
     private static void Print(CliContext context, TabularTrainingReport report, string path)
     {
         var c = report.Comparison;
+        foreach (var note in report.Notes)
+        {
+            context.Error.WriteLine(note);
+        }
+
         context.Error.WriteLine($"{Path.GetFileName(path)}: {report.TrainRows:N0} rows to train, {report.ValidationRows:N0} to stop early (best iteration {report.BestIteration}), {report.TestRows:N0} held out");
         var table = new Table().Border(TableBorder.Rounded)
             .Title(Markup.Escape($"held-out metrics, 95% bootstrap intervals over {c.Rows:N0} rows"))
@@ -256,7 +276,14 @@ internal static class TrainModelCommand
         context.Out.WriteLine($"top features by mean |SHAP|: {string.Join(", ", report.MeanAbsShap.Take(5).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Feature} {p.MeanAbsShap:F3}")))}");
     }
 
-    internal static string Signed(Interval d) => string.Create(CultureInfo.InvariantCulture, $"{d.Estimate:+0.0000;-0.0000} [{d.Lower:+0.0000;-0.0000}, {d.Upper:+0.0000;-0.0000}]");
+    internal static string Signed(Interval d) => $"{Signed(d.Estimate)} [{Signed(d.Lower)}, {Signed(d.Upper)}]";
+
+    /// <summary>A signed figure to 4 decimals; one that rounds to zero is +0.0000 (a custom format would print "-+0.0000").</summary>
+    internal static string Signed(double value)
+    {
+        var rounded = Math.Round(value, 4);
+        return rounded == 0 ? "+0.0000" : rounded.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture);
+    }
 
     internal static TrainModelSummary Summary(TabularTrainingReport report)
     {

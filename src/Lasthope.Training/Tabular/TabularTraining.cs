@@ -54,6 +54,9 @@ public sealed record TabularTrainingOptions
     public int Seed { get; init; } = 42;
 
     public int Resamples { get; init; } = 1_000;
+
+    /// <summary>Further LightGBM parameters (name to value), applied last (for example is_unbalance=true for a rare class).</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>The outcome of a training run: the package to register and the honest comparison that came with it.</summary>
@@ -71,7 +74,11 @@ public sealed record TabularTrainingReport(
     double[] TestLabels,
     IReadOnlyList<ScoredModel> TestPredictions,
     double[] TestFeatures,
-    IReadOnlyList<(string Feature, double MeanAbsShap)> MeanAbsShap);
+    IReadOnlyList<(string Feature, double MeanAbsShap)> MeanAbsShap)
+{
+    /// <summary>What training chose on its own, to be said with the results.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
 
 /// <summary>
 /// Trains a tabular model honestly: native LightGBM with early stopping on a validation split, beside two baselines
@@ -95,7 +102,19 @@ public static class TabularTraining
         var xTest = data.Select(test);
         var yTest = test.Select(i => labels[i]).ToArray();
 
-        // The boosted trees.
+        // The boosted trees. A rare positive class (under 1%) makes LightGBM's first Newton steps explode: with
+        // boost_from_average the positives' hessian p(1 - p) is tiny, a leaf of positives gets a value in the hundreds
+        // and the next tree's correction in the thousands (seen on the whale classifier: a held-out AUC of 0.43).
+        // Limiting a leaf's output (max_delta_step, as LightGBM's documentation advises for imbalanced data) stops it.
+        var notes = new List<string>();
+        var parameters = new Dictionary<string, string>(options.Parameters, StringComparer.Ordinal);
+        var positiveShare = options.Task == PredictionTask.Binary ? yTrain.Average() : double.NaN;
+        if (positiveShare < 0.01 && !parameters.ContainsKey("max_delta_step"))
+        {
+            parameters["max_delta_step"] = "2";
+            notes.Add(FormattableString.Invariant($"The positive class is {positiveShare:P3} of the training rows: trained with max_delta_step=2 (give --param max_delta_step=0 to lift it)."));
+        }
+
         var categorical = data.Features.Select((f, i) => (f, i)).Where(p => p.f.IsCategorical).Select(p => p.i).ToArray();
         var lightGbm = new LightGbmTrainingOptions
         {
@@ -115,6 +134,7 @@ public static class TabularTraining
             FeatureNames = [.. data.Features.Select(f => f.Name)],
             Threads = options.Threads,
             Seed = options.Seed,
+            Parameters = parameters,
         };
         var trainSet = new TrainingData(xTrain, train.Count, data.Columns, yTrain.Select(v => (float)v).ToArray()) { Weights = wTrain };
         var validationSet = new TrainingData(xValidation, validation.Count, data.Columns, validation.Select(i => (float)labels[i]).ToArray());
@@ -158,7 +178,7 @@ public static class TabularTraining
         var costs = options.Costs is { } cc ? DecisionCosts.FromCosts(cc.FalsePositive, cc.FalseNegative) : new DecisionCosts();
         var comparison = PredictionMetrics.Compare(kind, yTest, models, classes.Length, costs, resamples: options.Resamples, seed: options.Seed);
         return new TabularTrainingReport(package, comparison, train.Count, validation.Count, test.Count, result.IterationsKept, threshold, yTest, models, xTest,
-            MeanAbsShap(gbdt, xTest, test.Count));
+            MeanAbsShap(gbdt, xTest, test.Count)) { Notes = notes };
     }
 
     /// <summary>Numeric labels: binary 0/1, the value, or the class index; and the class names.</summary>
