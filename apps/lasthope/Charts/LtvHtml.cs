@@ -77,7 +77,7 @@ internal static class LtvHtml
                 html.Append("<td>").Append(v[k].ToString()).Append("</td>");
             }
 
-            html.Append("<td>").Append(Commands.TrainModelCommand.Signed(c.Difference[k])).Append("</td></tr>\n");
+            html.Append("<td>").Append(Commands.TrainModelOutput.Signed(c.Difference[k])).Append("</td></tr>\n");
         }
 
         return html.Append("</table>\n").ToString();

@@ -140,5 +140,5 @@ internal static class PredictionReports
 
     private static string Task(PredictorPackage package) => package.Task.ToString().ToLowerInvariant();
 
-    private static string TrainModelCommandSigned(Interval d) => Commands.TrainModelCommand.Signed(d);
+    private static string TrainModelCommandSigned(Interval d) => Commands.TrainModelOutput.Signed(d);
 }

@@ -29,7 +29,7 @@ internal static class LtvOutput
         o.WriteLine($"90-day revenue per player on the new cohorts (95% bootstrap intervals over players):");
         for (var k = 0; k < revenue.Metrics.Count; k++)
         {
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {revenue.Metrics[k],-6} {string.Join("   ", revenue.Models.Select((m, i) => $"{m} {revenue.Values[i][k]}"))}   {revenue.Models[0]} - {revenue.BestBaseline} {TrainModelCommand.Signed(revenue.Difference[k])}"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {revenue.Metrics[k],-6} {string.Join("   ", revenue.Models.Select((m, i) => $"{m} {revenue.Values[i][k]}"))}   {revenue.Models[0]} - {revenue.BestBaseline} {TrainModelOutput.Signed(revenue.Difference[k])}"));
         }
 
         o.WriteLine(revenue.Verdict);
