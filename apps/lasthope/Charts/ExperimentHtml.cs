@@ -126,11 +126,7 @@ internal static class ExperimentHtml
         return plot;
     }
 
-    private static string Svg(Plot plot)
-    {
-        var svg = plot.GetSvgXml(ChartWidth, ChartHeight);
-        return svg[svg.IndexOf("<svg", StringComparison.Ordinal)..] + "\n";
-    }
+    private static string Svg(Plot plot) => InlineSvg.Of(plot, ChartWidth, ChartHeight);
 
     private static string Alarm(bool alarm) => alarm ? "<span class=\"alarm\">ALARM</span>" : "<span class=\"ok\">ok</span>";
 

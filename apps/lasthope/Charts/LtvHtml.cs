@@ -144,11 +144,7 @@ internal static class LtvHtml
         return plot;
     }
 
-    private static string Svg(Plot plot)
-    {
-        var svg = plot.GetSvgXml(ChartWidth, ChartHeight);
-        return svg[svg.IndexOf("<svg", StringComparison.Ordinal)..] + "\n";
-    }
+    private static string Svg(Plot plot) => InlineSvg.Of(plot, ChartWidth, ChartHeight);
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 

@@ -596,11 +596,7 @@ internal static class PredictionHtml
     /// <summary>Text drawn inside a chart: short enough for an axis or a legend.</summary>
     private static string Label(string text) => text.Length <= 40 ? text : text[..39] + "…";
 
-    private static string Svg(Plot plot, int width, int height)
-    {
-        var svg = plot.GetSvgXml(width, height);
-        return svg[svg.IndexOf("<svg", StringComparison.Ordinal)..] + "\n";
-    }
+    private static string Svg(Plot plot, int width, int height) => InlineSvg.Of(plot, width, height);
 
     /// <summary>Four significant digits, without an exponent up to a thousand billion.</summary>
     private static string Value(double value) =>

@@ -286,8 +286,14 @@ public static class TabularTraining
         return result;
     }
 
-    private static List<(string, double)> MeanAbsShap(Predictor predictor, double[] x, int rows)
+    /// <summary>
+    /// Mean |exact TreeSHAP| per feature (summed over the classes of a multiclass model) over the first 2,000 of
+    /// <paramref name="rows"/> encoded rows, largest first: the importance chart of the reports.
+    /// </summary>
+    public static List<(string Feature, double MeanAbsShap)> MeanAbsShap(Predictor predictor, double[] x, int rows)
     {
+        ArgumentNullException.ThrowIfNull(predictor);
+        ArgumentNullException.ThrowIfNull(x);
         var columns = predictor.FeatureCount;
         var outputs = predictor.Outputs;
         var sums = new double[columns];
@@ -305,6 +311,6 @@ public static class TabularTraining
             }
         }
 
-        return [.. predictor.Package.Features.Select((f, c) => (f.Name, sums[c] / count)).OrderByDescending(p => p.Item2)];
+        return [.. predictor.Package.Features.Select((f, c) => (f.Name, count == 0 ? 0 : sums[c] / count)).OrderByDescending(p => p.Item2)];
     }
 }
