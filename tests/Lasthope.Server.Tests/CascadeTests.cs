@@ -173,6 +173,42 @@ public class CascadeTests
     }
 
     [Fact]
+    public async Task AClientThatGoesAwayDuringTheHalfOpenTrial_DoesNotKeepTheCircuitShut()
+    {
+        await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Lasthope:Serving:BudgetMs"] = "10000",
+            ["Lasthope:Serving:FaultInjection:ModelLatencyMs"] = "1000",
+            ["Lasthope:Serving:FaultInjection:ModelLatencyFraction"] = "1",
+            ["Lasthope:Serving:FaultInjection:ModelErrorFraction"] = "1",
+            ["Lasthope:Serving:CircuitBreaker:FailureThreshold"] = "1",
+            ["Lasthope:Serving:CircuitBreaker:OpenSeconds"] = "10",
+        });
+        await RegisterAsync(server, TestModels.SmallModel, "home");
+        object Request() => new { surface = "home", user = new { id = "u" }, candidates = Candidates };
+        Assert.Equal("model_error", (await server.RankAsync(Request())).GetProperty("fallbackReason").GetString());
+        Assert.Equal("circuit_open", (await server.RankAsync(Request())).GetProperty("fallbackReason").GetString());
+
+        server.Clock.Advance(TimeSpan.FromSeconds(11)); // half-open: the next request is the one trial
+        using (var goneAway = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            goneAway.CancelAfter(TimeSpan.FromMilliseconds(200)); // inside the trial's injected latency
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.Client.PostAsJsonAsync("/v1/rank", Request(), goneAway.Token));
+        }
+
+        // The server notices the closed connection a moment later; from then on a new trial must be let through. A
+        // trial left taken would keep the circuit shut for good: every answer below would be circuit_open.
+        string? reason = "circuit_open";
+        for (var attempt = 0; attempt < 30 && reason == "circuit_open"; attempt++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            reason = (await server.RankAsync(Request())).GetProperty("fallbackReason").GetString();
+        }
+
+        Assert.Equal("model_error", reason);
+    }
+
+    [Fact]
     public async Task NoModel_FallsBack_WhenTheArmNamesAModelThatIsNotRegistered()
     {
         await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?>

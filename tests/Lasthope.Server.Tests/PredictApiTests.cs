@@ -257,7 +257,7 @@ public sealed class PredictApiTests
             ["Lasthope:Serving:FaultInjection:ModelLatencyMs"] = "2000",
             ["Lasthope:Serving:FaultInjection:ModelLatencyFraction"] = "1",
         });
-        await RegisterAsync(server, TestPredictors.Binary(fallback: "constant"));
+        await RegisterAsync(server, TestPredictors.Binary(fallback: "constant", budgetMs: 500));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (status, body) = await PredictAsync(server, "credit", new { features = new { income = 40 }, budgetMs = 100 });
 

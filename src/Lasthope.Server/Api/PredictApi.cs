@@ -40,7 +40,7 @@ public sealed record PredictRequest
     /// <summary>A registered version of this predictor to use instead of the active one.</summary>
     public string? Version { get; init; }
 
-    /// <summary>This request's budget in milliseconds (1 to 60000); default the predictor's.</summary>
+    /// <summary>This request's budget in milliseconds (1 to 60000), which can shorten the predictor's budget but not extend it; default the predictor's.</summary>
     public double? BudgetMs { get; init; }
 }
 

@@ -13,6 +13,12 @@ namespace Lasthope.Server.Predict;
 /// </summary>
 internal sealed class FallbackScorer
 {
+    /// <summary>
+    /// A number's standardised value is clamped to this many standard deviations: with the package's bounded weights
+    /// (<see cref="PredictorPackage.MaxWeight"/>) every term, and so every score, stays finite for any finite input.
+    /// </summary>
+    public const double MaxStandardScore = 1e6;
+
     private readonly double[] _intercepts;
     private readonly double[] _constant;
     private readonly (int Column, int Category, double[] Weights, double Mean, double Scale)[] _terms;
@@ -69,7 +75,7 @@ internal sealed class FallbackScorer
         foreach (var (column, category, weights, mean, scale) in _terms)
         {
             var x = row[column];
-            var z = category >= 0 ? (x == category ? 1.0 : 0.0) : double.IsNaN(x) ? 0.0 : (x - mean) / scale;
+            var z = Term(x, category, mean, scale);
             for (var k = 0; k < raw.Length; k++)
             {
                 raw[k] += weights[k] * z;
@@ -97,10 +103,40 @@ internal sealed class FallbackScorer
 
         foreach (var (column, category, weights, mean, scale) in _terms)
         {
-            var x = row[column];
-            contributions[column] += weights[output] * (category >= 0 ? (x == category ? 1.0 : 0.0) : double.IsNaN(x) ? 0.0 : (x - mean) / scale);
+            contributions[column] += weights[output] * Term(row[column], category, mean, scale);
         }
 
         contributions[features] = bias;
     }
+
+    /// <summary>The logistic link of a binary scorecard or prior: P = 1 / (1 + exp(-raw)).</summary>
+    public static double Logistic(double raw) => 1 / (1 + Math.Exp(-raw));
+
+    /// <summary>The softmax link of a multiclass scorecard or prior, in place (shifted by the maximum, so no exp overflows).</summary>
+    public static void Softmax(Span<double> raw)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var r in raw)
+        {
+            max = Math.Max(max, r);
+        }
+
+        var sum = 0.0;
+        foreach (ref var r in raw)
+        {
+            r = Math.Exp(r - max);
+            sum += r;
+        }
+
+        foreach (ref var r in raw)
+        {
+            r /= sum;
+        }
+    }
+
+    /// <summary>A term's input: a category's indicator, or a number's standard score (0 when missing, clamped).</summary>
+    private static double Term(double x, int category, double mean, double scale) =>
+        category >= 0 ? (x == category ? 1.0 : 0.0)
+        : double.IsNaN(x) ? 0.0
+        : Math.Clamp((x - mean) / scale, -MaxStandardScore, MaxStandardScore);
 }

@@ -11,7 +11,7 @@ namespace Lasthope.Server.Predict;
 /// <summary>A prediction request, validated: its rows encoded in the predictor's column order.</summary>
 /// <param name="Rows">Row-major, <see cref="Predictor.FeatureCount"/> values per row; NaN is missing.</param>
 /// <param name="Reasons">How many reasons per row (0 to 20).</param>
-/// <param name="BudgetMs">The request's own budget, or null for the predictor's.</param>
+/// <param name="BudgetMs">The request's own budget (at most the predictor's), or null for the predictor's.</param>
 public sealed record PredictCommand(string RequestId, double[] Rows, int RowCount, int Reasons, bool Counterfactual, double? BudgetMs);
 
 /// <summary>The answer, with its served path: which rows the model answered, and why the others fell back.</summary>
@@ -52,9 +52,12 @@ public sealed partial class PredictionService(
         ArgumentNullException.ThrowIfNull(predictor);
         ArgumentNullException.ThrowIfNull(command);
         arrival = arrival == 0 ? Stopwatch.GetTimestamp() : arrival;
-        var budgetMs = command.BudgetMs ?? predictor.Package.BudgetMs;
+        // A request may ask for less time than its predictor's budget, never more: the budget is the operator's bound
+        // on how long one request holds a scoring turn.
+        var budgetMs = Math.Min(command.BudgetMs ?? double.MaxValue, predictor.Package.BudgetMs);
         var deadline = arrival + (long)(budgetMs * Stopwatch.Frequency / 1000.0);
-        var breaker = _breakers.GetOrAdd(predictor.Name, name => new CircuitBreaker("predict:" + name, serving.CircuitBreaker, time, logger));
+        // One circuit per version: a failing candidate asked for by version must not open the active one's circuit.
+        var breaker = _breakers.GetOrAdd(predictor.Version, _ => new CircuitBreaker($"predict:{predictor.Name}:{predictor.Version}", serving.CircuitBreaker, time, logger));
         var rows = new Prediction[command.RowCount];
         var modelRows = 0;
         FallbackReason? reason = null;
@@ -67,7 +70,16 @@ public sealed partial class PredictionService(
         }
         else
         {
-            (modelRows, reason) = await ModelRowsAsync(predictor, command, rows, deadline, breaker, cancellationToken);
+            try
+            {
+                (modelRows, reason) = await ModelRowsAsync(predictor, command, rows, deadline, breaker, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                breaker.Neutral(); // the client went away: no verdict, and a half-open trial must not stay taken
+                throw;
+            }
+
             modelEnded = Stopwatch.GetTimestamp();
         }
 
@@ -89,7 +101,7 @@ public sealed partial class PredictionService(
         var remaining = Remaining(deadline);
         if (remaining <= TimeSpan.Zero)
         {
-            breaker.Success(); // not the model's fault: the request arrived with its budget spent
+            breaker.Neutral(); // not the model's doing: the request arrived with its budget spent
             return (0, FallbackReason.Timeout);
         }
 
@@ -105,13 +117,13 @@ public sealed partial class PredictionService(
 
             if (!await gate.EnterAsync(TimeSpan.FromMilliseconds(serving.ShedModelAboveWaitMs), Remaining(deadline), budget.Token))
             {
-                breaker.Success();
+                breaker.Neutral();
                 return (0, FallbackReason.Overload);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            breaker.Success();
+            breaker.Neutral();
             return (0, FallbackReason.Timeout);
         }
 
@@ -128,10 +140,18 @@ public sealed partial class PredictionService(
             // the model cannot finish in time is the fallback's whole.
             for (; scored < rows.Length && Stopwatch.GetTimestamp() < deadline; scored++)
             {
-                rows[scored] = predictor.Predict(Row(command, predictor, scored), PredictionSource.Model, command.Reasons, command.Counterfactual);
+                rows[scored] = predictor.Predict(Row(command, predictor, scored), PredictionSource.Model, command.Reasons, command.Counterfactual, deadline);
             }
 
-            breaker.Success();
+            if (scored > 0)
+            {
+                breaker.Success(); // the model answered what it reached; a deadline is not an error
+            }
+            else
+            {
+                breaker.Neutral(); // admitted too late to score a row: no verdict on the model
+            }
+
             return (scored, scored < rows.Length ? FallbackReason.Timeout : null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -142,7 +162,9 @@ public sealed partial class PredictionService(
         }
         finally
         {
-            gate.Exit(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            // Not into the gate's average: that estimates a rank model stage for admission, and a 1,000-row request
+            // with explanations is not one.
+            gate.Exit();
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Lasthope.Trees;
 
@@ -59,10 +60,12 @@ public sealed record Prediction(
 /// </summary>
 public sealed class Predictor
 {
+    /// <summary>The most values a counterfactual search tries for one feature.</summary>
+    public const int MaxCounterfactualCandidates = 256;
+
     private readonly Dictionary<string, int> _columns;
     private readonly Dictionary<string, int>?[] _codes;
     private readonly FallbackScorer _fallback;
-    private readonly double _thresholdRaw;
 
     public Predictor(PredictorPackage package, string version)
     {
@@ -94,6 +97,11 @@ public sealed class Predictor
             throw new PredictorPackageException($"A {package.Task.ToString().ToLowerInvariant()} predictor cannot serve a model with objective '{Model.Objective}'.");
         }
 
+        if (Model.BaseScores.Any(b => !double.IsFinite(b)))
+        {
+            throw new PredictorPackageException("The model's base score is not finite.");
+        }
+
         if (!Model.HasCovers)
         {
             throw new PredictorPackageException("The model has no node counts, which its explanations (TreeSHAP) need.");
@@ -102,8 +110,22 @@ public sealed class Predictor
         _columns = package.Features.Select((f, i) => (f.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
         _codes = [.. package.Features.Select(f => f.Categories?.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal))];
         _fallback = new FallbackScorer(package, _columns);
-        // P >= threshold  <=>  raw >= logit(threshold) / a, for LightGBM's sigmoid 1 / (1 + exp(-a * raw)).
-        _thresholdRaw = Math.Log(package.Threshold / (1 - package.Threshold)) / Model.SigmoidScale;
+    }
+
+    /// <summary>
+    /// Loads a package: every reason it cannot serve is a <see cref="PredictorPackageException"/>, so that a caller
+    /// that registers or loads one has a single refusal to answer.
+    /// </summary>
+    public static Predictor Load(PredictorPackage package, string version)
+    {
+        try
+        {
+            return new Predictor(package, version);
+        }
+        catch (Exception e) when (e is not (PredictorPackageException or OutOfMemoryException))
+        {
+            throw new PredictorPackageException($"The predictor package cannot be loaded: {e.Message}", e);
+        }
     }
 
     public PredictorPackage Package { get; }
@@ -171,7 +193,7 @@ public sealed class Predictor
     /// from exact TreeSHAP (model) or the scorecard's terms (fallback), and with <paramref name="counterfactual"/> the
     /// smallest single-feature change of the top reasons that flips a binary decision (model rows only).
     /// </summary>
-    public Prediction Predict(ReadOnlySpan<double> row, PredictionSource source, int reasons, bool counterfactual)
+    public Prediction Predict(ReadOnlySpan<double> row, PredictionSource source, int reasons, bool counterfactual, long deadline = long.MaxValue)
     {
         Span<double> raw = stackalloc double[Outputs];
         if (source == PredictionSource.Model)
@@ -183,43 +205,82 @@ public sealed class Predictor
             ScoreFallback(row, raw);
         }
 
-        var (score, decision, probabilities, explained) = Outcome(raw);
-        if (reasons <= 0)
-        {
-            return new Prediction(source, score, decision, probabilities, raw[explained], double.NaN, explained, [], null);
-        }
-
-        var contributions = new double[FeatureCount + 1];
-        if (source == PredictionSource.Model)
+        var (score, decision, probabilities, explained) = Outcome(raw, source);
+        var contributions = reasons > 0 ? new double[FeatureCount + 1] : null;
+        if (contributions is not null && source == PredictionSource.Model)
         {
             Model.ExplainShap(row, explained, contributions);
         }
-        else
+        else if (contributions is not null)
         {
             _fallback.Explain(row, explained, contributions);
         }
 
+        // Finite leaves can still sum past double's range; such a row is the model's failure (its fallback answers,
+        // and the fallback's bounded weights and clamped terms keep its own scores finite).
+        if (!double.IsFinite(score) || !double.IsFinite(raw[explained]) || probabilities?.All(double.IsFinite) == false || contributions?.All(double.IsFinite) == false)
+        {
+            throw new NonFiniteScoreException($"Predictor {Name} ({Version}) gave a non-finite score from its {source.ToString().ToLowerInvariant()}.");
+        }
+
+        if (contributions is null)
+        {
+            return new Prediction(source, score, decision, probabilities, raw[explained], double.NaN, explained, [], null);
+        }
+
         var top = TopReasons(row, contributions, reasons);
-        var flips = counterfactual && source == PredictionSource.Model && Package.Task == PredictionTask.Binary ? Counterfactuals(row, top, raw[0]) : null;
+        var flips = counterfactual && source == PredictionSource.Model && Package.Task == PredictionTask.Binary ? Counterfactuals(row, top, score, deadline) : null;
         return new Prediction(source, score, decision, probabilities, raw[explained], contributions[FeatureCount], explained, top, flips);
     }
 
-    /// <summary>A binary predictor's decision for a raw score: the positive decision at or above the threshold.</summary>
-    public string Decide(double raw) => raw >= _thresholdRaw ? Package.PositiveDecision : Package.NegativeDecision;
+    /// <summary>A binary predictor's decision for a probability: the positive decision at or above the threshold.</summary>
+    public string Decide(double probability) => probability >= Package.Threshold ? Package.PositiveDecision : Package.NegativeDecision;
 
-    private (double Score, string? Decision, double[]? Probabilities, int Explained) Outcome(Span<double> raw)
+    /// <summary>
+    /// Raw scores to predictions in place (P(positive), the value, or every class's probability), through the link of
+    /// the scorer that gave them: the model's own (its sigmoid's scale, a random forest's mean, a Poisson model's
+    /// exponential), or the fallback's (logistic, softmax, identity), since a scorecard or a prior is fitted on its own
+    /// scale whatever the model's objective.
+    /// </summary>
+    public void Link(Span<double> raw, PredictionSource source)
     {
+        raw = raw[..Outputs];
+        if (source == PredictionSource.Model && Package.Task == PredictionTask.Multiclass)
+        {
+            Model.Transform(raw);
+        }
+        else if (source == PredictionSource.Model)
+        {
+            raw[0] = Model.Transform(raw[0]);
+        }
+        else if (Package.Task == PredictionTask.Multiclass)
+        {
+            FallbackScorer.Softmax(raw);
+        }
+        else if (Package.Task == PredictionTask.Binary)
+        {
+            raw[0] = FallbackScorer.Logistic(raw[0]);
+        }
+    }
+
+    private (double Score, string? Decision, double[]? Probabilities, int Explained) Outcome(ReadOnlySpan<double> raw, PredictionSource source)
+    {
+        var linked = raw.ToArray();
+        Link(linked, source);
         switch (Package.Task)
         {
             case PredictionTask.Binary:
-                return (Model.Transform(raw[0]), Decide(raw[0]), null, 0);
+                return (linked[0], Decide(linked[0]), null, 0);
             case PredictionTask.Multiclass:
-                var best = Model.PredictClass(raw);
-                var probabilities = raw.ToArray();
-                Model.Transform(probabilities);
-                return (probabilities[best], Package.Classes[best], probabilities, best);
+                var best = 0;
+                for (var k = 1; k < linked.Length; k++)
+                {
+                    best = linked[k] > linked[best] ? k : best;
+                }
+
+                return (linked[best], Package.Classes[best], linked, best);
             default:
-                return (Model.Transform(raw[0]), null, null, 0);
+                return (linked[0], null, null, 0);
         }
     }
 
@@ -245,11 +306,13 @@ public sealed class Predictor
     /// For each reason that pushes toward the current decision, the value of that feature alone nearest to its own
     /// that flips it. The model is constant between consecutive split thresholds, so for a number it is enough to try
     /// each threshold t (x = t goes left, as LightGBM's x &lt;= t) and the next double above it, nearest first; a
-    /// category tries every other category and keeps the one that moves the score furthest.
+    /// category tries every other category and keeps the one that moves the score furthest. Each feature tries at most
+    /// <see cref="MaxCounterfactualCandidates"/> values, and the search stops at <paramref name="deadline"/> with the
+    /// flips found so far: a client cannot buy a long search with a large model.
     /// </summary>
-    private Counterfactual[] Counterfactuals(ReadOnlySpan<double> row, PredictionReason[] reasons, double raw)
+    private Counterfactual[] Counterfactuals(ReadOnlySpan<double> row, PredictionReason[] reasons, double probability, long deadline)
     {
-        var positive = raw >= _thresholdRaw;
+        var positive = probability >= Package.Threshold;
         var flips = new List<Counterfactual>();
         var candidate = row.ToArray();
         Span<double> score = stackalloc double[1];
@@ -262,24 +325,26 @@ public sealed class Predictor
 
             var column = _columns[reason.Feature];
             var current = row[column];
-            var values = Package.Features[column].Categories is { } categories
-                ? Enumerable.Range(0, categories.Count).Select(c => (double)c).Where(c => c != current)
+            var categorical = Package.Features[column].IsCategorical;
+            var values = categorical
+                ? Enumerable.Range(0, Package.Features[column].Categories!.Count).Select(c => (double)c).Where(c => c != current)
                 : double.IsNaN(current) ? []
                 : CandidateNumbers(Model.SplitThresholds(column).ToArray(), current);
             Counterfactual? found = null;
-            foreach (var value in values)
+            foreach (var value in values.Take(MaxCounterfactualCandidates))
             {
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    break;
+                }
+
                 candidate[column] = value;
                 ScoreModel(candidate, score);
-                if (score[0] >= _thresholdRaw != positive)
+                var p = Model.Transform(score[0]);
+                if (p >= Package.Threshold != positive && (found is null || categorical && (positive ? p < found.Score : p > found.Score)))
                 {
-                    var better = found is null || Package.Features[column].IsCategorical && (positive ? Model.Transform(score[0]) < found.Score : Model.Transform(score[0]) > found.Score);
-                    if (better)
-                    {
-                        found = new Counterfactual(reason.Feature, reason.Value, Describe(column, value), positive ? Package.NegativeDecision : Package.PositiveDecision, Model.Transform(score[0]));
-                    }
-
-                    if (!Package.Features[column].IsCategorical)
+                    found = new Counterfactual(reason.Feature, reason.Value, Describe(column, value), positive ? Package.NegativeDecision : Package.PositiveDecision, p);
+                    if (!categorical)
                     {
                         break; // numbers are tried nearest first
                     }
@@ -301,3 +366,6 @@ public sealed class Predictor
             .Where(v => v != current)
             .OrderBy(v => Math.Abs(v - current)).ThenBy(v => v);
 }
+
+/// <summary>A scorer gave a score beyond double's range: the row's scorer failed, and the cascade falls back.</summary>
+public sealed class NonFiniteScoreException(string message) : Exception(message);

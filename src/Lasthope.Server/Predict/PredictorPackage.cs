@@ -1,4 +1,4 @@
-using System.Text;
+using Lasthope.Core.Identifiers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -118,7 +118,7 @@ public sealed record PredictorPackage
         {
             package = JsonSerializer.Deserialize(content, PredictorJsonContext.Default.PredictorPackage);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             throw new PredictorPackageException($"Not a readable predictor package: {e.Message}", e);
         }
@@ -126,54 +126,145 @@ public sealed record PredictorPackage
         return (package ?? throw new PredictorPackageException("The predictor package is null.")).Validated();
     }
 
+    /// <summary>The most inputs a predictor may have.</summary>
+    public const int MaxFeatures = 10_000;
+
+    /// <summary>The most classes of a multiclass predictor.</summary>
+    public const int MaxClasses = 1_000;
+
+    /// <summary>The most categories of one categorical input.</summary>
+    public const int MaxCategories = 100_000;
+
+    /// <summary>The largest |weight|, |intercept| or |constant| a fallback may hold (see <see cref="FallbackScorer.MaxStandardScore"/>).</summary>
+    public const double MaxWeight = 1e6;
+
+    /// <summary>The longest phrase (a reason or a decision name), in characters.</summary>
+    public const int MaxPhraseLength = 256;
+
+    /// <summary>
+    /// Every rule a package must keep before anything is built from it: a JSON document can hold nulls, repeats and
+    /// huge lists, and the package comes from a client (an administrator's, but a typo must be a 422, not a 500).
+    /// </summary>
     private PredictorPackage Validated()
     {
-        var problems = new StringBuilder();
-        void Problem(string text) => problems.Append(text).Append(' ');
+        var problems = new List<string>();
         if (Format != FormatName)
         {
-            Problem($"format '{Format}' is not '{FormatName}'.");
+            problems.Add($"format '{Format}' is not '{FormatName}'.");
         }
 
-        if (Features is null || Features.Count == 0)
+        if (Ids.Problem(Name) is { } nameProblem)
         {
-            Problem("it has no features.");
-        }
-        else if (Features.Select(f => f.Name).Distinct(StringComparer.Ordinal).Count() != Features.Count)
-        {
-            Problem("a feature name repeats.");
+            problems.Add($"name {nameProblem}.");
         }
 
-        var outputs = Task == PredictionTask.Multiclass ? Classes.Count : 1;
-        if (Task == PredictionTask.Binary && Classes.Count is not (0 or 2) || Task == PredictionTask.Multiclass && Classes.Count < 3)
+        if (string.IsNullOrWhiteSpace(Model))
         {
-            Problem($"a {Task.ToString().ToLowerInvariant()} predictor has {Classes.Count} classes.");
+            problems.Add("it has no model.");
         }
 
+        CheckFeatures(problems);
+        CheckClasses(problems);
         if (!(Threshold is > 0 and < 1))
         {
-            Problem("threshold must lie strictly between 0 and 1.");
+            problems.Add("threshold must lie strictly between 0 and 1.");
         }
 
         if (BudgetMs is < 1 or > 60_000)
         {
-            Problem("budgetMs must be 1 to 60000.");
+            problems.Add("budgetMs must be 1 to 60000.");
         }
 
-        switch (Fallback)
+        foreach (var (what, phrase) in new[] { ("positiveDecision", PositiveDecision), ("negativeDecision", NegativeDecision), ("target", Target) })
         {
-            case { Kind: "constant", Constant: { } c } when c.Count == outputs && c.All(double.IsFinite):
-                break;
-            case { Kind: "scorecard", Scorecard: { } s } when s.Intercepts.Count == outputs
-                && s.Terms.All(t => t.Weights.Count == outputs && t.Weights.All(double.IsFinite) && double.IsFinite(t.Mean) && t.Scale > 0)
-                && s.Terms.All(t => Features?.FirstOrDefault(f => f.Name == t.Feature) is { } f && f.IsCategorical == (t.Category is not null)):
-                break;
-            default:
-                Problem($"the fallback is not a constant or scorecard with {outputs} output(s) over the package's features.");
-                break;
+            if (string.IsNullOrWhiteSpace(phrase) || phrase.Length > MaxPhraseLength)
+            {
+                problems.Add($"{what} must be 1 to {MaxPhraseLength} characters.");
+            }
         }
 
-        return problems.Length == 0 ? this : throw new PredictorPackageException($"The predictor package is inconsistent: {problems.ToString().TrimEnd()}");
+        if (Reasons is null || Reasons.Values.Any(r => r is null || !IsPhrase(r.Raises) || !IsPhrase(r.Lowers)))
+        {
+            problems.Add($"every reason needs its raises and lowers phrases (1 to {MaxPhraseLength} characters).");
+        }
+
+        if (problems.Count == 0)
+        {
+            CheckFallback(problems);
+        }
+
+        return problems.Count == 0 ? this : throw new PredictorPackageException($"The predictor package is inconsistent: {string.Join(' ', problems)}");
+    }
+
+    private static bool IsPhrase(string? text) => !string.IsNullOrWhiteSpace(text) && text.Length <= MaxPhraseLength;
+
+    private void CheckFeatures(List<string> problems)
+    {
+        if (Features is null || Features.Count == 0 || Features.Count > MaxFeatures)
+        {
+            problems.Add($"it needs 1 to {MaxFeatures} features.");
+        }
+        else if (Features.Any(f => f is null || string.IsNullOrEmpty(f.Name)))
+        {
+            problems.Add("every feature needs a name.");
+        }
+        else if (Features.Select(f => f.Name).Distinct(StringComparer.Ordinal).Count() != Features.Count)
+        {
+            problems.Add("a feature name repeats.");
+        }
+        else if (Features.FirstOrDefault(f => f.Categories is { } c && (c.Count is 0 or > MaxCategories || c.Any(v => v is null) || c.Distinct(StringComparer.Ordinal).Count() != c.Count)) is { } bad)
+        {
+            problems.Add($"categorical feature '{bad.Name}' needs 1 to {MaxCategories} distinct, non-null categories.");
+        }
+    }
+
+    private void CheckClasses(List<string> problems)
+    {
+        if (Classes is null || Classes.Any(c => string.IsNullOrEmpty(c) || c.Length > MaxPhraseLength))
+        {
+            problems.Add($"every class needs a name of 1 to {MaxPhraseLength} characters.");
+            return;
+        }
+
+        if (Classes.Distinct(StringComparer.Ordinal).Count() != Classes.Count)
+        {
+            problems.Add("a class name repeats.");
+        }
+
+        var wrongCount = Task switch
+        {
+            PredictionTask.Binary => Classes.Count is not (0 or 2),
+            PredictionTask.Multiclass => Classes.Count is < 3 or > MaxClasses,
+            _ => Classes.Count != 0,
+        };
+        if (wrongCount)
+        {
+            problems.Add($"a {Task.ToString().ToLowerInvariant()} predictor has {Classes.Count} classes (binary 0 or 2, multiclass 3 to {MaxClasses}, regression none).");
+        }
+    }
+
+    private void CheckFallback(List<string> problems)
+    {
+        var outputs = Task == PredictionTask.Multiclass ? Classes.Count : 1;
+        static bool Bounded(IReadOnlyList<double>? values, int count) => values is not null && values.Count == count && values.All(v => double.IsFinite(v) && Math.Abs(v) <= MaxWeight);
+        var features = Features.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        bool TermFits(ScorecardTerm? t) =>
+            t is not null && t.Feature is not null && Bounded(t.Weights, outputs)
+            && features.TryGetValue(t.Feature, out var f) && f.IsCategorical == (t.Category is not null)
+            && (t.Category is null
+                ? double.IsFinite(t.Mean) && double.IsFinite(t.Scale) && t.Scale > 0
+                : t.Share is >= 0 and <= 1 && f.Categories!.Contains(t.Category, StringComparer.Ordinal));
+        var fits = Fallback switch
+        {
+            { Kind: "constant", Constant: var c } => Bounded(c, outputs),
+            { Kind: "scorecard", Scorecard: { Intercepts: var i, Terms: { } terms } } => Bounded(i, outputs) && terms.All(TermFits)
+                && terms.Select(t => (t.Feature, t.Category)).Distinct().Count() == terms.Count,
+            _ => false,
+        };
+        if (!fits)
+        {
+            problems.Add($"the fallback is not a constant or a scorecard with {outputs} output(s), finite weights of at most {MaxWeight:G} in size and a positive scale, over the package's features and categories, each term once.");
+        }
     }
 }
 

@@ -12,11 +12,17 @@ namespace Lasthope.Server.Predict;
 /// beside the re-rankers (kind <c>predictor</c>, the name as the record's surface); the active version of a name is
 /// kept under the key <c>predictor:NAME</c>, so a predictor and a surface may share a name.
 /// </summary>
-public sealed partial class PredictorRegistry(IModelStore store, TimeProvider time, ILogger<PredictorRegistry> logger)
+public sealed partial class PredictorRegistry(IModelStore store, TimeProvider time, ILogger<PredictorRegistry> logger) : IDisposable
 {
     public const string Kind = ModelKinds.Predictor;
 
-    private readonly Lock _activation = new();
+    /// <summary>The most loaded versions kept beside the active ones (candidates asked for by version).</summary>
+    public const int MaxInactiveLoaded = 8;
+
+    // One activation at a time, so that the store's active version and the one in memory cannot cross; one load at a
+    // time, so that clients naming many versions queue for one parse rather than run many.
+    private readonly SemaphoreSlim _activation = new(1, 1);
+    private readonly SemaphoreSlim _loading = new(1, 1);
     private ImmutableDictionary<string, Predictor> _active = ImmutableDictionary.Create<string, Predictor>(StringComparer.Ordinal);
     private ImmutableDictionary<string, Predictor> _loaded = ImmutableDictionary.Create<string, Predictor>(StringComparer.Ordinal);
 
@@ -27,6 +33,9 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
     public IReadOnlyDictionary<string, Predictor> ActivePredictors => Volatile.Read(ref _active);
 
     public Predictor? Active(string name) => Volatile.Read(ref _active).GetValueOrDefault(name);
+
+    /// <summary>How many versions are loaded in memory (the active ones and at most <see cref="MaxInactiveLoaded"/> more).</summary>
+    public int LoadedCount => Volatile.Read(ref _loaded).Count;
 
     /// <summary>Loads the active version of every predictor (at start); one that cannot load is logged and skipped.</summary>
     public async Task LoadActiveAsync(CancellationToken cancellationToken)
@@ -41,6 +50,7 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
             try
             {
                 var predictor = await GetAsync(version, cancellationToken) ?? throw new PredictorPackageException($"the store has no predictor '{version}'");
+                WarmUp(predictor);
                 Swap(predictor);
             }
             catch (PredictorPackageException e)
@@ -58,15 +68,48 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
             return loaded;
         }
 
-        var record = await store.FindModelAsync(version, cancellationToken);
-        if (record is null || record.Kind != Kind)
+        await _loading.WaitAsync(cancellationToken);
+        try
         {
-            return null;
-        }
+            if (Volatile.Read(ref _loaded).TryGetValue(version, out loaded))
+            {
+                return loaded;
+            }
 
-        loaded = new Predictor(PredictorPackage.Parse(record.Content), record.Version);
-        ImmutableInterlocked.TryAdd(ref _loaded, version, loaded);
-        return loaded;
+            var record = await store.FindModelAsync(version, cancellationToken);
+            if (record is null || record.Kind != Kind)
+            {
+                return null;
+            }
+
+            loaded = Predictor.Load(PredictorPackage.Parse(record.Content), record.Version);
+            Remember(loaded);
+            return loaded;
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    /// <summary>
+    /// Keeps a loaded version for the next request that names it. The active ones are always kept; of the rest, at
+    /// most <see cref="MaxInactiveLoaded"/> (the others are dropped, and parsed again when asked for), so that a client
+    /// cycling through registered versions cannot hold them all in memory.
+    /// </summary>
+    private void Remember(Predictor predictor)
+    {
+        ImmutableInterlocked.Update(ref _loaded, loaded =>
+        {
+            var active = Volatile.Read(ref _active);
+            var inactive = loaded.Keys.Where(v => !active.Values.Any(p => p.Version == v)).ToList();
+            foreach (var version in inactive.Take(Math.Max(0, inactive.Count - MaxInactiveLoaded + 1)))
+            {
+                loaded = loaded.Remove(version);
+            }
+
+            return loaded.SetItem(predictor.Version, predictor);
+        });
     }
 
     /// <summary>
@@ -94,7 +137,7 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
             RegisteredAt = time.GetUtcNow(),
             Content = content,
         };
-        var predictor = new Predictor(package, record.Version);
+        var predictor = Predictor.Load(package, record.Version);
         for (var attempt = 2; ; attempt++)
         {
             try
@@ -105,7 +148,7 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
             catch (InvalidOperationException) when (metadata.Version is null && attempt <= 100)
             {
                 record = record with { Version = $"{generated}-{attempt}" };
-                predictor = new Predictor(package, record.Version);
+                predictor = Predictor.Load(package, record.Version);
             }
             catch (InvalidOperationException e)
             {
@@ -113,7 +156,7 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
             }
         }
 
-        ImmutableInterlocked.TryAdd(ref _loaded, record.Version, predictor);
+        Remember(predictor);
         if (activate)
         {
             await ActivateAsync(record.Version, cancellationToken);
@@ -127,25 +170,48 @@ public sealed partial class PredictorRegistry(IModelStore store, TimeProvider ti
     {
         var predictor = await GetAsync(version, cancellationToken) ?? throw new PredictorPackageException($"No predictor '{version}' is registered.");
         WarmUp(predictor);
-        await store.SetActiveModelAsync(ActiveKey(predictor.Name), version, cancellationToken);
-        Swap(predictor);
+        await _activation.WaitAsync(cancellationToken);
+        try
+        {
+            await store.SetActiveModelAsync(ActiveKey(predictor.Name), version, cancellationToken);
+            Swap(predictor);
+        }
+        finally
+        {
+            _activation.Release();
+        }
+
         return predictor;
     }
 
-    /// <summary>One row of missing values through every path, so that the JIT has compiled them before traffic.</summary>
+    /// <summary>
+    /// One row of missing values through every path, so that the JIT has compiled them before traffic; a predictor
+    /// that cannot answer it is refused rather than served.
+    /// </summary>
     private static void WarmUp(Predictor predictor)
     {
         var row = Enumerable.Repeat(double.NaN, predictor.FeatureCount).ToArray();
-        predictor.Predict(row, PredictionSource.Model, 5, counterfactual: false);
-        predictor.Predict(row, PredictionSource.Fallback, 5, counterfactual: false);
+        try
+        {
+            predictor.Predict(row, PredictionSource.Model, 5, counterfactual: true);
+            predictor.Predict(row, PredictionSource.Fallback, 5, counterfactual: false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new PredictorPackageException($"The predictor failed its warm-up on a row of missing values: {e.Message}", e);
+        }
     }
 
     private void Swap(Predictor predictor)
     {
-        lock (_activation)
-        {
-            Volatile.Write(ref _active, _active.SetItem(predictor.Name, predictor));
-        }
+        ImmutableInterlocked.Update(ref _active, active => active.SetItem(predictor.Name, predictor));
+        Remember(predictor);
+    }
+
+    public void Dispose()
+    {
+        _activation.Dispose();
+        _loading.Dispose();
     }
 
     [LoggerMessage(EventId = LogEvents.ActivePredictorUnusable, Level = LogLevel.Error, Message = "The active version {Version} of predictor {Name} cannot serve; /v1/predict/{Name} answers 404: {Reason}")]

@@ -58,6 +58,21 @@ public sealed partial class ModelStage(ScoringGate gate, FaultInjector faults, F
             return ModelOutcome.Fallback(FallbackReason.CircuitOpen);
         }
 
+        try
+        {
+            return await RunEnteredAsync(work, model, k, breaker, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            breaker.Neutral(); // the client went away: no verdict, and a half-open trial must not stay taken
+            throw;
+        }
+    }
+
+    /// <summary>The model stage past the circuit breaker: every path ends in a verdict (success, failure or neutral).</summary>
+    private async ValueTask<ModelOutcome> RunEnteredAsync(RankWork work, LoadedModel model, int k, CircuitBreaker breaker, CancellationToken cancellationToken)
+    {
+        var command = work.Command;
         var remaining = work.Remaining;
         if (remaining <= TimeSpan.Zero || work.Timings.GetValueOrDefault("wait") > serving.ShedModelAboveWaitMs)
         {

@@ -350,7 +350,7 @@ public static class BatchScorer
             case PredictionTask.Binary:
                 var p = predictor.Model.Transform(raw[0]);
                 row["score"].Set(p.ToString("R", CultureInfo.InvariantCulture));
-                row["decision"].Set(predictor.Decide(raw[0]));
+                row["decision"].Set(predictor.Decide(p));
                 break;
             case PredictionTask.Multiclass:
                 var best = predictor.Model.PredictClass(raw);

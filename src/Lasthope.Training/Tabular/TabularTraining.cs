@@ -272,15 +272,8 @@ public static class TabularTraining
                 predictor.ScoreFallback(row, raw);
             }
 
-            if (outputs == 1)
-            {
-                result[r] = predictor.Model.Transform(raw[0]);
-            }
-            else
-            {
-                raw.CopyTo(result.AsSpan(r * outputs));
-                predictor.Model.Transform(result.AsSpan(r * outputs, outputs));
-            }
+            predictor.Link(raw, source);
+            raw.CopyTo(result.AsSpan(r * outputs));
         }
 
         return result;

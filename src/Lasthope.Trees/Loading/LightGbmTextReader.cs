@@ -229,6 +229,10 @@ internal static class LightGbmTextReader
         }
 
         var leafValue = Numbers.ParseDoubles(Require(block, index, "leaf_value"), leaves, $"{context} leaf_value");
+        if (Array.FindIndex(leafValue, v => !double.IsFinite(v)) is var bad and >= 0)
+        {
+            throw ModelLoadException.Corrupt($"{context} leaf_value: {leafValue[bad]} is not a finite score.");
+        }
         if (leaves == 1)
         {
             return new SourceTree
@@ -340,6 +344,11 @@ internal static class LightGbmTextReader
         if (name == "cross_entropy")
         {
             sigmoid = 1.0;
+        }
+
+        if (!(double.IsFinite(sigmoid) && sigmoid > 0))
+        {
+            throw ModelLoadException.Corrupt($"The objective's sigmoid:{sigmoid} is not a positive number.");
         }
 
         if ((name is "multiclass" or "multiclassova") != (classes > 1))
