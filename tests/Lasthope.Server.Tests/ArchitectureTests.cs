@@ -20,12 +20,13 @@ public sealed partial class ArchitectureTests
         ["Ranking"] = ["Configuration", "Telemetry", "State", "Cascade", "Models"],
         ["Recommend"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking"],
         ["Predict"] = ["Configuration", "Telemetry", "Cascade", "Models"],
+        ["Text"] = ["Configuration", "Telemetry", "Cascade", "Models"],
         ["Ingestion"] = ["Configuration", "Telemetry", "State", "Cascade"],
         ["Stats"] = ["Configuration", "Telemetry", "State"],
         ["Security"] = ["Configuration", "Telemetry"],
         ["Experiments"] = ["Configuration", "Telemetry"],
-        ["Api"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Predict", "Ingestion", "Stats", "Security", "Experiments"],
-        ["Hosting"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Predict", "Ingestion", "Stats", "Security", "Experiments", "Api"],
+        ["Api"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Predict", "Text", "Ingestion", "Stats", "Security", "Experiments"],
+        ["Hosting"] = ["Configuration", "Telemetry", "State", "Cascade", "Models", "Ranking", "Recommend", "Predict", "Text", "Ingestion", "Stats", "Security", "Experiments", "Api"],
     };
 
     private static IEnumerable<string> Sources(string folder) => Directory.EnumerateFiles(Path.Combine(TestData.RepositoryRoot, folder), "*.cs", SearchOption.AllDirectories)
@@ -62,11 +63,13 @@ public sealed partial class ArchitectureTests
         => Assert.Empty(Sources(folder).Where(f => File.ReadAllText(f).Contains("Lasthope.Server.Api", StringComparison.Ordinal)).Select(Path.GetFileName));
 
     [Fact]
-    public void TheServer_KnowsNoStoreImplementation_AndNoNativeCode()
+    public void TheServer_KnowsNoStoreImplementation_AndNoNativeCode_AndNoEncoderWeights()
     {
         var project = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, "src", "Lasthope.Server", "Lasthope.Server.csproj"));
         Assert.DoesNotContain("Storage.Sqlite", project, StringComparison.Ordinal);
         Assert.DoesNotContain("Trees.Native", project, StringComparison.Ordinal);
+        Assert.DoesNotContain("Text.Encoder", project, StringComparison.Ordinal);
+        Assert.DoesNotContain("SentenceTransformers", project, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -75,7 +75,7 @@ public sealed partial class PredictorHardeningTests
     public async Task ExtremeNumbers_AreAnsweredWithFiniteScoresAndReasons(bool modelFails)
     {
         await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?> { ["Lasthope:Serving:FaultInjection:ModelErrorFraction"] = modelFails ? "1" : "0" });
-        await PredictApiTests.RegisterAsync(server, TestPredictors.Binary());
+        await PredictApiTests.RegisterAsync(server, TestPredictors.Binary(budgetMs: 10_000)); // the model answers however loaded the machine
         var rows = new[] { double.MaxValue, -double.MaxValue, double.Epsilon, 0 }
             .Select(v => new { features = new Dictionary<string, object?> { ["income"] = v, ["residence_permit_months"] = -v, ["region"] = "west" } })
             .ToArray();
@@ -98,7 +98,7 @@ public sealed partial class PredictorHardeningTests
     public async Task TheFallback_ScoresOnItsOwnLogisticLink_WhateverTheModelsSigmoid()
     {
         // A model trained with sigmoid:2 is P = 1 / (1 + exp(-2 raw)); its scorecard is a plain logistic regression.
-        var package = TestPredictors.Binary() with { Model = SigmoidLine().Replace(TestPredictors.Binary().Model, "objective=binary sigmoid:2") };
+        var package = TestPredictors.Binary(budgetMs: 10_000) with { Model = SigmoidLine().Replace(TestPredictors.Binary().Model, "objective=binary sigmoid:2") };
         await using var server = await LoopbackServer.StartAsync();
         await PredictApiTests.RegisterAsync(server, package);
         var features = new Dictionary<string, object?> { ["income"] = 30.0, ["residence_permit_months"] = 6.0, ["region"] = "west", ["permit"] = "none" };

@@ -45,7 +45,7 @@ internal static class ModelCommands
             }
 
             var facts = new Grid().AddColumn().AddColumn();
-            void Fact(string name, string value) => facts.AddRow(new Markup($"[grey]{name}[/]"), new Text(value));
+            void Fact(string name, string value) => facts.AddRow(new Markup($"[grey]{name}[/]"), new Spectre.Console.Text(value));
             Fact("format", $"{summary.Format} {summary.FormatVersion}");
             Fact("objective", summary.Objective);
             Fact("boosting", summary.Boosting);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
+using Lasthope.Server.Models;
 using Lasthope.Server.Predict;
 using Lasthope.Training.Tabular;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -60,7 +61,7 @@ internal static class ScoreBatchCommand
             {
                 predictor = await ResolveAsync(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(config), cancellationToken);
             }
-            catch (PredictorPackageException e)
+            catch (Exception e) when (e is PredictorPackageException or ModelRejectedException)
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
             }
@@ -122,12 +123,12 @@ internal static class ScoreBatchCommand
         if (File.Exists(model))
         {
             var content = await File.ReadAllBytesAsync(model, cancellationToken);
-            return new Predictor(PredictorPackage.Parse(content), "file-sha256:" + Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
+            return Predictor.Load(PredictorPackage.Parse(content), "file-sha256:" + Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
         }
 
         var options = LasthopeServer.LoadOptions(CommonOptions.Setup(data, config));
         await using var store = await CliStores.OpenAsync(options, cancellationToken);
-        var registry = new PredictorRegistry(StoreSelection.ModelStoreOf(store), TimeProvider.System, NullLogger<PredictorRegistry>.Instance);
+        using var registry = new PredictorRegistry(StoreSelection.ModelStoreOf(store), TimeProvider.System, NullLogger<PredictorRegistry>.Instance);
         if (await registry.GetAsync(model, cancellationToken) is { } version)
         {
             return version;

@@ -118,11 +118,11 @@ internal static class TrainModelCommand
                 {
                     var settings = LasthopeServer.LoadOptions(CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config)));
                     await using var store = await CliStores.OpenAsync(settings, createIfMissing: true, cancellationToken);
-                    var registry = new PredictorRegistry(StoreSelection.ModelStoreOf(store), TimeProvider.System, NullLogger<PredictorRegistry>.Instance);
+                    using var registry = new PredictorRegistry(StoreSelection.ModelStoreOf(store), TimeProvider.System, NullLogger<PredictorRegistry>.Instance);
                     var record = await registry.RegisterAsync(content, new ModelMetadata(Parameters: TrainModelOutput.ParametersJson(report), Metrics: TrainModelOutput.ComparisonJson(report)), parse.GetValue(activate), cancellationToken);
                     context.Out.WriteLine($"registered {record.Version} as predictor {record.Surface}{(parse.GetValue(activate) ? " (active)" : "")}");
                 }
-                catch (Exception e) when (e is PredictorPackageException or StoreUnavailableException)
+                catch (Exception e) when (e is ModelRejectedException or StoreUnavailableException)
                 {
                     return context.Fail(ExitCodes.Failure, e.Message);
                 }

@@ -61,4 +61,7 @@ public static class ModelKinds
 
     /// <summary>A predictor package (a tabular model with its inputs, decision, reasons and fallback).</summary>
     public const string Predictor = "predictor";
+
+    /// <summary>A text model package (a TF-IDF baseline and a sentence-encoder head).</summary>
+    public const string Text = "text";
 }

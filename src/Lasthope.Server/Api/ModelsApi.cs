@@ -97,7 +97,7 @@ public static class ModelsApi
     /// its features are refused.
     /// </summary>
     public static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, PredictorRegistry predictors, IModelStore store, SurfaceCatalog surfaces, LimitsOptions limits, ModelUploadGate uploads,
+        HttpContext http, ModelRegistry registry, RecommenderRegistry recommenders, IEnumerable<IPackageRegistry> packages, IModelStore store, SurfaceCatalog surfaces, LimitsOptions limits, ModelUploadGate uploads,
         string? surface, string? version, string? activate, CancellationToken cancellationToken)
     {
         var parameters = new Parameters();
@@ -146,9 +146,9 @@ public static class ModelsApi
                 await file.ReadExactlyAsync(content, cancellationToken);
             }
 
-            if (PredictorPackage.IsPackage(content))
+            if (packages.FirstOrDefault(p => p.Recognises(content)) is { } package)
             {
-                return await RegisterPredictorAsync(content, version, activateNow, predictors, store, cancellationToken);
+                return await RegisterPackageAsync(content, version, activateNow, package, store, cancellationToken);
             }
 
             if (surface is null)
@@ -190,18 +190,19 @@ public static class ModelsApi
         }
     }
 
-    private static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterPredictorAsync(
-        byte[] content, string? version, bool activate, PredictorRegistry predictors, IModelStore store, CancellationToken cancellationToken)
+    /// <summary>A self-describing package (a predictor, a text model...): its registry recognised it by content.</summary>
+    private static async Task<Results<Created<ModelDto>, ValidationProblem, ProblemHttpResult>> RegisterPackageAsync(
+        byte[] content, string? version, bool activate, IPackageRegistry packages, IModelStore store, CancellationToken cancellationToken)
     {
         try
         {
-            var record = await predictors.RegisterAsync(content, new ModelMetadata(Version: version), activate, cancellationToken);
+            var record = await packages.RegisterAsync(content, new ModelMetadata(Version: version), activate, cancellationToken);
             var active = await store.GetActiveModelsAsync(cancellationToken);
             return TypedResults.Created($"/v1/models/{Uri.EscapeDataString(record.Version)}", ModelDto.Of(record, active));
         }
-        catch (PredictorPackageException e)
+        catch (ModelRejectedException e)
         {
-            return Refused(new ModelRejectedException(e.Message, e));
+            return Refused(e);
         }
     }
 
@@ -214,7 +215,7 @@ public static class ModelsApi
 
     /// <summary>Activates a registered model on <paramref name="surface"/> (default: the surface it was registered for).</summary>
     public static async Task<Results<Ok<ModelDto>, ValidationProblem, ProblemHttpResult>> ActivateAsync(
-        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, PredictorRegistry predictors, IModelStore store, SurfaceCatalog surfaces, CancellationToken cancellationToken)
+        string version, string? surface, ModelRegistry registry, RecommenderRegistry recommenders, IEnumerable<IPackageRegistry> packages, IModelStore store, SurfaceCatalog surfaces, CancellationToken cancellationToken)
     {
         var parameters = new Parameters();
         parameters.Id("route.version", version);
@@ -234,16 +235,16 @@ public static class ModelsApi
             return Problems.NotFound("route.version", "Model not found", $"No model '{version}' is registered.");
         }
 
-        if (record.Kind == ModelKinds.Predictor)
+        if (packages.FirstOrDefault(p => p.Kind == record.Kind) is { } package)
         {
             try
             {
-                await predictors.ActivateAsync(version, cancellationToken);
+                await package.ActivateAsync(version, cancellationToken);
                 return TypedResults.Ok(ModelDto.Of(record with { Content = [] }, await store.GetActiveModelsAsync(cancellationToken)));
             }
-            catch (PredictorPackageException e)
+            catch (ModelRejectedException e)
             {
-                return Refused(new ModelRejectedException(e.Message, e));
+                return Refused(e);
             }
         }
 

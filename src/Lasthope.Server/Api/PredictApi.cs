@@ -230,7 +230,7 @@ public static class PredictApi
         {
             predictor = request.Version is { } version ? await registry.GetAsync(version, cancellationToken) : registry.Active(name);
         }
-        catch (PredictorPackageException e)
+        catch (ModelRejectedException e)
         {
             return TypedResults.Problem(detail: e.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Predictor unusable");
         }

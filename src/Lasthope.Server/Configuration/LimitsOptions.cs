@@ -53,6 +53,12 @@ public sealed class LimitsOptions : IValidatableObject
     /// <summary>Rows in one <c>POST /v1/predict/{name}</c> (the batch form). Default 1,000; a larger file is for <c>lasthope score-batch</c>.</summary>
     public int MaxPredictRows { get; init; } = 1_000;
 
+    /// <summary>Texts in one <c>POST /v1/text/{name}</c>. Default 64 (one encoder batch of short texts fits a budget of tens of ms).</summary>
+    public int MaxTextBatch { get; init; } = 64;
+
+    /// <summary>Characters of one text. Default 2,000 (the encoder reads 256 word pieces; the baseline's n-grams grow with the length).</summary>
+    public int MaxTextLength { get; init; } = 2_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!double.IsFinite(BodyReadTimeoutMs) || BodyReadTimeoutMs <= 0)
@@ -93,6 +99,11 @@ public sealed class LimitsOptions : IValidatableObject
         if (MaxPredictRows is < 1 or > 100_000)
         {
             yield return new ValidationResult("Limits:MaxPredictRows must be in [1, 100000].", [nameof(MaxPredictRows)]);
+        }
+
+        if (MaxTextBatch is < 1 or > 10_000 || MaxTextLength is < 1 or > 1_000_000)
+        {
+            yield return new ValidationResult("Limits:MaxTextBatch must be in [1, 10000] and Limits:MaxTextLength in [1, 1000000].", [nameof(MaxTextBatch)]);
         }
     }
 }

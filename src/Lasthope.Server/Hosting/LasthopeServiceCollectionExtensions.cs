@@ -88,6 +88,7 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton(sp => new ModelRegistry(sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<ServingOptions>(), sp.GetRequiredService<RecentRankings>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ModelRegistry>>()));
         services.AddSingleton(sp => new RecommenderRegistry(sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RecommenderRegistry>>()));
         services.AddSingleton<PredictorRegistry>();
+        services.AddSingleton<IPackageRegistry>(sp => sp.GetRequiredService<PredictorRegistry>());
         services.AddSingleton<PredictionService>();
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<HeuristicStage>();

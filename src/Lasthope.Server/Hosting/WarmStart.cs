@@ -23,7 +23,7 @@ public sealed partial class WarmStart(
     ItemCatalog catalog,
     ModelRegistry models,
     RecommenderRegistry recommenders,
-    PredictorRegistry predictors,
+    IEnumerable<IPackageRegistry> packages,
     SecurityOptions security,
     ILogger<WarmStart> logger) : IHostedService
 {
@@ -39,7 +39,10 @@ public sealed partial class WarmStart(
         await LoadCatalogAsync(cancellationToken);
         await models.LoadActiveAsync(cancellationToken);
         await recommenders.LoadActiveAsync(cancellationToken);
-        await predictors.LoadActiveAsync(cancellationToken);
+        foreach (var package in packages)
+        {
+            await package.LoadActiveAsync(cancellationToken);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

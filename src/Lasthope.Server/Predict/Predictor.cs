@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Lasthope.Server.Models;
 using Lasthope.Trees;
 
 namespace Lasthope.Server.Predict;
@@ -58,7 +59,7 @@ public sealed record Prediction(
 /// A registered predictor, loaded: its tree model (Lasthope's evaluator, the same scores as lib_lightgbm), its inputs'
 /// encoding, its fallback and its phrases. Immutable and shared between threads; per-row scratch is the caller's.
 /// </summary>
-public sealed class Predictor
+public sealed class Predictor : IServedPackage
 {
     /// <summary>The most values a counterfactual search tries for one feature.</summary>
     public const int MaxCounterfactualCandidates = 256;

@@ -27,6 +27,9 @@ public sealed class LasthopeMetrics
     private readonly Counter<long> _predictRequests;
     private readonly Counter<long> _predictRows;
     private readonly Histogram<double> _predictDuration;
+    private readonly Counter<long> _textRequests;
+    private readonly Counter<long> _texts;
+    private readonly Histogram<double> _textDuration;
 
     public LasthopeMetrics(IMeterFactory meterFactory)
     {
@@ -48,6 +51,10 @@ public sealed class LasthopeMetrics
         _predictRows = _meter.CreateCounter<long>("lasthope.predict.rows", "{row}", "Rows predicted, by predictor and source (model or fallback).");
         _predictDuration = _meter.CreateHistogram<double>(
             "lasthope.predict.duration", "s", "Server-side latency of predict requests, by path.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _textRequests = _meter.CreateCounter<long>("lasthope.text.requests", "{request}", "Text model requests served, by model, servedBy and fallbackReason.");
+        _texts = _meter.CreateCounter<long>("lasthope.text.texts", "{text}", "Texts scored, by model and family (encoder or baseline).");
+        _textDuration = _meter.CreateHistogram<double>(
+            "lasthope.text.duration", "s", "Server-side latency of text model requests, by path.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _rerankDepth = _meter.CreateHistogram<int>(
             "lasthope.rerank.depth", "{item}", "How many of the top K the model scored, on the model path.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [0, 25, 50, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 2000] });
     }
@@ -82,6 +89,16 @@ public sealed class LasthopeMetrics
         _predictDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
         _predictRows.Add(modelRows, new KeyValuePair<string, object?>("predictor", name), new KeyValuePair<string, object?>("source", "model"));
         _predictRows.Add(fallbackRows, new KeyValuePair<string, object?>("predictor", name), new KeyValuePair<string, object?>("source", "fallback"));
+    }
+
+    public void TextServed(string model, ServedBy servedBy, FallbackReason? reason, double seconds, int texts)
+    {
+        var name = Label(model);
+        var path = servedBy.ToWire();
+        var tags = new TagList { { "model", name }, { "served_by", path }, { "fallback_reason", reason?.ToWire() ?? "none" } };
+        _textRequests.Add(1, in tags);
+        _textDuration.Record(seconds, new KeyValuePair<string, object?>("served_by", path));
+        _texts.Add(texts, new KeyValuePair<string, object?>("model", name), new KeyValuePair<string, object?>("family", servedBy == ServedBy.Model ? "encoder" : "baseline"));
     }
 
     public void Stage(string stage, ServedBy servedBy, double seconds)

@@ -32,6 +32,7 @@ public static class LogEvents
     public const int RetrainFailed = 4403;
     public const int ActivePredictorUnusable = 4501;
     public const int PredictorModelFailed = 4502;
+    public const int TextEncoderFailed = 4601;
 
     public const int StageFailed = 5001;
     public const int ArmModelUnavailable = 5002;
