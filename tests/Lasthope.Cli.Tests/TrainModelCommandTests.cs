@@ -155,6 +155,29 @@ public sealed class TrainModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task RaggedRows_ExitWith2_NamingTheFileAndTheLine()
+    {
+        var table = Table(200);
+        var lines = await File.ReadAllLinesAsync(table, TestContext.Current.CancellationToken);
+        var longer = Path.Combine(_dir, "longer.csv");
+        await File.WriteAllLinesAsync(longer, [.. lines[..6], lines[6] + ",extra", .. lines[7..]], TestContext.Current.CancellationToken);
+        var shorter = Path.Combine(_dir, "shorter.csv");
+        await File.WriteAllLinesAsync(shorter, [.. lines[..9], string.Join(',', lines[9].Split(',')[..3]), .. lines[10..]], TestContext.Current.CancellationToken);
+
+        var (exit, _, err) = await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", longer, "--label", "value", "--ignore", "id,kind", "--threads", "1");
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(longer, StringComparison.Ordinal) && err.Contains("line 7 has 7 fields", StringComparison.Ordinal), err);
+        (exit, _, err) = await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", shorter, "--label", "value", "--ignore", "id,kind", "--threads", "1");
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(shorter, StringComparison.Ordinal) && err.Contains("line 10 has 3 fields", StringComparison.Ordinal), err);
+
+        var package = Path.Combine(_dir, "p.json");
+        Assert.Equal(ExitCodes.Ok, (await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", table, "--label", "value", "--ignore", "id,kind", "--threads", "1", "--out", package)).ExitCode);
+        (exit, _, err) = await CliHarness.RunAsync("score-batch", "--model", package, "--input", longer, "--output", Path.Combine(_dir, "o.csv"));
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(longer, StringComparison.Ordinal) && err.Contains("line 7 has 7 fields", StringComparison.Ordinal), err);
+        (exit, _, err) = await CliHarness.RunAsync("score-batch", "--model", package, "--input", shorter, "--output", Path.Combine(_dir, "o.csv"));
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(shorter, StringComparison.Ordinal) && err.Contains("line 10 has 3 fields", StringComparison.Ordinal), err);
+    }
+
+    [Fact]
     public async Task BadInput_ExitsWith2_AndAMissingFileWith3()
     {
         var table = Table(200);

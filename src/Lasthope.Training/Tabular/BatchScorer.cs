@@ -64,7 +64,8 @@ public static class BatchScorer
         var width = predictor.FeatureCount;
         var package = predictor.Package;
         using var file = new HashingReadStream(File.OpenRead(input));
-        using var reader = Sep.Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(file);
+        // The column count is checked per row below (Sep's own check would throw InvalidDataException, not a BatchInputException).
+        using var reader = Sep.Reader(o => o with { Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).From(file);
         var header = reader.Header;
         var missing = package.Features.Select(f => f.Name).Where(n => !header.ColNames.Contains(n)).ToArray();
         if (missing.Length > 0)
@@ -99,7 +100,7 @@ public static class BatchScorer
         Block filling = new(width, passColumns.Length), spare = new(width, passColumns.Length);
         Task pending = Task.CompletedTask;
         long rows = 0;
-        var line = 1L;
+        var read = 0L; // rows read, for the sample
 
         void Hand()
         {
@@ -117,9 +118,16 @@ public static class BatchScorer
             filling.Rows = 0;
         }
 
+        var columns = header.ColNames.Count;
         foreach (var row in reader)
         {
-            line++;
+            read++;
+            if (row.ColCount != columns)
+            {
+                pending.GetAwaiter().GetResult();
+                throw new BatchInputException($"{input}: line {row.LineNumberFrom} has {row.ColCount} fields, but the header has {columns}.");
+            }
+
             var target = filling.Features.AsSpan(filling.Rows * width, width);
             for (var c = 0; c < width; c++)
             {
@@ -135,7 +143,7 @@ public static class BatchScorer
                 else if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out target[c]) || !double.IsFinite(target[c]))
                 {
                     pending.GetAwaiter().GetResult();
-                    throw new BatchInputException($"Line {line}, column {package.Features[c].Name}: '{cell}' is not a number.");
+                    throw new BatchInputException($"Line {row.LineNumberFrom}, column {package.Features[c].Name}: '{cell}' is not a number.");
                 }
             }
 
@@ -144,7 +152,7 @@ public static class BatchScorer
                 filling.Passed[p][filling.Rows] = row[passColumns[p]].ToString();
             }
 
-            if (line - 1 <= sampleRows)
+            if (read <= sampleRows)
             {
                 sampleFeatures.AddRange(target);
                 if (sampleLabels is not null)

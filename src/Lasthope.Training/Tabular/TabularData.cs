@@ -69,7 +69,9 @@ public sealed class TabularData
     public static TabularData Read(string path, TabularReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using var reader = Sep.Reader(o => o with { HasHeader = options.ColumnNames is null, Unescape = true, Trim = SepTrim.All }).FromFile(path);
+        // Sep's own column count check would throw InvalidDataException; the count is checked here, per row, so that a
+        // ragged row is a TabularDataException naming the file and its line.
+        using var reader = Sep.Reader(o => o with { HasHeader = options.ColumnNames is null, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).FromFile(path);
         var names = options.ColumnNames?.ToArray() ?? [.. reader.Header.ColNames];
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
         {
@@ -94,13 +96,12 @@ public sealed class TabularData
         var cells = used.Select(_ => new List<string>()).ToArray();
         var labels = new List<string>();
         var weights = new List<float>();
-        var line = options.ColumnNames is null ? 1 : 0;
         foreach (var row in reader)
         {
-            line++;
+            var line = row.LineNumberFrom; // the file's line (1-based) where the row starts, the header's counted
             if (row.ColCount != names.Length)
             {
-                throw new TabularDataException($"Line {line} has {row.ColCount} columns, the file {names.Length}.");
+                throw new TabularDataException($"{path}: line {line} has {row.ColCount} fields, but the {(options.ColumnNames is null ? "header has" : "column names are")} {names.Length}.");
             }
 
             if (labels.Count >= options.MaxRows)
