@@ -177,6 +177,37 @@ public sealed class TrainModelCommandTests : IDisposable
         Assert.True(exit == ExitCodes.BadInput && err.Contains(shorter, StringComparison.Ordinal) && err.Contains("line 10 has 3 fields", StringComparison.Ordinal), err);
     }
 
+    [Theory]
+    [InlineData("a a", "white space")]
+    [InlineData("a:b", "':'")]
+    [InlineData("\"a{1}\"", "'{'")]
+    public async Task AFeatureName_LightGbmCannotHold_ExitsWith2_NamingTheColumn(string name, string problem)
+    {
+        var lines = await File.ReadAllLinesAsync(Table(200), TestContext.Current.CancellationToken);
+        var renamed = Path.Combine(_dir, "renamed.csv");
+        await File.WriteAllLinesAsync(renamed, [lines[0].Replace("id,a,", $"id,{name},", StringComparison.Ordinal), .. lines[1..]], TestContext.Current.CancellationToken);
+
+        var (exit, _, err) = await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", renamed, "--label", "value", "--ignore", "id,kind", "--threads", "1");
+
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(problem, StringComparison.Ordinal) && err.Contains("--ignore", StringComparison.Ordinal), err);
+    }
+
+    [Fact]
+    public async Task AHeaderThatNamesAColumnTwice_ExitsWith2_InTrainModelAndScoreBatch()
+    {
+        var table = Table(200);
+        var package = Path.Combine(_dir, "p.json");
+        Assert.Equal(ExitCodes.Ok, (await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", table, "--label", "value", "--ignore", "id,kind", "--threads", "1", "--out", package)).ExitCode);
+        var lines = await File.ReadAllLinesAsync(table, TestContext.Current.CancellationToken);
+        var twice = Path.Combine(_dir, "twice.csv");
+        await File.WriteAllLinesAsync(twice, [lines[0].Replace(",kind", ",a", StringComparison.Ordinal), .. lines[1..]], TestContext.Current.CancellationToken);
+
+        var (exit, _, err) = await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", twice, "--label", "value", "--ignore", "id", "--threads", "1");
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(twice, StringComparison.Ordinal) && err.Contains("'a'", StringComparison.Ordinal), err);
+        (exit, _, err) = await CliHarness.RunAsync("score-batch", "--model", package, "--input", twice, "--output", Path.Combine(_dir, "o.csv"));
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(twice, StringComparison.Ordinal) && err.Contains("'a'", StringComparison.Ordinal), err);
+    }
+
     [Fact]
     public async Task BadInput_ExitsWith2_AndAMissingFileWith3()
     {

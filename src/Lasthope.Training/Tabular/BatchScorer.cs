@@ -64,8 +64,7 @@ public static class BatchScorer
         var width = predictor.FeatureCount;
         var package = predictor.Package;
         using var file = new HashingReadStream(File.OpenRead(input));
-        // The column count is checked per row below (Sep's own check would throw InvalidDataException, not a BatchInputException).
-        using var reader = Sep.Reader(o => o with { Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).From(file);
+        using var reader = Open(file, input);
         var header = reader.Header;
         var missing = package.Features.Select(f => f.Name).Where(n => !header.ColNames.Contains(n)).ToArray();
         if (missing.Length > 0)
@@ -198,6 +197,24 @@ public static class BatchScorer
         var features = sampleFeatures.ToArray();
         var predictions = TabularTraining.Predictions(predictor, features, features.Length / width, PredictionSource.Model);
         return (manifest, new BatchSample(features, predictions, sampleLabels?.ToArray(), labelColumn, rows > sampleRows));
+    }
+
+    /// <summary>
+    /// Opens the input; Sep's column count check is off (<see cref="Score(Predictor, string, string, int, IReadOnlyList{string}, int, string?, IProgress{double}?, CancellationToken)"/>
+    /// checks each row, so that a ragged row is a <see cref="BatchInputException"/> naming the file and its line, not
+    /// Sep's InvalidDataException).
+    /// </summary>
+    private static SepReader Open(Stream file, string input)
+    {
+        try
+        {
+            return Sep.Reader(o => o with { Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).From(file);
+        }
+        catch (ArgumentException e)
+        {
+            // Sep refuses a header that names a column twice ("Col name 'a' found 2 times at ...").
+            throw new BatchInputException($"{input}: the header names a column twice: {e.Message}");
+        }
     }
 
     /// <summary>One block of parsed rows: features, and the passed-through cells.</summary>

@@ -69,9 +69,7 @@ public sealed class TabularData
     public static TabularData Read(string path, TabularReadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        // Sep's own column count check would throw InvalidDataException; the count is checked here, per row, so that a
-        // ragged row is a TabularDataException naming the file and its line.
-        using var reader = Sep.Reader(o => o with { HasHeader = options.ColumnNames is null, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).FromFile(path);
+        using var reader = Open(path, options.ColumnNames is null);
         var names = options.ColumnNames?.ToArray() ?? [.. reader.Header.ColNames];
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
         {
@@ -91,6 +89,14 @@ public sealed class TabularData
         if (used.Length == 0)
         {
             throw new TabularDataException("No feature column is left.");
+        }
+
+        foreach (var name in used.Select(i => names[i]))
+        {
+            if (FeatureNameProblem(name) is { } problem)
+            {
+                throw new TabularDataException($"The column name '{name}' {problem}, which a LightGBM model cannot hold as a feature's name: rename the column, or leave it out with --ignore.");
+            }
         }
 
         var cells = used.Select(_ => new List<string>()).ToArray();
@@ -166,6 +172,44 @@ public sealed class TabularData
         }
 
         return new TabularData(features, values, [.. labels], [.. weights]);
+    }
+
+    /// <summary>
+    /// Why a column's name cannot be a feature's, or null: LightGBM's model text separates feature names by spaces
+    /// (so Lasthope's trainer refuses white space), and LGBM_DatasetSetFeatureNames refuses the characters that would
+    /// break its JSON dump (<c>" , : [ ] { }</c>, LightGBM's <c>Common::CheckAllowedJSON</c>).
+    /// </summary>
+    public static string? FeatureNameProblem(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0)
+        {
+            return "is empty";
+        }
+
+        if (name.Any(char.IsWhiteSpace))
+        {
+            return "contains white space";
+        }
+
+        return name.IndexOfAny(['"', ',', ':', '[', ']', '{', '}']) is var at and >= 0 ? $"contains '{name[at]}'" : null;
+    }
+
+    /// <summary>
+    /// Opens the file for reading; Sep's column count check is off (<see cref="Read"/> checks each row, so that a ragged
+    /// row is a <see cref="TabularDataException"/> naming the file and its line, not Sep's InvalidDataException).
+    /// </summary>
+    private static SepReader Open(string path, bool hasHeader)
+    {
+        try
+        {
+            return Sep.Reader(o => o with { HasHeader = hasHeader, Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true }).FromFile(path);
+        }
+        catch (ArgumentException e)
+        {
+            // Sep refuses a header that names a column twice ("Col name 'a' found 2 times at ...").
+            throw new TabularDataException($"{path}: the header names a column twice: {e.Message}");
+        }
     }
 
     /// <summary>Numbers in numeric order, else ordinal: codes do not depend on the order of the rows.</summary>
