@@ -177,6 +177,34 @@ public sealed class TrainModelCommandTests : IDisposable
         Assert.True(exit == ExitCodes.BadInput && err.Contains(shorter, StringComparison.Ordinal) && err.Contains("line 10 has 3 fields", StringComparison.Ordinal), err);
     }
 
+    [Fact]
+    public async Task AQuoteNeverClosed_ExitsWith2_NamingTheLineWhereTheRowStarts()
+    {
+        var table = Table(200);
+        var package = Path.Combine(_dir, "p.json");
+        Assert.Equal(ExitCodes.Ok, (await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", table, "--label", "value", "--ignore", "id,kind", "--threads", "1", "--out", package)).ExitCode);
+        // Sep reads an open quote on to its row limit (16M characters), then gives up.
+        var unclosed = Path.Combine(_dir, "unclosed.csv");
+        using (var writer = new StreamWriter(unclosed))
+        {
+            foreach (var line in (await File.ReadAllLinesAsync(table, TestContext.Current.CancellationToken))[..51])
+            {
+                writer.WriteLine(line);
+            }
+
+            writer.WriteLine("x,\"1.5,2,red,3,low");
+            for (var i = 0; i < 1_100_000; i++)
+            {
+                writer.WriteLine("1,2.5,1,blue,9,low");
+            }
+        }
+
+        var (exit, _, err) = await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", unclosed, "--label", "value", "--ignore", "id,kind", "--threads", "1");
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(unclosed, StringComparison.Ordinal) && err.Contains("from line 52 on", StringComparison.Ordinal), err);
+        (exit, _, err) = await CliHarness.RunAsync("score-batch", "--model", package, "--input", unclosed, "--output", Path.Combine(_dir, "o.csv"));
+        Assert.True(exit == ExitCodes.BadInput && err.Contains(unclosed, StringComparison.Ordinal) && err.Contains("from line 52 on", StringComparison.Ordinal), err);
+    }
+
     [Theory]
     [InlineData("a a", "white space")]
     [InlineData("a:b", "':'")]

@@ -95,11 +95,14 @@ public static class BatchScorer
         var sink = new BlockSink(predictor, writer, explain, passThrough);
 
         // Two blocks: this thread parses one while a worker scores and writes the other, so the two cores share the
-        // work instead of taking turns.
+        // work instead of taking turns. Whatever ends the loop, the worker is stopped and waited for before the writer
+        // and the input are disposed (see the finally).
         Block filling = new(width, passColumns.Length), spare = new(width, passColumns.Length);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task pending = Task.CompletedTask;
         long rows = 0;
         var read = 0L; // rows read, for the sample
+        var next = 2; // the line where the next row starts
 
         void Hand()
         {
@@ -110,73 +113,93 @@ public static class BatchScorer
             var position = file.Position;
             pending = Task.Run(() =>
             {
-                sink.Write(full, cancellationToken);
+                sink.Write(full, stop.Token);
                 progress?.Report(length == 0 ? 1 : Math.Min(1, position / (double)length));
-            }, cancellationToken);
+            }, stop.Token);
             (filling, spare) = (spare, full);
             filling.Rows = 0;
         }
 
         var columns = header.ColNames.Count;
-        foreach (var row in reader)
+        try
         {
-            read++;
-            if (row.ColCount != columns)
+            foreach (var row in reader)
             {
-                pending.GetAwaiter().GetResult();
-                throw new BatchInputException($"{input}: line {row.LineNumberFrom} has {row.ColCount} fields, but the header has {columns}.");
+                read++;
+                next = row.LineNumberToExcl;
+                if (row.ColCount != columns)
+                {
+                    throw new BatchInputException($"{input}: line {row.LineNumberFrom} has {row.ColCount} fields, but the header has {columns}.");
+                }
+
+                var target = filling.Features.AsSpan(filling.Rows * width, width);
+                for (var c = 0; c < width; c++)
+                {
+                    var cell = row[sourceColumns[c]].Span;
+                    if (cell.Length == 0 || cell is "NA" or "?" or "NaN" or "null")
+                    {
+                        target[c] = double.NaN;
+                    }
+                    else if (codes[c] is { } lookup)
+                    {
+                        target[c] = lookup.TryGetValue(cell, out var code) ? code : double.NaN;
+                    }
+                    else if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out target[c]) || !double.IsFinite(target[c]))
+                    {
+                        throw new BatchInputException($"Line {row.LineNumberFrom}, column {package.Features[c].Name}: '{cell}' is not a number.");
+                    }
+                }
+
+                for (var p = 0; p < passColumns.Length; p++)
+                {
+                    filling.Passed[p][filling.Rows] = row[passColumns[p]].ToString();
+                }
+
+                if (read <= sampleRows)
+                {
+                    sampleFeatures.AddRange(target);
+                    if (sampleLabels is not null)
+                    {
+                        var cell = row[labelIndex].ToString();
+                        // A class's name first (German credit's "1" is good, class 0); else the number (0/1 for binary).
+                        sampleLabels.Add(package.Task != PredictionTask.Regression && classIndex.TryGetValue(cell, out var named) ? named
+                            : package.Task != PredictionTask.Multiclass && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                                && (package.Task == PredictionTask.Regression || v is 0 or 1) ? v
+                            : double.NaN);
+                    }
+                }
+
+                if (++filling.Rows == BlockRows)
+                {
+                    Hand();
+                }
             }
 
-            var target = filling.Features.AsSpan(filling.Rows * width, width);
-            for (var c = 0; c < width; c++)
-            {
-                var cell = row[sourceColumns[c]].Span;
-                if (cell.Length == 0 || cell is "NA" or "?" or "NaN" or "null")
-                {
-                    target[c] = double.NaN;
-                }
-                else if (codes[c] is { } lookup)
-                {
-                    target[c] = lookup.TryGetValue(cell, out var code) ? code : double.NaN;
-                }
-                else if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out target[c]) || !double.IsFinite(target[c]))
-                {
-                    pending.GetAwaiter().GetResult();
-                    throw new BatchInputException($"Line {row.LineNumberFrom}, column {package.Features[c].Name}: '{cell}' is not a number.");
-                }
-            }
-
-            for (var p = 0; p < passColumns.Length; p++)
-            {
-                filling.Passed[p][filling.Rows] = row[passColumns[p]].ToString();
-            }
-
-            if (read <= sampleRows)
-            {
-                sampleFeatures.AddRange(target);
-                if (sampleLabels is not null)
-                {
-                    var cell = row[labelIndex].ToString();
-                    // A class's name first (German credit's "1" is good, class 0); else the number (0/1 for binary).
-                    sampleLabels.Add(package.Task != PredictionTask.Regression && classIndex.TryGetValue(cell, out var named) ? named
-                        : package.Task != PredictionTask.Multiclass && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                            && (package.Task == PredictionTask.Regression || v is 0 or 1) ? v
-                        : double.NaN);
-                }
-            }
-
-            if (++filling.Rows == BlockRows)
+            if (filling.Rows > 0)
             {
                 Hand();
             }
-        }
 
-        if (filling.Rows > 0)
+            pending.GetAwaiter().GetResult();
+        }
+        catch (NotSupportedException e)
         {
-            Hand();
+            // Sep's row limit: "Buffer or row has reached maximum supported length of 16777216", a quote not closed.
+            throw new BatchInputException($"{input}: the row from line {next} on is too long to read; is a quote not closed? ({e.Message})");
+        }
+        finally
+        {
+            if (!pending.IsCompletedSuccessfully)
+            {
+                // An exception ends the loop: the worker (still scoring or writing the last block handed to it) is
+                // cancelled and waited for, so no work outlives the call and nothing writes to a disposed writer. Its
+                // own failure, if any, is observed here and dropped: the exception that ended the loop is the one to report.
+                stop.Cancel();
+                Task.WaitAny([pending], CancellationToken.None);
+                _ = pending.Exception;
+            }
         }
 
-        pending.GetAwaiter().GetResult();
         if (rows == 0)
         {
             // Sep writes the header with the first row; an empty input still gets a file with its header.

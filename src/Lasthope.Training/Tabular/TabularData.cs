@@ -102,36 +102,46 @@ public sealed class TabularData
         var cells = used.Select(_ => new List<string>()).ToArray();
         var labels = new List<string>();
         var weights = new List<float>();
-        foreach (var row in reader)
+        var next = options.ColumnNames is null ? 2 : 1; // the line where the next row starts
+        try
         {
-            var line = row.LineNumberFrom; // the file's line (1-based) where the row starts, the header's counted
-            if (row.ColCount != names.Length)
+            foreach (var row in reader)
             {
-                throw new TabularDataException($"{path}: line {line} has {row.ColCount} fields, but the {(options.ColumnNames is null ? "header has" : "column names are")} {names.Length}.");
-            }
+                var line = row.LineNumberFrom; // the file's line (1-based) where the row starts, the header's counted
+                next = row.LineNumberToExcl;
+                if (row.ColCount != names.Length)
+                {
+                    throw new TabularDataException($"{path}: line {line} has {row.ColCount} fields, but the {(options.ColumnNames is null ? "header has" : "column names are")} {names.Length}.");
+                }
 
-            if (labels.Count >= options.MaxRows)
-            {
-                throw new TabularDataException($"The file has more than {options.MaxRows:N0} rows.");
-            }
+                if (labels.Count >= options.MaxRows)
+                {
+                    throw new TabularDataException($"The file has more than {options.MaxRows:N0} rows.");
+                }
 
-            var labelCell = row[label].ToString();
-            if (IsMissing(labelCell))
-            {
-                throw new TabularDataException($"Line {line} has no label ({options.Label}).");
-            }
+                var labelCell = row[label].ToString();
+                if (IsMissing(labelCell))
+                {
+                    throw new TabularDataException($"Line {line} has no label ({options.Label}).");
+                }
 
-            labels.Add(labelCell);
-            if (weight >= 0)
-            {
-                weights.Add(float.TryParse(row[weight].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) && float.IsFinite(w) && w >= 0
-                    ? w : throw new TabularDataException($"Line {line}: the weight must be a non-negative number."));
-            }
+                labels.Add(labelCell);
+                if (weight >= 0)
+                {
+                    weights.Add(float.TryParse(row[weight].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) && float.IsFinite(w) && w >= 0
+                        ? w : throw new TabularDataException($"Line {line}: the weight must be a non-negative number."));
+                }
 
-            for (var c = 0; c < used.Length; c++)
-            {
-                cells[c].Add(row[used[c]].ToString());
+                for (var c = 0; c < used.Length; c++)
+                {
+                    cells[c].Add(row[used[c]].ToString());
+                }
             }
+        }
+        catch (NotSupportedException e)
+        {
+            // Sep's row limit: "Buffer or row has reached maximum supported length of 16777216", a quote not closed.
+            throw new TabularDataException($"{path}: the row from line {next} on is too long to read; is a quote not closed? ({e.Message})");
         }
 
         if (labels.Count < 10)
