@@ -237,6 +237,30 @@ public sealed class TrainModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task APassThroughColumnNamedAsAnOutputColumn_ExitsWith2_NamingIt()
+    {
+        var table = Table(200);
+        var package = Path.Combine(_dir, "p.json");
+        Assert.Equal(ExitCodes.Ok, (await CliHarness.RunAsync("train-model", "--task", "regression", "--data-file", table, "--label", "value", "--ignore", "id,kind", "--threads", "1", "--out", package)).ExitCode);
+        var lines = await File.ReadAllLinesAsync(table, TestContext.Current.CancellationToken);
+        var input = Path.Combine(_dir, "named.csv");
+        await File.WriteAllLinesAsync(input, [lines[0] + ",score,reason_2,reason_3", .. lines[1..].Select(l => l + ",s,r2,r3")], TestContext.Current.CancellationToken);
+        var output = Path.Combine(_dir, "o.csv");
+
+        foreach (var column in new[] { "score", "reason_2" })
+        {
+            var (exit, _, err) = await CliHarness.RunAsync("score-batch", "--model", package, "--input", input, "--output", output, "--explain", "2", "--pass-through", "id," + column);
+            Assert.True(exit == ExitCodes.BadInput && err.Contains($"'{column}'", StringComparison.Ordinal), err);
+        }
+
+        // reason_3 is not an output column with two reasons: it passes through.
+        var (ok, _, error) = await CliHarness.RunAsync("score-batch", "--model", package, "--input", input, "--output", output, "--explain", "2", "--pass-through", "id,reason_3");
+        Assert.True(ok == ExitCodes.Ok, error);
+        Assert.Equal("id,reason_3,score,reason_1,contribution_1,reason_2,contribution_2", (await File.ReadAllLinesAsync(output, TestContext.Current.CancellationToken))[0]);
+        Assert.Equal("0,r3", string.Join(',', (await File.ReadAllLinesAsync(output, TestContext.Current.CancellationToken))[1].Split(',')[..2]));
+    }
+
+    [Fact]
     public async Task BadInput_ExitsWith2_AndAMissingFileWith3()
     {
         var table = Table(200);

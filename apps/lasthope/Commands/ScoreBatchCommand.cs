@@ -27,7 +27,7 @@ internal static class ScoreBatchCommand
         var input = new Option<string>("--input", "-i") { Description = "The CSV to score (a header row naming every input of the predictor).", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "The CSV to write; OUTPUT.manifest.json is written beside it.", Required = true };
         var explain = new Option<int>("--explain") { Description = "Reasons per row: the top N features by exact TreeSHAP (0 to 20).", DefaultValueFactory = _ => 0 };
-        var passThrough = new Option<string?>("--pass-through") { Description = "Comma-separated input columns copied to the output (an id)." };
+        var passThrough = new Option<string?>("--pass-through") { Description = "Comma-separated input columns copied to the output, first and under their own names (an id); a column named as an output column (score, decision, p_CLASS, reason_K, contribution_K) is refused (exit 2): rename it in the input." };
         var html = new Option<string?>("--html") { Description = "Write a report (score distribution and bands, mean |SHAP|, one row's reasons; with --label, ROC and calibration too) as one self-contained HTML page." };
         var label = new Option<string?>("--label") { Description = "With --html: a column of known outcomes to measure the scores against." };
         var data = CommonOptions.Data();

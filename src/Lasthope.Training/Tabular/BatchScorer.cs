@@ -77,6 +77,14 @@ public static class BatchScorer
             throw new BatchInputException($"The input has no column '{name}' to pass through.");
         }
 
+        // A passed-through column keeps its name, so one named as an output column would be overwritten by it (Sep
+        // writes a named column once): refused rather than renamed, so that the output's columns always mean the same.
+        var produced = OutputColumns(predictor, explain).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in passThrough.Where(produced.Contains))
+        {
+            throw new BatchInputException($"The column '{name}' cannot be passed through: the output has a column of that name ({string.Join(", ", OutputColumns(predictor, explain))}); rename it in the input.");
+        }
+
         if (labelColumn is not null && !header.ColNames.Contains(labelColumn))
         {
             throw new BatchInputException($"The input has no label column '{labelColumn}'.");
@@ -203,7 +211,7 @@ public static class BatchScorer
         if (rows == 0)
         {
             // Sep writes the header with the first row; an empty input still gets a file with its header.
-            writer.Header.Add([.. passThrough, .. OutcomeColumns(predictor), .. Enumerable.Range(1, explain).SelectMany(k => new[] { $"reason_{k}", $"contribution_{k}" })]);
+            writer.Header.Add([.. passThrough, .. OutputColumns(predictor, explain)]);
             writer.Header.Write();
         }
 
@@ -389,6 +397,10 @@ public static class BatchScorer
             }
         }
     }
+
+    /// <summary>The columns Score writes after the passed-through ones: the outcome columns, then reason_k and contribution_k for k = 1 to <paramref name="explain"/>.</summary>
+    public static IEnumerable<string> OutputColumns(Predictor predictor, int explain) =>
+        OutcomeColumns(predictor).Concat(Enumerable.Range(1, explain).SelectMany(k => new[] { $"reason_{k}", $"contribution_{k}" }));
 
     private static void WriteOutcome(SepWriter.Row row, Predictor predictor, Span<double> raw)
     {
