@@ -82,4 +82,18 @@ public sealed class BatchScorerTests : IDisposable
         Assert.Contains(input, e.Message, StringComparison.Ordinal);
         Assert.Contains($"from line {BatchScorer.BlockRows * 3 / 2 + 2} on", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("good,fair,bad")] // trained on three values: the classes are "not bad" and "bad"
+    [InlineData("good,bad")] // trained on two: the classes are "good" and "bad", and "fair" is new
+    public void BinaryOutcomes_CountEveryValueButThePositiveAsNegative(string trainedOn)
+    {
+        var predictor = Train("bad", trainedOn.Split(','));
+        var input = Path.Combine(_dir, "labelled.csv");
+        File.WriteAllLines(input, ["id,a,colour,y", "1,9.5,red,bad", "2,1.5,red,good", "3,2.5,blue,fair", "4,3.5,blue,", "5,8.5,red,bad", "6,0.5,blue,fair"]);
+
+        var (_, sample) = BatchScorer.Score(predictor, input, Path.Combine(_dir, "out.csv"), 0, [], sampleRows: 100, labelColumn: "y", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal([1, 0, 0, double.NaN, 1, 0], sample!.Labels!); // a missing outcome is not a negative one
+    }
 }

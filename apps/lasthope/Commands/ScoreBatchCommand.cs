@@ -29,7 +29,7 @@ internal static class ScoreBatchCommand
         var explain = new Option<int>("--explain") { Description = "Reasons per row: the top N features by exact TreeSHAP (0 to 20).", DefaultValueFactory = _ => 0 };
         var passThrough = new Option<string?>("--pass-through") { Description = "Comma-separated input columns copied to the output, first and under their own names (an id); a column named as an output column (score, decision, p_CLASS, reason_K, contribution_K) is refused (exit 2): rename it in the input." };
         var html = new Option<string?>("--html") { Description = "Write a report (score distribution and bands, mean |SHAP|, one row's reasons; with --label, ROC and calibration too) as one self-contained HTML page." };
-        var label = new Option<string?>("--label") { Description = "With --html: a column of known outcomes to measure the scores against." };
+        var label = new Option<string?>("--label") { Description = "With --html: a column of known outcomes to measure the scores against (binary: the positive class's value is a positive, every other value a negative, as train-model --positive counts them; an empty or NA cell is left out)." };
         var data = CommonOptions.Data();
         var config = CommonOptions.Config();
         var command = new Command("score-batch", "Score a CSV file with a predictor: scores, decisions, reasons, and a manifest with the model version and the input's fingerprint.")

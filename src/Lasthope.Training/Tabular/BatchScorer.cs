@@ -168,12 +168,7 @@ public static class BatchScorer
                     sampleFeatures.AddRange(target);
                     if (sampleLabels is not null)
                     {
-                        var cell = row[labelIndex].ToString();
-                        // A class's name first (German credit's "1" is good, class 0); else the number (0/1 for binary).
-                        sampleLabels.Add(package.Task != PredictionTask.Regression && classIndex.TryGetValue(cell, out var named) ? named
-                            : package.Task != PredictionTask.Multiclass && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                                && (package.Task == PredictionTask.Regression || v is 0 or 1) ? v
-                            : double.NaN);
+                        sampleLabels.Add(Outcome(package, classIndex, row[labelIndex].ToString()));
                     }
                 }
 
@@ -228,6 +223,33 @@ public static class BatchScorer
         var features = sampleFeatures.ToArray();
         var predictions = TabularTraining.Predictions(predictor, features, features.Length / width, PredictionSource.Model);
         return (manifest, new BatchSample(features, predictions, sampleLabels?.ToArray(), labelColumn, rows > sampleRows));
+    }
+
+    /// <summary>
+    /// A label cell as the report's outcome; a missing cell is NaN. Binary: 1 for the positive class (the package's
+    /// second class, or 1 without class names; as a name or as the same number), 0 for every other value, as
+    /// <c>train-model --positive</c> counted the training labels (a package trained on three values has the classes
+    /// "not X" and X, and one trained on two may meet a third). Regression: the number. Multiclass: the class's index,
+    /// NaN for a value that is not a class.
+    /// </summary>
+    private static double Outcome(PredictorPackage package, Dictionary<string, double> classIndex, string cell)
+    {
+        if (TabularData.IsMissing(cell))
+        {
+            return double.NaN;
+        }
+
+        static bool Number(string text, out double value) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        switch (package.Task)
+        {
+            case PredictionTask.Binary:
+                var positive = package.Classes.Count == 2 ? package.Classes[1] : "1";
+                return cell == positive || Number(cell, out var v) && Number(positive, out var p) && v == p ? 1 : 0;
+            case PredictionTask.Regression:
+                return Number(cell, out var value) ? value : double.NaN;
+            default:
+                return classIndex.GetValueOrDefault(cell, double.NaN);
+        }
     }
 
     /// <summary>
