@@ -53,7 +53,15 @@ public sealed record PredictionComparison(
 /// <summary>
 /// Held-out metrics of tabular models with percentile bootstrap intervals (Efron and Tibshirani 1993): binary AUC, log
 /// loss, Brier score, Kolmogorov-Smirnov statistic and cost-weighted error; regression RMSE, MAE and R²; multiclass
-/// macro-F1, log loss and accuracy. A resample is a vector of multiplicities (how often each row was drawn), so every
+/// macro-F1, log loss and accuracy. Macro-F1 is the mean of the per-class F1 = 2 TP / (2 TP + FP + FN) over every one of
+/// the model's classes (the <c>classes</c> of <see cref="Compare"/>), not only those present in the rows: a class that
+/// is predicted but never true scores 0 (its false positives count), and so does a class with neither true nor
+/// predicted rows (absent from the held-out rows or a resample and never predicted), as scikit-learn's
+/// <c>f1_score(y, p, labels=classes, average="macro")</c> with its default <c>zero_division</c> computes it ("labels not
+/// present in the data will result in 0 components in a macro average",
+/// https://scikit-learn.org/stable/modules/generated/sklearn.metrics.f1_score.html). Every model and resample is thus
+/// the mean of the same number of terms; such a class adds the same 0 to every model's mean, so it shrinks the paired
+/// difference by the same factor for all and never reorders them. A resample is a vector of multiplicities (how often each row was drawn), so every
 /// model is measured on the same resample and a rank metric needs no new sort: each model's rows are sorted by score
 /// once, and AUC and KS are weighted sums over that order.
 /// </summary>
@@ -77,7 +85,7 @@ public static class PredictionMetrics
 
     /// <summary>Compares <paramref name="models"/>[0] with the others (the baselines) on the same rows.</summary>
     /// <param name="labels">Binary 0/1, a value, or the class index.</param>
-    /// <param name="classes">The class count of a multiclass model (else ignored).</param>
+    /// <param name="classes">The class count of a multiclass model (else ignored): macro-F1 averages over all of them.</param>
     public static PredictionComparison Compare(
         PredictionKind kind, ReadOnlySpan<double> labels, IReadOnlyList<ScoredModel> models, int classes = 0, DecisionCosts? costs = null,
         double level = 0.95, int resamples = 1000, int seed = 42)
@@ -317,19 +325,15 @@ public static class PredictionMetrics
             }
         }
 
-        // Macro-F1 over the classes present in the rows: F1 = 2 TP / (predicted + actual) per class, averaged.
+        // Macro-F1 over every class of the model: F1 = 2 TP / (2 TP + FP + FN) = 2 TP / (predicted + actual) per class,
+        // averaged over all `classes`; a class with neither true nor predicted rows counts 0 (see the class's summary).
         double f1 = 0;
-        var present = 0;
         for (var k = 0; k < classes; k++)
         {
-            if (actual[k] > 0)
-            {
-                f1 += 2 * truePositive[k] / (predicted[k] + actual[k]);
-                present++;
-            }
+            f1 += predicted[k] + actual[k] > 0 ? 2 * truePositive[k] / (predicted[k] + actual[k]) : 0;
         }
 
-        return [f1 / present, logLoss / total, correct / total];
+        return [f1 / classes, logLoss / total, correct / total];
     }
 
     private static int[] SortedOrder(double[] scores)

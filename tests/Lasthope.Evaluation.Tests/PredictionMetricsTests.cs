@@ -53,6 +53,22 @@ public sealed class PredictionMetricsTests
     }
 
     [Fact]
+    public void Multiclass_MacroF1_AveragesOverEveryClassOfTheModel()
+    {
+        // Four classes; truth 0,0,1,1; predicted 0,2,1,1. Class 0: TP 1, predicted 1, actual 2 -> 2/3; class 1: TP 2,
+        // predicted 2, actual 2 -> 1; class 2: predicted once, never true -> 0; class 3: neither true nor predicted ->
+        // 0 (scikit-learn's f1_score with labels=all four and average="macro"). Macro-F1 = (2/3 + 1 + 0 + 0) / 4, not
+        // the mean over the classes present in the truth, (2/3 + 1) / 2.
+        double[] y = [0, 0, 1, 1];
+        double[] p = [0.7, 0.1, 0.1, 0.1, 0.2, 0.1, 0.6, 0.1, 0.1, 0.8, 0.05, 0.05, 0.2, 0.6, 0.1, 0.1];
+        double[] prior = [.. Enumerable.Range(0, 4).SelectMany(_ => new[] { 0.4, 0.3, 0.2, 0.1 })];
+        var c = PredictionMetrics.Compare(PredictionKind.Multiclass, y, [new("m", p), new("prior", prior)], classes: 4, resamples: 50);
+
+        Assert.Equal((2 / 3.0 + 1) / 4, Metric(c, 0, "macro_f1").Estimate, 12);
+        Assert.Equal(2 / 3.0 / 4, Metric(c, 1, "macro_f1").Estimate, 12); // the prior predicts class 0 for every row: F1 2/3 there, 0 elsewhere
+    }
+
+    [Fact]
     public void Comparison_SaysBetterOnlyWhenThePairedIntervalExcludesZero()
     {
         var random = new Random(3);
