@@ -86,9 +86,14 @@ public static class PredictionMetrics
     /// <summary>Compares <paramref name="models"/>[0] with the others (the baselines) on the same rows.</summary>
     /// <param name="labels">Binary 0/1, a value, or the class index.</param>
     /// <param name="classes">The class count of a multiclass model (else ignored): macro-F1 averages over all of them.</param>
+    /// <param name="weights">
+    /// Per-row weights (non-negative, finite, not all 0), or null for 1 each: every metric counts a row as often as its
+    /// weight (a weight of 2 measures what the row twice would). The bootstrap resamples rows, each drawn row keeping its
+    /// weight.
+    /// </param>
     public static PredictionComparison Compare(
         PredictionKind kind, ReadOnlySpan<double> labels, IReadOnlyList<ScoredModel> models, int classes = 0, DecisionCosts? costs = null,
-        double level = 0.95, int resamples = 1000, int seed = 42)
+        double level = 0.95, int resamples = 1000, int seed = 42, IReadOnlyList<double>? weights = null)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentOutOfRangeException.ThrowIfLessThan(models.Count, 2);
@@ -103,28 +108,43 @@ public static class PredictionMetrics
             }
         }
 
+        if (weights is not null && (weights.Count != n || !weights.All(v => v >= 0 && double.IsFinite(v)) || weights.Sum() <= 0))
+        {
+            throw new ArgumentException($"{weights.Count} weights for {n} rows; each must be a non-negative number, and not all 0.", nameof(weights));
+        }
+
         costs ??= new DecisionCosts();
+        var rowWeights = weights?.ToArray();
         var y = labels.ToArray();
         var orders = kind == PredictionKind.Binary ? models.Select(m => SortedOrder(m.Predictions)).ToArray() : null;
         var metrics = MetricNames(kind);
         var higher = Directions(kind);
-        var weights = new double[n];
-        Array.Fill(weights, 1.0);
-        var full = models.Select((m, i) => Evaluate(kind, y, m.Predictions, orders?[i], weights, width, costs)).ToArray();
+        var draw = new double[n];
+        if (rowWeights is null)
+        {
+            Array.Fill(draw, 1.0);
+        }
+        else
+        {
+            rowWeights.CopyTo(draw, 0);
+        }
+
+        var full = models.Select((m, i) => Evaluate(kind, y, m.Predictions, orders?[i], draw, width, costs)).ToArray();
 
         var samples = models.Select(_ => metrics.Select(_ => new double[resamples]).ToArray()).ToArray();
         var random = new Random(seed);
         for (var r = 0; r < resamples; r++)
         {
-            Array.Clear(weights);
+            Array.Clear(draw);
             for (var i = 0; i < n; i++)
             {
-                weights[random.Next(n)] += 1;
+                var row = random.Next(n);
+                draw[row] += rowWeights?[row] ?? 1;
             }
 
             for (var m = 0; m < models.Count; m++)
             {
-                var values = Evaluate(kind, y, models[m].Predictions, orders?[m], weights, width, costs);
+                var values = Evaluate(kind, y, models[m].Predictions, orders?[m], draw, width, costs);
                 for (var k = 0; k < metrics.Count; k++)
                 {
                     samples[m][k][r] = values[k];

@@ -68,6 +68,35 @@ public sealed class PredictionMetricsTests
         Assert.Equal(2 / 3.0 / 4, Metric(c, 1, "macro_f1").Estimate, 12); // the prior predicts class 0 for every row: F1 2/3 there, 0 elsewhere
     }
 
+    [Theory]
+    [InlineData(PredictionKind.Binary)]
+    [InlineData(PredictionKind.Regression)]
+    [InlineData(PredictionKind.Multiclass)]
+    public void RowWeights_CountARowAsManyTimesAsItsWeight(PredictionKind kind)
+    {
+        // Weights 1, 1, 2, 1, 0 measure what the rows 0, 1, 2, 2, 3 measure unweighted (row 4 weighs nothing).
+        double[] y = kind == PredictionKind.Regression ? [1, 2, 3, 4, 9] : kind == PredictionKind.Binary ? [0, 1, 0, 1, 1] : [0, 1, 2, 1, 0];
+        var width = kind == PredictionKind.Multiclass ? 3 : 1;
+        double[] p = kind switch
+        {
+            PredictionKind.Regression => [1.5, 2, 2, 4, 0],
+            PredictionKind.Binary => [0.1, 0.4, 0.45, 0.8, 0.05],
+            _ => [0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.3, 0.3, 0.4, 0.5, 0.2, 0.3, 0.1, 0.1, 0.8],
+        };
+        double[] other = [.. p.Select((v, i) => kind == PredictionKind.Regression ? v + 1 : kind == PredictionKind.Binary ? 0.5 : 1.0 / 3)];
+        int[] copies = [0, 1, 2, 2, 3];
+        double[] Repeat(double[] values, int per) => [.. copies.SelectMany(i => values.Skip(i * per).Take(per))];
+
+        var weighted = PredictionMetrics.Compare(kind, y, [new("m", p), new("o", other)], classes: 3, resamples: 50, weights: [1, 1, 2, 1, 0]);
+        var repeated = PredictionMetrics.Compare(kind, Repeat(y, 1), [new("m", Repeat(p, width)), new("o", Repeat(other, width))], classes: 3, resamples: 50);
+
+        for (var k = 0; k < weighted.Metrics.Count; k++)
+        {
+            Assert.Equal(repeated.Values[0][k].Estimate, weighted.Values[0][k].Estimate, 12);
+            Assert.Equal(repeated.Values[1][k].Estimate, weighted.Values[1][k].Estimate, 12);
+        }
+    }
+
     [Fact]
     public void Comparison_SaysBetterOnlyWhenThePairedIntervalExcludesZero()
     {

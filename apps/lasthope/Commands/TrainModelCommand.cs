@@ -29,7 +29,7 @@ internal static class TrainModelCommand
         var columns = new Option<string?>("--columns") { Description = "Comma-separated column names of a file without a header row." };
         var categorical = new Option<string?>("--categorical") { Description = "Comma-separated columns to treat as categories (a column with any non-number is one already)." };
         var ignore = new Option<string?>("--ignore") { Description = "Comma-separated columns not to use (ids, leaks)." };
-        var weight = new Option<string?>("--weight") { Description = "A column of per-row training weights." };
+        var weight = new Option<string?>("--weight") { Description = "A column of per-row weights (non-negative numbers): they count in training, in the validation loss that stops it early, and in the held-out metrics (a row of weight 2 counts as two; the bootstrap resamples rows)." };
         var positive = new Option<string?>("--positive") { Description = "Binary: the label value of the positive class (default: labels 0 and 1)." };
         var costs = new Option<string?>("--cost-matrix") { Description = "Binary: FP,FN, the costs of a false positive and a false negative; the threshold minimises their expected sum (FP / (FP + FN))." };
         var decisions = new Option<string?>("--decisions") { Description = "Binary: the decision names above and below the threshold, POSITIVE,NEGATIVE (for example refuse,approve)." };

@@ -78,6 +78,9 @@ public sealed record TabularTrainingReport(
 {
     /// <summary>What training chose on its own, to be said with the results.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>The held-out rows' weights, as <see cref="Comparison"/> counted them; empty when the table has no weight column.</summary>
+    public IReadOnlyList<double> TestWeights { get; init; } = [];
 }
 
 /// <summary>
@@ -101,6 +104,17 @@ public static class TabularTraining
         var xValidation = data.Select(validation);
         var xTest = data.Select(test);
         var yTest = test.Select(i => labels[i]).ToArray();
+
+        // The weights count in training, in the validation loss that stops the boosting, and in the held-out metrics.
+        var wValidation = data.Weights.Length == 0 ? [] : validation.Select(i => data.Weights[i]).ToArray();
+        var wTest = data.Weights.Length == 0 ? [] : test.Select(i => data.Weights[i]).ToArray();
+        foreach (var (w, split) in new[] { (wTrain, "training"), (wValidation, "validation"), (wTest, "held-out") })
+        {
+            if (w.Length > 0 && w.All(v => v == 0))
+            {
+                throw new TabularDataException($"Every one of the {split} rows weighs 0; each split needs some weight.");
+            }
+        }
 
         // The boosted trees. A rare positive class (under 1%) makes LightGBM's first Newton steps explode: with
         // boost_from_average the positives' hessian p(1 - p) is tiny, a leaf of positives gets a value in the hundreds
@@ -137,7 +151,7 @@ public static class TabularTraining
             Parameters = parameters,
         };
         var trainSet = new TrainingData(xTrain, train.Count, data.Columns, yTrain.Select(v => (float)v).ToArray()) { Weights = wTrain };
-        var validationSet = new TrainingData(xValidation, validation.Count, data.Columns, validation.Select(i => (float)labels[i]).ToArray());
+        var validationSet = new TrainingData(xValidation, validation.Count, data.Columns, validation.Select(i => (float)labels[i]).ToArray()) { Weights = wValidation };
         var result = LightGbmTrainer.Train(lightGbm, trainSet, validationSet, p => progress?.Report(p.Iteration / (double)p.Total), cancellationToken);
 
         // The baselines, fitted on the training rows only.
@@ -176,9 +190,9 @@ public static class TabularTraining
             _ => PredictionKind.Regression,
         };
         var costs = options.Costs is { } cc ? DecisionCosts.FromCosts(cc.FalsePositive, cc.FalseNegative) : new DecisionCosts();
-        var comparison = PredictionMetrics.Compare(kind, yTest, models, classes.Length, costs, resamples: options.Resamples, seed: options.Seed);
+        var comparison = PredictionMetrics.Compare(kind, yTest, models, classes.Length, costs, resamples: options.Resamples, seed: options.Seed, weights: wTest.Length == 0 ? null : [.. wTest.Select(v => (double)v)]);
         return new TabularTrainingReport(package, comparison, train.Count, validation.Count, test.Count, result.IterationsKept, threshold, yTest, models, xTest,
-            MeanAbsShap(gbdt, xTest, test.Count)) { Notes = notes };
+            MeanAbsShap(gbdt, xTest, test.Count)) { Notes = notes, TestWeights = [.. wTest.Select(v => (double)v)] };
     }
 
     /// <summary>Numeric labels: binary 0/1, the value, or the class index; and the class names.</summary>
