@@ -41,7 +41,7 @@ namespace Lasthope.Text;
 /// fraud_and_transactions     Fraud or scam; Unauthorized transactions or other transaction problem; Other transaction problem;
 ///                            Money was not available when promised; Problem with a purchase or transfer; Lost or stolen money
 ///                            order; Identity theft / Fraud / Embezzlement; Received a loan you didn't apply for; Making/receiving
-///                            payments, sending money
+///                            payments, sending money; Problem adding money
 /// service                    Managing an account; Dealing with your lender or servicer; Managing the loan or lease; Other
 ///                            features, terms, or problems; Trouble using your card; Trouble using the card; Problem with customer
 ///                            service; Other service problem; Can't contact lender or servicer; Loan servicing, payments, escrow
@@ -95,7 +95,7 @@ public static class ComplaintIssueGroups
             (Fraud, [
                 "Fraud or scam", "Unauthorized transactions or other transaction problem", "Other transaction problem", "Money was not available when promised",
                 "Problem with a purchase or transfer", "Lost or stolen money order", "Identity theft / Fraud / Embezzlement",
-                "Received a loan you didn't apply for", "Making/receiving payments, sending money"]),
+                "Received a loan you didn't apply for", "Making/receiving payments, sending money", "Problem adding money"]),
             (Service, [
                 "Managing an account", "Dealing with your lender or servicer", "Managing the loan or lease", "Other features, terms, or problems",
                 "Trouble using your card", "Trouble using the card", "Problem with customer service", "Other service problem",
