@@ -78,6 +78,9 @@ public sealed class LinearHead
         }
     }
 
+    /// <summary>The smallest standard deviation a component is divided by (unit vectors' components spread about 0.05).</summary>
+    public const double MinStandardDeviation = 1e-3;
+
     /// <summary>
     /// Trains the head with ML.NET on the vectors standardised by their training mean and standard deviation (an
     /// encoder's components are small and unevenly spread, which slows L-BFGS), then folds the standardisation into
@@ -120,7 +123,9 @@ public sealed class LinearHead
 
         for (var j = 0; j < d; j++)
         {
-            sd[j] = Math.Sqrt(sd[j] / vectors.Length) is var s && s > 1e-12 ? s : 1;
+            // A component nearly constant over the training texts (a small or uniform corpus) would get a weight of
+            // w / s once the standardisation is folded in; a floor keeps the folded weights bounded.
+            sd[j] = Math.Max(Math.Sqrt(sd[j] / vectors.Length), MinStandardDeviation);
         }
 
         float[] Z(float[] v)

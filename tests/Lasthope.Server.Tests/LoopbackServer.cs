@@ -47,7 +47,8 @@ public sealed class LoopbackServer : IAsyncDisposable
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "lasthope-test-" + Guid.NewGuid().ToString("N"));
 
     public static async Task<LoopbackServer> StartAsync(
-        IDictionary<string, string?>? settings = null, IEventStore? store = null, string? dataDirectory = null, FakeTimeProvider? clock = null)
+        IDictionary<string, string?>? settings = null, IEventStore? store = null, string? dataDirectory = null, FakeTimeProvider? clock = null,
+        Action<IServiceCollection>? services = null)
     {
         var directory = dataDirectory ?? NewDataDirectory();
         clock ??= new FakeTimeProvider(DefaultNow);
@@ -58,7 +59,11 @@ public sealed class LoopbackServer : IAsyncDisposable
             Settings = Unhurried(settings),
             Time = clock,
             Store = store,
-            ConfigureServices = s => s.AddSqliteEventStore(),
+            ConfigureServices = s =>
+            {
+                s.AddSqliteEventStore();
+                services?.Invoke(s);
+            },
             // Tests provoke failures on purpose (injected faults, timeouts); their warnings would bury a real
             // failure's report in CI's output.
             MinimumLogLevel = LogLevel.Error,

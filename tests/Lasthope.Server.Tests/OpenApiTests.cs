@@ -46,8 +46,10 @@ public sealed class OpenApiTests
             ["POST /v1/models"] = [201, 400, 413, 422, 429],
             ["POST /v1/models/{version}/activate"] = [200, 400, 404, 422, 429],
             ["POST /v1/surfaces/{surface}/deactivate"] = [204, 400, 429],
-            ["POST /v1/predict/{name}"] = [200, 400, 404, 408, 413, 415],
+            ["POST /v1/predict/{name}"] = [200, 400, 404, 408, 413, 415, 422],
             ["GET /v1/predictors"] = [200],
+            ["POST /v1/text/{name}"] = [200, 400, 404, 408, 413, 415, 422],
+            ["GET /v1/text"] = [200],
         };
         var found = document.Paths.SelectMany(p => p.Value.Operations!.Select(o => ($"{o.Key.ToString().ToUpperInvariant()} {p.Key}", o.Value))).ToDictionary(x => x.Item1, x => x.Value);
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), found.Keys.Where(k => k.Contains(" /v1/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));

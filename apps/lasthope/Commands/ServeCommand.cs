@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lasthope.Text.Encoder;
 using Lasthope.Cli.Retraining;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
@@ -41,6 +42,7 @@ internal static class ServeCommand
                         {
                             CliStores.Register(services);
                             RetrainSchedule.Register(services, setup.ConfigFile);
+                            services.AddMiniLmEncoder();
                         },
                     },
                     cancellationToken);

@@ -182,6 +182,7 @@ public static class PredictApi
             .Produces<PredictResponse>()
             .WithBodyProblems()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .RequireScope(Scopes.Rank)
             .ReadsBodyFirst()
             .BehindServingDoor();

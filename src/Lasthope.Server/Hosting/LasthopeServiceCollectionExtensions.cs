@@ -13,6 +13,7 @@ using Lasthope.Server.Security;
 using Lasthope.Server.State;
 using Lasthope.Server.Stats;
 using Lasthope.Server.Telemetry;
+using Lasthope.Server.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -89,6 +90,9 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton(sp => new RecommenderRegistry(sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RecommenderRegistry>>()));
         services.AddSingleton<PredictorRegistry>();
         services.AddSingleton<IPackageRegistry>(sp => sp.GetRequiredService<PredictorRegistry>());
+        services.AddSingleton<TextModelRegistry>();
+        services.AddSingleton<IPackageRegistry>(sp => sp.GetRequiredService<TextModelRegistry>());
+        services.AddSingleton<TextService>();
         services.AddSingleton<PredictionService>();
         services.AddSingleton<PolicyResolver>();
         services.AddSingleton<HeuristicStage>();
@@ -175,6 +179,7 @@ public static class LasthopeServiceCollectionExtensions
         v1.MapExplainApi();
         v1.MapRecommendApi();
         v1.MapPredictApi();
+        v1.MapTextApi();
         app.MapHealthApi();
         app.MapLasthopeContract();
         var metricsEndpoint = app.MapPrometheusScrapingEndpoint("/metrics");

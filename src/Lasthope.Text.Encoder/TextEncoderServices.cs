@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lasthope.Text.Encoder;
+
+/// <summary>
+/// The MiniLM encoder as a host's <see cref="ITextEncoder"/>, created on its first use: the ONNX session takes about a
+/// second and 90 MB, which a server with no text model should not pay.
+/// </summary>
+public sealed class LazyMiniLmEncoder(int intraOpThreads = 1) : ITextEncoder, IDisposable
+{
+    private readonly Lazy<MiniLmEncoder> _encoder = new(() => new MiniLmEncoder(intraOpThreads), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public string Name => MiniLmEncoder.ModelName;
+
+    public int Dimensions => 384;
+
+    public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) => _encoder.Value.Encode(texts, cancellationToken);
+
+    public void Dispose()
+    {
+        if (_encoder.IsValueCreated)
+        {
+            _encoder.Value.Dispose();
+        }
+    }
+}
+
+public static class TextEncoderServices
+{
+    /// <summary>Registers all-MiniLM-L6-v2 as the host's sentence encoder (loaded when a text model first needs it).</summary>
+    public static IServiceCollection AddMiniLmEncoder(this IServiceCollection services) =>
+        services.AddSingleton<ITextEncoder>(_ => new LazyMiniLmEncoder());
+}
