@@ -34,6 +34,7 @@ public static class LasthopeCli
         root.Add(ReplayCommand.Create(context));
         root.Add(TrainLtrCommand.Create(context));
         root.Add(ReliabilityCommand.Create(context));
+        root.Add(EditNeedCommand.Create(context)); root.Add(AnnotateCommand.Create(context));
         return root;
     }
 

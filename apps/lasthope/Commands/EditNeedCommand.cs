@@ -1,0 +1,90 @@
+using System.CommandLine;
+using Lasthope.Text;
+using Lasthope.Text.EditNeed;
+using Lasthope.Text.Encoder;
+using Lasthope.Trees.Native;
+
+namespace Lasthope.Cli.Commands;
+
+/// <summary>
+/// <c>lasthope train-edit-need</c>: edit need on IteraTeR's revisions (the word-level edit rate of each sentence or
+/// paragraph), the baselines and the trees measured on held-out documents with document-clustered intervals; writes
+/// the served model. The work is <see cref="EditNeedTraining"/>'s.
+/// </summary>
+internal static class EditNeedCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = new Option<string>("--data") { Description = "The folder of IteraTeR's human_doc_level.{train,dev,test}.json.", Required = true };
+        var level = new Option<string>("--level") { Description = "sentence (highlights within each text) or paragraph.", DefaultValueFactory = _ => "sentence" };
+        var encoder = new Option<string>("--encoder") { Description = "minilm (all-MiniLM-L6-v2, in the package) or none (text features only).", DefaultValueFactory = _ => "minilm" };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write the model (lasthope-edit-need/1 JSON)." };
+        var json = new Option<string?>("--json") { Description = "Write the evaluation as JSON (- for standard output)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the document split, the trees, the random baseline and the bootstrap.", DefaultValueFactory = _ => 42 };
+        var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples of documents.", DefaultValueFactory = _ => 1000 };
+        var threads = new Option<int>("--threads") { Description = "LightGBM's threads.", DefaultValueFactory = _ => 2 };
+        var command = new Command("train-edit-need", "Train edit need (the word-level edit rate of each sentence or paragraph) on IteraTeR revisions; compare with the length, out-of-vocabulary and random baselines on held-out documents.")
+        {
+            data, level, encoder, output, json, seed, resamples, threads,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var directory = parse.GetValue(data)!;
+            if (!Directory.Exists(directory))
+            {
+                return context.Fail(ExitCodes.NotFound, $"no folder {directory}");
+            }
+
+            EditNeedLevel? unit = parse.GetValue(level) switch { "sentence" => EditNeedLevel.Sentence, "paragraph" => EditNeedLevel.Paragraph, _ => null };
+            var problem = unit is null ? "--level must be sentence or paragraph."
+                : parse.GetValue(encoder) is not ("minilm" or "none") ? "--encoder must be minilm or none."
+                : parse.GetValue(resamples) is < 10 or > 100_000 ? "--resamples must be 10 to 100000."
+                : parse.GetValue(threads) is < 1 or > 256 ? "--threads must be 1 to 256."
+                : null;
+            if (problem is not null)
+            {
+                return context.Fail(ExitCodes.BadInput, problem);
+            }
+
+            var options = new EditNeedTrainingOptions { Level = unit!.Value, Seed = parse.GetValue(seed), Resamples = parse.GetValue(resamples) };
+            EditNeedTrainingReport report;
+            try
+            {
+                var documents = EditNeedData.Load(directory, options.Level);
+                using var miniLm = parse.GetValue(encoder) == "minilm" ? new MiniLmEncoder(intraOpThreads: Math.Max(1, parse.GetValue(threads))) : null;
+                report = await Task.Run(() => EditNeedTraining.Run(documents, options, new EditNeedLightGbm(parse.GetValue(threads)), miniLm, message => context.Error.WriteLine(message), cancellationToken), cancellationToken);
+            }
+            catch (EditNeedDataException e)
+            {
+                return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+            catch (ArgumentException e)
+            {
+                return context.Fail(ExitCodes.BadInput, CliContext.MessageOf(e));
+            }
+            catch (LightGbmException e)
+            {
+                return context.Fail(ExitCodes.Failure, $"LightGBM: {e.Message}");
+            }
+
+            EditNeedOutput.Print(context, report);
+            if (parse.GetValue(output) is { } outPath)
+            {
+                var content = report.Model.ToBytes();
+                await File.WriteAllBytesAsync(outPath, content, cancellationToken);
+                context.Error.WriteLine($"wrote {outPath} ({content.Length:N0} bytes)");
+            }
+
+            if (parse.GetValue(json) is { } jsonPath)
+            {
+                await context.WriteJsonAsync(jsonPath, EditNeedOutput.Json(report), cancellationToken);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The encoder a model names, when the CLI has it: MiniLM, else none (the model then uses its text features).</summary>
+    internal static ITextEncoder? EncoderFor(string? name) => name == MiniLmEncoder.ModelName ? new MiniLmEncoder() : null;
+}
