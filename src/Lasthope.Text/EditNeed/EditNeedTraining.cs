@@ -46,7 +46,7 @@ public sealed record EditNeedTrainingOptions
     public int Resamples { get; init; } = 1000;
 
     /// <summary>Encoder batch size.</summary>
-    public int BatchSize { get; init; } = 64;
+    public int BatchSize { get; init; } = 16;
 }
 
 /// <summary>What a training run measured and built.</summary>
@@ -115,7 +115,8 @@ public static class EditNeedTraining
         var vectors = new Dictionary<EditNeedExample, float[]>(ReferenceEqualityComparer.Instance);
         if (encoder is not null)
         {
-            var all = texts.SelectMany(d => d.Units).ToList();
+            // Batches of similar length: a batch is padded to its longest text, and attention costs grow with it.
+            var all = texts.SelectMany(d => d.Units).OrderBy(u => u.Original.Length).ToList();
             var clock = Stopwatch.StartNew();
             for (var start = 0; start < all.Count; start += options.BatchSize)
             {
