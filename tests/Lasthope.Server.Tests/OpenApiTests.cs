@@ -50,6 +50,7 @@ public sealed class OpenApiTests
             ["GET /v1/predictors"] = [200],
             ["POST /v1/text/{name}"] = [200, 400, 404, 408, 413, 415, 422],
             ["GET /v1/text"] = [200],
+            ["POST /v1/text/edit-need"] = [200, 400, 404, 408, 413, 415, 422],
         };
         var found = document.Paths.SelectMany(p => p.Value.Operations!.Select(o => ($"{o.Key.ToString().ToUpperInvariant()} {p.Key}", o.Value))).ToDictionary(x => x.Item1, x => x.Value);
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), found.Keys.Where(k => k.Contains(" /v1/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));

@@ -1,6 +1,7 @@
 using System.Text;
 using Lasthope.Testing;
 using Lasthope.Text.EditNeed;
+using Lasthope.Training.Text;
 
 namespace Lasthope.Text.Tests;
 
@@ -10,7 +11,7 @@ public sealed class EditNeedModelTests
     private static readonly Lazy<EditNeedTrainingReport> Trained = new(() =>
     {
         var documents = EditNeedData.Load(TestData.Require("text-revisions"), EditNeedLevel.Sentence);
-        return EditNeedTraining.Run([.. documents.Take(250)], new EditNeedTrainingOptions { Resamples = 200, HashBuckets = 64 }, new EditNeedLightGbm(), new HashingEncoder());
+        return EditNeedTraining.Run([.. documents.Take(250)], new EditNeedTrainingOptions { Resamples = 200, HashBuckets = 64 }, new EditNeedLightGbm(threads: 2, iterations: 200), new HashingEncoder());
     });
 
     [Fact]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Lasthope.Text;
 using Lasthope.Text.EditNeed;
 using Lasthope.Text.Encoder;
+using Lasthope.Training.Text;
 using Lasthope.Trees.Native;
 
 namespace Lasthope.Cli.Commands;

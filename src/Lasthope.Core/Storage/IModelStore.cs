@@ -64,4 +64,7 @@ public static class ModelKinds
 
     /// <summary>A text model package (a TF-IDF baseline and a sentence-encoder head).</summary>
     public const string Text = "text";
+
+    /// <summary>An edit-need model package (trees over text features and encoder vectors).</summary>
+    public const string EditNeed = "edit-need";
 }

@@ -92,6 +92,8 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<IPackageRegistry>(sp => sp.GetRequiredService<PredictorRegistry>());
         services.AddSingleton<TextModelRegistry>();
         services.AddSingleton<IPackageRegistry>(sp => sp.GetRequiredService<TextModelRegistry>());
+        services.AddSingleton<EditNeedRegistry>();
+        services.AddSingleton<IPackageRegistry>(sp => sp.GetRequiredService<EditNeedRegistry>());
         services.AddSingleton<TextService>();
         services.AddSingleton<PredictionService>();
         services.AddSingleton<PolicyResolver>();

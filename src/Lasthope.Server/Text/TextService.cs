@@ -5,6 +5,7 @@ using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Telemetry;
 using Lasthope.Text;
+using Lasthope.Text.EditNeed;
 using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Server.Text;
@@ -25,6 +26,9 @@ public sealed record TextResult(
     double BudgetMs,
     double ElapsedMs,
     double EncoderMs);
+
+/// <summary>A document's edit need, with its served path (<c>model</c>: with the encoder; <c>heuristic_fallback</c>: the text features alone).</summary>
+public sealed record EditNeedResult(string RequestId, ServedEditNeedModel Model, EditNeedPrediction Prediction, ServedBy ServedBy, FallbackReason? Reason, double BudgetMs, double ElapsedMs);
 
 /// <summary>
 /// Serves a text model under a deadline with its TF-IDF baseline as the last hope, the cascade of /v1/rank made for
@@ -51,38 +55,23 @@ public sealed partial class TextService(
         arrival = arrival == 0 ? Stopwatch.GetTimestamp() : arrival;
         var model = served.Model;
         var budgetMs = Math.Min(command.BudgetMs ?? double.MaxValue, model.BudgetMs);
-        var deadline = arrival + (long)(budgetMs * Stopwatch.Frequency / 1000.0);
-        var scores = new double[command.Texts.Count * model.Outputs];
         var started = Stopwatch.GetTimestamp();
-        FallbackReason? reason;
-        if (model.Encoder is not { } encoder)
+        double[]? scores = null;
+        FallbackReason? reason = FallbackReason.NoModel;
+        if (model.Encoder is { } encoder)
         {
-            reason = FallbackReason.NoModel;
-        }
-        else
-        {
-            var breaker = _breakers.GetOrAdd(served.Version, _ => new CircuitBreaker($"text:{served.Name}:{served.Version}", serving.CircuitBreaker, time, logger));
-            if (!breaker.TryEnter())
+            (scores, reason) = await WithinBudgetAsync($"text:{served.Name}:{served.Version}", command.RequestId, arrival, budgetMs, () =>
             {
-                reason = FallbackReason.CircuitOpen;
-            }
-            else
-            {
-                try
-                {
-                    reason = await EncoderAsync(served, encoder, command, scores, deadline, breaker, cancellationToken);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    breaker.Neutral(); // the client went away: no verdict, and a half-open trial must not stay taken
-                    throw;
-                }
-            }
+                var own = new double[command.Texts.Count * model.Outputs];
+                encoder.Score(command.Texts, own, CancellationToken.None);
+                return own.All(double.IsFinite) ? own : throw new InvalidOperationException("The encoder head gave a non-finite score.");
+            }, cancellationToken);
         }
 
-        var encoderMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (reason is not null)
+        var encoderMs = reason == FallbackReason.NoModel ? 0 : Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (scores is null)
         {
+            scores = new double[command.Texts.Count * model.Outputs];
             model.Baseline.Score(command.Texts, scores, cancellationToken);
         }
 
@@ -90,24 +79,74 @@ public sealed partial class TextService(
         var elapsed = Stopwatch.GetElapsedTime(arrival);
         metrics.TextServed(served.Name, servedBy, reason, elapsed.TotalSeconds, command.Texts.Count);
         return new TextResult(command.RequestId, served, scores, reason is null ? TextFamily.Encoder : TextFamily.Baseline, servedBy, reason, budgetMs,
-            elapsed.TotalMilliseconds, reason == FallbackReason.NoModel ? 0 : encoderMs);
+            elapsed.TotalMilliseconds, encoderMs);
     }
 
-    private async Task<FallbackReason?> EncoderAsync(
-        ServedTextModel served, ITextScorer encoder, TextCommand command, double[] scores, long deadline, CircuitBreaker breaker, CancellationToken cancellationToken)
+    /// <summary>
+    /// A document's edit need: the trees over the text features and the encoder's vectors within the budget, else the
+    /// trees over the text features alone (the model's last hope: no encoder call).
+    /// </summary>
+    public async Task<EditNeedResult> EditNeedAsync(ServedEditNeedModel served, string requestId, string document, double? requestBudgetMs, long arrival, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(served);
+        arrival = arrival == 0 ? Stopwatch.GetTimestamp() : arrival;
+        var budgetMs = Math.Min(requestBudgetMs ?? double.MaxValue, served.BudgetMs);
+        EditNeedPrediction? prediction = null;
+        FallbackReason? reason = FallbackReason.NoModel;
+        if (served.Model.UsesEncoder)
+        {
+            (prediction, reason) = await WithinBudgetAsync($"edit-need:{served.Version}", requestId, arrival, budgetMs,
+                () => served.Model.Predict(document, useEncoder: true, CancellationToken.None), cancellationToken);
+        }
+
+        prediction ??= served.Model.Predict(document, useEncoder: false, cancellationToken);
+        var servedBy = reason is null ? ServedBy.Model : ServedBy.HeuristicFallback;
+        var elapsed = Stopwatch.GetElapsedTime(arrival);
+        metrics.TextServed(served.Name, servedBy, reason, elapsed.TotalSeconds, prediction.Units.Count);
+        return new EditNeedResult(requestId, served, prediction, servedBy, reason, budgetMs, elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Runs an encoder call within the budget: its circuit, injected faults and a scoring turn first; then the call on
+    /// the thread pool, waited for until the deadline. Null and the reason when it did not answer in time or failed.
+    /// </summary>
+    private async Task<(T? Value, FallbackReason? Reason)> WithinBudgetAsync<T>(
+        string circuit, string requestId, long arrival, double budgetMs, Func<T> run, CancellationToken cancellationToken)
+        where T : class
+    {
+        var deadline = arrival + (long)(budgetMs * Stopwatch.Frequency / 1000.0);
+        var breaker = _breakers.GetOrAdd(circuit, key => new CircuitBreaker(key, serving.CircuitBreaker, time, logger));
+        if (!breaker.TryEnter())
+        {
+            return (null, FallbackReason.CircuitOpen);
+        }
+
+        try
+        {
+            return await EnteredAsync(breaker, requestId, deadline, run, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            breaker.Neutral(); // the client went away: no verdict, and a half-open trial must not stay taken
+            throw;
+        }
+    }
+
+    private async Task<(T? Value, FallbackReason? Reason)> EnteredAsync<T>(CircuitBreaker breaker, string requestId, long deadline, Func<T> run, CancellationToken cancellationToken)
+        where T : class
     {
         var remaining = Remaining(deadline);
         if (remaining <= TimeSpan.Zero)
         {
             breaker.Neutral();
-            return FallbackReason.Timeout;
+            return (null, FallbackReason.Timeout);
         }
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(remaining);
         try
         {
-            var latency = faults.ModelLatency(command.RequestId);
+            var latency = faults.ModelLatency(requestId);
             if (latency > TimeSpan.Zero)
             {
                 await Task.Delay(latency, budget.Token); // real time: injected latency competes with the real deadline
@@ -116,55 +155,40 @@ public sealed partial class TextService(
             if (!await gate.EnterAsync(TimeSpan.FromMilliseconds(serving.ShedModelAboveWaitMs), Remaining(deadline), budget.Token))
             {
                 breaker.Neutral();
-                return FallbackReason.Overload;
+                return (null, FallbackReason.Overload);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             breaker.Neutral();
-            return FallbackReason.Timeout;
+            return (null, FallbackReason.Timeout);
         }
 
-        // The encoder writes into its own array: a run that outlives the deadline must not write into the answer.
-        var own = new double[scores.Length];
-        var run = Task.Run(() =>
-        {
-            if (faults.ModelError(command.RequestId))
-            {
-                throw new InjectedFaultException("encoder");
-            }
-
-            encoder.Score(command.Texts, own, CancellationToken.None);
-        }, CancellationToken.None);
-        _ = run.ContinueWith(_ => gate.Exit(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var call = Task.Run(() => faults.ModelError(requestId) ? throw new InjectedFaultException("encoder") : run(), CancellationToken.None);
+        _ = call.ContinueWith(_ => gate.Exit(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
-            await run.WaitAsync(Remaining(deadline) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
-            if (own.Any(v => !double.IsFinite(v)))
-            {
-                throw new InvalidOperationException("The encoder head gave a non-finite score.");
-            }
-
-            own.CopyTo(scores, 0);
+            var left = Remaining(deadline);
+            var value = await call.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
             breaker.Success();
-            return null;
+            return (value, null);
         }
         catch (TimeoutException)
         {
-            breaker.Neutral(); // slow, not broken: the run finishes in the background with its turn
-            _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            return FallbackReason.Timeout;
+            breaker.Neutral(); // slow, not broken: the call finishes in the background with its turn
+            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return (null, FallbackReason.Timeout);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             breaker.Failure();
-            LogEncoderFailed(logger, served.Name, served.Version, command.RequestId, e);
-            return FallbackReason.ModelError;
+            LogEncoderFailed(logger, requestId, e);
+            return (null, FallbackReason.ModelError);
         }
     }
 
     private static TimeSpan Remaining(long deadline) => Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
 
-    [LoggerMessage(EventId = LogEvents.TextEncoderFailed, Level = LogLevel.Warning, Message = "Text model {Name} ({Version}) failed on request {RequestId}; its baseline answered")]
-    private static partial void LogEncoderFailed(ILogger logger, string name, string version, string requestId, Exception exception);
+    [LoggerMessage(EventId = LogEvents.TextEncoderFailed, Level = LogLevel.Warning, Message = "Text request {RequestId}: the encoder family failed; the model's last hope answered")]
+    private static partial void LogEncoderFailed(ILogger logger, string requestId, Exception exception);
 }
