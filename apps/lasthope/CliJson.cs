@@ -24,5 +24,6 @@ internal sealed partial class CliJson : JsonSerializerContext;
 [JsonSerializable(typeof(Lasthope.Cli.Replay.ReplayResult))]
 [JsonSerializable(typeof(Lasthope.Cli.Demo.AbTestResult))]
 [JsonSerializable(typeof(Lasthope.Cli.Commands.TrainModelSummary))]
+[JsonSerializable(typeof(Lasthope.Cli.Commands.TrainTextSummary))]
 [JsonSerializable(typeof(Dictionary<string, Lasthope.Server.Predict.ReasonTemplate>))]
 internal sealed partial class ReportJson : JsonSerializerContext;

@@ -24,6 +24,7 @@ public static class LasthopeCli
         root.Add(model);
         root.Add(TrainRankerCommand.Create(context));
         root.Add(TrainModelCommand.Create(context));
+        root.Add(TrainTextCommand.Create(context));
         root.Add(ScoreBatchCommand.Create(context));
         root.Add(RetrainCommand.Create(context));
         root.Add(LoadCommands.CreateLoadTest(context));

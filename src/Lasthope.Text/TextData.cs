@@ -202,6 +202,47 @@ public sealed class TextData
         return new TextData(file, [.. texts], [.. labels], [.. values], notes);
     }
 
+    /// <summary>
+    /// A label map file: CSV with a header row and two columns, the label as written and the class it becomes (for
+    /// example <c>label,class</c> then <c>0,bearish</c>). A label may appear once.
+    /// </summary>
+    /// <exception cref="TextDataException">Not two columns, an empty cell, or a label that repeats.</exception>
+    public static IReadOnlyDictionary<string, string> ReadLabelMap(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var file = Path.GetFileName(path);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var reader = Sep.Reader(o => o with { HasHeader = true, Unescape = true }).FromFile(path);
+            if (reader.Header.ColNames.Count != 2)
+            {
+                throw new TextDataException($"{file}: a label map has two columns (the label, its class), not {reader.Header.ColNames.Count}.");
+            }
+
+            foreach (var row in reader)
+            {
+                var from = row[0].ToString().Trim();
+                var to = row[1].ToString().Trim();
+                if (from.Length == 0 || to.Length == 0)
+                {
+                    throw new TextDataException($"{file}: line {row.LineNumberFrom}: an empty label or class.");
+                }
+
+                if (!map.TryAdd(from, to))
+                {
+                    throw new TextDataException($"{file}: line {row.LineNumberFrom}: the label '{Shorten(from)}' is mapped twice.");
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
+        {
+            throw new TextDataException($"{file}: {e.Message}", e);
+        }
+
+        return map.Count > 0 ? map : throw new TextDataException($"{file}: the label map is empty.");
+    }
+
     /// <summary>The rows at <paramref name="rows"/>, in that order (a split, a subset).</summary>
     public TextData Subset(IReadOnlyList<int> rows, string? source = null)
     {

@@ -65,12 +65,12 @@ public sealed class TfIdfBaseline : ITextScorer
             ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
             var data = KeyedLabels(ml, ml.Data.LoadFromEnumerable(texts.Select((t, i) => new ClassRow { Text = t, Label = (uint)labels[i] }).ToList()), classes);
             var trainer = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options { NumberOfThreads = 1 });
-            return new TfIdfBaseline(ml, featurize.Append(trainer).Fit(data), task, classes);
+            return new TfIdfBaseline(ml, featurize.AppendCacheCheckpoint(ml).Append(trainer).Fit(data), task, classes);
         }
 
         var rows = ml.Data.LoadFromEnumerable(texts.Select((t, i) => new ValueRow { Text = t, Label = (float)labels[i] }).ToList());
         var regressor = ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { NumberOfThreads = 1 });
-        return new TfIdfBaseline(ml, featurize.Append(regressor).Fit(rows), task, 1);
+        return new TfIdfBaseline(ml, featurize.AppendCacheCheckpoint(ml).Append(regressor).Fit(rows), task, 1);
     }
 
     /// <summary>

@@ -52,7 +52,13 @@ internal sealed record PredictionReportInput
 
     /// <summary>Binary: the decision threshold on P(positive), drawn on the score distribution.</summary>
     public double? Threshold { get; init; }
+
+    /// <summary>Further tables after the task's charts (a text model's per-class precision and recall).</summary>
+    public IReadOnlyList<HtmlTable> Tables { get; init; } = [];
 }
+
+/// <summary>A table of plain cells under its heading, with an optional note.</summary>
+internal sealed record HtmlTable(string Heading, string? Note, IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<string>> Rows);
 
 /// <summary>A row of the metrics table: the metric's name and one cell per metric column.</summary>
 internal sealed record MetricRow(string Metric, IReadOnlyList<string> Cells);
@@ -126,6 +132,11 @@ internal static class PredictionHtml
                 break;
         }
 
+        foreach (var table in input.Tables)
+        {
+            PlainTable(html, table);
+        }
+
         Importance(html, input.Importance);
         Reasons(html, input.Example);
         html.Append("</body></html>\n");
@@ -153,6 +164,35 @@ internal static class PredictionHtml
             for (var c = 0; c < columns; c++)
             {
                 html.Append("<td>").Append(Encode(c < row.Cells.Count ? row.Cells[c] : "")).Append("</td>");
+            }
+
+            html.Append("</tr>\n");
+        }
+
+        html.Append("</table>\n");
+    }
+
+    private static void PlainTable(StringBuilder html, HtmlTable table)
+    {
+        html.Append("<h2>").Append(Encode(table.Heading)).Append("</h2>\n");
+        if (table.Note is { } note)
+        {
+            html.Append("<p class=\"muted\">").Append(Encode(note)).Append("</p>\n");
+        }
+
+        html.Append("<table><tr>");
+        foreach (var column in table.Columns)
+        {
+            html.Append("<th>").Append(Encode(column)).Append("</th>");
+        }
+
+        html.Append("</tr>\n");
+        foreach (var row in table.Rows)
+        {
+            html.Append("<tr>");
+            foreach (var cell in row)
+            {
+                html.Append("<td>").Append(Encode(cell)).Append("</td>");
             }
 
             html.Append("</tr>\n");
