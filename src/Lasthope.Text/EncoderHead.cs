@@ -78,13 +78,9 @@ public sealed class LinearHead
         }
     }
 
-    /// <summary>The smallest standard deviation a component is divided by (unit vectors' components spread about 0.05).</summary>
-    public const double MinStandardDeviation = 1e-3;
-
     /// <summary>
-    /// Trains the head with ML.NET on the vectors standardised by their training mean and standard deviation (an
-    /// encoder's components are small and unevenly spread, which slows L-BFGS), then folds the standardisation into
-    /// the weights: w'_kj = w_kj / s_j, b'_k = b_k - Σ_j w_kj m_j / s_j. Classify: L-BFGS maximum entropy
+    /// Trains the head with ML.NET on the vectors scaled by sqrt(dimensions) (a unit vector's components are small,
+    /// which slows L-BFGS), the scale then folded into the weights. Classify: L-BFGS maximum entropy
     /// (multinomial logistic regression, ML.NET's default L1 and L2 penalties); regress: SDCA least squares.
     /// </summary>
     /// <param name="labels">Class indices in [0, <paramref name="classes"/>) or values.</param>
@@ -97,43 +93,17 @@ public sealed class LinearHead
             throw new ArgumentException($"{vectors.Length} vectors and {labels.Count} labels.", nameof(labels));
         }
 
+        // Unit vectors' components have a mean square of 1/d; scaled by sqrt(d) they are of unit size on average, which
+        // suits L-BFGS and the default penalties. One scale for all dimensions (not a per-dimension standardisation,
+        // whose folded weights blow up on a near-constant dimension): w' = w sqrt(d).
         var d = vectors[0].Length;
-        var mean = new double[d];
-        var sd = new double[d];
-        foreach (var v in vectors)
-        {
-            for (var j = 0; j < d; j++)
-            {
-                mean[j] += v[j];
-            }
-        }
-
-        for (var j = 0; j < d; j++)
-        {
-            mean[j] /= vectors.Length;
-        }
-
-        foreach (var v in vectors)
-        {
-            for (var j = 0; j < d; j++)
-            {
-                sd[j] += (v[j] - mean[j]) * (v[j] - mean[j]);
-            }
-        }
-
-        for (var j = 0; j < d; j++)
-        {
-            // A component nearly constant over the training texts (a small or uniform corpus) would get a weight of
-            // w / s once the standardisation is folded in; a floor keeps the folded weights bounded.
-            sd[j] = Math.Max(Math.Sqrt(sd[j] / vectors.Length), MinStandardDeviation);
-        }
-
+        var scale = Math.Sqrt(d);
         float[] Z(float[] v)
         {
             var z = new float[d];
             for (var j = 0; j < d; j++)
             {
-                z[j] = (float)((v[j] - mean[j]) / sd[j]);
+                z[j] = (float)(v[j] * scale);
             }
 
             return z;
@@ -178,13 +148,9 @@ public sealed class LinearHead
             weights = [.. model.Weights.Select(w => (double)w)];
         }
 
-        for (var k = 0; k < bias.Length; k++)
+        for (var i = 0; i < weights.Length; i++)
         {
-            for (var j = 0; j < d; j++)
-            {
-                weights[k * d + j] /= sd[j];
-                bias[k] -= weights[k * d + j] * mean[j];
-            }
+            weights[i] *= scale;
         }
 
         return new LinearHead(task, d, bias, weights);

@@ -86,6 +86,10 @@ internal static class TrainTextCommand
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
             }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                return context.Fail(ExitCodes.Failure, $"training failed: {e.Message}");
+            }
 
             var command = string.Join(' ', ["lasthope", .. parse.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"'{t.Value}'" : t.Value)]);
             TrainTextOutput.Print(context, report, path);
