@@ -25,6 +25,7 @@ public static class LasthopeCli
         root.Add(TrainRankerCommand.Create(context));
         root.Add(TrainModelCommand.Create(context));
         root.Add(TrainTextCommand.Create(context));
+        root.Add(BarometerCommand.Create(context));
         root.Add(ScoreBatchCommand.Create(context));
         root.Add(RetrainCommand.Create(context));
         root.Add(LoadCommands.CreateLoadTest(context));
