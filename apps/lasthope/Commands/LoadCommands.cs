@@ -45,9 +45,12 @@ internal static class LoadCommands
         var predict = new Option<string?>("--predict") { Description = "Send POST /v1/predict/NAME requests instead of rank requests, one row of --rows each." };
         var rows = new Option<string?>("--rows") { Description = "With --predict: a CSV whose rows (up to 2,000, named by its header) are the requests' features." };
         var explain = new Option<int>("--explain") { Description = "With --predict: reasons per row.", DefaultValueFactory = _ => 5 };
+        var text = new Option<string?>("--text") { Description = "Send POST /v1/text/NAME requests instead of rank requests, one short text each (from --texts, or a built-in set of 20 short complaint-like sentences)." };
+        var texts = new Option<string?>("--texts") { Description = "With --text: the texts to cycle through (up to 2,000), a CSV's --text-column or a file of one text per line." };
+        var textColumn = new Option<string>("--text-column") { Description = "With --texts FILE.csv: the column of the texts.", DefaultValueFactory = _ => "text" };
         var command = new Command("loadtest", "Drive a running server over loopback at a fixed request rate with the generator's requests (or prediction rows); report throughput and latency per servedBy, and the fallback rate.")
         {
-            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json, apiKey, predict, rows, explain,
+            url, rate, concurrency, duration, warmup, candidates, count, surface, depth, seed, perDay, day, json, apiKey, predict, rows, explain, text, texts, textColumn,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -93,6 +96,37 @@ internal static class LoadCommands
                 {
                     return context.Fail(ExitCodes.BadInput, e.Message);
                 }
+            }
+
+            if (parse.GetValue(text) is { } textModel)
+            {
+                if (options.Predictor is not null || string.IsNullOrWhiteSpace(textModel))
+                {
+                    return context.Fail(ExitCodes.BadInput, "--text needs a model name and cannot be used with --predict");
+                }
+
+                var textsPath = parse.GetValue(texts);
+                if (textsPath is not null && !File.Exists(textsPath))
+                {
+                    return context.Fail(ExitCodes.BadInput, $"--texts: no file {textsPath}");
+                }
+
+                try
+                {
+                    options = options with
+                    {
+                        TextModel = textModel,
+                        TextBodies = textsPath is null ? TextBodies.Of(TextBodies.BuiltIn) : TextBodies.FromFile(textsPath, parse.GetValue(textColumn)!, options.Bodies),
+                    };
+                }
+                catch (InvalidDataException e)
+                {
+                    return context.Fail(ExitCodes.BadInput, e.Message);
+                }
+            }
+            else if (parse.GetValue(texts) is not null)
+            {
+                return context.Fail(ExitCodes.BadInput, "--texts needs --text NAME, the text model to send them to");
             }
 
             LoadTestResult result = null!;
@@ -202,5 +236,26 @@ internal static class LoadCommands
                 CultureInfo.InvariantCulture,
                 $"{path,-20} {s.Requests,8:N0}   {s.Server.P50,8:F2}ms {s.Server.P99,6:F2}ms {s.Server.P999,6:F2}ms {s.Server.Max,6:F2}ms | {s.Client.P50,8:F2}ms {s.Client.P99,6:F2}ms {s.Client.P999,6:F2}ms"));
         }
+
+        if (r.Encoder is { } encoder)
+        {
+            PrintText(context, r, encoder);
+        }
+    }
+
+    /// <summary>Text mode: the figures of the text bar (p50/p95/p99/max) and the share of each served path.</summary>
+    private static void PrintText(CliContext context, LoadTestResult r, LatencySummary encoder)
+    {
+        var o = context.Out;
+        static string Line(string name, LatencySummary s) =>
+            string.Create(CultureInfo.InvariantCulture, $"{name,-28} p50 {s.P50,7:F2} ms   p95 {s.P95,7:F2} ms   p99 {s.P99,7:F2} ms   max {s.Max,7:F2} ms");
+        o.WriteLine(Line("client from send", r.ClientFromSend));
+        o.WriteLine(Line("server timings.total", r.Server));
+        o.WriteLine(Line("server encoder (model path)", encoder));
+        long Count(string path) => r.ByPath.TryGetValue(path, out var s) ? s.Requests : 0;
+        double Share(long n) => r.Completed == 0 ? 0 : (double)n / r.Completed;
+        var model = Count("model");
+        var fallback = Count("heuristic_fallback");
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"served by model (encoder) {model:N0} ({Share(model):P2}), heuristic_fallback (TF-IDF) {fallback:N0} ({Share(fallback):P2})"));
     }
 }

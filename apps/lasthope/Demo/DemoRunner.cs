@@ -71,6 +71,9 @@ public sealed record DemoResult(
 /// <summary>Latency percentiles in milliseconds.</summary>
 public sealed record LatencySummary(double P50, double P90, double P99, double P999, double Max)
 {
+    /// <summary>The 95th percentile (0 when there were no samples).</summary>
+    public double P95 { get; init; }
+
     public static LatencySummary Of(List<double> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
@@ -80,7 +83,7 @@ public sealed record LatencySummary(double P50, double P90, double P99, double P
         }
 
         var sorted = samples.Order().ToArray();
-        return new LatencySummary(At(sorted, 0.5), At(sorted, 0.9), At(sorted, 0.99), At(sorted, 0.999), sorted[^1]);
+        return new LatencySummary(At(sorted, 0.5), At(sorted, 0.9), At(sorted, 0.99), At(sorted, 0.999), sorted[^1]) { P95 = At(sorted, 0.95) };
     }
 
     private static double At(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];

@@ -52,6 +52,11 @@ public sealed record LoadTestOptions
     public string? Predictor { get; init; }
 
     public IReadOnlyList<byte[]>? PredictBodies { get; init; }
+
+    /// <summary>Instead of rank requests: POST /v1/text/{name} with these bodies, one text each (<see cref="TextBodies"/>).</summary>
+    public string? TextModel { get; init; }
+
+    public IReadOnlyList<byte[]>? TextBodies { get; init; }
 }
 
 /// <summary>Latencies of one served path.</summary>
@@ -73,14 +78,19 @@ public sealed record LoadTestResult(
     double MaxServerMs,
     double MaxSendLagMs,
     long LateSends,
-    LatencySummary ClientFromSend);
+    LatencySummary ClientFromSend)
+{
+    /// <summary>Text mode: the encoder's time on the server (timings.encoderMs) of the requests the encoder answered; null otherwise.</summary>
+    public LatencySummary? Encoder { get; init; }
+}
 
 /// <summary>
 /// Drives a running server over loopback with the generator's requests, at a fixed rate (open loop: a request is
 /// sent at its scheduled time even when earlier ones are late, and its client latency counts from that time, so a
 /// stalled server cannot hide its queue: no coordinated omission) or with a fixed number in flight (closed loop).
 /// Server-side latency is the rank pipeline's own total, from arrival to response, as the response reports it. With
-/// <see cref="LoadTestOptions.Predictor"/> it sends prediction requests instead, and reads their served path the same way.
+/// <see cref="LoadTestOptions.Predictor"/> it sends prediction requests instead, and with <see cref="LoadTestOptions.TextModel"/>
+/// text requests, and reads their served path the same way.
 /// </summary>
 public sealed class LoadTester(LoadTestOptions options)
 {
@@ -91,8 +101,11 @@ public sealed class LoadTester(LoadTestOptions options)
 
     public async Task<LoadTestResult> RunAsync(IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
-        var bodies = options.PredictBodies is { } rows ? [.. rows] : PrepareBodies();
-        var path = options.Predictor is { } predictor ? $"/v1/predict/{Uri.EscapeDataString(predictor)}" : "/v1/rank";
+        var bodies = options.TextBodies is { } texts ? [.. texts] : options.PredictBodies is { } rows ? [.. rows] : PrepareBodies();
+        var path = options.TextModel is { } textModel ? $"/v1/text/{Uri.EscapeDataString(textModel)}"
+            : options.Predictor is { } predictor ? $"/v1/predict/{Uri.EscapeDataString(predictor)}"
+            : "/v1/rank";
+        var rankMode = options.TextModel is null && options.Predictor is null;
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
         using var client = Commands.CommonOptions.Client(options.Url, options.ApiKey, TimeSpan.FromSeconds(30), handler);
         var samples = new ConcurrentBag<Sample>();
@@ -195,7 +208,10 @@ public sealed class LoadTester(LoadTestOptions options)
             measured.Count == 0 ? 0 : measured.Max(s => s.ServerMs),
             Stopwatch.GetElapsedTime(0, maxLag).TotalMilliseconds,
             lateSends,
-            LatencySummary.Of([.. measured.Select(s => s.ClientFromSendMs)]));
+            LatencySummary.Of([.. measured.Select(s => s.ClientFromSendMs)]))
+        {
+            Encoder = options.TextModel is null ? null : LatencySummary.Of([.. measured.Where(s => s.ServedBy == "model").Select(s => s.EncoderMs)]),
+        };
 
         async Task SendAsync(HttpClient http, byte[] body, long scheduled, bool record)
         {
@@ -224,17 +240,21 @@ public sealed class LoadTester(LoadTestOptions options)
                     return;
                 }
 
-                if (record && options.Predictor is null)
+                if (record && rankMode)
                 {
                     var ranked = JsonSerializer.Deserialize(bytes, ClientJson.Default.RankResponse)!;
                     samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs, fromSendMs));
                 }
                 else if (record)
                 {
-                    var predicted = JsonDocument.Parse(bytes).RootElement;
+                    // Predictions and texts share the served-path fields and timings.totalMs; texts add timings.encoderMs.
+                    using var document = JsonDocument.Parse(bytes);
+                    var predicted = document.RootElement;
                     var reason = predicted.GetProperty("fallbackReason");
+                    var timings = predicted.GetProperty("timings");
                     samples.Add(new Sample(predicted.GetProperty("servedBy").GetString()!, reason.ValueKind == JsonValueKind.String ? reason.GetString() : null,
-                        predicted.GetProperty("timings").GetProperty("totalMs").GetDouble(), clientMs, fromSendMs));
+                        timings.GetProperty("totalMs").GetDouble(), clientMs, fromSendMs,
+                        timings.TryGetProperty("encoderMs", out var encoder) ? encoder.GetDouble() : 0));
                 }
             }
             catch (HttpRequestException)
@@ -267,5 +287,6 @@ public sealed class LoadTester(LoadTestOptions options)
 
     /// <param name="ClientMs">From the scheduled send time (what a caller waiting on schedule sees).</param>
     /// <param name="ClientFromSendMs">From the moment the request was handed to the HTTP client: without the generator's own lag.</param>
-    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs, double ClientFromSendMs);
+    /// <param name="EncoderMs">Text requests: the server's encoder time (timings.encoderMs); 0 otherwise.</param>
+    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs, double ClientFromSendMs, double EncoderMs = 0);
 }
