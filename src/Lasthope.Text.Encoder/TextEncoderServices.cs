@@ -28,6 +28,10 @@ public sealed class LazyMiniLmEncoder(int intraOpThreads = 1) : ITextEncoder, ID
 public static class TextEncoderServices
 {
     /// <summary>Registers all-MiniLM-L6-v2 as the host's sentence encoder (loaded when a text model first needs it).</summary>
-    public static IServiceCollection AddMiniLmEncoder(this IServiceCollection services) =>
-        services.AddSingleton<ITextEncoder>(_ => new LazyMiniLmEncoder());
+    /// <param name="intraOpThreads">
+    /// The threads of one encoder call, read from the host's services when the encoder is first resolved; null for 1
+    /// (concurrent requests on a small machine then do not fight over its cores; docs/performance.md has 1 against 2).
+    /// </param>
+    public static IServiceCollection AddMiniLmEncoder(this IServiceCollection services, Func<IServiceProvider, int>? intraOpThreads = null) =>
+        services.AddSingleton<ITextEncoder>(sp => new LazyMiniLmEncoder(intraOpThreads?.Invoke(sp) ?? 1));
 }

@@ -3,6 +3,8 @@ using Lasthope.Text.Encoder;
 using Lasthope.Cli.Retraining;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Lasthope.Cli.Commands;
@@ -42,7 +44,8 @@ internal static class ServeCommand
                         {
                             CliStores.Register(services);
                             RetrainSchedule.Register(services, setup.ConfigFile);
-                            services.AddMiniLmEncoder();
+                            // Lasthope:Text:EncoderThreads (default 1): the encoder's intra-op threads per call.
+                            services.AddMiniLmEncoder(sp => Math.Max(1, sp.GetRequiredService<IConfiguration>().GetValue("Lasthope:Text:EncoderThreads", 1)));
                         },
                     },
                     cancellationToken);
