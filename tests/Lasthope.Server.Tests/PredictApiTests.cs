@@ -112,7 +112,8 @@ public sealed class PredictApiTests
     public async Task RegressionAndMulticlass_ScoreAsLibLightgbm(LightGbmObjective objective)
     {
         await using var server = await LoopbackServer.StartAsync();
-        var package = objective == LightGbmObjective.Regression ? TestPredictors.Regression() : TestPredictors.Multiclass();
+        // A budget no machine load exhausts: the parity asserted is the model's, and a loaded CI host can time a 50 ms budget out.
+        var package = (objective == LightGbmObjective.Regression ? TestPredictors.Regression() : TestPredictors.Multiclass()) with { BudgetMs = 10_000 };
         await RegisterAsync(server, package);
         var x = TestPredictors.Sample(25, seed: 13);
         using var booster = LightGbmBooster.FromString(package.Model);
