@@ -50,8 +50,8 @@ internal static class AnnotateCommand
             {
                 var bytes = await File.ReadAllBytesAsync(modelPath, cancellationToken);
                 var name = EditNeedModel.Load(bytes, null).EncoderName;
-                using var encoder = EditNeedCommand.EncoderFor(name) as IDisposable;
-                var edit = EditNeedModel.Load(bytes, encoder as Lasthope.Text.ITextEncoder);
+                using var encoder = EditNeedCommand.EncoderFor(name);
+                var edit = EditNeedModel.Load(bytes, encoder);
                 if (edit.Note is { } note)
                 {
                     context.Error.WriteLine(note);

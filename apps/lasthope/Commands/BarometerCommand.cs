@@ -51,17 +51,25 @@ internal static class BarometerCommand
                 }
             }
 
-            using var encoder = parse.GetValue(family) == "encoder" ? new LazyMiniLmEncoder() : null;
+            byte[] package;
             TextModel textModel;
             DatedTexts texts;
             try
             {
-                textModel = TextModel.Load(await File.ReadAllBytesAsync(parse.GetValue(model)!, cancellationToken), encoder);
+                package = await File.ReadAllBytesAsync(parse.GetValue(model)!, cancellationToken);
+                textModel = TextModel.Load(package, null);
                 texts = DatedTextCsv.Read(parse.GetValue(input)!, new DatedTextCsvOptions { TextColumn = parse.GetValue(text)!, DateColumn = parse.GetValue(date)! });
             }
             catch (Exception e) when (e is TextModelException or BarometerInputException)
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
+            }
+
+            // The package names the encoder its head was trained on (int8 or float32); that one is loaded.
+            using var encoder = parse.GetValue(family) == "encoder" && MiniLmEncoder.PrecisionOf(textModel.EncoderName) is { } precision ? new LazyMiniLmEncoder(precision) : null;
+            if (encoder is not null)
+            {
+                textModel = TextModel.Load(package, encoder);
             }
 
             if (textModel.Task != TextTask.Classify)

@@ -18,7 +18,7 @@ internal static class EditNeedCommand
     {
         var data = new Option<string>("--data") { Description = "The folder of IteraTeR's human_doc_level.{train,dev,test}.json.", Required = true };
         var level = new Option<string>("--level") { Description = "sentence (highlights within each text) or paragraph.", DefaultValueFactory = _ => "sentence" };
-        var encoder = new Option<string>("--encoder") { Description = "minilm (all-MiniLM-L6-v2, in the package) or none (text features only).", DefaultValueFactory = _ => "minilm" };
+        var encoder = new Option<string>("--encoder") { Description = "int8 or float32 (all-MiniLM-L6-v2, in the package; int8 quantised at load, as serving uses by default) or none (text features only).", DefaultValueFactory = _ => "int8" };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write the model (lasthope-edit-need/1 JSON)." };
         var json = new Option<string?>("--json") { Description = "Write the evaluation as JSON (- for standard output)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the document split, the trees, the random baseline and the bootstrap.", DefaultValueFactory = _ => 42 };
@@ -38,7 +38,7 @@ internal static class EditNeedCommand
 
             EditNeedLevel? unit = parse.GetValue(level) switch { "sentence" => EditNeedLevel.Sentence, "paragraph" => EditNeedLevel.Paragraph, _ => null };
             var problem = unit is null ? "--level must be sentence or paragraph."
-                : parse.GetValue(encoder) is not ("minilm" or "none") ? "--encoder must be minilm or none."
+                : parse.GetValue(encoder) != "none" && MiniLmEncoder.ParsePrecision(parse.GetValue(encoder)) is null ? "--encoder must be int8, float32 or none."
                 : parse.GetValue(resamples) is < 10 or > 100_000 ? "--resamples must be 10 to 100000."
                 : parse.GetValue(threads) is < 1 or > 256 ? "--threads must be 1 to 256."
                 : null;
@@ -52,7 +52,7 @@ internal static class EditNeedCommand
             try
             {
                 var documents = EditNeedData.Load(directory, options.Level);
-                using var miniLm = parse.GetValue(encoder) == "minilm" ? new MiniLmEncoder(intraOpThreads: Math.Max(1, parse.GetValue(threads))) : null;
+                using var miniLm = MiniLmEncoder.ParsePrecision(parse.GetValue(encoder)) is { } precision ? new MiniLmEncoder(precision, Math.Max(1, parse.GetValue(threads))) : null;
                 report = await Task.Run(() => EditNeedTraining.Run(documents, options, new EditNeedLightGbm(parse.GetValue(threads)), miniLm, message => context.Error.WriteLine(message), cancellationToken), cancellationToken);
             }
             catch (EditNeedDataException e)
@@ -87,5 +87,5 @@ internal static class EditNeedCommand
     }
 
     /// <summary>The encoder a model names, when the CLI has it: MiniLM, else none (the model then uses its text features).</summary>
-    internal static ITextEncoder? EncoderFor(string? name) => name == MiniLmEncoder.ModelName ? new MiniLmEncoder() : null;
+    internal static MiniLmEncoder? EncoderFor(string? name) => MiniLmEncoder.PrecisionOf(name) is { } precision ? new MiniLmEncoder(precision) : null;
 }

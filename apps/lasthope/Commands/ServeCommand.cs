@@ -44,8 +44,15 @@ internal static class ServeCommand
                         {
                             CliStores.Register(services);
                             RetrainSchedule.Register(services, setup.ConfigFile);
-                            // Lasthope:Text:EncoderThreads (default 1): the encoder's intra-op threads per call.
-                            services.AddMiniLmEncoder(sp => Math.Max(1, sp.GetRequiredService<IConfiguration>().GetValue("Lasthope:Text:EncoderThreads", 1)));
+                            // Lasthope:Text:Encoder (int8, the default, or float32) and Lasthope:Text:EncoderThreads
+                            // (default 1, the intra-op threads per call); an unknown precision stops the start.
+                            services.AddMiniLmEncoder(sp =>
+                            {
+                                var configuration = sp.GetRequiredService<IConfiguration>();
+                                var precision = configuration.GetValue("Lasthope:Text:Encoder", "int8");
+                                return (MiniLmEncoder.ParsePrecision(precision) ?? throw new ArgumentException($"Lasthope:Text:Encoder must be int8 or float32, not '{precision}'."),
+                                    Math.Max(1, configuration.GetValue("Lasthope:Text:EncoderThreads", 1)));
+                            });
                         },
                     },
                     cancellationToken);

@@ -30,11 +30,12 @@ internal static class TrainTextCommand
         var labelMap = new Option<string?>("--label-map") { Description = "A CSV of label,class pairs: each label becomes its class (for example 0,bearish)." };
         var groupIssues = new Option<bool>("--group-issues") { Description = "Map CFPB issues to their broad groups (billing, service, account_closure, ...; Lasthope.Text.ComplaintIssueGroups)." };
         var noEncoder = new Option<bool>("--no-encoder") { Description = "Train the TF-IDF baseline only (against the prior)." };
+        var encoderPrecision = new Option<string>("--encoder") { Description = "The encoder's precision: int8 (its weight matrices quantised at load, what serving uses by default) or float32.", DefaultValueFactory = _ => "int8" };
         var threads = new Option<int>("--threads") { Description = "The encoder's threads per call while training (serving uses 1).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var budget = new Option<int>("--budget-ms") { Description = "The encoder's budget per request in the package.", DefaultValueFactory = _ => 20 };
         var command = new Command("train-text", "Train a text model (TF-IDF baseline and MiniLM encoder with a linear head) on the same split, compare them on held-out texts with intervals, and write the package.")
         {
-            task, dataFile, text, label, testFile, name, output, html, json, maxRows, maxLength, seed, labelMap, groupIssues, noEncoder, threads, budget,
+            task, dataFile, text, label, testFile, name, output, html, json, maxRows, maxLength, seed, labelMap, groupIssues, noEncoder, encoderPrecision, threads, budget,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +57,7 @@ internal static class TrainTextCommand
                 : kind == TextTask.Regress && (parse.GetValue(labelMap) is not null || parse.GetValue(groupIssues)) ? "--label-map and --group-issues are for --task classify."
                 : parse.GetValue(maxRows) < 10 ? "--max-rows must be at least 10."
                 : parse.GetValue(maxLength) is < 16 or > 100_000 ? "--max-text-length must be 16 to 100000."
+                : MiniLmEncoder.ParsePrecision(parse.GetValue(encoderPrecision)) is null ? "--encoder must be int8 or float32."
                 : parse.GetValue(threads) is < 1 or > 256 ? "--threads must be 1 to 256."
                 : parse.GetValue(budget) is < 1 or > 60_000 ? "--budget-ms must be 1 to 60000."
                 : null;
@@ -80,7 +82,7 @@ internal static class TrainTextCommand
                 var data = TextData.Read(path, read);
                 var held = test is null ? null : TextData.Read(test, read);
                 var options = new TextTrainingOptions { Task = kind.Value, Name = modelName, Seed = parse.GetValue(seed), BudgetMs = parse.GetValue(budget) };
-                report = await TrainWithProgressAsync(context, data, held, parse.GetValue(noEncoder) ? null : parse.GetValue(threads), options, cancellationToken);
+                report = await TrainWithProgressAsync(context, data, held, parse.GetValue(noEncoder) ? null : (MiniLmEncoder.ParsePrecision(parse.GetValue(encoderPrecision))!.Value, parse.GetValue(threads)), options, cancellationToken);
             }
             catch (TextDataException e)
             {
@@ -116,7 +118,7 @@ internal static class TrainTextCommand
         return command;
     }
 
-    private static async Task<TextTrainingReport> TrainWithProgressAsync(CliContext context, TextData data, TextData? test, int? encoderThreads, TextTrainingOptions options, CancellationToken cancellationToken)
+    private static async Task<TextTrainingReport> TrainWithProgressAsync(CliContext context, TextData data, TextData? test, (MiniLmPrecision Precision, int Threads)? encoderSettings, TextTrainingOptions options, CancellationToken cancellationToken)
     {
         TextTrainingReport report = null!;
         await context.Console.Progress()
@@ -139,7 +141,7 @@ internal static class TrainTextCommand
                 report = await Task.Run(
                     () =>
                     {
-                        using var encoder = encoderThreads is { } t ? new MiniLmEncoder(t) : null;
+                        using var encoder = encoderSettings is { } e ? new MiniLmEncoder(e.Precision, e.Threads) : null;
                         return TextTraining.Train(data, test, encoder, options, reporter, cancellationToken);
                     },
                     cancellationToken);
