@@ -3,8 +3,12 @@ using Lasthope.Evaluation;
 
 namespace Lasthope.Text;
 
-/// <summary>One class's held-out precision, recall and F1 for one model (point estimates; <see cref="Support"/> says how far to trust them).</summary>
-public sealed record ClassScore(string Class, int Support, int PredictedCount, double Precision, double Recall, double F1);
+/// <summary>
+/// One class's held-out precision, recall and F1 for one model, each with its 95% percentile bootstrap interval over
+/// texts (the same resamples as every other model's; a resample where the class is never predicted or never present
+/// leaves precision or recall undefined and is skipped for it). <see cref="Support"/> says how far to trust them.
+/// </summary>
+public sealed record ClassScore(string Class, int Support, int PredictedCount, Interval Precision, Interval Recall, Interval F1);
 
 /// <summary>One model's held-out predictions and what they give per class.</summary>
 /// <param name="Predictions">Classify: texts x classes probabilities; regress: one value per text.</param>
@@ -18,6 +22,7 @@ public sealed record ModelResult(string Model, double[] Predictions, int[] Predi
 /// </summary>
 /// <param name="Values">[model][metric].</param>
 /// <param name="Difference">[metric]: the first model minus <see cref="BestBaseline"/>, paired.</param>
+/// <param name="ClassF1Difference">Classify: [class] the first model's F1 minus <see cref="BestBaseline"/>'s, paired; regress: empty.</param>
 public sealed record TextEvaluation(
     TextTask Task,
     IReadOnlyList<string> Classes,
@@ -28,7 +33,8 @@ public sealed record TextEvaluation(
     Interval[][] Values,
     string BestBaseline,
     Interval[] Difference,
-    string Verdict)
+    string Verdict,
+    IReadOnlyList<Interval> ClassF1Difference)
 {
     public int Rows => Labels.Length;
 
@@ -61,58 +67,132 @@ public static class TextMetrics
         ArgumentNullException.ThrowIfNull(models);
         var kind = task == TextTask.Classify ? PredictionKind.Multiclass : PredictionKind.Regression;
         var c = PredictionMetrics.Compare(kind, labels, models, classes.Count, resamples: resamples, seed: seed);
-        var results = models.Select(m => task == TextTask.Classify ? Classification(m, labels, classes) : new ModelResult(m.Name, m.Predictions, [], [], [])).ToList();
+        var best = c.Models.ToList().IndexOf(c.BestBaseline);
         if (task == TextTask.Classify)
         {
-            return new TextEvaluation(task, classes, labels, c.Metrics, c.HigherIsBetter, results, c.Values, c.BestBaseline, c.Difference, c.Verdict);
+            var (classified, f1Difference) = Classification(models, labels, classes, best, resamples, seed);
+            return new TextEvaluation(task, classes, labels, c.Metrics, c.HigherIsBetter, classified, c.Values, c.BestBaseline, c.Difference, c.Verdict, f1Difference);
         }
 
+        var results = models.Select(m => new ModelResult(m.Name, m.Predictions, [], [], [])).ToList();
+
         // Regression: Spearman and the precision of the top share, each with its own interval and the paired difference from Compare's best baseline.
-        var best = c.Models.ToList().IndexOf(c.BestBaseline);
         var relevant = TopByTruth(labels, TopShare);
         var spearman = Paired(labels.Length, models, best, (idx, p) => Spearman(labels, p, idx), resamples, seed);
         var top = Paired(labels.Length, models, best, (idx, p) => PrecisionOfTop(relevant, p, idx, TopShare), resamples, seed);
         var precision = models.Select(m => PredictionMetrics.PrecisionAtTop(relevant, m.Predictions, TopShare, resamples: resamples, seed: seed)).ToArray();
         var values = c.Values.Select((v, m) => (Interval[])[.. v, spearman.Values[m], precision[m]]).ToArray();
         return new TextEvaluation(task, classes, labels, [.. c.Metrics, "spearman", "precision_top20"], [.. c.HigherIsBetter, true, true], results, values,
-            c.BestBaseline, [.. c.Difference, spearman.Difference, top.Difference], c.Verdict);
+            c.BestBaseline, [.. c.Difference, spearman.Difference, top.Difference], c.Verdict, []);
     }
 
-    /// <summary>Per-class precision, recall and F1 and the confusion matrix of the argmax class.</summary>
-    public static ModelResult Classification(ScoredModel model, double[] labels, IReadOnlyList<string> classes)
+    /// <summary>
+    /// Per-class precision, recall and F1 of the argmax class with bootstrap intervals, the confusion matrix, and the
+    /// per-class F1 difference of model 0 from model <paramref name="best"/>, every model on the same row resamples.
+    /// </summary>
+    public static (IReadOnlyList<ModelResult> Models, Interval[] F1Difference) Classification(IReadOnlyList<ScoredModel> models, double[] labels, IReadOnlyList<string> classes, int best, int resamples, int seed)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(classes);
         var k = classes.Count;
-        var confusion = Enumerable.Range(0, k).Select(_ => new long[k]).ToArray();
-        var predicted = new int[labels.Length];
-        for (var i = 0; i < labels.Length; i++)
+        var n = labels.Length;
+        var actual = labels.Select(l => (int)l).ToArray();
+        var predicted = models.Select(m => ArgMax(m.Predictions, n, k)).ToArray();
+
+        // draws[model][class] = (precision, recall, F1) of each resample.
+        var draws = models.Select(_ => Enumerable.Range(0, k).Select(_ => (P: new double[resamples], R: new double[resamples], F: new double[resamples])).ToArray()).ToArray();
+        var random = new Random(seed);
+        var rows = new int[n];
+        var counts = new long[3 * k];
+        for (var r = 0; r < resamples; r++)
         {
-            var row = model.Predictions.AsSpan(i * k, k);
-            var best = 0;
-            for (var j = 1; j < k; j++)
+            for (var i = 0; i < n; i++)
             {
-                best = row[j] > row[best] ? j : best;
+                rows[i] = random.Next(n);
             }
 
-            predicted[i] = best;
-            confusion[(int)labels[i]][best]++;
+            for (var m = 0; m < models.Count; m++)
+            {
+                Count(actual, predicted[m], rows, k, counts);
+                for (var j = 0; j < k; j++)
+                {
+                    var (p, rc, f) = Scores(counts, j);
+                    draws[m][j].P[r] = p;
+                    draws[m][j].R[r] = rc;
+                    draws[m][j].F[r] = f;
+                }
+            }
         }
 
-        var perClass = new ClassScore[k];
-        for (var j = 0; j < k; j++)
+        var all = Enumerable.Range(0, n).ToArray();
+        var results = new ModelResult[models.Count];
+        var full = new (double P, double R, double F)[models.Count][];
+        for (var m = 0; m < models.Count; m++)
         {
-            var tp = confusion[j][j];
-            var actual = confusion[j].Sum();
-            var said = confusion.Sum(r => r[j]);
-            var precision = said == 0 ? double.NaN : (double)tp / said;
-            var recall = actual == 0 ? double.NaN : (double)tp / actual;
-            var f1 = actual + said == 0 ? double.NaN : 2.0 * tp / (actual + said);
-            perClass[j] = new ClassScore(classes[j], (int)actual, (int)said, precision, recall, f1);
+            Count(actual, predicted[m], all, k, counts);
+            full[m] = [.. Enumerable.Range(0, k).Select(j => Scores(counts, j))];
+            var confusion = Enumerable.Range(0, k).Select(_ => new long[k]).ToArray();
+            for (var i = 0; i < n; i++)
+            {
+                confusion[actual[i]][predicted[m][i]]++;
+            }
+
+            var perClass = new ClassScore[k];
+            for (var j = 0; j < k; j++)
+            {
+                var d = draws[m][j];
+                perClass[j] = new ClassScore(classes[j], (int)counts[(3 * j) + 1], (int)counts[(3 * j) + 2],
+                    Percentile(full[m][j].P, d.P), Percentile(full[m][j].R, d.R), Percentile(full[m][j].F, d.F));
+            }
+
+            results[m] = new ModelResult(models[m].Name, models[m].Predictions, predicted[m], perClass, confusion);
         }
 
-        return new ModelResult(model.Name, model.Predictions, predicted, perClass, confusion);
+        var difference = Enumerable.Range(0, k)
+            .Select(j => Percentile(full[0][j].F - full[best][j].F, [.. draws[0][j].F.Select((v, r) => v - draws[best][j].F[r])]))
+            .ToArray();
+        return (results, difference);
+    }
+
+    private static int[] ArgMax(double[] predictions, int n, int k)
+    {
+        var predicted = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var row = predictions.AsSpan(i * k, k);
+            var top = 0;
+            for (var j = 1; j < k; j++)
+            {
+                top = row[j] > row[top] ? j : top;
+            }
+
+            predicted[i] = top;
+        }
+
+        return predicted;
+    }
+
+    /// <summary>Per class j: counts[3j] true positives, counts[3j+1] actual, counts[3j+2] predicted, over <paramref name="rows"/>.</summary>
+    private static void Count(int[] actual, int[] predicted, int[] rows, int k, long[] counts)
+    {
+        Array.Clear(counts);
+        foreach (var i in rows)
+        {
+            counts[(3 * actual[i]) + 1]++;
+            counts[(3 * predicted[i]) + 2]++;
+            if (actual[i] == predicted[i])
+            {
+                counts[3 * actual[i]]++;
+            }
+        }
+    }
+
+    /// <summary>Precision TP/predicted, recall TP/actual and F1 = 2TP/(predicted + actual); NaN where undefined.</summary>
+    private static (double Precision, double Recall, double F1) Scores(long[] counts, int j)
+    {
+        double tp = counts[3 * j], actual = counts[(3 * j) + 1], said = counts[(3 * j) + 2];
+        return (said == 0 ? double.NaN : tp / said, actual == 0 ? double.NaN : tp / actual, actual + said == 0 ? double.NaN : 2 * tp / (actual + said));
     }
 
     /// <summary>Spearman's ρ: Pearson's correlation of the average ranks (ties share their mean rank); rows <paramref name="rows"/> of the arrays.</summary>

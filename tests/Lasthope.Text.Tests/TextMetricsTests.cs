@@ -24,8 +24,12 @@ public sealed class TextMetricsTests
         Assert.Equal((2 * 2 / 8.0) / 3, e.Value("prior", "macro_f1").Estimate, 12); // F1(a) = 2*2/(6+2), b and c 0
         Assert.Equal(4 / 6.0 - 2 / 6.0, e.DifferenceOf("accuracy").Estimate, 12);
         var perClass = e.Models[0].PerClass;
-        Assert.Equal([0.5, 1, 1], perClass.Select(c => c.Precision));
-        Assert.Equal([1, 0.5, 0.5], perClass.Select(c => c.Recall));
+        Assert.Equal([0.5, 1, 1], perClass.Select(c => c.Precision.Estimate));
+        Assert.Equal([1, 0.5, 0.5], perClass.Select(c => c.Recall.Estimate));
+        Assert.All(perClass, c => Assert.True(c.F1.Lower <= c.F1.Estimate && c.F1.Estimate <= c.F1.Upper && c.F1.Upper > c.F1.Lower, $"{c.Class}: {c.F1}"));
+        // The prior says a always: F1 0.5 for a, 0 for b and c; the paired differences are 1/6, 2/3 and 2/3.
+        Assert.Equal([2 / 3.0 - 0.5, 2 / 3.0, 2 / 3.0], e.ClassF1Difference.Select(d => Math.Round(d.Estimate, 12)), (x, y) => Math.Abs(x - y) < 1e-9);
+        Assert.Equal(0.5, e.Models[1].PerClass[0].F1.Estimate, 12);
         Assert.Equal([2, 2, 2], perClass.Select(c => c.Support));
         Assert.Equal([[2, 0, 0], [1, 1, 0], [1, 0, 1]], e.Models[0].Confusion);
         Assert.Equal(said, e.Models[0].Predicted);

@@ -50,7 +50,8 @@ internal static class TrainTextOutput
         static MetricCell Cell(string metric, Interval v) => new(metric, v.Estimate, v.Lower, v.Upper);
         var perClass = e.Task == TextTask.Classify
             ? e.Classes.Select((name, k) => new ClassSummary(name, e.Models[0].PerClass[k].Support,
-                [.. e.Models.Where(m => m.Model != TextTraining.PriorModel).Select(m => new ClassMetrics(m.Model, m.PerClass[k].Precision, m.PerClass[k].Recall, m.PerClass[k].F1))])).ToList()
+                [.. e.Models.Where(m => m.Model != TextTraining.PriorModel).Select(m => new ClassMetrics(m.Model, Cell("precision", m.PerClass[k].Precision), Cell("recall", m.PerClass[k].Recall), Cell("f1", m.PerClass[k].F1)))],
+                Cell("f1", e.ClassF1Difference[k]))).ToList()
             : [];
         return new TrainTextSummary(
             report.Model.Name, e.Task == TextTask.Classify ? "classify" : "regress", report.TrainRows, e.Rows, e.Classes.Count, e.BestBaseline, e.Verdict,
@@ -83,10 +84,11 @@ internal static class TrainTextOutput
             var families = e.Models.Where(m => m.Model != TextTraining.PriorModel).ToList();
             tables.Add(new HtmlTable(
                 "Per-class precision and recall",
-                "Point estimates on the held-out texts; the support (held-out texts of the class) says how far to trust each.",
-                ["class", "support", .. families.SelectMany(m => new[] { $"{m.Model} precision", $"{m.Model} recall", $"{m.Model} F1" })],
+                "On the held-out texts, with 95% bootstrap intervals over texts (the same resamples for every model), and the paired F1 difference; the support (held-out texts of the class) says how far to trust each.",
+                ["class", "support", .. families.SelectMany(m => new[] { $"{m.Model} precision", $"{m.Model} recall", $"{m.Model} F1" }), $"F1 {first.Model} - {e.BestBaseline}"],
                 [.. e.Classes.Select((name, c) => (IReadOnlyList<string>)[name, first.PerClass[c].Support.ToString(CultureInfo.InvariantCulture),
-                    .. families.SelectMany(m => new[] { TextMetrics.Format(m.PerClass[c].Precision), TextMetrics.Format(m.PerClass[c].Recall), TextMetrics.Format(m.PerClass[c].F1) })])]));
+                    .. families.SelectMany(m => new[] { m.PerClass[c].Precision.ToString(), m.PerClass[c].Recall.ToString(), m.PerClass[c].F1.ToString() }),
+                    TrainModelOutput.Signed(e.ClassF1Difference[c])])]));
         }
 
         var input = new PredictionReportInput
@@ -110,9 +112,10 @@ internal static class TrainTextOutput
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
 
-internal sealed record ClassMetrics(string Model, double Precision, double Recall, double F1);
+internal sealed record ClassMetrics(string Model, MetricCell Precision, MetricCell Recall, MetricCell F1);
 
-internal sealed record ClassSummary(string Class, int Support, IReadOnlyList<ClassMetrics> Models);
+/// <summary>One class: each family's precision, recall and F1 with intervals, and the paired F1 difference of the first from the best baseline.</summary>
+internal sealed record ClassSummary(string Class, int Support, IReadOnlyList<ClassMetrics> Models, MetricCell F1Difference);
 
 /// <summary>What <c>train-text --json</c> writes.</summary>
 internal sealed record TrainTextSummary(
