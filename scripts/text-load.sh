@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the text-cascade latency figures ([5 of 8], issue 12) in docs/performance.md, on this machine:
 #   1. train-text on the financial-news sentiment data: the cascade model (int8 MiniLM + linear head, TF-IDF last
-#      hope, budget 20 ms), the same on the float32 encoder (the previous version, the peer), the TF-IDF baseline
+#      hope, budget 15 ms), the same on the float32 encoder (the previous version, the peer), the TF-IDF baseline
 #      alone (--no-encoder), and the int8 cascade with its budget set to 1 ms;
 #   2. two servers on fresh stores: the default one (int8 encoder) with the three int8-side models, and one with
 #      Lasthope:Text:Encoder=float32 with the float32 cascade;

@@ -145,7 +145,17 @@ public sealed class MiniLmEncoder : ITextEncoder, IDisposable
             NamedOnnxValue.CreateFromTensor("attention_mask", mask),
             NamedOnnxValue.CreateFromTensor("token_type_ids", types),
         };
-        using var results = _session.Run(inputs, _outputs, run);
+        IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results;
+        try
+        {
+            results = _session.Run(inputs, _outputs, run);
+        }
+        catch (OnnxRuntimeException) when (run.Terminate)
+        {
+            throw new OperationCanceledException("The encoder was stopped (its caller's deadline or the client went away).");
+        }
+
+        using var owned = results;
         var hidden = ((DenseTensor<float>)results[0].AsTensor<float>()).Buffer.Span;
         var pooled = new float[tokens.Length][];
         for (var b = 0; b < tokens.Length; b++)

@@ -135,6 +135,47 @@ public sealed class TextApiTests
     }
 
     [Fact]
+    public async Task AnEncoderCallPastTheDeadline_IsStopped_SoThatItsCoreIsFreedForTheNextRequests()
+    {
+        var stalling = new StallingEncoder(Encoder);
+        await using var server = await LoopbackServer.StartAsync(services: s => s.AddSingleton<ITextEncoder>(stalling));
+        await RegisterAsync(server, Routing.Value.ToBytes());
+
+        var (status, body) = await ScoreAsync(server, "routing", new { text = "close my savings account", budgetMs = 100 });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("timeout", body.GetProperty("fallbackReason").GetString());
+        // Without the stop the stalled call would hold its scoring turn for its whole 60 s.
+        Assert.True(await stalling.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(30), Token), "the late encoder call was not stopped");
+    }
+
+    /// <summary>
+    /// The real encoder's name and size, but a call that can be stopped stalls until its token stops it (at most 60 s);
+    /// the registry's warm-up, which cannot be stopped, is answered at once.
+    /// </summary>
+    private sealed class StallingEncoder(ITextEncoder real) : ITextEncoder
+    {
+        public TaskCompletionSource<bool> Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => real.Name;
+
+        public int Dimensions => real.Dimensions;
+
+        public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+        {
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return real.Encode(texts, cancellationToken);
+            }
+
+            var stopped = cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(60));
+            Stopped.TrySetResult(stopped);
+            cancellationToken.ThrowIfCancellationRequested();
+            return real.Encode(texts, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task AnEncoderError_IsAModelError_AnsweredByTheBaseline()
     {
         await using var server = await StartAsync(new Dictionary<string, string?> { ["Lasthope:Serving:FaultInjection:ModelErrorFraction"] = "1" });

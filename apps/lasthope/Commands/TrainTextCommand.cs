@@ -32,7 +32,7 @@ internal static class TrainTextCommand
         var noEncoder = new Option<bool>("--no-encoder") { Description = "Train the TF-IDF baseline only (against the prior)." };
         var encoderPrecision = new Option<string>("--encoder") { Description = "The encoder's precision: int8 (its weight matrices quantised at load, what serving uses by default) or float32.", DefaultValueFactory = _ => "int8" };
         var threads = new Option<int>("--threads") { Description = "The encoder's threads per call while training (serving uses 1).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var budget = new Option<int>("--budget-ms") { Description = "The encoder's budget per request in the package.", DefaultValueFactory = _ => 20 };
+        var budget = new Option<int>("--budget-ms") { Description = "The encoder's budget per request in the package (15 ms leaves the baseline room to answer a late request within 20 ms).", DefaultValueFactory = _ => 15 };
         var command = new Command("train-text", "Train a text model (TF-IDF baseline and MiniLM encoder with a linear head) on the same split, compare them on held-out texts with intervals, and write the package.")
         {
             task, dataFile, text, label, testFile, name, output, html, json, maxRows, maxLength, seed, labelMap, groupIssues, noEncoder, encoderPrecision, threads, budget,

@@ -60,10 +60,10 @@ public sealed partial class TextService(
         FallbackReason? reason = FallbackReason.NoModel;
         if (model.Encoder is { } encoder)
         {
-            (scores, reason) = await WithinBudgetAsync($"text:{served.Name}:{served.Version}", command.RequestId, arrival, budgetMs, () =>
+            (scores, reason) = await WithinBudgetAsync($"text:{served.Name}:{served.Version}", command.RequestId, arrival, budgetMs, stop =>
             {
                 var own = new double[command.Texts.Count * model.Outputs];
-                encoder.Score(command.Texts, own, CancellationToken.None);
+                encoder.Score(command.Texts, own, stop);
                 return own.All(double.IsFinite) ? own : throw new InvalidOperationException("The encoder head gave a non-finite score.");
             }, cancellationToken);
         }
@@ -96,7 +96,7 @@ public sealed partial class TextService(
         if (served.Model.UsesEncoder)
         {
             (prediction, reason) = await WithinBudgetAsync($"edit-need:{served.Version}", requestId, arrival, budgetMs,
-                () => served.Model.Predict(document, useEncoder: true, CancellationToken.None), cancellationToken);
+                stop => served.Model.Predict(document, useEncoder: true, stop), cancellationToken);
         }
 
         prediction ??= served.Model.Predict(document, useEncoder: false, cancellationToken);
@@ -109,9 +109,11 @@ public sealed partial class TextService(
     /// <summary>
     /// Runs an encoder call within the budget: its circuit, injected faults and a scoring turn first; then the call on
     /// the thread pool, waited for until the deadline. Null and the reason when it did not answer in time or failed.
+    /// The call's token is cancelled at the deadline or when the client goes away, which stops the encoder between two
+    /// of its operators (ONNX Runtime's terminate flag): a late call gives its core back to the requests behind it.
     /// </summary>
     private async Task<(T? Value, FallbackReason? Reason)> WithinBudgetAsync<T>(
-        string circuit, string requestId, long arrival, double budgetMs, Func<T> run, CancellationToken cancellationToken)
+        string circuit, string requestId, long arrival, double budgetMs, Func<CancellationToken, T> run, CancellationToken cancellationToken)
         where T : class
     {
         var deadline = arrival + (long)(budgetMs * Stopwatch.Frequency / 1000.0);
@@ -132,7 +134,7 @@ public sealed partial class TextService(
         }
     }
 
-    private async Task<(T? Value, FallbackReason? Reason)> EnteredAsync<T>(CircuitBreaker breaker, string requestId, long deadline, Func<T> run, CancellationToken cancellationToken)
+    private async Task<(T? Value, FallbackReason? Reason)> EnteredAsync<T>(CircuitBreaker breaker, string requestId, long deadline, Func<CancellationToken, T> run, CancellationToken cancellationToken)
         where T : class
     {
         var remaining = Remaining(deadline);
@@ -164,8 +166,18 @@ public sealed partial class TextService(
             return (null, FallbackReason.Timeout);
         }
 
-        var call = Task.Run(() => faults.ModelError(requestId) ? throw new InjectedFaultException("encoder") : run(), CancellationToken.None);
-        _ = call.ContinueWith(_ => gate.Exit(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // The call owns its stop source: it outlives this method when the call is late, and is disposed when the call ends.
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(Remaining(deadline) is var r && r > TimeSpan.Zero ? r : TimeSpan.Zero);
+        var call = Task.Run(() => faults.ModelError(requestId) ? throw new InjectedFaultException("encoder") : run(stop.Token), CancellationToken.None);
+        _ = call.ContinueWith(
+            t =>
+            {
+                gate.Exit();
+                _ = t.Exception; // a late call's failure (its own stop, most often) is observed here
+                stop.Dispose();
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             var left = Remaining(deadline);
@@ -175,8 +187,13 @@ public sealed partial class TextService(
         }
         catch (TimeoutException)
         {
-            breaker.Neutral(); // slow, not broken: the call finishes in the background with its turn
-            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            breaker.Neutral(); // slow, not broken: the call is stopped and gives its turn back when it ends
+            CancelQuietly(stop);
+            return (null, FallbackReason.Timeout);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && Remaining(deadline) <= TimeSpan.Zero)
+        {
+            breaker.Neutral(); // stopped at the deadline a moment before the wait saw it: a timeout, not a failure
             return (null, FallbackReason.Timeout);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -184,6 +201,18 @@ public sealed partial class TextService(
             breaker.Failure();
             LogEncoderFailed(logger, requestId, e);
             return (null, FallbackReason.ModelError);
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call ended in the meantime and disposed its source.
         }
     }
 
