@@ -51,10 +51,10 @@ PY
 cp "$shared/sentiment/sent_valid.csv" "$data/texts.csv"
 
 echo "## 2. serve"
-Lasthope__Text__EncoderThreads="${THREADS:-1}" lh serve --data "$data/store" --urls "$url" --log-level Warning > "$data/serve.log" 2>&1 &
+Lasthope__Text__EncoderThreads="${THREADS:-1}" "$root/lasthope" serve --data "$data/store" --urls "$url" --log-level Warning > "$data/serve.log" 2>&1 &
 server=$!
-Lasthope__Text__Encoder=float32 Lasthope__Text__EncoderThreads="${THREADS:-1}" lh serve --data "$data/store32" --urls "$url32" --log-level Warning > "$data/serve32.log" 2>&1 &
-server32=$!
+Lasthope__Text__Encoder=float32 Lasthope__Text__EncoderThreads="${THREADS:-1}" "$root/lasthope" serve --data "$data/store32" --urls "$url32" --log-level Warning > "$data/serve32.log" 2>&1 &
+server32=$!   # the wrapper execs dotnet, so these are the servers themselves and the trap stops them
 trap 'kill "$server" "$server32" 2> /dev/null || true' EXIT
 for u in "$url" "$url32"; do
   for _ in $(seq 1 300); do curl -sf "$u/health/live" > /dev/null && break; sleep 0.5; done

@@ -149,6 +149,31 @@ public sealed class TextApiTests
         Assert.True(await stalling.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(30), Token), "the late encoder call was not stopped");
     }
 
+    [Fact]
+    public async Task AnEncoderThatThrowsACancellationOfItsOwn_IsAModelError_NeverA500()
+    {
+        var cancelling = new CancellingEncoder(Encoder);
+        await using var server = await LoopbackServer.StartAsync(services: s => s.AddSingleton<ITextEncoder>(cancelling));
+        await RegisterAsync(server, Routing.Value.ToBytes());
+
+        var (status, body) = await ScoreAsync(server, "routing", new { text = "close my savings account" });
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal("heuristic_fallback", body.GetProperty("servedBy").GetString());
+        Assert.Equal("model_error", body.GetProperty("fallbackReason").GetString());
+    }
+
+    /// <summary>The real encoder for the warm-up; on the serve path (a token that can be cancelled) a cancellation nobody asked for.</summary>
+    private sealed class CancellingEncoder(ITextEncoder real) : ITextEncoder
+    {
+        public string Name => real.Name;
+
+        public int Dimensions => real.Dimensions;
+
+        public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+            cancellationToken.CanBeCanceled ? throw new OperationCanceledException("made up") : real.Encode(texts, cancellationToken);
+    }
+
     /// <summary>
     /// The real encoder's name and size, but a call that can be stopped stalls until its token stops it (at most 60 s);
     /// the registry's warm-up, which cannot be stopped, is answered at once.

@@ -202,6 +202,7 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
     private static async Task WarmUpAsync(ServerProcess server, CancellationToken cancellationToken)
     {
         await FuzzPredictor.RegisterAsync(server.Http, cancellationToken);
+        await FuzzText.RegisterAsync(server.Http, cancellationToken);
         var random = new Random(1);
         for (var i = 0; i < 30; i++)
         {
@@ -209,6 +210,7 @@ public sealed class FuzzDrill(ReliabilityOptions options) : IDrill
             body["requestId"] = null;
             await DrillHttp.PostJsonAsync(server.Http, "/v1/rank", body.ToJsonString(), TimeSpan.FromSeconds(10), cancellationToken);
             await DrillHttp.PostJsonAsync(server.Http, "/v1/events", HostileRequests.EventsBody(random, -1 - i).ToJsonString(), TimeSpan.FromSeconds(10), cancellationToken);
+            await DrillHttp.PostJsonAsync(server.Http, FuzzText.Path, FuzzText.Body(random).ToJsonString(), TimeSpan.FromSeconds(10), cancellationToken); // loads the encoder
         }
     }
 

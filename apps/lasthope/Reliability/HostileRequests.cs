@@ -149,13 +149,15 @@ public sealed class HostileRequests(int seed)
         return new JsonObject { ["items"] = items };
     }
 
-    /// <summary>One of the five JSON endpoints with a valid body to mutate.</summary>
-    private static (string Target, JsonObject Body) JsonEndpoint(Random r, int index) => r.Next(5) switch
+    /// <summary>One of the seven JSON endpoints with a valid body to mutate.</summary>
+    private static (string Target, JsonObject Body) JsonEndpoint(Random r, int index) => r.Next(7) switch
     {
         0 => ("/v1/rank", RankBody(r, index)),
         1 => ("/v1/recommend", RecommendBody(r)),
         2 => ("/v1/items", ItemsBody(r)),
         3 => (FuzzPredictor.Path, FuzzPredictor.Body(r)),
+        4 => (FuzzText.Path, FuzzText.Body(r)),
+        5 => (FuzzText.EditNeedPath, FuzzText.EditNeedBody(r)),
         _ => ("/v1/events", EventsBody(r, index)),
     };
 
@@ -168,8 +170,10 @@ public sealed class HostileRequests(int seed)
     private static HostileRequest Valid(Random r, int index)
     {
         var item = Item(r);
-        return r.Next(17) switch
+        return r.Next(19) switch
         {
+            17 => Json("valid", FuzzText.Path, Serialize(FuzzText.Body(r), r)),
+            18 => new("valid", "GET", "/v1/text"),
             14 => new("valid", "GET", "/openapi/v1.json"),
             15 => new("valid", "GET", "/docs"),
             16 => new("valid", "GET", "/metrics"),
@@ -509,8 +513,9 @@ public sealed class HostileRequests(int seed)
     private static HostileRequest PathIds(Random r, int index)
     {
         var segment = Segment(r);
-        return r.Next(7) switch
+        return r.Next(8) switch
         {
+            7 => Json("path-ids", $"/v1/text/{segment}", Serialize(FuzzText.Body(r), r)),
             6 => Json("path-ids", $"/v1/predict/{segment}", Serialize(FuzzPredictor.Body(r), r)),
             0 => new("path-ids", "GET", $"/v1/items/{segment}/stats"),
             1 => new("path-ids", "GET", $"/v1/rank/{segment}/explain"),

@@ -168,8 +168,9 @@ public sealed partial class TextService(
 
         // The call owns its stop source: it outlives this method when the call is late, and is disposed when the call ends.
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stopped = stop.Token;
         stop.CancelAfter(Remaining(deadline) is var r && r > TimeSpan.Zero ? r : TimeSpan.Zero);
-        var call = Task.Run(() => faults.ModelError(requestId) ? throw new InjectedFaultException("encoder") : run(stop.Token), CancellationToken.None);
+        var call = Task.Run(() => faults.ModelError(requestId) ? throw new InjectedFaultException("encoder") : run(stopped), CancellationToken.None);
         _ = call.ContinueWith(
             t =>
             {
@@ -191,13 +192,15 @@ public sealed partial class TextService(
             CancelQuietly(stop);
             return (null, FallbackReason.Timeout);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested && Remaining(deadline) <= TimeSpan.Zero)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested && stopped.IsCancellationRequested)
         {
-            breaker.Neutral(); // stopped at the deadline a moment before the wait saw it: a timeout, not a failure
+            // Stopped at the deadline a moment before the wait saw it (the timer rounds to milliseconds): a timeout.
+            breaker.Neutral();
             return (null, FallbackReason.Timeout);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // Any other failure, a cancellation the encoder made up included, is the model's error: the baseline answers.
             breaker.Failure();
             LogEncoderFailed(logger, requestId, e);
             return (null, FallbackReason.ModelError);
