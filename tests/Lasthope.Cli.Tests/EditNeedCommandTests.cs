@@ -16,8 +16,13 @@ public sealed class EditNeedCommandTests
         {
             var model = Path.Combine(dir, "edit-need.json");
             var summary = Path.Combine(dir, "summary.json");
-            var train = await CliHarness.RunAsync("train-edit-need", "--data", data, "--encoder", "none", "--resamples", "100", "--out", model, "--json", summary);
+            var report = Path.Combine(dir, "edit-need.html");
+            var train = await CliHarness.RunAsync("train-edit-need", "--data", data, "--encoder", "none", "--resamples", "100", "--out", model, "--json", summary, "--html", report);
             Assert.True(train.ExitCode == 0, train.Err);
+            var html = await File.ReadAllTextAsync(report, TestContext.Current.CancellationToken);
+            Assert.Equal(2, html.Split("<svg", StringSplitOptions.None).Length - 1); // precision and Spearman charts
+            Assert.Contains("trees: text features - ", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
             Assert.Contains("trees: text features is ", train.Out, StringComparison.Ordinal);
             using (var json = JsonDocument.Parse(await File.ReadAllTextAsync(summary, TestContext.Current.CancellationToken)))
             {

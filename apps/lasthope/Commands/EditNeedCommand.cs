@@ -21,12 +21,13 @@ internal static class EditNeedCommand
         var encoder = new Option<string>("--encoder") { Description = "int8 or float32 (all-MiniLM-L6-v2, in the package; int8 quantised at load, as serving uses by default) or none (text features only).", DefaultValueFactory = _ => "int8" };
         var output = new Option<string?>("--out", "-o") { Description = "Where to write the model (lasthope-edit-need/1 JSON)." };
         var json = new Option<string?>("--json") { Description = "Write the evaluation as JSON (- for standard output)." };
+        var html = new Option<string?>("--html") { Description = "Write the evaluation as one self-contained HTML page (charts of both metrics with intervals, the tables, the verdicts)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the document split, the trees, the random baseline and the bootstrap.", DefaultValueFactory = _ => 42 };
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples of documents.", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int>("--threads") { Description = "LightGBM's threads.", DefaultValueFactory = _ => 2 };
         var command = new Command("train-edit-need", "Train edit need (the word-level edit rate of each sentence or paragraph) on IteraTeR revisions; compare with the length, out-of-vocabulary and random baselines on held-out documents.")
         {
-            data, level, encoder, output, json, seed, resamples, threads,
+            data, level, encoder, output, json, html, seed, resamples, threads,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -79,6 +80,12 @@ internal static class EditNeedCommand
             if (parse.GetValue(json) is { } jsonPath)
             {
                 await context.WriteJsonAsync(jsonPath, EditNeedOutput.Json(report), cancellationToken);
+            }
+
+            if (parse.GetValue(html) is { } htmlPath)
+            {
+                await File.WriteAllTextAsync(htmlPath, Charts.EditNeedHtml.Render(report, string.Join(' ', ["lasthope", .. parse.Tokens.Select(t => t.Value)]), DateTimeOffset.UtcNow), cancellationToken);
+                context.Error.WriteLine($"wrote {htmlPath}");
             }
 
             return ExitCodes.Ok;
