@@ -12,5 +12,5 @@ dotnet build apps/lasthope -c Release 2>&1 | grep -E " error |rror\(s\)" || true
 cli=artifacts/bin/lasthope/release/lasthope
 for level in sentence paragraph; do
   echo "== $level"
-  "$cli" train-edit-need --data "$data" --level "$level" --seed "$seed" --out "$out/edit-need.$level.json" --json "$out/summary.$level.json" 2> >(grep -v '^encoded' >&2)
+  "$cli" train-edit-need --data "$data" --level "$level" --seed "$seed" --out "$out/edit-need.$level.json" --json "$out/summary.$level.json" --html "$out/report.$level.html" 2> >(grep -v '^encoded' >&2)
 done
