@@ -58,6 +58,7 @@ public sealed class TrainTextCommandTests : IDisposable
     public static TheoryData<string[], string> BadInput() => new()
     {
         { ["--task", "rank"], "--task must be classify or regress" },
+        { ["--encoder", "fp16"], "--encoder must be int8 or float32" },
         { ["--text", "body"], "the text column 'body' is not in the file" },
         { ["--task", "regress"], "is not a finite number" },
         { ["--name", ""], "--name must not be empty" },
