@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Lasthope.Core.Events;
+using Lasthope.Core.Items;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Serialization;
 using Lasthope.Core.Serving;
@@ -21,10 +22,10 @@ namespace Lasthope.Storage.Sqlite;
 /// parameters, never parsed out of a joined string, and a row that cannot be decoded is skipped and counted
 /// (<see cref="Skipped"/>) rather than failing the read.
 /// </remarks>
-public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
+public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore, ISnapshotStore
 {
     /// <summary>The schema this code writes. Older files are migrated on open; newer ones are refused.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -163,12 +164,15 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
             cancellationToken);
     }
 
-    public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
+    public async Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
+        => [.. (await AppendEventsWithSequencesAsync(events, cancellationToken)).Select(sequence => sequence > 0)];
+
+    public Task<long[]> AppendEventsWithSequencesAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count == 0)
         {
-            return Task.FromResult(Array.Empty<bool>());
+            return Task.FromResult(Array.Empty<long>());
         }
 
         return WriteAsync(
@@ -176,11 +180,12 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
             {
                 _insertEvent.Transaction = transaction;
                 var p = _insertEvent.Parameters;
-                var accepted = new bool[events.Count];
+                var sequences = new long[events.Count];
                 for (var i = 0; i < events.Count; i++)
                 {
                     var e = events[i];
-                    p[0].Value = _nextSequence++;
+                    var sequence = _nextSequence++;
+                    p[0].Value = sequence;
                     p[1].Value = e.EventId;
                     p[2].Value = e.Type;
                     p[3].Value = e.Weight;
@@ -191,10 +196,10 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
                     p[8].Value = e.Segment;
                     p[9].Value = (object?)e.Position ?? DBNull.Value;
                     p[10].Value = (object?)e.Surface ?? DBNull.Value;
-                    accepted[i] = _insertEvent.ExecuteNonQuery() == 1;
+                    sequences[i] = _insertEvent.ExecuteNonQuery() == 1 ? sequence : 0;
                 }
 
-                return accepted;
+                return sequences;
             },
             cancellationToken);
     }
@@ -253,46 +258,62 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
     public IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
         => MergeLogAsync(
             "seq, body",
-            since,
+            "time_ticks >= $since",
+            since.UtcTicks,
+            int.MaxValue,
             static r => new LogEntry(r.GetInt64(0), LogJson.Deserialize((byte[])r[1]), null),
             static e => new LogEntry(e.GetInt64(0), null, ReadEvent(e)),
             cancellationToken);
 
     public IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
-        => MergeLogAsync(
-            "seq, time_ticks, segment, user_id, items, CASE WHEN items IS NULL THEN body END",
-            since,
-            static r => new CountingEntry(
-                r.GetInt64(0),
-                new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero),
-                r.GetString(2),
-                r.IsDBNull(3) ? null : r.GetString(3),
-                r.IsDBNull(4) ? [.. LogJson.Deserialize((byte[])r[5]).Items.Select(i => new Impression(i.ItemId, i.Position))] : ImpressionCodec.Decode((byte[])r[4]),
-                null),
-            CountingEvent,
-            cancellationToken);
+        => MergeLogAsync(CountingRankingColumns, "time_ticks >= $since", since.UtcTicks, int.MaxValue, CountingRanking, CountingEvent, cancellationToken);
+
+    /// <remarks>
+    /// The log is visible as a prefix: sequence numbers are given out under the single writer's gate and committed in
+    /// that order, so a reader never sees an entry while one with a lower number is still to come.
+    /// </remarks>
+    public IAsyncEnumerable<CountingEntry> ReadCountingLogAfterAsync(long afterSequence, int limit, CancellationToken cancellationToken = default)
+        => MergeLogAsync(CountingRankingColumns, "seq > $since", afterSequence, limit, CountingRanking, CountingEvent, cancellationToken);
+
+    private const string CountingRankingColumns = "seq, time_ticks, segment, user_id, items, CASE WHEN items IS NULL THEN body END, request_id, surface";
+
+    private static CountingEntry CountingRanking(SqliteDataReader r) => new(
+        r.GetInt64(0),
+        new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero),
+        r.GetString(2),
+        r.IsDBNull(3) ? null : r.GetString(3),
+        r.IsDBNull(4) ? [.. LogJson.Deserialize((byte[])r[5]).Items.Select(i => new Impression(i.ItemId, i.Position))] : ImpressionCodec.Decode((byte[])r[4]),
+        null,
+        r.GetString(6),
+        r.GetString(7));
 
     /// <summary>
-    /// The rankings (the given columns, seq first) and the events since a time, merged in sequence order. Two ordered
-    /// streams on two connections (WAL gives both the same snapshot semantics per statement; entries appended meanwhile
-    /// may or may not appear, which replay tolerates). A row that cannot be decoded is skipped and noted.
+    /// The rankings (the given columns, seq first) and the events that match <paramref name="filter"/> (on $since),
+    /// at most <paramref name="limit"/> of them, merged in sequence order. Two ordered statements in one read
+    /// transaction, so that both see the same snapshot of the WAL: a committed prefix of the log (two connections
+    /// could see an event appended after a ranking they missed, and a follower would then skip that ranking for good).
+    /// A row that cannot be decoded is skipped and noted.
     /// </summary>
     private async IAsyncEnumerable<T> MergeLogAsync<T>(
-        string rankingColumns, DateTimeOffset since, Func<SqliteDataReader, T> ranking, Func<SqliteDataReader, T> interaction, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string rankingColumns, string filter, long since, int limit, Func<SqliteDataReader, T> ranking, Func<SqliteDataReader, T> interaction, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var rankingConnection = await OpenReaderAsync(cancellationToken);
-        await using var eventConnection = await OpenReaderAsync(cancellationToken);
-        await using var rankingCommand = rankingConnection.CreateCommand();
-        rankingCommand.CommandText = $"SELECT {rankingColumns} FROM rankings WHERE time_ticks >= $since ORDER BY seq";
-        rankingCommand.Parameters.AddWithValue("$since", since.UtcTicks);
-        await using var eventCommand = eventConnection.CreateCommand();
-        eventCommand.CommandText = $"SELECT {EventColumns} FROM events WHERE time_ticks >= $since ORDER BY seq";
-        eventCommand.Parameters.AddWithValue("$since", since.UtcTicks);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await using var rankingCommand = connection.CreateCommand();
+        rankingCommand.Transaction = transaction;
+        rankingCommand.CommandText = $"SELECT {rankingColumns} FROM rankings WHERE {filter} ORDER BY seq LIMIT $limit";
+        rankingCommand.Parameters.AddWithValue("$since", since);
+        rankingCommand.Parameters.AddWithValue("$limit", limit);
+        await using var eventCommand = connection.CreateCommand();
+        eventCommand.Transaction = transaction;
+        eventCommand.CommandText = $"SELECT {EventColumns} FROM events WHERE {filter} ORDER BY seq LIMIT $limit";
+        eventCommand.Parameters.AddWithValue("$since", since);
+        eventCommand.Parameters.AddWithValue("$limit", limit);
         await using var rankings = await rankingCommand.ExecuteReaderAsync(cancellationToken);
         await using var events = await eventCommand.ExecuteReaderAsync(cancellationToken);
         var hasRanking = await rankings.ReadAsync(cancellationToken);
         var hasEvent = await events.ReadAsync(cancellationToken);
-        while (hasRanking || hasEvent)
+        for (var returned = 0; (hasRanking || hasEvent) && returned < limit; returned++)
         {
             if (hasRanking && (!hasEvent || rankings.GetInt64(0) < events.GetInt64(0)))
             {
@@ -329,7 +350,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
                 {
                     id.Value = item.ItemId;
                     category.Value = (object?)item.Category ?? DBNull.Value;
-                    attributes.Value = ItemNumbers.Encode(item.Numbers);
+                    attributes.Value = ItemNumbersJson.Encode(item.Numbers);
                     time.Value = item.UpdatedAt.UtcTicks;
                     command.ExecuteNonQuery();
                 }
@@ -347,7 +368,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (TryDecode(ItemKind, reader, static r => new Core.Items.ItemAttributes(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), ItemNumbers.Decode(r.GetString(3)), new DateTimeOffset(r.GetInt64(4), TimeSpan.Zero)), out var item))
+            if (TryDecode(ItemKind, reader, static r => new Core.Items.ItemAttributes(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), ItemNumbersJson.Decode(r.GetString(3)), new DateTimeOffset(r.GetInt64(4), TimeSpan.Zero)), out var item))
             {
                 yield return item;
             }
@@ -409,6 +430,37 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
                 command.Parameters.AddWithValue("$value", value);
                 command.ExecuteNonQuery();
                 return true;
+            },
+            cancellationToken);
+    }
+
+    public async Task SaveSnapshotAsync(string name, byte[] content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        await WriteAsync(
+            transaction =>
+            {
+                using var command = _writer.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "INSERT INTO snapshots(name, content, saved_ticks) VALUES ($n, $c, $t) ON CONFLICT(name) DO UPDATE SET content = excluded.content, saved_ticks = excluded.saved_ticks";
+                command.Parameters.AddWithValue("$n", name);
+                command.Parameters.AddWithValue("$c", content);
+                command.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.UtcTicks);
+                command.ExecuteNonQuery();
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public async Task<byte[]?> LoadSnapshotAsync(string name, CancellationToken cancellationToken = default)
+    {
+        return await ReadAsync(
+            async (connection, ct) =>
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT content FROM snapshots WHERE name = $n";
+                command.Parameters.AddWithValue("$n", name);
+                return await command.ExecuteScalarAsync(ct) as byte[];
             },
             cancellationToken);
     }
@@ -740,6 +792,12 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
             // The item catalog: a category and numeric attributes per item (a JSON object of numbers).
             Execute(connection, "BEGIN; CREATE TABLE IF NOT EXISTS items(item_id TEXT PRIMARY KEY, category TEXT, attributes TEXT NOT NULL, updated_ticks INTEGER NOT NULL) WITHOUT ROWID; PRAGMA user_version = 6; COMMIT;");
         }
+
+        if (version < 7)
+        {
+            // Snapshots of the counters, so that a restart replays only the log after the newest one.
+            Execute(connection, "BEGIN; CREATE TABLE IF NOT EXISTS snapshots(name TEXT PRIMARY KEY, content BLOB NOT NULL, saved_ticks INTEGER NOT NULL); PRAGMA user_version = 7; COMMIT;");
+        }
     }
 
     /// <summary>
@@ -835,38 +893,5 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore
         command.CommandText = sql;
         var value = command.ExecuteScalar();
         return value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>An item's numeric attributes as a JSON object of numbers (shortest round-trip form: exact).</summary>
-    private static class ItemNumbers
-    {
-        public static string Encode(IReadOnlyDictionary<string, double> numbers)
-        {
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-            {
-                json.WriteStartObject();
-                foreach (var (name, value) in numbers)
-                {
-                    json.WriteNumber(name, value);
-                }
-
-                json.WriteEndObject();
-            }
-
-            return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
-
-        public static Dictionary<string, double> Decode(string text)
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(text);
-            var numbers = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                numbers[property.Name] = property.Value.GetDouble();
-            }
-
-            return numbers;
-        }
     }
 }

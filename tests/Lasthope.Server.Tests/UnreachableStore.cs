@@ -14,6 +14,8 @@ internal sealed class UnreachableStore : IEventStore, IModelStore
 
     public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default) => throw Down();
 
+    public Task<long[]> AppendEventsWithSequencesAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default) => throw Down();
+
     public Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default) => throw Down();
 
     public Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default) => throw Down();
@@ -34,6 +36,11 @@ internal sealed class UnreachableStore : IEventStore, IModelStore
     }
 
     public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        yield break;
+    }
+
+    public async IAsyncEnumerable<CountingEntry> ReadCountingLogAfterAsync(long afterSequence, int limit, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         yield break;
     }

@@ -32,6 +32,12 @@ public abstract class EventStoreContract : IAsyncLifetime
 
     protected void Track(IEventStore store) => _opened.Add(store);
 
+    /// <summary>
+    /// Another writer on the same log: a second server on the same database where the backend has several, else
+    /// <paramref name="store"/> itself (an embedded store has one writer per file).
+    /// </summary>
+    protected virtual Task<IEventStore> OpenSecondWriterAsync(IEventStore store) => Task.FromResult(store);
+
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public virtual async ValueTask DisposeAsync()
@@ -308,6 +314,123 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.Equal(items, log[0].Ranking!.Items.Select(i => i.ItemId));
         Assert.Equal(new StoreCounts(1, items.Length, 1, 1), await reopened.CountAsync());
         Assert.Equal(0, reopened.Skipped.Count);
+    }
+
+    [Fact]
+    public async Task AppendEventsWithSequences_GivesEachNewEventItsLogSequence_AndADuplicateZero()
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r1", T0, items: ["a"])]);
+        var sequences = await store.AppendEventsWithSequencesAsync([Event("e1", T0), Event("e1", T0), Event("e2", T0)]);
+        Assert.Equal(0, sequences[1]);
+        Assert.True(sequences[0] > 0 && sequences[2] > sequences[0]);
+        var repeated = await store.AppendEventsWithSequencesAsync([Event("e2", T0)]);
+        Assert.Equal([0L], repeated);
+        var log = new List<LogEntry>();
+        await foreach (var entry in store.ReadLogAsync(DateTimeOffset.MinValue))
+        {
+            log.Add(entry);
+        }
+
+        Assert.Equal([sequences[0], sequences[2]], log.Where(e => e.Event is not null).Select(e => e.Sequence));
+        Assert.True(log[0].Sequence < sequences[0]);
+    }
+
+    [Fact]
+    public async Task ReadCountingLogAfter_ReturnsWhatFollowsTheSequence_InOrder_UpToTheLimit_WhateverItsTime()
+    {
+        var store = await OpenAsync();
+        await store.AppendRankingsAsync([Ranking("r1", T0.AddDays(-400), items: ["a", "b"])]);
+        await store.AppendEventsAsync([Event("e1", T0), Event("e2", T0)]);
+        await store.AppendRankingsAsync([Ranking("r2", T0, items: ["c"]) with { Surface = "search" }]);
+        var all = new List<CountingEntry>();
+        await foreach (var entry in store.ReadCountingLogAfterAsync(0, 100))
+        {
+            all.Add(entry);
+        }
+
+        Assert.Equal(4, all.Count);
+        Assert.True(all.Zip(all.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        Assert.Equal(("r1", "home", T0.AddDays(-400)), (all[0].RequestId, all[0].Surface, all[0].Time));
+        Assert.Equal([new Impression("a", 1), new Impression("b", 2)], all[0].Impressions!);
+        Assert.Equal(("r2", "search"), (all[3].RequestId, all[3].Surface));
+        Assert.Equal("e1", all[1].Event!.EventId);
+
+        var page = new List<CountingEntry>();
+        await foreach (var entry in store.ReadCountingLogAfterAsync(all[0].Sequence, 2))
+        {
+            page.Add(entry);
+        }
+
+        Assert.Equal(all.Skip(1).Take(2).Select(e => e.Sequence), page.Select(e => e.Sequence));
+        await foreach (var entry in store.ReadCountingLogAfterAsync(all[^1].Sequence, 10))
+        {
+            Assert.Fail($"nothing follows the last entry, yet {entry.Sequence} was read");
+        }
+    }
+
+    [Fact]
+    public async Task AFollower_ReadingWhileTwoWritersAppend_SeesEveryEntryOnce_InSequenceOrder()
+    {
+        var store = await OpenAsync();
+        var second = await OpenSecondWriterAsync(store);
+        if (!ReferenceEquals(second, store))
+        {
+            Track(second);
+        }
+
+        const int Batches = 60;
+        async Task Write(IEventStore writer, string name)
+        {
+            for (var i = 0; i < Batches; i++)
+            {
+                await writer.AppendEventsAsync([Event($"{name}-{i}-a", T0), Event($"{name}-{i}-b", T0)]);
+                await writer.AppendRankingsAsync([Ranking($"{name}-r{i}", T0, items: ["x"])]);
+            }
+        }
+
+        var writing = Task.WhenAll(Task.Run(() => Write(store, "one")), Task.Run(() => Write(second, "two")));
+        var followed = new List<long>();
+        var cursor = 0L;
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (followed.Count < Batches * 6 && DateTime.UtcNow < deadline)
+        {
+            await foreach (var entry in store.ReadCountingLogAfterAsync(cursor, 7))
+            {
+                Assert.True(entry.Sequence > cursor, $"entry {entry.Sequence} read after {cursor}");
+                cursor = entry.Sequence;
+                followed.Add(entry.Sequence);
+            }
+        }
+
+        await writing;
+        var logged = new List<long>();
+        await foreach (var entry in store.ReadLogAsync(DateTimeOffset.MinValue))
+        {
+            logged.Add(entry.Sequence);
+        }
+
+        Assert.Equal(Batches * 6, logged.Count);
+        Assert.Equal(logged, followed);
+    }
+
+    [Fact]
+    public async Task Snapshots_RoundTripReplaceAndOutliveTheProcess()
+    {
+        var store = await OpenAsync();
+        var snapshots = (ISnapshotStore)store;
+        Assert.Null(await snapshots.LoadSnapshotAsync("counters"));
+        byte[] big = [.. Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7))];
+        await snapshots.SaveSnapshotAsync("counters", [1, 2, 3]);
+        await snapshots.SaveSnapshotAsync("counters", big);
+        await snapshots.SaveSnapshotAsync("other", [0]);
+        Assert.Equal(big, await snapshots.LoadSnapshotAsync("counters"));
+        if (await ReopenAsync(store) is { } reopened)
+        {
+            Track(reopened);
+            Assert.Equal(big, await ((ISnapshotStore)reopened).LoadSnapshotAsync("counters"));
+            Assert.Equal([0], await ((ISnapshotStore)reopened).LoadSnapshotAsync("other"));
+        }
     }
 
     private static ModelRecord Model(string version, string surface = "home", int seconds = 0) => new()

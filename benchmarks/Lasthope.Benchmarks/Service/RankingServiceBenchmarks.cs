@@ -157,6 +157,8 @@ public class RankingServiceBenchmarks
 
         public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default) => Task.FromResult(new bool[events.Count]);
 
+        public Task<long[]> AppendEventsWithSequencesAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default) => Task.FromResult(new long[events.Count]);
+
         public Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default) => Task.FromResult<RankingLog?>(null);
 
         public Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
@@ -166,6 +168,8 @@ public class RankingServiceBenchmarks
         public IAsyncEnumerable<LogEntry> ReadLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default) => Empty<LogEntry>();
 
         public IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default) => Empty<CountingEntry>();
+
+        public IAsyncEnumerable<CountingEntry> ReadCountingLogAfterAsync(long afterSequence, int limit, CancellationToken cancellationToken = default) => Empty<CountingEntry>();
 
         public IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, CancellationToken cancellationToken = default) => Empty<InteractionEvent>();
 

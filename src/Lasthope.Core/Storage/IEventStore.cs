@@ -26,6 +26,12 @@ public interface IEventStore : IAsyncDisposable
     /// </summary>
     Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends like <see cref="AppendEventsAsync"/> and returns, per event, its sequence number in the log, or 0 for a
+    /// duplicate: what lets a server count its own events exactly once beside those it follows from the log.
+    /// </summary>
+    Task<long[]> AppendEventsWithSequencesAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default);
+
     /// <summary>The ranking logged under <paramref name="requestId"/>, or null.</summary>
     Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default);
 
@@ -43,6 +49,14 @@ public interface IEventStore : IAsyncDisposable
     /// with positions, and each event whole. Cheaper than <see cref="ReadLogAsync"/>: no ranking is decoded in full.
     /// </summary>
     IAsyncEnumerable<CountingEntry> ReadCountingLogAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// At most <paramref name="limit"/> entries with a sequence number above <paramref name="afterSequence"/>, in
+    /// sequence order, whatever their event time: how a server follows what other servers append. Every store keeps
+    /// the log visible as a prefix: once an entry is returned, no entry with a lower sequence number can appear later,
+    /// so a reader that remembers the last sequence it read misses nothing and reads nothing twice.
+    /// </summary>
+    IAsyncEnumerable<CountingEntry> ReadCountingLogAfterAsync(long afterSequence, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Interaction events (no rankings) whose event time is at or after <paramref name="since"/>, in append order.</summary>
     IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
@@ -71,12 +85,13 @@ public readonly record struct Impression(string ItemId, int Position);
 
 /// <summary>
 /// A log entry as the counters see it: a ranking's impressions (<see cref="Impressions"/> set) or an event
-/// (<see cref="Event"/> set).
+/// (<see cref="Event"/> set). A ranking's <see cref="RequestId"/> and <see cref="Surface"/> are set by the reads that
+/// follow the log (<see cref="IEventStore.ReadCountingLogAfterAsync"/>), which attribute clicks to it.
 /// </summary>
-public readonly record struct CountingEntry(long Sequence, DateTimeOffset Time, string Segment, string? UserId, Impression[]? Impressions, InteractionEvent? Event)
+public readonly record struct CountingEntry(long Sequence, DateTimeOffset Time, string Segment, string? UserId, Impression[]? Impressions, InteractionEvent? Event, string? RequestId = null, string? Surface = null)
 {
     public static CountingEntry Of(LogEntry entry) => entry.Ranking is { } r
-        ? new CountingEntry(entry.Sequence, r.Time, r.Segment, r.UserId, [.. r.Items.Select(i => new Impression(i.ItemId, i.Position))], null)
+        ? new CountingEntry(entry.Sequence, r.Time, r.Segment, r.UserId, [.. r.Items.Select(i => new Impression(i.ItemId, i.Position))], null, r.RequestId, r.Surface)
         : new CountingEntry(entry.Sequence, entry.Event!.Time, entry.Event.Segment, entry.Event.UserId, null, entry.Event);
 }
 

@@ -7,7 +7,7 @@ namespace Lasthope.Core.Storage;
 /// A store that lives in process memory and forgets everything when the process ends. For tests, benchmarks and
 /// throwaway runs; it passes the same contract suite as the durable stores, except durability.
 /// </summary>
-public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore
+public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore, ISnapshotStore
 {
     private readonly Lock _gate = new();
     private readonly List<LogEntry> _log = [];
@@ -18,6 +18,7 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore
     private readonly Dictionary<string, ModelRecord> _models = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Items.ItemAttributes> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _snapshots = new(StringComparer.Ordinal);
     private long _impressions;
 
     public string Name => "memory";
@@ -47,23 +48,26 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore
         return Task.CompletedTask;
     }
 
-    public Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
+    public async Task<bool[]> AppendEventsAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
+        => [.. (await AppendEventsWithSequencesAsync(events, cancellationToken)).Select(sequence => sequence > 0)];
+
+    public Task<long[]> AppendEventsWithSequencesAsync(IReadOnlyList<InteractionEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var accepted = new bool[events.Count];
+        var sequences = new long[events.Count];
         lock (_gate)
         {
             for (var i = 0; i < events.Count; i++)
             {
                 if (_eventIds.Add(events[i].EventId))
                 {
-                    accepted[i] = true;
-                    _log.Add(new LogEntry(_log.Count + 1, null, events[i]));
+                    sequences[i] = _log.Count + 1;
+                    _log.Add(new LogEntry(sequences[i], null, events[i]));
                 }
             }
         }
 
-        return Task.FromResult(accepted);
+        return Task.FromResult(sequences);
     }
 
     public Task<RankingLog?> FindRankingAsync(string requestId, CancellationToken cancellationToken = default)
@@ -118,6 +122,25 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore
         {
             yield return CountingEntry.Of(entry);
         }
+    }
+
+    public async IAsyncEnumerable<CountingEntry> ReadCountingLogAfterAsync(long afterSequence, int limit, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        LogEntry[] page;
+        lock (_gate)
+        {
+            // Sequence n is at index n - 1: the list is the log.
+            var from = (int)Math.Clamp(afterSequence, 0, _log.Count);
+            page = [.. _log.Skip(from).Take(Math.Max(0, limit))];
+        }
+
+        foreach (var entry in page)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return CountingEntry.Of(entry);
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<InteractionEvent> ReadEventsAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -209,6 +232,24 @@ public sealed class InMemoryEventStore : IEventStore, IModelStore, IItemStore
         lock (_gate)
         {
             return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>(_active, StringComparer.Ordinal));
+        }
+    }
+
+    public Task SaveSnapshotAsync(string name, byte[] content, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            _snapshots[name] = [.. content];
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<byte[]?> LoadSnapshotAsync(string name, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_snapshots.GetValueOrDefault(name));
         }
     }
 
