@@ -148,6 +148,32 @@ internal sealed class BucketRing
     }
 
     /// <summary>True when every bucket is older than the long window ending at <paramref name="current"/>.</summary>
+    /// <summary>Writes the live slots: their count, then bucket and tallies of each.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_slots.Count(slot => slot.Bucket != Empty));
+        foreach (ref readonly var slot in _slots.AsSpan())
+        {
+            if (slot.Bucket != Empty)
+            {
+                writer.Write(slot.Bucket);
+                writer.Write(slot.Tally.Impressions);
+                writer.Write(slot.Tally.Clicks);
+                writer.Write(slot.Tally.Examinations);
+            }
+        }
+    }
+
+    /// <summary>Adds what <see cref="WriteTo"/> wrote (into an empty ring of the same capacity: the values exactly).</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        for (var n = reader.ReadInt32(); n > 0; n--)
+        {
+            var bucket = reader.ReadInt64();
+            Add(bucket, long.MinValue, reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+        }
+    }
+
     public bool IsStale(long current, int longBuckets) => NewestBucket == Empty || current - NewestBucket >= longBuckets;
 
     private struct Slot

@@ -26,7 +26,7 @@ namespace Lasthope.Counters;
 /// odd middle bucket counts half to each). Each half is smoothed towards p of the short window, and the trend is their
 /// difference, so it is 0 with no data and grows only as evidence of change accumulates.</para>
 /// </remarks>
-public sealed class CtrCounters
+public sealed partial class CtrCounters
 {
     private readonly CounterOptions _options;
     private readonly TimeProvider _time;
@@ -352,6 +352,22 @@ public sealed class CtrCounters
                 _ring.Read(current, shortBuckets, longBuckets, out sums);
             }
         }
+
+        public void WriteTo(BinaryWriter writer)
+        {
+            lock (_gate)
+            {
+                _ring.WriteTo(writer);
+            }
+        }
+
+        public void ReadFrom(BinaryReader reader)
+        {
+            lock (_gate)
+            {
+                _ring.ReadFrom(reader);
+            }
+        }
     }
 
     /// <summary>An item's overall ring and its per-segment rings, under one lock.</summary>
@@ -427,6 +443,45 @@ public sealed class CtrCounters
                 }
 
                 return set;
+            }
+        }
+
+        public void WriteTo(BinaryWriter writer)
+        {
+            lock (_gate)
+            {
+                writer.Write(Id);
+                writer.Write(FirstSeenTicks);
+                _overall.WriteTo(writer);
+                writer.Write(_bySegment.Count(ring => ring is not null));
+                for (var i = 0; i < _bySegment.Length; i++)
+                {
+                    if (_bySegment[i] is { } ring)
+                    {
+                        writer.Write(i);
+                        ring.WriteTo(writer);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Reads what <see cref="WriteTo"/> wrote after the id, mapping each written segment index through <paramref name="segments"/>.</summary>
+        public void ReadFrom(BinaryReader reader, int[] segments)
+        {
+            lock (_gate)
+            {
+                FirstSeenTicks = reader.ReadInt64();
+                _overall.ReadFrom(reader);
+                for (var n = reader.ReadInt32(); n > 0; n--)
+                {
+                    var segment = segments[reader.ReadInt32()];
+                    if (segment >= _bySegment.Length)
+                    {
+                        Array.Resize(ref _bySegment, segment + 1);
+                    }
+
+                    (_bySegment[segment] = new BucketRing(capacity)).ReadFrom(reader);
+                }
             }
         }
 

@@ -51,6 +51,35 @@ public sealed class LasthopeOptions
 
     [ValidateObjectMembers]
     public RetrainingOptions Retraining { get; init; } = new();
+
+    [ValidateObjectMembers]
+    public StateOptions State { get; init; } = new();
+}
+
+/// <summary>
+/// How the in-memory counters keep up with the log (section <c>Lasthope:State</c>): every server follows what all
+/// servers on the store append, and snapshots its counters so that a restart reads only the log after the snapshot.
+/// </summary>
+public sealed class StateOptions : IValidatableObject
+{
+    /// <summary>Milliseconds between reads of the log's new entries. Default 100 (other servers' clicks count within about that).</summary>
+    public int FollowIntervalMs { get; init; } = 100;
+
+    /// <summary>Seconds between counter snapshots (and one at shutdown); 0 turns snapshots off. Default 300.</summary>
+    public int SnapshotIntervalSeconds { get; init; } = 300;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (FollowIntervalMs is < 5 or > 60_000)
+        {
+            yield return new ValidationResult("State:FollowIntervalMs must be in [5, 60000].", [nameof(FollowIntervalMs)]);
+        }
+
+        if (SnapshotIntervalSeconds is < 0 or > 604_800 || SnapshotIntervalSeconds is > 0 and < 5)
+        {
+            yield return new ValidationResult("State:SnapshotIntervalSeconds must be 0 (off) or in [5, 604800].", [nameof(SnapshotIntervalSeconds)]);
+        }
+    }
 }
 
 /// <summary>

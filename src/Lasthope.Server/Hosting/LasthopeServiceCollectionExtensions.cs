@@ -52,6 +52,7 @@ public static class LasthopeServiceCollectionExtensions
         AddSection(services, o => o.Recommend);
         AddSection(services, o => o.Security);
         AddSection(services, o => o.Limits);
+        AddSection(services, o => o.State);
         services.TryAddSingleton(TimeProvider.System);
 
         // The store: the configured backend's, opened once; every store keeps the models too.
@@ -66,7 +67,7 @@ public static class LasthopeServiceCollectionExtensions
             sp.GetRequiredService<LimitsOptions>().MaxItems,
             sp.GetRequiredService<ServingOptions>().Surfaces.Values.SelectMany(s => s.ItemFeatures).ToHashSet(StringComparer.Ordinal)));
         services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<LimitsOptions>().MaxHistoryUsers));
-        services.AddSingleton(sp => new CounterState(sp.GetRequiredService<Counters.CounterOptions>(), sp.GetRequiredService<Counters.HeuristicOptions>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new CounterState(sp.GetRequiredService<Counters.CounterOptions>(), sp.GetRequiredService<Counters.HeuristicOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<UserHistory>()));
         services.AddSingleton(sp => new SegmentScheme(sp.GetRequiredService<SegmentOptions>()));
         services.AddSingleton(sp =>
         {
@@ -113,6 +114,8 @@ public static class LasthopeServiceCollectionExtensions
         // Start, background work, stop: the warm start first, then the log writer and the popularity lists.
         services.AddHostedService<WarmStart>();
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
+        services.AddSingleton<LogFollower>();
+        services.AddHostedService(sp => sp.GetRequiredService<LogFollower>());
         services.AddHostedService(sp => sp.GetRequiredService<PopularityIndex>());
 
         // The HTTP edge.

@@ -19,7 +19,7 @@ public sealed partial class WarmStart(
     IEventStore store,
     CounterState state,
     UserSegments users,
-    UserHistory clicks,
+    RecentRankings recent,
     ItemCatalog catalog,
     ModelRegistry models,
     RecommenderRegistry recommenders,
@@ -35,7 +35,7 @@ public sealed partial class WarmStart(
             LogNoKeys(logger);
         }
 
-        await state.ReplayAsync(store, users, logger, cancellationToken, clicks);
+        await state.ReplayAsync(store, users, logger, cancellationToken, recent);
         await LoadCatalogAsync(cancellationToken);
         await models.LoadActiveAsync(cancellationToken);
         await recommenders.LoadActiveAsync(cancellationToken);

@@ -34,17 +34,14 @@ public sealed class EventIngestor
     private readonly TimeProvider _time;
     private readonly LasthopeMetrics? _metrics;
     private readonly bool _history;
-    private readonly UserHistory? _clicks;
 
     /// <param name="history">
     /// Whether the events are a log's history (the importer), which may be of any age; the API's events are held to
     /// <see cref="EventTypeOptions.MaxPastAge"/>.
     /// </param>
-    /// <param name="clicks">Where each user's accepted clicks are remembered for the user-history features (the server's; none for tools).</param>
-    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false, UserHistory? clicks = null)
+    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false)
     {
         _history = history;
-        _clicks = clicks;
         _store = store;
         _state = state;
         _recent = recent;
@@ -77,24 +74,8 @@ public sealed class EventIngestor
             }
         }
 
-        var isNew = await _store.AppendEventsAsync(valid, cancellationToken);
-        var accepted = 0;
-        var counters = _state.Counters;
-        for (var i = 0; i < valid.Count; i++)
-        {
-            if (isNew[i])
-            {
-                var e = valid[i];
-                counters.RecordClick(e.ItemId, e.Segment, e.Time, e.Weight, e.Position);
-                if (e is { UserId: { } user, Weight: > 0 })
-                {
-                    _clicks?.Record(user, e.ItemId, e.Time);
-                }
-
-                accepted++;
-            }
-        }
-
+        var sequences = await _store.AppendEventsWithSequencesAsync(valid, cancellationToken);
+        var accepted = _state.ApplyAppended(valid, sequences);
         _metrics?.Events(accepted, valid.Count - accepted, rejected.Count);
         return new IngestResult(accepted, valid.Count - accepted, rejected);
     }

@@ -19,12 +19,7 @@ public sealed class RankRecorder(CounterState state, RecentRankings recent, User
     public void Record(RankingLog ranking, bool modelMeant)
     {
         ArgumentNullException.ThrowIfNull(ranking);
-        var counters = state.Counters;
-        foreach (var item in ranking.Items)
-        {
-            counters.RecordImpression(item.ItemId, ranking.Segment, ranking.Time, item.Position);
-        }
-
+        state.ApplyServed(ranking);
         recent.Add(ranking);
         if (ranking.UserId is { } user && ranking.Segment != SegmentScheme.Unknown)
         {

@@ -70,15 +70,9 @@ public sealed class RecentRankings
     public void Add(RankingLog ranking)
     {
         ArgumentNullException.ThrowIfNull(ranking);
-        if (_capacity == 0 || !_byId.TryAdd(ranking.RequestId, ServedList.Of(ranking, _intern)))
+        if (!TryAdd(ranking.RequestId, ServedList.Of(ranking, _intern)))
         {
             return;
-        }
-
-        _order.Enqueue(ranking.RequestId);
-        while (_byId.Count > _capacity && _order.TryDequeue(out var oldest))
-        {
-            _byId.TryRemove(oldest, out _);
         }
 
         _full[ranking.RequestId] = ranking;
@@ -87,6 +81,29 @@ public sealed class RecentRankings
         {
             _full.TryRemove(oldest, out _);
         }
+    }
+
+    /// <summary>Remembers a ranking another server served (followed from the log), for click attribution only.</summary>
+    public void Add(string requestId, ServedList served)
+    {
+        ArgumentNullException.ThrowIfNull(requestId);
+        TryAdd(requestId, served);
+    }
+
+    private bool TryAdd(string requestId, ServedList served)
+    {
+        if (_capacity == 0 || !_byId.TryAdd(requestId, served))
+        {
+            return false;
+        }
+
+        _order.Enqueue(requestId);
+        while (_byId.Count > _capacity && _order.TryDequeue(out var oldest))
+        {
+            _byId.TryRemove(oldest, out _);
+        }
+
+        return true;
     }
 
     /// <summary>The served list of <paramref name="requestId"/>, if it is among the last N.</summary>

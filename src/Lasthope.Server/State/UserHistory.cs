@@ -44,6 +44,45 @@ public sealed class UserHistory(int capacity = 200_000)
         return _users.TryGetValue(userId, out var clicks) ? clicks.Copy((now - Window).UtcTicks, now.UtcTicks, items) : 0;
     }
 
+    /// <summary>Replaces what is remembered with what <paramref name="other"/> remembers (a snapshot read aside).</summary>
+    public void ReplaceWith(UserHistory other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        _users.Clear();
+        foreach (var (user, clicks) in other._users)
+        {
+            _users[user] = clicks;
+        }
+    }
+
+    /// <summary>Writes every user's clicks, oldest first (see <see cref="ReadFrom"/>).</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var users = _users.ToArray();
+        writer.Write(users.Length);
+        foreach (var (user, clicks) in users)
+        {
+            writer.Write(user);
+            clicks.WriteTo(writer);
+        }
+    }
+
+    /// <summary>Adds the clicks <see cref="WriteTo"/> wrote, as if recorded again in their order.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        for (var users = reader.ReadInt32(); users > 0; users--)
+        {
+            var user = reader.ReadString();
+            for (var clicks = reader.ReadInt32(); clicks > 0; clicks--)
+            {
+                var item = reader.ReadString();
+                Record(user, item, new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero));
+            }
+        }
+    }
+
     private void Trim(DateTimeOffset now)
     {
         lock (_trim)
@@ -90,6 +129,20 @@ public sealed class UserHistory(int capacity = 200_000)
                 _next = (_next + 1) % PerUser;
                 _count = Math.Min(_count + 1, PerUser);
                 Latest = Math.Max(Latest, ticks);
+            }
+        }
+
+        public void WriteTo(BinaryWriter writer)
+        {
+            lock (_gate)
+            {
+                writer.Write(_count);
+                for (var k = _count; k >= 1; k--)
+                {
+                    var at = (_next - k + PerUser) % PerUser;
+                    writer.Write(_items[at]);
+                    writer.Write(_ticks[at]);
+                }
             }
         }
 

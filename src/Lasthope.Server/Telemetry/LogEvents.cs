@@ -11,6 +11,11 @@ public static class LogEvents
     public const int NoPositionCurve = 1002;
     public const int PositionCurveEstimated = 1003;
     public const int CatalogFull = 1004;
+    public const int SnapshotLoaded = 1005;
+    public const int SnapshotUnusable = 1006;
+    public const int SnapshotSaved = 1007;
+    public const int SnapshotFailed = 1008;
+    public const int FollowFailed = 1009;
     public const int RecordSkipped = 1101;
     public const int NoApiKeys = 1102;
     public const int Listening = 1103;
