@@ -12,7 +12,7 @@ public sealed class PostgresEventStoreTests : EventStoreContract
 
     protected override async Task<IEventStore> CreateStoreAsync()
     {
-        _connectionString ??= await PostgresDatabases.CreateAsync();
+        _connectionString ??= await (await PostgresServer.RequireAsync()).CreateDatabaseAsync();
         return PostgresEventStore.Open(new PostgresStoreOptions { ConnectionString = _connectionString });
     }
 
@@ -44,7 +44,7 @@ public sealed class PostgresEventStoreTests : EventStoreContract
     [Fact]
     public async Task Open_WithoutCreate_FindsNoStoreInAnEmptyDatabase_AndCreatesNothing()
     {
-        var connectionString = await PostgresDatabases.CreateAsync();
+        var connectionString = await (await PostgresServer.RequireAsync()).CreateDatabaseAsync();
         Assert.Throws<StoreNotFoundException>(() => PostgresEventStore.Open(new PostgresStoreOptions { ConnectionString = connectionString, CreateIfMissing = false }));
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
