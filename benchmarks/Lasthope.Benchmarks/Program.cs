@@ -12,5 +12,11 @@ if (args is ["--kernel-costs"])
     return Lasthope.Benchmarks.Trees.KernelCosts.Run();
 }
 
+// --startup N...: start-up time against log length, replaying the whole log vs a snapshot and its tail (see State/StartupTimes.cs).
+if (args is ["--startup", ..])
+{
+    return await Lasthope.Benchmarks.State.StartupTimes.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
