@@ -1,6 +1,7 @@
 using Lasthope.Core.Storage;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Hosting;
+using Lasthope.Storage.Postgres;
 using Lasthope.Storage.Sqlite;
 
 namespace Lasthope.Cli;
@@ -8,8 +9,8 @@ namespace Lasthope.Cli;
 /// <summary>The stores this executable offers, for the server it hosts and for the tools that open a data directory themselves.</summary>
 internal static class CliStores
 {
-    /// <summary>Registers every store backend of this build with a server.</summary>
-    public static void Register(Microsoft.Extensions.DependencyInjection.IServiceCollection services) => services.AddSqliteEventStore();
+    /// <summary>Registers every store backend of this build with a server: the embedded SQLite store and PostgreSQL.</summary>
+    public static void Register(Microsoft.Extensions.DependencyInjection.IServiceCollection services) => services.AddSqliteEventStore().AddPostgresEventStore();
 
     /// <summary>
     /// Opens the configured store for a tool. It must exist unless <paramref name="createIfMissing"/> (import): a tool

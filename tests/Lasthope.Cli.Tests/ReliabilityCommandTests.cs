@@ -37,6 +37,18 @@ public class ReliabilityCommandTests
     }
 
     [Fact]
+    public async Task Kills_TwentySigkillsOfOneOfTwoReplicasOnPostgres_LoseNothing_AndTheOtherConverges()
+    {
+        var database = await (await Lasthope.Testing.PostgresServer.RequireAsync()).CreateDatabaseAsync();
+        var (exit, output, f) = await RunQuickAsync("kills", "--kills", "20", "--postgres", database);
+        Assert.True(f["kills"] == 20 && f["restarts"] == 20 && f["restartFailures"] == 0, output);
+        Assert.True(f["eventsAcknowledged"] > 0, output);
+        Assert.True(f["lost"] == 0 && f["doubled"] == 0 && f["missing"] == 0 && f["unexpectedDuplicates"] == 0, output);
+        Assert.True(f["replicaDoubled"] == 0 && f["replicaMissing"] == 0, output);
+        Assert.True(exit == ExitCodes.Ok, output);
+    }
+
+    [Fact]
     public async Task SlowClients_TwoHundredTricklingConnections_DoNotStopOrdinaryRankRequests()
     {
         var (_, output, f) = await RunQuickAsync("slow");
@@ -78,14 +90,14 @@ public class ReliabilityCommandTests
     }
 
     /// <summary>Runs one drill of the short run; returns the exit code, the printed table, and the drill's figures from the JSON report.</summary>
-    private static async Task<(int Exit, string Output, Dictionary<string, double> Figures)> RunQuickAsync(string drill)
+    private static async Task<(int Exit, string Output, Dictionary<string, double> Figures)> RunQuickAsync(string drill, params string[] more)
     {
         var root = CliHarness.TempDirectory();
         Directory.CreateDirectory(root);
         try
         {
             var json = Path.Combine(root, "report.json");
-            var (exit, output, err) = await CliHarness.RunAsync("reliability", "--quick", "--drills", drill, "--json", json, "--data-root", root);
+            var (exit, output, err) = await CliHarness.RunAsync(["reliability", "--quick", "--drills", drill, "--json", json, "--data-root", root, .. more]);
             Assert.True(File.Exists(json), $"no report; exit {exit}\n{output}\n{err}");
             using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             var result = report.RootElement.GetProperty("drills")[0];

@@ -25,10 +25,11 @@ internal static class ReliabilityCommand
         var slow = new Option<int?>("--slow-connections") { Description = "Connections trickling their body in the slow-client drill (default 200, probed for 20 s; --quick probes for 8 s)." };
         var seed = new Option<int>("--seed") { Description = "Seed of every generator.", DefaultValueFactory = _ => 42 };
         var json = new Option<string?>("--json") { Description = "Also write the report (every figure, bar and note) as JSON to this file." };
+        var postgres = new Option<string?>("--postgres") { Description = "Keep the drills' store in this PostgreSQL database (an Npgsql connection string) instead of the embedded one; the kill drill then also runs a second replica, whose counters must converge." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Where the drills make their temporary data directories (default: the system's temporary directory). They are deleted afterwards." };
         var command = new Command("reliability", "Run the reliability drills against this build's server, each on its own loopback port and data directory: hostile requests, SIGKILLs under event load, slow clients, oversized uploads, a restart. Prints each bar and whether it held; exit code 1 when one did not.")
         {
-            drills, quick, requests, kills, slow, seed, json, dataRoot,
+            drills, quick, requests, kills, slow, seed, json, dataRoot, postgres,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,6 +49,7 @@ internal static class ReliabilityCommand
                 SlowConnections = parse.GetValue(slow) ?? defaults.SlowConnections,
                 Seed = parse.GetValue(seed),
                 DataRoot = parse.GetValue(dataRoot) is { } root ? Path.GetFullPath(root) : null,
+                Postgres = parse.GetValue(postgres),
             };
             if (options.Requests < 1 || options.Kills < 1 || options.SlowConnections < 1 || options.SlowConnections > 5_000)
             {

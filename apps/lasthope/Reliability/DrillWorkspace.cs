@@ -20,21 +20,24 @@ public sealed class DrillWorkspace : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
         ApiKey = "reliability-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ConfigFile = Path.Combine(Directory, "lasthope.json");
-        var config = new Dictionary<string, object>
+        var lasthope = new Dictionary<string, object>
         {
-            ["Lasthope"] = new Dictionary<string, object>
+            // Rate limits off: no drill is about them, and per-client limits would turn the fuzz drill's model
+            // uploads and the kill drill's event load into 429s before they reach what the drills test.
+            ["Security"] = new
             {
-                // Rate limits off: no drill is about them, and per-client limits would turn the fuzz drill's model
-                // uploads and the kill drill's event load into 429s before they reach what the drills test.
-                ["Security"] = new
-                {
-                    ApiKeys = new[] { new { Name = "reliability", Key = ApiKey, Scopes = new[] { "rank", "events", "admin" } } },
-                    RateLimits = new { EventsPerSecond = 0, AdminPerSecond = 0 },
-                },
-                ["Serving"] = new { Surfaces = new Dictionary<string, object> { ["home"] = new { } } },
-                ["Limits"] = new { MaxModelBytes = options.MaxModelBytes },
+                ApiKeys = new[] { new { Name = "reliability", Key = ApiKey, Scopes = new[] { "rank", "events", "admin" } } },
+                RateLimits = new { EventsPerSecond = 0, AdminPerSecond = 0 },
             },
+            ["Serving"] = new { Surfaces = new Dictionary<string, object> { ["home"] = new { } } },
+            ["Limits"] = new { MaxModelBytes = options.MaxModelBytes },
         };
+        if (options.Postgres is { } postgres)
+        {
+            lasthope["Storage"] = new { Backend = "postgres", Postgres = new { ConnectionString = postgres } };
+        }
+
+        var config = new Dictionary<string, object> { ["Lasthope"] = lasthope };
         File.WriteAllText(ConfigFile, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
     }
 

@@ -17,6 +17,8 @@ namespace Lasthope.Cli.Reliability;
 /// <item>the store's event count and every item's click count (the counters rebuilt at restart) must then equal the
 /// ids sent, item by item: more is counted twice, less is missing.</item>
 /// </list>
+/// With <see cref="ReliabilityOptions.Postgres"/> a second replica runs beside the one killed, on the same database,
+/// taking half the writers; after each reckoning its counters (which follow the log) must reach the same counts.
 /// </summary>
 public sealed class KillDrill(ReliabilityOptions options) : IDrill
 {
@@ -37,7 +39,10 @@ public sealed class KillDrill(ReliabilityOptions options) : IDrill
         long stored = 0, acknowledged = 0, inDoubt = 0, inDoubtStored = 0, lost = 0, doubled = 0, missing = 0, unexpected = 0, kills = 0, restartFailures = 0;
         var timeLimit = TimeSpan.FromSeconds(Math.Max(120, options.Kills * 20.0));
         var started = Stopwatch.GetTimestamp();
+        long replicaDoubled = 0, replicaMissing = 0;
+        var replicaLag = new List<double>();
         var server = await workspace.StartServerAsync(data, cancellationToken);
+        var survivor = options.Postgres is null ? null : await workspace.StartServerAsync(workspace.NewDataDirectory(), cancellationToken);
         try
         {
             for (var round = 0; round < options.Kills && Stopwatch.GetElapsedTime(started) < timeLimit; round++)
@@ -45,7 +50,7 @@ public sealed class KillDrill(ReliabilityOptions options) : IDrill
                 cancellationToken.ThrowIfCancellationRequested();
                 var ledger = new Ledger();
                 using var stop = new CancellationTokenSource();
-                var writers = Enumerable.Range(0, Writers).Select(w => WriteAsync(server, round, w, ledger, result, stop.Token)).ToList();
+                var writers = Enumerable.Range(0, Writers).Select(w => WriteAsync(survivor is not null && w % 2 == 1 ? survivor : server, round, w, ledger, result, stop.Token)).ToList();
                 await Task.Delay(random.Next(200, 1_000), cancellationToken);
                 await server.KillAsync();
                 kills++;
@@ -108,12 +113,30 @@ public sealed class KillDrill(ReliabilityOptions options) : IDrill
                     result.Note($"kill {kills}: store {after} events, counters {clicks.Sum()} clicks, ids sent {stored}");
                 }
 
+                if (survivor is not null)
+                {
+                    var (counted, waited) = await ConvergedClicksAsync(survivor, expected, cancellationToken);
+                    replicaLag.Add(waited.TotalMilliseconds);
+                    var excessThere = counted.Select((c, i) => Math.Max(0, c - expected[i])).Sum();
+                    var shortThere = counted.Select((c, i) => Math.Max(0, expected[i] - c)).Sum();
+                    replicaDoubled = Math.Max(replicaDoubled, excessThere);
+                    replicaMissing = Math.Max(replicaMissing, shortThere);
+                    if (excessThere > 0 || shortThere > 0)
+                    {
+                        result.Note($"kill {kills}: the surviving replica counts {counted.Sum()} clicks, ids sent {stored}");
+                    }
+                }
+
                 progress.Report((double)(round + 1) / options.Kills);
             }
         }
         finally
         {
             await server.DisposeAsync();
+            if (survivor is not null)
+            {
+                await survivor.DisposeAsync();
+            }
         }
 
         var restart = LatencySummary.Of(restarts);
@@ -139,6 +162,32 @@ public sealed class KillDrill(ReliabilityOptions options) : IDrill
         result.AtMost("events counted twice", doubled, 0);
         result.AtMost("events missing from store or counters", missing, 0);
         result.AtMost("new ids answered as duplicates", unexpected, 0);
+        if (survivor is not null)
+        {
+            var lag = LatencySummary.Of(replicaLag);
+            result["replicaDoubled"] = replicaDoubled;
+            result["replicaMissing"] = replicaMissing;
+            result["replicaConvergedMaxMs"] = Math.Round(lag.Max);
+            result.AtMost("events counted twice by the other replica", replicaDoubled, 0);
+            result.AtMost("events missing from the other replica's counters", replicaMissing, 0);
+            result.Info("the other replica caught up after each reckoning, max", string.Create(CultureInfo.InvariantCulture, $"{lag.Max:F0} ms"));
+        }
+    }
+
+    /// <summary>The replica's click counts once they equal <paramref name="expected"/>, or as they are after 20 s; and how long that took.</summary>
+    private static async Task<(long[] Clicks, TimeSpan Waited)> ConvergedClicksAsync(ServerProcess replica, long[] expected, CancellationToken cancellationToken)
+    {
+        var waiting = Stopwatch.StartNew();
+        while (true)
+        {
+            var clicks = await ClicksAsync(replica, cancellationToken);
+            if (clicks.SequenceEqual(expected) || waiting.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                return (clicks, waiting.Elapsed);
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
     }
 
     /// <summary>One writer: batches of 1 to 50 new events, one after the other, until the kill stops it.</summary>

@@ -37,6 +37,13 @@ public sealed record ReliabilityOptions
     /// <summary>Where the drills make their temporary data directories (default: the system's temporary directory).</summary>
     public string? DataRoot { get; init; }
 
+    /// <summary>
+    /// A PostgreSQL connection string: the drills' servers then keep their store there (each drill in the database as
+    /// it is given), and the kill drill runs a second replica beside the one it kills, whose counters must converge.
+    /// Null: the embedded store.
+    /// </summary>
+    public string? Postgres { get; init; }
+
     /// <summary>A request with no answer within this long counts as a hang.</summary>
     public TimeSpan HangAfter { get; init; } = TimeSpan.FromSeconds(5);
 
