@@ -98,7 +98,7 @@ internal static class StartupTimes
             var events = new List<InteractionEvent>();
             for (var n = start; n < Math.Min(to, start + Batch); n++)
             {
-                var at = now - TimeSpan.FromTicks(span - (span * n / total));
+                var at = now - TimeSpan.FromTicks((long)(span * (1 - ((double)n / total)))); // in double: span * n overflows a long
                 var segment = $"{(n % 2 == 0 ? "f" : "m")}:{25 + (10 * (n % 5))}";
                 if (n % 2 == 0)
                 {
