@@ -1,6 +1,7 @@
 using Lasthope.Core.Storage;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.Hosting;
+using Lasthope.Server.Redis;
 using Lasthope.Storage.Postgres;
 using Lasthope.Storage.Sqlite;
 
@@ -9,8 +10,11 @@ namespace Lasthope.Cli;
 /// <summary>The stores this executable offers, for the server it hosts and for the tools that open a data directory themselves.</summary>
 internal static class CliStores
 {
-    /// <summary>Registers every store backend of this build with a server: the embedded SQLite store and PostgreSQL.</summary>
-    public static void Register(Microsoft.Extensions.DependencyInjection.IServiceCollection services) => services.AddSqliteEventStore().AddPostgresEventStore();
+    /// <summary>
+    /// Registers every store backend of this build with a server (the embedded SQLite store and PostgreSQL) and Redis
+    /// as the replicas' shared state (used only when <c>Lasthope:Redis:Configuration</c> is set).
+    /// </summary>
+    public static void Register(Microsoft.Extensions.DependencyInjection.IServiceCollection services) => services.AddSqliteEventStore().AddPostgresEventStore().AddRedisSharedState();
 
     /// <summary>
     /// Opens the configured store for a tool. It must exist unless <paramref name="createIfMissing"/> (import): a tool

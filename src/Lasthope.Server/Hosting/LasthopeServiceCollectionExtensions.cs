@@ -1,3 +1,4 @@
+using Lasthope.Core.Events;
 using Lasthope.Core.Segments;
 using Lasthope.Core.Storage;
 using Lasthope.Server.Api;
@@ -75,7 +76,8 @@ public static class LasthopeServiceCollectionExtensions
             return new RecentRankings(sp.GetRequiredService<RankingOptions>().RecentRankings, id => state.Counters.Intern(id));
         });
         services.AddSingleton(sp => new ImpressionLog(sp.GetRequiredService<IEventStore>(), sp.GetRequiredService<RankingOptions>().ImpressionLogCapacity, sp.GetRequiredService<LasthopeMetrics>(), sp.GetRequiredService<ILogger<ImpressionLog>>()));
-        services.AddSingleton(sp => new SegmentResolver(sp.GetRequiredService<SegmentScheme>(), sp.GetRequiredService<UserSegments>(), sp.GetRequiredService<IEventStore>(), TimeSpan.FromMilliseconds(sp.GetRequiredService<ServingOptions>().StoreLookupTimeoutMs)));
+        services.TryAddSingleton<ISharedState, NoSharedState>();
+        services.AddSingleton(sp => new SegmentResolver(sp.GetRequiredService<SegmentScheme>(), sp.GetRequiredService<UserSegments>(), sp.GetRequiredService<IEventStore>(), TimeSpan.FromMilliseconds(sp.GetRequiredService<ServingOptions>().StoreLookupTimeoutMs), sp.GetRequiredService<ISharedState>()));
 
         // The cascade's parts.
         services.AddSingleton(sp => new SurfaceCatalog(sp.GetRequiredService<ServingOptions>(), sp.GetRequiredService<RecommendOptions>()));
@@ -106,7 +108,9 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<RankingService>();
         services.AddSingleton<PopularityIndex>();
         services.AddSingleton<RecommendationService>();
-        services.AddSingleton<EventIngestor>();
+        services.AddSingleton(sp => new EventIngestor(
+            sp.GetRequiredService<IEventStore>(), sp.GetRequiredService<CounterState>(), sp.GetRequiredService<RecentRankings>(), sp.GetRequiredService<UserSegments>(),
+            sp.GetRequiredService<EventTypeOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<LasthopeMetrics>(), shared: sp.GetRequiredService<ISharedState>()));
         services.AddSingleton<ItemIngestor>();
         services.AddSingleton<ItemStatsService>();
         services.AddSingleton<ExperimentReports>();

@@ -34,13 +34,16 @@ public sealed class EventIngestor
     private readonly TimeProvider _time;
     private readonly LasthopeMetrics? _metrics;
     private readonly bool _history;
+    private readonly ISharedState? _shared;
 
     /// <param name="history">
     /// Whether the events are a log's history (the importer), which may be of any age; the API's events are held to
     /// <see cref="EventTypeOptions.MaxPastAge"/>.
     /// </param>
-    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false)
+    /// <param name="shared">The replicas' shared state, asked for rankings served elsewhere before the store (none for tools).</param>
+    public EventIngestor(IEventStore store, CounterState state, RecentRankings recent, UserSegments users, EventTypeOptions types, TimeProvider time, LasthopeMetrics? metrics, bool history = false, ISharedState? shared = null)
     {
+        _shared = shared;
         _history = history;
         _store = store;
         _state = state;
@@ -149,13 +152,13 @@ public sealed class EventIngestor
 
     /// <summary>
     /// The segment and position come from the logged ranking when the request id names one (in memory, else in the
-    /// store); otherwise the segment is the user's remembered one, or unknown, and the position is unknown.
+    /// replicas' shared state, else in the store); otherwise the segment is the user's remembered one, or unknown, and the position is unknown.
     /// </summary>
     private async ValueTask<(string Segment, int? Position, string? Surface, bool Attributed)> AttributeAsync(EventInput dto, CancellationToken cancellationToken)
     {
         if (dto.RequestId is { } requestId)
         {
-            var served = _recent.Find(requestId);
+            var served = _recent.Find(requestId) ?? await TrySharedAsync(requestId, cancellationToken);
             if (served is null && await TryStoreAsync(s => s.FindRankingAsync(requestId, cancellationToken)) is { } logged)
             {
                 served = ServedList.Of(logged);
@@ -177,6 +180,18 @@ public sealed class EventIngestor
         }
 
         return (SegmentScheme.Unknown, null, null, false);
+    }
+
+    private async ValueTask<ServedList?> TrySharedAsync(string requestId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _shared is null ? null : await _shared.FindRankingAsync(requestId, cancellationToken);
+        }
+        catch (SharedStateUnavailableException)
+        {
+            return null; // the store is asked next
+        }
     }
 
     private async ValueTask<T?> TryStoreAsync<T>(Func<IEventStore, Task<T?>> lookup)

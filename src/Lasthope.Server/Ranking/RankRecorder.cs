@@ -8,11 +8,11 @@ namespace Lasthope.Server.Ranking;
 
 /// <summary>
 /// What follows a served list, for rankings and recommendations alike: its impressions are counted in memory at once,
-/// it is remembered for click attribution, its user's segment is remembered, and it is queued on the bounded
+/// it is remembered for click attribution (here, and in the replicas' shared state when there is one), its user's segment is remembered, and it is queued on the bounded
 /// impression log (nothing on the request path waits for the store; a full queue drops and counts). Metrics record it
 /// by surface, arm, servedBy and reason, with the stage timings and the depth the model reached.
 /// </summary>
-public sealed class RankRecorder(CounterState state, RecentRankings recent, UserSegments users, ImpressionLog log, FallbackWindow fallbacks, LasthopeMetrics metrics)
+public sealed class RankRecorder(CounterState state, RecentRankings recent, UserSegments users, ImpressionLog log, FallbackWindow fallbacks, LasthopeMetrics metrics, ISharedState shared)
 {
     /// <param name="ranking">The served ranking.</param>
     /// <param name="modelMeant">A model was meant to serve it: it counts in the fallback-rate alarm, and its depth in the depth histogram.</param>
@@ -21,6 +21,7 @@ public sealed class RankRecorder(CounterState state, RecentRankings recent, User
         ArgumentNullException.ThrowIfNull(ranking);
         state.ApplyServed(ranking);
         recent.Add(ranking);
+        shared.Publish(ranking.RequestId, ServedList.Of(ranking), ranking.Segment == SegmentScheme.Unknown ? null : ranking.UserId);
         if (ranking.UserId is { } user && ranking.Segment != SegmentScheme.Unknown)
         {
             users.Remember(user, ranking.Segment);

@@ -8,9 +8,10 @@ namespace Lasthope.Server.State;
 /// user was last served in (in memory, then the store), else unknown. Notes "unknown_user", "store_unavailable" when
 /// the store could not be asked, and "store_slow" when it did not answer within <paramref name="storeLookupTimeout"/>:
 /// the request goes on as unknown rather than spend its budget on a read with no bound, and the answer, when it comes,
-/// is remembered for the user's next request.
+/// is remembered for the user's next request. Between memory and the store it asks the replicas' shared state, when
+/// there is one (noting "shared_state_unavailable" when it is down or slow, then asking the store).
 /// </summary>
-public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, IEventStore store, TimeSpan storeLookupTimeout)
+public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, IEventStore store, TimeSpan storeLookupTimeout, ISharedState? shared = null)
 {
     public SegmentScheme Scheme => segments;
 
@@ -21,6 +22,22 @@ public sealed class SegmentResolver(SegmentScheme segments, UserSegments users, 
         if (segment == SegmentScheme.Unknown && userId is not null)
         {
             var remembered = users.Find(userId);
+            if (remembered is null && shared is not null)
+            {
+                try
+                {
+                    remembered = await shared.FindSegmentAsync(userId, cancellationToken);
+                    if (remembered is not null)
+                    {
+                        users.Remember(userId, remembered);
+                    }
+                }
+                catch (SharedStateUnavailableException)
+                {
+                    notes.Add("shared_state_unavailable");
+                }
+            }
+
             if (remembered is null)
             {
                 var lookup = LookUpAndRememberAsync(userId);

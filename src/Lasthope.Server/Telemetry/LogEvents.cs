@@ -16,6 +16,8 @@ public static class LogEvents
     public const int SnapshotSaved = 1007;
     public const int SnapshotFailed = 1008;
     public const int FollowFailed = 1009;
+    public const int SharedStateConnectionFailed = 1010;
+    public const int SharedStateConnectionRestored = 1011;
     public const int RecordSkipped = 1101;
     public const int NoApiKeys = 1102;
     public const int Listening = 1103;
