@@ -57,9 +57,9 @@ p99 = {"sqlite": [], "postgres": []}
 for r in range(1, rounds + 1):
     for b in ("sqlite", "postgres"):
         d = json.load(open(os.path.join(work, f"{b}-{r}.json")))
-        s = d["overall"]
-        p99[b].append(s["server"]["p99"])
-        print(f"| {r} | {b} | {s['requests']:,} | {s['server']['p50']:.2f} ms | {s['server']['p99']:.2f} ms | {s['server']['p999']:.2f} ms | {s['client']['p99']:.2f} ms |")
+        server, client = d["Server"], d["Client"]
+        p99[b].append(server["P99"])
+        print(f"| {r} | {b} | {d['Completed']:,} | {server['P50']:.2f} ms | {server['P99']:.2f} ms | {server['P999']:.2f} ms | {client['P99']:.2f} ms |")
 for r in range(rounds):
     print(f"round {r+1}: p99 PostgreSQL / SQLite = {p99['postgres'][r] / p99['sqlite'][r]:.2f}")
 PY
