@@ -5,14 +5,14 @@
 #   1. a throwaway PostgreSQL on loopback (scripts/lib/postgres.sh);
 #   2. the same 14 simulated days of heuristic traffic (the demo's) logged into each store;
 #   3. ROUNDS rounds of: serve on SQLite, loadtest; serve on PostgreSQL, loadtest (RATE requests/s, 60 s each).
-# Usage: scripts/backend-latency.sh   (env: ROUNDS=2 RATE=200 DURATION=60 PORT=18130 PGPORT=55440)
+# Usage: scripts/backend-latency.sh   (env: ROUNDS=3 RATE=200 DURATION=60 PORT=18130)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/lib/postgres.sh
 work="${WORK:-/tmp/lasthope-backends}"
 port="${PORT:-18130}"; url="http://127.0.0.1:$port"
-rounds="${ROUNDS:-2}"; rate="${RATE:-200}"; duration="${DURATION:-60}"
+rounds="${ROUNDS:-3}"; rate="${RATE:-200}"; duration="${DURATION:-60}"
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2> /dev/null; pg_stop; }
 trap cleanup EXIT
@@ -20,7 +20,7 @@ lh() { "$root/lasthope" "$@"; }
 
 rm -rf "$work"; mkdir -p "$work"
 lh --help > /dev/null   # build once, outside any measurement
-pg_start "$work/pg" "${PGPORT:-55440}"
+pg_start "$work/pg"
 backend_env() { # sqlite | postgres
   if [ "$1" = postgres ]; then echo "Lasthope__Storage__Backend=postgres Lasthope__Storage__Postgres__ConnectionString=$PG_URL"; fi
 }

@@ -2,9 +2,8 @@
 # Replica lag (issue 13's bar: "two replicas on loopback: the p99 lag from an event accepted by one to its count in
 # the other, at 1,000 events/s, is under 1 s"), measured on this machine:
 #   1. builds the CLI (the ./lasthope wrapper, Release) outside any measurement;
-#   2. starts a throwaway PostgreSQL cluster (initdb into a temporary directory, as the `postgres` account when run as
-#      root, as tests/Lasthope.Testing/PostgresServer.cs does; trust auth on 127.0.0.1, a free port) with fsync ON,
-#      unlike the tests' cluster: the bar is about the durable path;
+#   2. starts a throwaway PostgreSQL cluster with fsync on (scripts/lib/postgres.sh; the tests' cluster has it off: the
+#      bar is about the durable path);
 #   3. starts two `lasthope serve` replicas on one database of it, on free loopback ports, with an API key (scopes
 #      rank and events) and the default follow interval (Lasthope:State:FollowIntervalMs, 100 ms, unless FOLLOW_MS);
 #   4. runs `lasthope loadtest lag` against them: RATE (1000) events/s posted to A for DURATION (60) s after WARMUP (5)
@@ -18,50 +17,28 @@ duration="${DURATION:-60}"
 warmup="${WARMUP:-5}"
 follow="${FOLLOW_MS:-100}"
 json="${JSON:-}"
-bin="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)"
-[ -x "$bin/initdb" ] || { echo "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin (apt-get install postgresql)" >&2; exit 2; }
-
+source "$root/scripts/lib/postgres.sh"
 work="$(mktemp -d /tmp/lasthope-replica-lag.XXXXXX)"
-pg_started=""
 servers=()
 cleanup() {
   for pid in "${servers[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
   for pid in "${servers[@]}"; do wait "$pid" 2> /dev/null || true; done
-  [ -n "$pg_started" ] && as_pg "$bin/pg_ctl" stop -D "$work/pg" -m fast -w -t 30 > /dev/null 2>&1 || true
+  pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# PostgreSQL refuses to run as root: as root, initdb and postgres run as the `postgres` account (else `nobody`).
-if [ "$(id -u)" = 0 ]; then
-  owner="$(id -u postgres 2> /dev/null || id -u nobody)"
-  group="$(id -g "$owner")"
-  chown "$owner:$group" "$work"
-  as_pg() { setpriv --reuid="$owner" --regid="$group" --clear-groups -- "$@"; }
-else
-  as_pg() { "$@"; }
-fi
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 lh() { "$root/lasthope" "$@"; }
 
 echo "## build"
 lh --help > /dev/null
 
-echo "## postgres ($("$bin/postgres" --version), fsync on)"
-mkdir -p "$work/socket"
-if [ "$(id -u)" = 0 ]; then chown "$owner:$group" "$work/socket"; fi
-as_pg "$bin/initdb" -D "$work/pg" -U lasthope --auth=trust -E UTF8 --locale=C > "$work/initdb.log"
-pg_port="$(free_port)"
-as_pg "$bin/pg_ctl" start -D "$work/pg" -l "$work/pg/server.log" -w -t 60 \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/socket -c fsync=on -c max_connections=300" > /dev/null
-pg_started=1
-"$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U lasthope lasthope
-"$bin/psql" -h 127.0.0.1 -p "$pg_port" -U lasthope -d lasthope -Atc "SELECT 'fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"
+echo "## postgres"
+pg_start "$work/pg"
 
 echo "## two replicas"
 key="lag-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export Lasthope__Storage__Backend=postgres
-export Lasthope__Storage__Postgres__ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=lasthope;Database=lasthope"
+export Lasthope__Storage__Postgres__ConnectionString="$PG_URL"
 export Lasthope__State__FollowIntervalMs="$follow"
 export Lasthope__Security__ApiKeys__0__Name=lag Lasthope__Security__ApiKeys__0__Key="$key"
 export Lasthope__Security__ApiKeys__0__Scopes__0=rank Lasthope__Security__ApiKeys__0__Scopes__1=events

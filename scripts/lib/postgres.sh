@@ -1,30 +1,37 @@
-# Sourced by scripts that need a throwaway PostgreSQL server on loopback (as the tests' harness starts one).
-# pg_start DIR PORT: initdb into DIR (as the `postgres` account when run as root: PostgreSQL refuses root), start it on
-# 127.0.0.1:PORT with durable settings (fsync on), and set PG_URL to an Npgsql connection string for database
-# `lasthope`. pg_stop stops it. Callers trap pg_stop.
-pg_bin() {
-  local bin
-  bin="$(pg_config --bindir 2> /dev/null || true)"
-  [ -x "$bin/initdb" ] || bin="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)"
-  [ -x "$bin/initdb" ] || { echo "PostgreSQL server binaries not found: apt-get install postgresql" >&2; return 1; }
-  echo "$bin"
-}
+# Sourced by scripts that need a throwaway PostgreSQL cluster on loopback, started as the tests' harness starts one
+# (tests/Lasthope.Testing/PostgresServer.cs), but with fsync on: the scripts measure the durable path.
+#   pg_start DIR: initdb into DIR/pg (as the `postgres` account when run as root, else `nobody`: PostgreSQL refuses
+#     root), trust auth on 127.0.0.1, a free port; creates database `lasthope`; sets PG_URL (an Npgsql connection
+#     string), PG_PORT and PG_BIN.
+#   pg_stop: stops it (callers trap it). free_port: a free loopback port.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
-pg_as_owner() {
-  if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups "$@"; else "$@"; fi
-}
+if [ "$(id -u)" = 0 ]; then
+  pg_owner="$(id -u postgres 2> /dev/null || id -u nobody)"
+  pg_group="$(id -g "$pg_owner")"
+  as_pg() { setpriv --reuid="$pg_owner" --regid="$pg_group" --clear-groups -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
 
 pg_start() {
-  PG_DIR="$1"; PG_PORT="$2"; PG_BIN="$(pg_bin)"
-  mkdir -p "$PG_DIR"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
-  pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 > "$PG_DIR/initdb.log" 2>&1
-  pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=200" start > /dev/null
-  pg_as_owner "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres lasthope
-  PG_URL="Host=127.0.0.1;Port=$PG_PORT;Database=lasthope;Username=postgres"
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)"
+  [ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin (apt-get install postgresql)" >&2; return 2; }
+  PG_DIR="$1"
+  mkdir -p "$PG_DIR/socket"
+  if [ "$(id -u)" = 0 ]; then
+    chown -R "$pg_owner:$pg_group" "$PG_DIR"
+    chmod o+x "$(dirname "$PG_DIR")"   # a mktemp -d directory is 700: the owner must be able to reach its cluster
+  fi
+  as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U lasthope --auth=trust -E UTF8 --locale=C > "$PG_DIR/initdb.log"
+  PG_PORT="$(free_port)"
+  as_pg "$PG_BIN/pg_ctl" start -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR/socket -c fsync=on -c max_connections=300" > /dev/null
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U lasthope lasthope
+  PG_URL="Host=127.0.0.1;Port=$PG_PORT;Username=lasthope;Database=lasthope"
+  echo "postgres $("$PG_BIN/postgres" --version | awk '{print $NF}') on 127.0.0.1:$PG_PORT, $("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U lasthope -d lasthope -Atc "SELECT 'fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')")"
 }
 
 pg_stop() {
-  [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ] && pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop > /dev/null 2>&1 || true
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DIR/data" -m fast -w -t 30 > /dev/null 2>&1 || true; fi
 }
