@@ -116,6 +116,13 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>The server's exit code, once it has exited.</summary>
+    public int ExitCode => _server.ExitCode;
+
+    /// <summary>Sends the server <paramref name="signal"/> (a kill(1) name), as a service manager stops a service with TERM.</summary>
+    public Task SignalAsync(string signal) =>
+        RunToSuccessAsync(new Command("kill", ["-s", signal, _server.Id.ToString(CultureInfo.InvariantCulture)]), ExitWait);
+
     /// <summary>Kills the server and its children, and waits (bounded) until it has gone.</summary>
     public async Task KillAsync()
     {
@@ -201,6 +208,9 @@ internal sealed class ServerProcess : IDisposable
 /// <summary>A program and its arguments, passed as a list (no shell quoting).</summary>
 internal sealed record Command(string FileName, IReadOnlyList<string> Arguments)
 {
+    /// <summary>Environment variables set for the program, on top of this process's own; a null value removes one.</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>This command run with the real and effective ids of <paramref name="user"/>, or as is when null.</summary>
     public Command As(UnixUser? user) => user is null
         ? this
@@ -219,6 +229,18 @@ internal sealed record Command(string FileName, IReadOnlyList<string> Arguments)
         foreach (var argument in Arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in Environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
         }
 
         return info;

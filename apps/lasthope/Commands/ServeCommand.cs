@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Lasthope.Text.Encoder;
 using Lasthope.Cli.Retraining;
-using Lasthope.Core.Storage;
 using Lasthope.Server.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,63 +27,33 @@ internal static class ServeCommand
                 return context.Fail(ExitCodes.BadInput, "--clock-start and --event-clock exclude each other: the clock runs at real speed, or follows the requests' event time.");
             }
 
-            LasthopeServer server;
-            try
-            {
-                var setup = CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config), parse.GetValue(urls)!);
-                server = await LasthopeServer.StartAsync(
-                    new ServerSetup
+            var setup = CommonOptions.Setup(parse.GetValue(data)!, parse.GetValue(config), parse.GetValue(urls)!);
+            return await LasthopeServer.RunAsync(
+                new ServerSetup
+                {
+                    DataDirectory = setup.DataDirectory,
+                    ConfigFile = setup.ConfigFile,
+                    Urls = setup.Urls,
+                    MinimumLogLevel = parse.GetValue(logLevel),
+                    Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : parse.GetValue(eventClock) is { } first ? new Server.State.EventClock(first) : null,
+                    ConfigureServices = services =>
                     {
-                        DataDirectory = setup.DataDirectory,
-                        ConfigFile = setup.ConfigFile,
-                        Urls = setup.Urls,
-                        MinimumLogLevel = parse.GetValue(logLevel),
-                        Time = parse.GetValue(clockStart) is { } start ? new OffsetClock(start) : parse.GetValue(eventClock) is { } first ? new Server.State.EventClock(first) : null,
-                        ConfigureServices = services =>
+                        CliStores.Register(services);
+                        RetrainSchedule.Register(services, setup.ConfigFile);
+                        // Lasthope:Text:Encoder (int8, the default, or float32) and Lasthope:Text:EncoderThreads
+                        // (default 1, the intra-op threads per call); an unknown precision stops the start.
+                        services.AddMiniLmEncoder(sp =>
                         {
-                            CliStores.Register(services);
-                            RetrainSchedule.Register(services, setup.ConfigFile);
-                            // Lasthope:Text:Encoder (int8, the default, or float32) and Lasthope:Text:EncoderThreads
-                            // (default 1, the intra-op threads per call); an unknown precision stops the start.
-                            services.AddMiniLmEncoder(sp =>
-                            {
-                                var configuration = sp.GetRequiredService<IConfiguration>();
-                                var precision = configuration.GetValue("Lasthope:Text:Encoder", "int8");
-                                return (MiniLmEncoder.ParsePrecision(precision) ?? throw new ArgumentException($"Lasthope:Text:Encoder must be int8 or float32, not '{precision}'."),
-                                    Math.Max(1, configuration.GetValue("Lasthope:Text:EncoderThreads", 1)));
-                            });
-                        },
+                            var configuration = sp.GetRequiredService<IConfiguration>();
+                            var precision = configuration.GetValue("Lasthope:Text:Encoder", "int8");
+                            return (MiniLmEncoder.ParsePrecision(precision) ?? throw new ArgumentException($"Lasthope:Text:Encoder must be int8 or float32, not '{precision}'."),
+                                Math.Max(1, configuration.GetValue("Lasthope:Text:EncoderThreads", 1)));
+                        });
                     },
-                    cancellationToken);
-            }
-            catch (ArgumentException e)
-            {
-                return context.Fail(ExitCodes.BadInput, CliContext.Invalid(e));
-            }
-            catch (StoreUnavailableException e)
-            {
-                return context.Fail(ExitCodes.Failure, e.Message);
-            }
-            catch (IOException e)
-            {
-                return context.Fail(ExitCodes.Failure, $"cannot listen on {parse.GetValue(urls)}: {e.Message}");
-            }
-
-            await using (server)
-            {
-                context.Error.WriteLine($"lasthope listening on {string.Join(", ", server.Addresses)} (data: {Path.GetFullPath(server.Options.Storage.DataDirectory)}{(server.Options.Security.KeysConfigured ? "" : "; no API keys: loopback only")}); Ctrl+C stops it.");
-                try
-                {
-                    await Task.WhenAny(server.WaitForShutdownAsync(cancellationToken), Task.Delay(Timeout.Infinite, cancellationToken));
-                }
-                catch (OperationCanceledException)
-                {
-                }
-
-                context.Error.WriteLine("lasthope stopping: flushing the impression log.");
-            }
-
-            return ExitCodes.Ok;
+                },
+                "lasthope",
+                context.Error,
+                cancellationToken);
         });
         return command;
     }

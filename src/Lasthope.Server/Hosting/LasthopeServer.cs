@@ -49,6 +49,11 @@ public sealed class ServerSetup
 /// </summary>
 public sealed class LasthopeServer : IAsyncDisposable
 {
+    // The exit codes of RunAsync, the lasthope CLI's (its ExitCodes).
+    private const int OkExit = 0;
+    private const int FailureExit = 1;
+    private const int BadInputExit = 2;
+
     private readonly WebApplication _app;
 
     private LasthopeServer(WebApplication app, IReadOnlyList<Uri> addresses)
@@ -118,6 +123,64 @@ public sealed class LasthopeServer : IAsyncDisposable
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new LasthopeServer(app, [.. bound.Select(a => new Uri(a))]);
+    }
+
+    /// <summary>
+    /// What an executable does with a server (<c>lasthope serve</c>, <c>lasthope-server</c>): starts it, writes one line
+    /// saying where it listens, serves until Ctrl+C, SIGTERM or <paramref name="cancellationToken"/>, then stops it,
+    /// draining the impression log. A start that fails writes one line "error: ..." instead. Every line goes to
+    /// <paramref name="log"/> and begins with <paramref name="name"/>, the executable's.
+    /// </summary>
+    /// <returns>
+    /// The process exit code, the lasthope CLI's: 0 after a clean stop; 2 when the configuration or the address is
+    /// refused (a bad value, listening beyond loopback without keys); 1 when the store is unavailable or the address cannot
+    /// be bound.
+    /// </returns>
+    public static async Task<int> RunAsync(ServerSetup setup, string name, TextWriter log, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(log);
+        LasthopeServer server;
+        try
+        {
+            server = await StartAsync(setup, cancellationToken);
+        }
+        catch (ArgumentException e)
+        {
+            // The parameter-name suffix means nothing to a person reading a configuration error.
+            var message = e.ParamName is { } parameter ? e.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal) : e.Message;
+            return Fail(log, BadInputExit, $"invalid configuration: {message}");
+        }
+        catch (StoreUnavailableException e)
+        {
+            return Fail(log, FailureExit, e.Message);
+        }
+        catch (IOException e)
+        {
+            return Fail(log, FailureExit, $"cannot listen on {setup.Urls}: {e.Message}");
+        }
+
+        await using (server)
+        {
+            await log.WriteLineAsync($"{name} listening on {string.Join(", ", server.Addresses)} (data: {Path.GetFullPath(server.Options.Storage.DataDirectory)}{(server.Options.Security.KeysConfigured ? "" : "; no API keys: loopback only")}); Ctrl+C stops it.");
+            try
+            {
+                await Task.WhenAny(server.WaitForShutdownAsync(cancellationToken), Task.Delay(Timeout.Infinite, cancellationToken));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await log.WriteLineAsync($"{name} stopping: flushing the impression log.");
+        }
+
+        return OkExit;
+    }
+
+    private static int Fail(TextWriter log, int exitCode, string message)
+    {
+        log.WriteLine($"error: {message}");
+        return exitCode;
     }
 
     /// <summary>Stops listening and drains the impression log into the store.</summary>
