@@ -31,6 +31,7 @@ internal static class CliStores
         [
             new InMemoryEventStoreFactory(),
             new SqliteEventStoreFactory(Microsoft.Extensions.Options.Options.Create(new SqliteStoreOptions { DataDirectory = options.Storage.DataDirectory, Durability = options.Storage.Durability })),
+            new PostgresEventStoreFactory(Microsoft.Extensions.Options.Options.Create(new PostgresStoreOptions { ConnectionString = options.Storage.Postgres.ConnectionString })),
         ];
         return Task.FromResult(StoreSelection.Open(factories, options.Storage.Backend, createIfMissing));
     }

@@ -8,6 +8,40 @@ namespace Lasthope.Cli.Tests;
 public class ImportCommandTests
 {
     [Fact]
+    public async Task Import_IntoPostgres_WhenTheConfigurationSaysSo_AndThePositionBiasToolReadsItBack()
+    {
+        var file = TestData.Require("open-bandit/random/men/men.csv");
+        var connection = await (await PostgresServer.RequireAsync()).CreateDatabaseAsync();
+        var data = CliHarness.TempDirectory();
+        var config = Path.Combine(data, "postgres.json");
+        Directory.CreateDirectory(data);
+        try
+        {
+            File.WriteAllText(config, System.Text.Json.JsonSerializer.Serialize(new { Lasthope = new { Storage = new { Backend = "postgres", Postgres = new { ConnectionString = connection } } } }));
+            var (exit, output, error) = await CliHarness.RunAsync("import", file, "--data", data, "--config", config, "--preset", "open-bandit");
+            Assert.True(exit == ExitCodes.Ok, error);
+            var expectedClicks = File.ReadLines(file).Skip(1).Count(line => line.Split(',')[4] == "1");
+            Assert.Contains($"rankings: 10000, impressions: 10000, events: {expectedClicks}", output, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(data, "lasthope.db")), "the import wrote to the embedded store, not PostgreSQL");
+
+            await using (var store = Lasthope.Storage.Postgres.PostgresEventStore.Open(new Lasthope.Storage.Postgres.PostgresStoreOptions { ConnectionString = connection }))
+            {
+                var counts = await store.CountAsync(TestContext.Current.CancellationToken);
+                Assert.Equal(10_000, counts.Impressions);
+                Assert.Equal(expectedClicks, counts.Events);
+            }
+
+            (exit, output, error) = await CliHarness.RunAsync("position-bias", "--data", data, "--config", config, "--max-position", "3");
+            Assert.True(exit == ExitCodes.Ok, error);
+            Assert.Contains("position", output, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Import_LoadsOpenBanditRandomMen_WithEveryImpressionAndClick()
     {
         var file = TestData.Require("open-bandit/random/men/men.csv");

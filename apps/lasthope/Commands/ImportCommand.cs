@@ -17,7 +17,7 @@ internal static class ImportCommand
         var config = CommonOptions.Config();
         var log = new LogFileOptions();
         var items = new Option<bool>("--items") { Description = "FILE is an item file: CSV with a header (id, category, then numeric attributes) or JSON lines ({\"id\", \"category\", \"attributes\": {...}}), as POST /v1/items takes." };
-        var command = new Command("import", "Load historical logs, impressions included, or an item file (--items) into the embedded store.") { file, data, config, items };
+        var command = new Command("import", "Load historical logs, impressions included, or an item file (--items) into the configured store (the embedded one by default).") { file, data, config, items };
         log.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -180,6 +180,12 @@ public sealed class StorageOptions : IValidatableObject
     /// <summary>Process (default: acknowledged data survives a crash of the process) or PowerLoss (and a power loss).</summary>
     public Durability Durability { get; init; } = Durability.Process;
 
+    /// <summary>
+    /// The "postgres" backend's connection string, as the tools read it to open the store themselves (the server's
+    /// backend binds the same key, <c>Storage:Postgres:ConnectionString</c>).
+    /// </summary>
+    public PostgresConnection Postgres { get; init; } = new();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!ConfiguredName.IsValid(Backend))
@@ -194,6 +200,13 @@ public sealed class StorageOptions : IValidatableObject
             yield break;
         }
     }
+}
+
+/// <summary>Where the "postgres" backend's database is (section <c>Lasthope:Storage:Postgres</c>).</summary>
+public sealed class PostgresConnection
+{
+    /// <summary>An Npgsql connection string; required when <c>Storage:Backend</c> is postgres.</summary>
+    public string ConnectionString { get; init; } = "";
 }
 
 /// <summary>Limits and defaults of the ranking API (section <c>Lasthope:Ranking</c>).</summary>
