@@ -119,6 +119,7 @@ public sealed partial class RedisSharedState : ISharedState, IAsyncDisposable
             {
                 var self = (RedisSharedState)state!;
                 Interlocked.Decrement(ref self._pendingWrites);
+                _ = done.Exception; // observed: a write lost while Redis is down is only counted
                 self.Count("publish", done.IsCompletedSuccessfully ? "ok" : "unavailable");
             },
             this,
