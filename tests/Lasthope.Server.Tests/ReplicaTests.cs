@@ -58,7 +58,20 @@ public sealed class ReplicaTests
         }
 
         Assert.Equal(20, clicks);
+
+        // Status says how far each has counted the log: the same entry, some of them followed from the other.
+        await WaitUntilAsync(async () => (await LogPositionAsync(a)).GetProperty("appliedThrough").GetInt64() == (await LogPositionAsync(b)).GetProperty("appliedThrough").GetInt64(), "both replicas to report the same log position");
+        foreach (var replica in new[] { a, b })
+        {
+            var position = await LogPositionAsync(replica);
+            Assert.True(position.GetProperty("appliedThrough").GetInt64() >= 40, position.ToString()); // 20 rankings and 20 clicks at least
+            Assert.True(position.GetProperty("followed").GetInt64() > 0, position.ToString());
+            Assert.Equal("none", position.GetProperty("sharedState").GetString());
+        }
     }
+
+    private static async Task<JsonElement> LogPositionAsync(LoopbackServer server)
+        => JsonDocument.Parse(await server.Client.GetStringAsync("/v1/status")).RootElement.GetProperty("log");
 
     private static Task<string> StatsAsync(LoopbackServer server, string item) => server.Client.GetStringAsync($"/v1/items/{item}/stats");
 

@@ -228,7 +228,15 @@ public sealed record StatusResponse(
     string? StoreError,
     double UptimeSeconds,
     RuntimeStats? Runtime = null,
-    SkippedRecordsDto? SkippedRecords = null);
+    SkippedRecordsDto? SkippedRecords = null,
+    LogPositionDto? Log = null);
+
+/// <summary>
+/// How far this server has counted the log: every entry through <c>AppliedThrough</c> (replicas on one database
+/// compare it to see which one lags), what the start loaded (the snapshot's sequence, or null when the whole log was
+/// replayed) and read, the entries followed since from other replicas, and the shared state in use ("redis" or "none").
+/// </summary>
+public sealed record LogPositionDto(long AppliedThrough, long? SnapshotSequence, long ReplayedAtStart, long Followed, string SharedState);
 
 /// <summary>Stored records the store could not decode and skipped (see <c>IEventStore.Skipped</c>): how many, and the first ones with their sequence numbers.</summary>
 public sealed record SkippedRecordsDto(long Count, IReadOnlyList<Lasthope.Core.Storage.SkippedRecord> Records);

@@ -21,13 +21,13 @@ public static class StatusApi
         app.MapGet("/status", GetStatusAsync)
             .WithName("Status")
             .WithSummary("What the server holds and how its log is doing")
-            .WithDescription("Version, store counts, tracked items, the impression log's queue and drops, the store's error, skipped records, uptime and the process's runtime figures.")
+            .WithDescription("Version, store counts, tracked items, the impression log's queue and drops, the store's error, skipped records, uptime, the process's runtime figures, and how far the server has counted the log (replicas compare it).")
             .RequireAuthorization(AccessRules.AnyKey);
         return app;
     }
 
     public static async Task<Ok<StatusResponse>> GetStatusAsync(
-        IEventStore store, CounterState state, ImpressionLog log, ServerStarted started, CancellationToken cancellationToken)
+        IEventStore store, CounterState state, ImpressionLog log, ServerStarted started, ISharedState shared, CancellationToken cancellationToken)
     {
         var counts = await store.CountAsync(cancellationToken); // a store failure is the shared 503 (ProblemExceptionHandler)
 
@@ -44,7 +44,8 @@ public static class StatusApi
             log.StoreError,
             started.Elapsed.TotalSeconds,
             RuntimeStats.Capture(),
-            new SkippedRecordsDto(store.Skipped.Count, store.Skipped.Records)));
+            new SkippedRecordsDto(store.Skipped.Count, store.Skipped.Records),
+            new LogPositionDto(state.AppliedThrough, state.SnapshotSequence, state.Replayed, state.Followed, shared.Name)));
     }
 }
 
