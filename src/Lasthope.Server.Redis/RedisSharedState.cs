@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Lasthope.Core.Events;
 using Lasthope.Server.State;
 using Lasthope.Server.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -54,9 +55,9 @@ public sealed partial class RedisSharedState : ISharedState, IAsyncDisposable
         return new RedisSharedState(ConnectionMultiplexer.Connect(configuration), options, meters, logger);
     }
 
-    public void Publish(string requestId, ServedList served, string? userId)
+    public void Publish(RankingLog ranking, string? userId)
     {
-        ArgumentNullException.ThrowIfNull(served);
+        ArgumentNullException.ThrowIfNull(ranking);
         if (!_redis.IsConnected)
         {
             Count("publish", "unavailable");
@@ -64,10 +65,10 @@ public sealed partial class RedisSharedState : ISharedState, IAsyncDisposable
         }
 
         var db = _redis.GetDatabase();
-        Send(db.StringSetAsync(RankingKey(requestId), ServedListBytes.Write(served), _rankingTtl));
+        Send(db.StringSetAsync(RankingKey(ranking.RequestId), ServedListBytes.Write(ServedList.Of(ranking)), _rankingTtl));
         if (userId is not null)
         {
-            Send(db.StringSetAsync(SegmentKey(userId), served.Segment, _segmentTtl));
+            Send(db.StringSetAsync(SegmentKey(userId), ranking.Segment, _segmentTtl));
         }
     }
 

@@ -21,10 +21,11 @@ public sealed class RankRecorder(CounterState state, RecentRankings recent, User
         ArgumentNullException.ThrowIfNull(ranking);
         state.ApplyServed(ranking);
         recent.Add(ranking);
-        shared.Publish(ranking.RequestId, ServedList.Of(ranking), ranking.Segment == SegmentScheme.Unknown ? null : ranking.UserId);
-        if (ranking.UserId is { } user && ranking.Segment != SegmentScheme.Unknown)
+        var segmentedUser = ranking.Segment == SegmentScheme.Unknown ? null : ranking.UserId; // an unknown segment is not remembered
+        shared.Publish(ranking, segmentedUser);
+        if (segmentedUser is not null)
         {
-            users.Remember(user, ranking.Segment);
+            users.Remember(segmentedUser, ranking.Segment);
         }
 
         if (!log.Enqueue(ranking) && ranking.Features is not null)

@@ -1,3 +1,5 @@
+using Lasthope.Core.Events;
+
 namespace Lasthope.Server.State;
 
 /// <summary>
@@ -10,8 +12,12 @@ public interface ISharedState
     /// <summary>A short name for status and notes ("redis"; "none" when nothing is shared).</summary>
     string Name { get; }
 
-    /// <summary>Shares a served ranking and its user's segment. Never blocks and never throws: when the shared state is down it is skipped.</summary>
-    void Publish(string requestId, ServedList served, string? userId);
+    /// <summary>
+    /// Shares a served ranking and, when <paramref name="userId"/> is given, its segment as the user's. Never blocks and
+    /// never throws: when the shared state is down it is skipped. It takes the ranking as served, so that nothing is
+    /// built for it on the request path when nothing is shared.
+    /// </summary>
+    void Publish(RankingLog ranking, string? userId);
 
     /// <summary>The served list of <paramref name="requestId"/>, or null. Throws <see cref="SharedStateUnavailableException"/>.</summary>
     Task<ServedList?> FindRankingAsync(string requestId, CancellationToken cancellationToken);
@@ -25,7 +31,7 @@ public sealed class NoSharedState : ISharedState
 {
     public string Name => "none";
 
-    public void Publish(string requestId, ServedList served, string? userId)
+    public void Publish(RankingLog ranking, string? userId)
     {
     }
 
