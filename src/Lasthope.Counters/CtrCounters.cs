@@ -230,6 +230,9 @@ public sealed partial class CtrCounters
     /// </summary>
     public string Intern(string itemId) => _items.TryGetValue(itemId, out var series) ? series.Id : itemId;
 
+    /// <summary>The ids of the tracked items, a snapshot (for background work: it copies every key).</summary>
+    public string[] ItemIds() => [.. _items.Keys];
+
     /// <summary>Segments that have data for <paramref name="itemId"/>.</summary>
     public IReadOnlyList<string> SegmentsOf(string itemId)
     {

@@ -229,6 +229,7 @@ internal static class LoadCommands
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load generator: {r.LateSends:N0} sends more than 10 ms behind schedule, the latest {r.MaxSendLagMs:F1} ms"));
         }
 
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"within budget {r.WithinBudget:N0} ({r.Goodput:F1}/s), later than budget + 5 ms {r.Late:N0}; refusals: server p99 {r.RefusedServer.P99:F2} ms, max {r.RefusedServer.Max:F2} ms, client from send p99 {r.RefusedClient.P99:F2} ms"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"client round trip from the actual send (without the generator's lag): p50 {r.ClientFromSend.P50:F2} ms, p99 {r.ClientFromSend.P99:F2} ms, p99.9 {r.ClientFromSend.P999:F2} ms"));
         o.WriteLine("path                 requests   server p50   p99      p99.9    max      | client p50   p99      p99.9");
         foreach (var (path, s) in r.ByPath.Prepend(new KeyValuePair<string, PathStats>("all", new PathStats(r.Completed, r.Server, r.Client))))

@@ -42,6 +42,9 @@ public sealed record LoadTestOptions
 
     public int RequestsPerDay { get; init; } = 2_000;
 
+    /// <summary>The budget an answer is judged by when its response names none (a surface without a model): "within budget" and "late".</summary>
+    public double BudgetMs { get; init; } = 80;
+
     /// <summary>The simulated day whose requests are replayed (default: the day after a demo of 14 days).</summary>
     public int Day { get; init; } = 14;
 
@@ -82,6 +85,20 @@ public sealed record LoadTestResult(
 {
     /// <summary>Text mode: the encoder's time on the server (timings.encoderMs) of the requests the encoder answered; null otherwise.</summary>
     public LatencySummary? Encoder { get; init; }
+
+    /// <summary>Answers whose server time was within their budget (the response's budgetMs, else <see cref="LoadTestOptions.BudgetMs"/>).</summary>
+    public long WithinBudget { get; init; }
+
+    /// <summary>Answers whose server time exceeded their budget by more than 5 ms.</summary>
+    public long Late { get; init; }
+
+    /// <summary>Refusals at the door: the server's time to refuse (its Server-Timing header) and the client's round trip from the send.</summary>
+    public LatencySummary RefusedServer { get; init; } = LatencySummary.Of([]);
+
+    public LatencySummary RefusedClient { get; init; } = LatencySummary.Of([]);
+
+    /// <summary>Answers within budget per measured second: the goodput.</summary>
+    public double Goodput => Seconds <= 0 ? 0 : WithinBudget / Seconds;
 }
 
 /// <summary>
@@ -109,6 +126,7 @@ public sealed class LoadTester(LoadTestOptions options)
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 2_048, PooledConnectionLifetime = TimeSpan.FromMinutes(30), UseProxy = false };
         using var client = Commands.CommonOptions.Client(options.Url, options.ApiKey, TimeSpan.FromSeconds(30), handler);
         var samples = new ConcurrentBag<Sample>();
+        var refusals = new ConcurrentBag<(double ServerMs, double ClientMs)>();
         long sent = 0, errors = 0, refused = 0, lateSends = 0;
         var maxLag = 0L;
         var total = options.Warmup + options.Duration;
@@ -211,6 +229,10 @@ public sealed class LoadTester(LoadTestOptions options)
             LatencySummary.Of([.. measured.Select(s => s.ClientFromSendMs)]))
         {
             Encoder = options.TextModel is null ? null : LatencySummary.Of([.. measured.Where(s => s.ServedBy == "model").Select(s => s.EncoderMs)]),
+            WithinBudget = measured.LongCount(s => s.ServerMs <= s.BudgetMs),
+            Late = measured.LongCount(s => s.ServerMs > s.BudgetMs + 5),
+            RefusedServer = LatencySummary.Of([.. refusals.Where(r => !double.IsNaN(r.ServerMs)).Select(r => r.ServerMs)]),
+            RefusedClient = LatencySummary.Of([.. refusals.Select(r => r.ClientMs)]),
         };
 
         async Task SendAsync(HttpClient http, byte[] body, long scheduled, bool record)
@@ -229,6 +251,7 @@ public sealed class LoadTester(LoadTestOptions options)
                     if (record)
                     {
                         Interlocked.Increment(ref refused); // the server's door (Serving:MaxRequestsInFlight), by design
+                        refusals.Add((RefusalMs(response), fromSendMs));
                     }
 
                     return;
@@ -243,7 +266,7 @@ public sealed class LoadTester(LoadTestOptions options)
                 if (record && rankMode)
                 {
                     var ranked = JsonSerializer.Deserialize(bytes, ClientJson.Default.RankResponse)!;
-                    samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs, fromSendMs));
+                    samples.Add(new Sample(ranked.ServedBy.ToWire(), ranked.FallbackReason?.ToWire(), ranked.Timings["total"], clientMs, fromSendMs) { BudgetMs = ranked.BudgetMs > 0 ? ranked.BudgetMs : options.BudgetMs });
                 }
                 else if (record)
                 {
@@ -254,7 +277,7 @@ public sealed class LoadTester(LoadTestOptions options)
                     var timings = predicted.GetProperty("timings");
                     samples.Add(new Sample(predicted.GetProperty("servedBy").GetString()!, reason.ValueKind == JsonValueKind.String ? reason.GetString() : null,
                         timings.GetProperty("totalMs").GetDouble(), clientMs, fromSendMs,
-                        timings.TryGetProperty("encoderMs", out var encoder) ? encoder.GetDouble() : 0));
+                        timings.TryGetProperty("encoderMs", out var encoder) ? encoder.GetDouble() : 0) { BudgetMs = options.BudgetMs });
                 }
             }
             catch (HttpRequestException)
@@ -266,6 +289,24 @@ public sealed class LoadTester(LoadTestOptions options)
                 Interlocked.Increment(ref errors);
             }
         }
+    }
+
+    /// <summary>The server's own time to refuse, from its "Server-Timing: refused;dur=MS" header (NaN without one).</summary>
+    private static double RefusalMs(HttpResponseMessage response)
+    {
+        if (response.Headers.TryGetValues("Server-Timing", out var values))
+        {
+            foreach (var value in values)
+            {
+                var at = value.IndexOf("dur=", StringComparison.Ordinal);
+                if (at >= 0 && double.TryParse(value.AsSpan(at + 4), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+                {
+                    return ms;
+                }
+            }
+        }
+
+        return double.NaN;
     }
 
     /// <summary>Request bodies from the generator, serialized once: users and candidates of the chosen simulated day.</summary>
@@ -288,5 +329,8 @@ public sealed class LoadTester(LoadTestOptions options)
     /// <param name="ClientMs">From the scheduled send time (what a caller waiting on schedule sees).</param>
     /// <param name="ClientFromSendMs">From the moment the request was handed to the HTTP client: without the generator's own lag.</param>
     /// <param name="EncoderMs">Text requests: the server's encoder time (timings.encoderMs); 0 otherwise.</param>
-    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs, double ClientFromSendMs, double EncoderMs = 0);
+    private readonly record struct Sample(string ServedBy, string? Reason, double ServerMs, double ClientMs, double ClientFromSendMs, double EncoderMs = 0)
+    {
+        public double BudgetMs { get; init; }
+    }
 }

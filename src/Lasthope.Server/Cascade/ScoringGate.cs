@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Lasthope.Server.Cascade;
 
 /// <summary>
@@ -10,9 +12,13 @@ namespace Lasthope.Server.Cascade;
 /// it would wait for all of them, and under overload every answer would be late. A model stage is admitted only if its
 /// expected wait (the queue length times a moving average of recent model stages) is within its longest wait and,
 /// plus one model stage, fits the remaining budget ("overload" otherwise); a queued one waits no longer than that.
+/// A heuristic stage may be given a longest wait too (its own deadline): past it, or when its expected wait is already
+/// longer, it gets no turn and the request is answered without one (<c>LastResort</c>).
 /// </para>
+/// Every wait for a turn is reported to the door's <see cref="AdaptiveLimit"/>: the queue in front of the turns is what
+/// it keeps short.
 /// </summary>
-public sealed class ScoringGate(int slots)
+public sealed class ScoringGate(int slots, AdaptiveLimit? limit = null)
 {
     private readonly int _slots = slots;
     private readonly Lock _lock = new();
@@ -21,30 +27,64 @@ public sealed class ScoringGate(int slots)
     private int _free = slots;
     private int _waiting;
     private double _averageMs = 1;
+    private double _heuristicMs = 0.2;
 
     /// <summary>The moving average of model stages (ms), for the admission estimate.</summary>
     public double AverageScoringMs => Volatile.Read(ref _averageMs);
 
+    /// <summary>The moving average of heuristic stages (ms), for a heuristic stage's expected wait.</summary>
+    public double AverageHeuristicMs => Volatile.Read(ref _heuristicMs);
+
     /// <summary>Requests waiting for a turn.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    /// <summary>Waits for a turn however long it takes (the heuristic stage, which always answers).</summary>
-    public async ValueTask EnterAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for a heuristic turn however long it takes.</summary>
+    public async ValueTask EnterAsync(CancellationToken cancellationToken) => await EnterHeuristicAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Waits for a heuristic turn at most <paramref name="longestWait"/> (infinite: however long it takes). Returns
+    /// false at once when the heuristic stages already queued, one after another on every turn, would take longer, and
+    /// false when no turn comes in time.
+    /// </summary>
+    public async ValueTask<bool> EnterHeuristicAsync(TimeSpan longestWait, CancellationToken cancellationToken)
     {
-        var turn = TryTakeOrQueue(_heuristicQueue);
+        var started = Stopwatch.GetTimestamp();
+        var bounded = longestWait != Timeout.InfiniteTimeSpan;
+        if (bounded && longestWait <= TimeSpan.Zero)
+        {
+            limit?.Observe(double.PositiveInfinity);
+            return false;
+        }
+
+        var turn = TryTakeOrQueue(_heuristicQueue, bounded ? longestWait.TotalMilliseconds : double.PositiveInfinity, out var refused);
+        if (refused)
+        {
+            limit?.Observe(double.PositiveInfinity);
+            return false;
+        }
+
         if (turn is null)
         {
-            return;
+            limit?.Observe(0);
+            return true;
         }
 
         try
         {
-            await turn.Task.WaitAsync(cancellationToken);
+            var entered = bounded ? await turn.Task.WaitAsync(longestWait, cancellationToken) : await turn.Task.WaitAsync(cancellationToken);
+            limit?.Observe(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return entered;
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             Abandon(turn);
-            throw;
+            limit?.Observe(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            return false;
         }
         finally
         {
@@ -74,7 +114,7 @@ public sealed class ScoringGate(int slots)
             return false;
         }
 
-        var turn = TryTakeOrQueue(_modelQueue);
+        var turn = TryTakeOrQueue(_modelQueue, double.PositiveInfinity, out _);
         if (turn is null)
         {
             return true;
@@ -95,8 +135,16 @@ public sealed class ScoringGate(int slots)
         }
     }
 
-    /// <summary>Releases a turn taken with <see cref="EnterAsync(CancellationToken)"/>.</summary>
+    /// <summary>Releases a turn without a measurement (predictions and texts, which have budgets of their own).</summary>
     public void Exit() => Release();
+
+    /// <summary>Releases a heuristic turn and records how long the stage took.</summary>
+    public void ExitHeuristic(double stageMs)
+    {
+        var current = Volatile.Read(ref _heuristicMs);
+        Volatile.Write(ref _heuristicMs, current + (0.1 * (stageMs - current)));
+        Release();
+    }
 
     /// <summary>Releases a model-stage turn and records how long the stage took.</summary>
     public void Exit(double scoringMs)
@@ -107,14 +155,25 @@ public sealed class ScoringGate(int slots)
         Release();
     }
 
-    /// <summary>Takes a free turn (null) or queues a waiter for one.</summary>
-    private TaskCompletionSource<bool>? TryTakeOrQueue(Queue<TaskCompletionSource<bool>> queue)
+    /// <summary>
+    /// Takes a free turn (null) or queues a waiter for one; refuses (null, <paramref name="refused"/>) when the stages
+    /// already queued in <paramref name="queue"/>, at the heuristic's average each, would take longer than
+    /// <paramref name="longestWaitMs"/> on every turn at once.
+    /// </summary>
+    private TaskCompletionSource<bool>? TryTakeOrQueue(Queue<TaskCompletionSource<bool>> queue, double longestWaitMs, out bool refused)
     {
+        refused = false;
         lock (_lock)
         {
             if (_free > 0)
             {
                 _free--;
+                return null;
+            }
+
+            if ((queue.Count + 1) * AverageHeuristicMs / _slots > longestWaitMs)
+            {
+                refused = true;
                 return null;
             }
 

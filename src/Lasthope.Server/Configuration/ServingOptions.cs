@@ -40,15 +40,42 @@ public sealed class ServingOptions : IValidatableObject
     public double ShedModelAboveWaitMs { get; init; } = 10;
 
     /// <summary>
-    /// Rank and recommend requests admitted at once, from arrival to response; more are refused at the door with 503
-    /// and Retry-After before their body is read. This bounds every queue behind the door: a server past its capacity
-    /// answers the excess at once and keeps serving the rest within budget, instead of queueing without end (memory,
-    /// collection pauses and per-request overhead then grow with the queue). By Little's law the requests in flight
-    /// are the rate times the latency; the default, 64 per core, leaves room for bursts answered within the budget
-    /// (docs/performance.md measures it). 0 for no limit.
+    /// The ceiling of the serving door: rank, recommend, predict and text requests admitted at once, from arrival to
+    /// response; more are refused with 503 and Retry-After before any work. Below the ceiling the door's limit adapts
+    /// (<see cref="QueueTargetMs"/>). This bounds every queue behind the door: a server past its capacity answers the
+    /// excess at once and keeps serving the rest within budget, instead of queueing without end (memory, collection
+    /// pauses and per-request overhead then grow with the queue). By Little's law the requests in flight are the rate
+    /// times the latency; the default, 64 per core, leaves room for bursts answered within the budget
+    /// (docs/performance.md measures it). 0 for no door at all.
     /// </summary>
     [Range(0, int.MaxValue, ErrorMessage = "Serving:MaxRequestsInFlight must be 0 (no limit) or more.")]
     public int MaxRequestsInFlight { get; init; } = 64 * Environment.ProcessorCount;
+
+    /// <summary>
+    /// The floor of the door's adaptive limit: it never lets in fewer at once than this. Default 8 per core: the
+    /// CPU turns and a short queue behind each.
+    /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Serving:MinRequestsInFlight must be at least 1.")]
+    public int MinRequestsInFlight { get; init; } = 8 * Environment.ProcessorCount;
+
+    /// <summary>
+    /// The queue delay the door's limit aims at: while the smoothed wait for a CPU turn is longer, the limit shrinks by
+    /// a tenth every 10 ms; while it is shorter and the limit is in use, it grows by about one per limit's worth of
+    /// requests (AIMD, as Netflix's concurrency-limits; the signal is CoDel's standing queue delay). Default 5 ms.
+    /// </summary>
+    [Range(0d, 60_000d, ErrorMessage = "Serving:QueueTargetMs must be in [0, 60000].")]
+    public double QueueTargetMs { get; init; } = 5;
+
+    /// <summary>
+    /// Items per segment in the last resort's tables (the heuristic's best, computed in the background), which answer a
+    /// request that can get no CPU turn within its budget. Default 10,000.
+    /// </summary>
+    [Range(1, 10_000_000, ErrorMessage = "Serving:LastResortItems must be from 1 to 10,000,000.")]
+    public int LastResortItems { get; init; } = 10_000;
+
+    /// <summary>How often the last resort's tables are rebuilt from the counters, in seconds. Default 5.</summary>
+    [Range(0.1d, 86_400d, ErrorMessage = "Serving:LastResortRefreshSeconds must be in [0.1, 86400].")]
+    public double LastResortRefreshSeconds { get; init; } = 5;
 
     /// <summary>
     /// The longest a rank request waits for the store to say which segment a user without age and gender was last

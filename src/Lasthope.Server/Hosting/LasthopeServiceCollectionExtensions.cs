@@ -82,7 +82,8 @@ public static class LasthopeServiceCollectionExtensions
         // The cascade's parts.
         services.AddSingleton(sp => new SurfaceCatalog(sp.GetRequiredService<ServingOptions>(), sp.GetRequiredService<RecommendOptions>()));
         services.AddSingleton(sp => new ExperimentAssigner(sp.GetRequiredService<ServingOptions>().Experiments));
-        services.AddSingleton(sp => new ScoringGate(sp.GetRequiredService<ServingOptions>().MaxConcurrentRequests));
+        services.AddSingleton(sp => DoorLimit.From(sp.GetRequiredService<ServingOptions>()));
+        services.AddSingleton(sp => new ScoringGate(sp.GetRequiredService<ServingOptions>().MaxConcurrentRequests, sp.GetRequiredService<DoorLimit>().Limit));
         services.AddSingleton(sp => new FaultInjector(sp.GetRequiredService<ServingOptions>().FaultInjection));
         services.AddSingleton(sp => new FallbackWindow(sp.GetRequiredService<ServingOptions>().FallbackAlarm.WindowSeconds, TimeProvider.System));
         services.AddSingleton<LasthopeMetrics>();
@@ -100,6 +101,8 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton<TextService>();
         services.AddSingleton<PredictionService>();
         services.AddSingleton<PolicyResolver>();
+        services.AddSingleton<LastResort>();
+        services.AddHostedService(sp => sp.GetRequiredService<LastResort>());
         services.AddSingleton<HeuristicStage>();
         services.AddSingleton<FeatureRows>();
         services.AddSingleton<ModelStage>();

@@ -45,6 +45,9 @@ internal sealed class RankWork : IDisposable
 
     public HeuristicSummary Summary { get; set; }
 
+    /// <summary>True when no CPU turn came in time and the <see cref="LastResort"/> ordered the candidates.</summary>
+    public bool LastResort { get; set; }
+
     /// <summary>The heuristic's score of each candidate, by candidate index.</summary>
     public double[] Scores { get; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Lasthope.Core.Events;
+using Lasthope.Core.Serving;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.Configuration;
 using Lasthope.Server.State;
@@ -12,7 +13,7 @@ namespace Lasthope.Server.Ranking;
 /// <list type="number">
 /// <item><see cref="SegmentResolver"/>: the user's segment.</item>
 /// <item><see cref="PolicyResolver"/>: whether a model is meant to re-rank (the surface's, or the experiment arm's), and K.</item>
-/// <item><see cref="HeuristicStage"/>: the last hope scores every candidate, always; its order is the answer of last resort.</item>
+/// <item><see cref="HeuristicStage"/>: the last hope scores every candidate; its order is the answer of last resort. When no CPU turn can come within the budget, the <see cref="LastResort"/>'s precomputed table orders them instead, and nothing more is computed.</item>
 /// <item><see cref="ModelStage"/>: admission, the top K's features, and scoring in blocks until the deadline.</item>
 /// <item><see cref="ServedListBuilder"/>: the scored prefix re-ranked above the rest, logged with its features.</item>
 /// <item><see cref="RankRecorder"/>: counted, remembered, queued for the store, measured.</item>
@@ -69,9 +70,16 @@ public sealed class RankingService(
         }
 
         ModelOutcome outcome;
-        using (LasthopeActivity.Source.StartActivity("rank.model"))
+        if (work.LastResort)
         {
-            outcome = await model.RunAsync(work, cancellationToken);
+            outcome = ModelOutcome.Fallback(FallbackReason.Overload); // no turn came in time: nothing more is computed
+        }
+        else
+        {
+            using (LasthopeActivity.Source.StartActivity("rank.model"))
+            {
+                outcome = await model.RunAsync(work, cancellationToken);
+            }
         }
 
         if (log.StoreError is not null && !work.Notes.Contains("store_unavailable"))

@@ -46,4 +46,5 @@ public static class LogEvents
     public const int CircuitOpened = 5003;
     public const int CircuitClosed = 5004;
     public const int ModelShed = 5005;
+    public const int LastResortRefreshFailed = 5006;
 }
