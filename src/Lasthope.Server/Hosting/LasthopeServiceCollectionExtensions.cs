@@ -173,6 +173,10 @@ public static class LasthopeServiceCollectionExtensions
         var metrics = app.Services.GetRequiredService<LasthopeMetrics>();
         var window = app.Services.GetRequiredService<FallbackWindow>();
         metrics.ObserveFallbackRate(() => window.Rate);
+        if (app.Services.GetRequiredService<DoorLimit>().Limit is { } door)
+        {
+            metrics.ObserveDoor(() => door.Limit, () => door.AverageWaitMs);
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();

@@ -148,6 +148,13 @@ public sealed class LasthopeMetrics
         " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     /// <summary>Publishes the fallback rate over the alarm's sliding window as a gauge.</summary>
+    /// <summary>The serving door's current limit and the smoothed wait for a CPU turn that drives it.</summary>
+    public void ObserveDoor(Func<int> limit, Func<double> waitMs)
+    {
+        _meter.CreateObservableGauge("lasthope.serving.limit", limit, "{request}", "The serving door's current limit of requests inside at once (adaptive, between Serving:MinRequestsInFlight and MaxRequestsInFlight).");
+        _meter.CreateObservableGauge("lasthope.serving.turn_wait", () => waitMs() / 1000, "s", "The smoothed wait for a CPU turn that the door's limit follows.");
+    }
+
     public void ObserveFallbackRate(Func<double> rate) =>
         _meter.CreateObservableGauge("lasthope.fallback.rate", rate, "1", "Share of model-path rank requests served by the heuristic fallback, over the alarm window.");
 }
