@@ -5,11 +5,14 @@ namespace Lasthope.Evaluation;
 /// <param name="Lower">Lower bound of the interval.</param>
 /// <param name="Upper">Upper bound of the interval.</param>
 /// <param name="Level">The interval's confidence level, for example 0.95.</param>
+/// <remarks>
+/// There is deliberately no "lies above another interval" test: two recommenders or models measured on the same
+/// users are compared by the paired interval of their difference (<see cref="Bootstrap.MeanDifferenceInterval"/>,
+/// <see cref="MetricComparison.ModelAboveBaseline"/>); separate intervals overlap even when every paired resample puts
+/// one ahead, and that rule (the old <c>IsAbove</c>) called such differences unshown.
+/// </remarks>
 public readonly record struct Interval(double Estimate, double Lower, double Upper, double Level)
 {
-    /// <summary>True when this interval lies entirely above <paramref name="other"/>: a difference the intervals show.</summary>
-    public bool IsAbove(Interval other) => Lower > other.Upper;
-
     public override string ToString() => $"{Estimate:F4} [{Lower:F4}, {Upper:F4}]";
 }
 

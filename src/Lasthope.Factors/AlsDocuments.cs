@@ -1,16 +1,22 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lasthope.Core.Serving;
 
 namespace Lasthope.Factors;
 
-/// <summary>One ranked item in the HTTP API's shape: <c>{"id", "rank", "score", "source"}</c>, rank from 1.</summary>
-public sealed record RankedItem(string Id, int Rank, float Score, string Source)
+/// <summary>
+/// One ranked item in the HTTP API's shape, member for member: <c>{"id", "rank", "score", "source", "propensity"}</c>,
+/// rank from 1, the score as the server writes it (the float score widened to double, so both print the same digits),
+/// the source as <see cref="ItemSource"/> (als, popular), and the propensity 1 (an offline list explores nothing). The
+/// server's <c>RankedItemDto</c> and the client's <c>RankedItem</c> declare the same members: a test in
+/// Lasthope.Cli.Tests (RecommendJsonShapeTests) compares the three and the JSON of the CLI with the server's for one model.
+/// </summary>
+public sealed record RankedItem(string Id, int Rank, double Score, ItemSource Source, double Propensity = 1)
 {
-    /// <summary>The items of a list in their order, each tagged with <paramref name="source"/> (als, popular).</summary>
-    public static IReadOnlyList<RankedItem> From(IReadOnlyList<Recommendation> items, string source)
+    /// <summary>The items of a list in their order, each tagged with <paramref name="source"/>.</summary>
+    public static IReadOnlyList<RankedItem> From(IReadOnlyList<Recommendation> items, ItemSource source)
     {
         ArgumentNullException.ThrowIfNull(items);
-        ArgumentNullException.ThrowIfNull(source);
         var result = new RankedItem[items.Count];
         for (var k = 0; k < items.Count; k++)
         {
@@ -32,7 +38,7 @@ public sealed record UserRecommendationsDocument(string User, string ModelVersio
     public static UserRecommendationsDocument From(UserRecommendations result, string modelVersion)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new UserRecommendationsDocument(result.User, modelVersion, result.FoldedIn, RankedItem.From(result.Items, result.SourceName));
+        return new UserRecommendationsDocument(result.User, modelVersion, result.FoldedIn, RankedItem.From(result.Items, AlsRecommendations.ItemSourceOf(result.Source)));
     }
 
     /// <summary>One line of camelCase JSON.</summary>
@@ -47,7 +53,7 @@ public sealed record SimilarItemsDocument(string Item, string ModelVersion, IRea
 {
     /// <summary>The document of <paramref name="similar"/> (<see cref="AlsModel.Similar(string, int)"/>).</summary>
     public static SimilarItemsDocument From(string item, string modelVersion, IReadOnlyList<Recommendation> similar) =>
-        new(item, modelVersion, RankedItem.From(similar, AlsRecommendations.WireName(RecommendationSource.Als)));
+        new(item, modelVersion, RankedItem.From(similar, ItemSource.Als));
 
     /// <summary>One line of camelCase JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, AlsJsonContext.Default.SimilarItemsDocument);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lasthope.Core.Serving;
 
 namespace Lasthope.Factors;
 
@@ -24,6 +25,19 @@ public sealed record UserRecommendations(string User, RecommendationSource Sourc
     public string SourceName => AlsRecommendations.WireName(Source);
 }
 
+/// <summary>What a streamed batch (<see cref="AlsRecommendations.WriteBatch"/>) did.</summary>
+/// <param name="Users">Users listed.</param>
+/// <param name="Known">Users the model knows (ALS from their factors).</param>
+/// <param name="FoldedIn">Users the model does not know, folded in from the interactions the list gave them.</param>
+/// <param name="Unknown">Users the model knew nothing usable about (not in the model, no interaction on an item it knows): they got the popular items.</param>
+/// <param name="Rows">Rows written (fewer than users x count when the catalogue, less exclusions and seen items, is shorter).</param>
+/// <param name="UnknownIds">The first <see cref="MaxUnknownIds"/> of the unknown users, in list order, for the report.</param>
+public sealed record BatchSummary(int Users, int Known, int FoldedIn, int Unknown, long Rows, IReadOnlyList<string> UnknownIds)
+{
+    /// <summary>How many unknown ids a summary keeps.</summary>
+    public const int MaxUnknownIds = 10;
+}
+
 /// <summary>A user to recommend for, with interactions to fold in if the model does not know them.</summary>
 /// <param name="User">The user id.</param>
 /// <param name="Interactions">(item id, weight) pairs; empty for none.</param>
@@ -43,6 +57,14 @@ public static class AlsRecommendations
     {
         RecommendationSource.Als => "als",
         RecommendationSource.Popular => "popular",
+        _ => throw new ArgumentOutOfRangeException(nameof(source), source, null),
+    };
+
+    /// <summary>The served path's name of a source (<see cref="ItemSource.Als"/>, <see cref="ItemSource.Popular"/>), as the HTTP API's items carry it.</summary>
+    public static ItemSource ItemSourceOf(RecommendationSource source) => source switch
+    {
+        RecommendationSource.Als => ItemSource.Als,
+        RecommendationSource.Popular => ItemSource.Popular,
         _ => throw new ArgumentOutOfRangeException(nameof(source), source, null),
     };
 
@@ -148,6 +170,71 @@ public static class AlsRecommendations
         return result;
     }
 
+    /// <summary>Users a streamed batch computes before it writes their rows: the memory it holds, whatever the list's length.</summary>
+    public const int BatchChunk = 4_096;
+
+    /// <summary>
+    /// Recommendations for every listed user, written as <c>user,item,rank,score,source</c> CSV (<see cref="WriteCsv"/>)
+    /// in the order listed, streamed: <see cref="BatchChunk"/> users at a time are computed on <paramref name="threads"/>
+    /// threads and their rows written before the next chunk starts, so memory holds one chunk of lists, not the whole
+    /// output. The rows do not depend on the thread count, and each user's are what <see cref="ForUser"/> serves.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="users">The users, with interactions to fold in those the model does not know.</param>
+    /// <param name="count">Items per user (at least 1).</param>
+    /// <param name="writer">Receives the header and the rows.</param>
+    /// <param name="exclude">Item ids never to recommend to anyone.</param>
+    /// <param name="filterSeen">Leave out the items each user already has.</param>
+    /// <param name="threads">Worker threads (0 for one per core).</param>
+    /// <param name="progress">Receives the number of users written so far.</param>
+    /// <param name="cancellationToken">Stops between chunks.</param>
+    /// <returns>How many users took each path, and the first ids of those the model knew nothing about.</returns>
+    public static BatchSummary WriteBatch(
+        AlsModel model, IReadOnlyList<RecommendationRequest> users, int count, TextWriter writer, IEnumerable<string>? exclude = null, bool filterSeen = true,
+        int threads = 0, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(users);
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var popular = Popularity(model);
+        var excluded = exclude is null ? [] : exclude.ToArray();
+        var chunk = new UserRecommendations[Math.Min(BatchChunk, Math.Max(1, users.Count))];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount, CancellationToken = cancellationToken };
+        int known = 0, folded = 0;
+        long rows = 0;
+        var unknown = new List<string>();
+        var unknownCount = 0;
+        writer.WriteLine(CsvHeader);
+        for (var start = 0; start < users.Count; start += chunk.Length)
+        {
+            var n = Math.Min(chunk.Length, users.Count - start);
+            Parallel.For(0, n, options, i => chunk[i] = ForUser(model, popular, users[start + i].User, count, excluded, filterSeen, users[start + i].Interactions));
+            for (var i = 0; i < n; i++)
+            {
+                var r = chunk[i];
+                WriteRows(writer, r);
+                rows += r.Items.Count;
+                if (r.FoldedIn)
+                {
+                    folded++;
+                }
+                else if (r.Source == RecommendationSource.Als)
+                {
+                    known++;
+                }
+                else if (unknownCount++ < BatchSummary.MaxUnknownIds)
+                {
+                    unknown.Add(r.User);
+                }
+            }
+
+            progress?.Report(start + n);
+        }
+
+        return new BatchSummary(users.Count, known, folded, unknownCount, rows, unknown);
+    }
+
     /// <summary>
     /// Reads the users of a batch: one line per interaction or per user, <c>user[,item[,weight]]</c>. A user's lines
     /// are merged, in the order the user first appears; items are the interactions to fold in for users the model
@@ -206,14 +293,21 @@ public static class AlsRecommendations
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(results);
-        writer.WriteLine("user,item,rank,score,source");
+        writer.WriteLine(CsvHeader);
         foreach (var r in results)
         {
-            var user = Quote(r.User);
-            for (var k = 0; k < r.Items.Count; k++)
-            {
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{user},{Quote(r.Items[k].ItemId)},{k + 1},{r.Items[k].Score:G9},{r.SourceName}"));
-            }
+            WriteRows(writer, r);
+        }
+    }
+
+    private const string CsvHeader = "user,item,rank,score,source";
+
+    private static void WriteRows(TextWriter writer, UserRecommendations r)
+    {
+        var user = Quote(r.User);
+        for (var k = 0; k < r.Items.Count; k++)
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{user},{Quote(r.Items[k].ItemId)},{k + 1},{r.Items[k].Score:G9},{r.SourceName}"));
         }
     }
 

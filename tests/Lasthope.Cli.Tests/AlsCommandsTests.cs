@@ -164,6 +164,58 @@ public sealed class AlsCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Recommend_ForAListOfUsers_ReportsTheUsersItKnewNothingAbout()
+    {
+        var model = await TrainAsync();
+        var users = Path.Combine(_dir, "users.csv");
+        await File.WriteAllLinesAsync(users, ["c0", "stranger", "ghost,unknown-item", "c1"], TestContext.Current.CancellationToken);
+        var (exit, output, err) = await CliHarness.RunAsync("recommend", "--model", model, "--users", users, "--count", "3");
+        Assert.True(exit == 0, err);
+        Assert.Equal(1 + (4 * 3), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var words = string.Join(' ', err.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)); // the console wraps at 80 columns
+        Assert.Contains("2 known to the model, 0 folded in, 2 unknown", words, StringComparison.Ordinal);
+        Assert.Contains("stranger, ghost", words, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--users", "c0", "", "give a USER or --users FILE, not both")]
+    [InlineData("--users", "--item", "k1", "--item is for one USER")]
+    [InlineData("--users", "--json", "", "--json is for one USER")]
+    [InlineData("--users", "--count", "0", "--count")]
+    [InlineData("", "--output", "x.csv", "--output is for --users")]
+    [InlineData("--users", "--data", "somewhere", "--data is for one USER")]
+    public async Task Recommend_ForAListOfUsers_ExitsBadInput_NamingTheOption(string batch, string option, string value, string message)
+    {
+        var model = await TrainAsync();
+        var users = Path.Combine(_dir, "users.csv");
+        await File.WriteAllLinesAsync(users, ["c0"], TestContext.Current.CancellationToken);
+        string[] args = ["recommend", "--model", model, .. batch.Length > 0 ? new[] { "--users", users } : ["c0"], option, .. value.Length > 0 ? new[] { value } : []];
+        var (exit, _, err) = await CliHarness.RunAsync(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recommend_ForAListOfUsers_ExitsBadInput_ForAnEmptyListOrABadWeight()
+    {
+        var model = await TrainAsync();
+        var users = Path.Combine(_dir, "users.csv");
+        await File.WriteAllLinesAsync(users, ["user", ""], TestContext.Current.CancellationToken);
+        var (exit, _, err) = await CliHarness.RunAsync("recommend", "--model", model, "--users", users);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains($"--users {users} lists no users", err, StringComparison.Ordinal);
+
+        await File.WriteAllLinesAsync(users, ["newcomer,k1,heavy"], TestContext.Current.CancellationToken);
+        (exit, _, err) = await CliHarness.RunAsync("recommend", "--model", model, "--users", users);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains($"--users {users}: Line 1", err, StringComparison.Ordinal);
+
+        (exit, _, err) = await CliHarness.RunAsync("recommend", "--model", model, "--users", users + ".missing");
+        Assert.Equal(ExitCodes.NotFound, exit);
+        Assert.Contains("--users", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recommend_ServesPopularItems_WhenNothingIsKnownAboutTheUser()
     {
         var model = await TrainAsync();

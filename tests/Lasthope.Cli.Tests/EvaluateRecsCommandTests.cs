@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Lasthope.Cli.Commands;
+using Lasthope.Evaluation;
 
 namespace Lasthope.Cli.Tests;
 
@@ -168,6 +170,42 @@ public sealed class EvaluateRecsCommandTests : IDisposable
 
         // Had the ids been merged, the old clusters would mislead ALS; folded in apart, each user's own cluster wins.
         Assert.True(recall.GetProperty("alsAbovePopular").GetBoolean());
+    }
+
+    [Fact]
+    public void TheTablesVerdict_ReadsThePairedInterval_NotTheOverlapOfTheSeparateOnes()
+    {
+        // The trial's P@1: the separate intervals overlap, the paired difference [0.0159, 0.0796] lies above zero.
+        var overlapping = new MetricComparison(
+            RecsMetrics.Precision, 1, new Interval(0.312, 0.281, 0.344, 0.95), new Interval(0.264, 0.236, 0.293, 0.95), new Interval(0.048, 0.0159, 0.0796, 0.95));
+        Assert.Equal("[green]above[/]", EvaluateRecsOutput.Verdict(overlapping));
+
+        // Separate intervals apart, paired interval across zero: not shown.
+        var apart = new MetricComparison(
+            RecsMetrics.Precision, 1, new Interval(0.55, 0.50, 0.60, 0.95), new Interval(0.35, 0.30, 0.40, 0.95), new Interval(0.20, -0.01, 0.30, 0.95));
+        Assert.Equal("[yellow]not shown[/]", EvaluateRecsOutput.Verdict(apart));
+    }
+
+    [Fact]
+    public async Task KnownUsers_WhoseTestFileHasNoTrainingUser_ExitsBadInput_NamingTheOption()
+    {
+        var train = AlsCommandsTests.PlantedCsv(_dir);
+        var test = Path.Combine(_dir, "strangers.csv");
+        await File.WriteAllLinesAsync(test, ["user,keyword", "stranger,k1", "other,k2"], TestContext.Current.CancellationToken);
+        var (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--train", train, "--test", test, .. Als]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--test", err, StringComparison.Ordinal);
+        Assert.Contains("2 users absent from training", err, StringComparison.Ordinal);
+
+        var malformed = Path.Combine(_dir, "malformed.csv");
+        await File.WriteAllLinesAsync(malformed, ["user,keyword,weight", "c0,k1,heavy"], TestContext.Current.CancellationToken);
+        (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--train", train, "--test", malformed, .. Als]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains($"--test {malformed}", err, StringComparison.Ordinal);
+
+        (exit, _, err) = await CliHarness.RunAsync(["evaluate-recs", "--train", train, "--test", test, "--test-users", test, .. Als]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--test", err, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -63,6 +63,40 @@ public class AlsRecommendationsTests
     }
 
     [Fact]
+    public void WriteBatch_StreamsTheRowsOfEveryUser_InOrder_AcrossChunks_AndCountsEachPath()
+    {
+        // More users than one chunk holds, so rows of several chunks follow each other; some users are unknown and
+        // list nothing the model knows (popular items), some are folded in, the rest are known.
+        var popular = AlsRecommendations.Popularity(Model);
+        var requests = Enumerable.Range(0, AlsRecommendations.BatchChunk + 900).Select(u => (u % 11) switch
+        {
+            0 => new RecommendationRequest($"x{u}", [new($"i{u % 30}", 1f)]),
+            1 => new RecommendationRequest($"stranger{u}", [new("nope", 1f)]),
+            _ => new RecommendationRequest($"u{u % 60}", []),
+        }).ToArray();
+        var expected = new StringWriter();
+        AlsRecommendations.WriteCsv(expected, requests.Select(r => AlsRecommendations.ForUser(Model, popular, r.User, 4, ["i2"], true, r.Interactions)));
+        var reported = new List<int>();
+        var streamed = new StringWriter();
+        var summary = AlsRecommendations.WriteBatch(Model, requests, 4, streamed, ["i2"], threads: 2, progress: new Collect(reported));
+        Assert.Equal(expected.ToString(), streamed.ToString());
+        Assert.Equal([AlsRecommendations.BatchChunk, requests.Length], reported);
+        Assert.Equal(requests.Length, summary.Users);
+        Assert.Equal(requests.Count(r => r.User.StartsWith('x')), summary.FoldedIn);
+        Assert.Equal(requests.Count(r => r.User.StartsWith('s')), summary.Unknown);
+        Assert.Equal(summary.Users - summary.FoldedIn - summary.Unknown, summary.Known);
+        Assert.Equal(4L * requests.Length, summary.Rows);
+        Assert.Equal(requests.Where(r => r.User.StartsWith('s')).Take(BatchSummary.MaxUnknownIds).Select(r => r.User), summary.UnknownIds);
+        Assert.DoesNotContain(",i2,", streamed.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Records reports synchronously (<see cref="Progress{T}"/> would post them to the thread pool).</summary>
+    private sealed class Collect(List<int> values) : IProgress<int>
+    {
+        public void Report(int value) => values.Add(value);
+    }
+
+    [Fact]
     public void ReadUsers_MergesAUsersLines_SkipsAHeaderAndBlankLines_AndRefusesABadWeight()
     {
         var users = AlsRecommendations.ReadUsers(new StringReader("user_id,item,weight\nb\n\na,k1\nb,k2,2.5\na,k3,1\n"));

@@ -81,6 +81,25 @@ public class DocumentJsonTests
         Assert.Equal(["objective", "validationUsers", "seconds", "budgetExhausted", "best", "trials"], Names(doc.RootElement.GetProperty("search")));
     }
 
+    [Theory]
+    [InlineData(0.281, 0.344, 0.236, 0.293, 0.0159, 0.0796, true)] // the trial's P@1: separate intervals overlap, paired above 0
+    [InlineData(0.50, 0.60, 0.30, 0.40, -0.01, 0.30, false)] // separate intervals apart, paired interval holds 0
+    public void RecsMetricRow_ItsVerdictIsThePairedInterval_NotTheOverlapOfTheSeparateOnes(
+        double modelLower, double modelUpper, double baselineLower, double baselineUpper, double differenceLower, double differenceUpper, bool above)
+    {
+        var comparison = new MetricComparison(
+            RecsMetrics.Precision, 1,
+            new Interval((modelLower + modelUpper) / 2, modelLower, modelUpper, 0.95),
+            new Interval((baselineLower + baselineUpper) / 2, baselineLower, baselineUpper, 0.95),
+            new Interval((differenceLower + differenceUpper) / 2, differenceLower, differenceUpper, 0.95));
+        var row = RecsMetricRow.From(comparison, "als", "popular");
+        Assert.Equal(above, row.ModelAboveBaseline);
+        Assert.NotEqual(modelLower > baselineUpper, above); // the old rule, the separate intervals apart, says the opposite
+        var json = JsonSerializer.Serialize(row, RecsReportJsonContext.Default.RecsMetricRow);
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(above, doc.RootElement.GetProperty("alsAbovePopular").GetBoolean());
+    }
+
     [Fact]
     public void RecsMetricRow_NamesTheVerdictAfterModelAndBaseline()
         => Assert.Equal("alsAbovePopular", RecsMetricRow.VerdictName("als", "popular"));
@@ -96,7 +115,7 @@ public class DocumentJsonTests
         using (var doc = JsonDocument.Parse(recommendation))
         {
             Assert.Equal(["user", "modelVersion", "foldedIn", "items"], Names(doc.RootElement));
-            Assert.Equal(["id", "rank", "score", "source"], Names(doc.RootElement.GetProperty("items")[0]));
+            Assert.Equal(["id", "rank", "score", "source", "propensity"], Names(doc.RootElement.GetProperty("items")[0]));
             Assert.Equal([1, 2, 3], doc.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("rank").GetInt32()));
         }
 

@@ -96,7 +96,7 @@ internal static class RecsChart
         plot.Axes.Frameless();
         plot.HideGrid();
         var text = plot.Add.Text(
-            string.Create(CultureInfo.InvariantCulture, $"{title}\n{report.Users:N0} users, catalogue {report.CatalogueSize:N0}\nshaded: {report.Level:P0} bootstrap intervals\n({report.Resamples} resamples of users)\nprecision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"),
+            string.Create(CultureInfo.InvariantCulture, $"{title}\n{report.Users:N0} users, catalogue {report.CatalogueSize:N0}\nshaded: {report.Level:P0} intervals over users\n({report.Resamples} resamples: bootstrap,\ncoverage: delete-half jackknife)\nprecision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"),
             0, 0);
         text.LabelFontSize = 13;
         text.LabelAlignment = Alignment.MiddleCenter;

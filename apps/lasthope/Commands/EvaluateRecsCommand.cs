@@ -34,7 +34,7 @@ internal static class EvaluateRecsCommand
     public static Command Create(CliContext context)
     {
         var o = new EvaluateRecsOptions();
-        var command = new Command("evaluate-recs", "Evaluate ALS against popularity: P@k, R@k, NDCG@k, MAP@k and coverage with bootstrap 95% intervals.");
+        var command = new Command("evaluate-recs", "Evaluate ALS against popularity: P@k, R@k, NDCG@k, MAP@k and coverage with 95% intervals over users and the paired difference.");
         o.AddTo(command);
         command.SetAction((parse, cancellationToken) => RunAsync(parse, o, context, cancellationToken));
         return command;
@@ -192,21 +192,28 @@ internal static class EvaluateRecsCommand
                 return context.Fail(ExitCodes.BadInput, "--test is the KnownUsers protocol.");
             }
 
-            if (!InteractionInput.TryRead(trainPath!, header, null, context, out var trainLog, out var failure))
+            if (!InteractionInput.TryRead(trainPath!, header, null, context, out var trainLog, out var failure, option: "--train"))
             {
                 return failure;
             }
 
             // Test ids map onto the training log's: a shared id is the same user (or item).
-            if (!InteractionInput.TryRead(testPath, header, trainLog.Items, context, out var testLog, out failure, trainLog.Users))
+            if (!InteractionInput.TryRead(testPath, header, trainLog.Items, context, out var testLog, out failure, trainLog.Users, "--test"))
             {
                 return failure;
             }
 
-            experiment = RecsExperiment.KnownUsers(trainLog, testLog, trainPath!, testPath);
-            var s = experiment.Settings;
+            var known = RecsExperiment.KnownUsers(trainLog, testLog, trainPath!, testPath);
+            var s = known.Settings;
+            var leftOut = $"{s.UnknownTestUsers:N0} users absent from training (skipped: a new user is the fold-in protocol, --test-users), {s.UsersWithNothingNew:N0} whose test items were all seen in training, {s.SeenTestPairs:N0} (user, item) pairs seen in training";
+            if (known.Users.Count == 0)
+            {
+                return context.Fail(ExitCodes.BadInput, $"--test {testPath}: no user of it has a training interaction in --train and a test item they did not have there; left out: {leftOut}.");
+            }
+
+            experiment = known;
             context.Console.MarkupLineInterpolated(
-                $"[grey]{Path.GetFileName(testPath)}: {experiment.Users.Count:N0} known users evaluated; left out: {s.UnknownTestUsers:N0} users absent from training, {s.UsersWithNothingNew:N0} whose test items were all seen in training, {s.SeenTestPairs:N0} (user, item) pairs seen in training[/]");
+                $"[grey]{Path.GetFileName(testPath)}: {experiment.Users.Count:N0} known users evaluated; left out: {leftOut}[/]");
             return ExitCodes.Ok;
         }
 
@@ -218,14 +225,14 @@ internal static class EvaluateRecsCommand
                 return context.Fail(ExitCodes.BadInput, "--test-users is the fold-in protocol.");
             }
 
-            if (!InteractionInput.TryRead(trainPath!, header, null, context, out var trainLog, out var failure))
+            if (!InteractionInput.TryRead(trainPath!, header, null, context, out var trainLog, out var failure, option: "--train"))
             {
                 return failure;
             }
 
             // The new users live in a log of their own (so an id shared with a training user is a different person);
             // their items map onto the training catalogue, and items training never saw get indices past it.
-            if (!InteractionInput.TryRead(testUsersPath, header, trainLog.Items, context, out var testLog, out failure))
+            if (!InteractionInput.TryRead(testUsersPath, header, trainLog.Items, context, out var testLog, out failure, option: "--test-users"))
             {
                 return failure;
             }
@@ -234,7 +241,7 @@ internal static class EvaluateRecsCommand
             return ExitCodes.Ok;
         }
 
-        if (!InteractionInput.TryRead(input!, header, null, context, out var log, out var readFailure))
+        if (!InteractionInput.TryRead(input!, header, null, context, out var log, out var readFailure, option: "--input"))
         {
             return readFailure;
         }

@@ -10,8 +10,8 @@ internal static class EvaluateRecsOutput
     public static void PrintTable(CliContext context, RecsEvaluationReport report)
     {
         var table = new Spectre.Console.Table().Border(TableBorder.Rounded)
-            .Title(Markup.Escape($"{report.Users:N0} users, {report.Level:P0} bootstrap intervals ({report.Resamples} resamples); precision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"))
-            .AddColumns("metric", Markup.Escape(report.ModelName), Markup.Escape(report.BaselineName), Markup.Escape($"{report.ModelName} - {report.BaselineName}"), "paired difference");
+            .Title(Markup.Escape($"{report.Users:N0} users, {report.Level:P0} intervals over users ({report.Resamples} resamples: bootstrap for the means, delete-half jackknife for coverage); precision divides by {(report.Precision == PrecisionDenominator.K ? "k" : "min(k, |test|)")}"))
+            .AddColumns("metric", Markup.Escape(report.ModelName), Markup.Escape(report.BaselineName), Markup.Escape($"{report.ModelName} - {report.BaselineName} (paired)"), "verdict (paired)");
         foreach (var m in report.Metrics)
         {
             table.AddRow(
@@ -19,11 +19,18 @@ internal static class EvaluateRecsOutput
                 Markup.Escape(m.Model.ToString()),
                 Markup.Escape(m.Baseline.ToString()),
                 Markup.Escape(m.Difference.ToString()),
-                m.ModelAboveBaseline ? "[green]above[/]" : m.ModelBelowBaseline ? "[red]below[/]" : "[yellow]not shown[/]");
+                Verdict(m));
         }
 
         context.Console.Write(table);
     }
+
+    /// <summary>
+    /// The verdict of a row, from the paired interval of the difference only (<see cref="MetricComparison.ModelAboveBaseline"/>):
+    /// the two separate intervals may overlap while every paired resample puts the model ahead.
+    /// </summary>
+    public static string Verdict(MetricComparison m) =>
+        m.ModelAboveBaseline ? "[green]above[/]" : m.ModelBelowBaseline ? "[red]below[/]" : "[yellow]not shown[/]";
 
     public static void WriteTsv(TextWriter output, RecsEvaluationReport report)
     {

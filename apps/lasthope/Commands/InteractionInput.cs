@@ -63,10 +63,12 @@ internal sealed class InteractionInput
     }
 
     /// <summary>Reads a CSV; with <paramref name="knownItems"/> (and <paramref name="knownUsers"/>), those keep their indices and new ones follow.</summary>
-    public static bool TryRead(string path, CsvHeader header, IdMap? knownItems, CliContext context, out InteractionLog log, out int failure, IdMap? knownUsers = null)
+    /// <param name="option">The option that named the file (<c>--test</c>): messages start with it, so the user knows which input is wrong.</param>
+    public static bool TryRead(string path, CsvHeader header, IdMap? knownItems, CliContext context, out InteractionLog log, out int failure, IdMap? knownUsers = null, string? option = null)
     {
         log = null!;
         failure = ExitCodes.Ok;
+        var name = option is null ? path : $"{option} {path}";
         try
         {
             var builder = new InteractionLogBuilder(knownUsers, knownItems);
@@ -78,7 +80,7 @@ internal sealed class InteractionInput
             log = builder.Build();
             if (log.Count == 0)
             {
-                failure = context.Fail(ExitCodes.BadInput, $"{path} holds no interactions.");
+                failure = context.Fail(ExitCodes.BadInput, $"{name} holds no interactions.");
                 return false;
             }
 
@@ -86,15 +88,15 @@ internal sealed class InteractionInput
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            failure = context.Fail(ExitCodes.NotFound, $"{path} does not exist.");
+            failure = context.Fail(ExitCodes.NotFound, $"{name} does not exist.");
         }
         catch (FormatException e)
         {
-            failure = context.Fail(ExitCodes.BadInput, $"{path}: {e.Message}");
+            failure = context.Fail(ExitCodes.BadInput, $"{name}: {e.Message}");
         }
         catch (IOException e)
         {
-            failure = context.Fail(ExitCodes.Failure, $"cannot read {path}: {e.Message}");
+            failure = context.Fail(ExitCodes.Failure, $"cannot read {name}: {e.Message}");
         }
 
         return false;

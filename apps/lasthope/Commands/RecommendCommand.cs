@@ -37,19 +37,25 @@ internal static class RecommendCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var usersPath = parse.GetValue(users);
+            if (BatchConflict(parse, usersPath, user, csvOutput, items, json, data) is { } conflict)
+            {
+                return context.Fail(ExitCodes.BadInput, conflict);
+            }
+
+            if (parse.GetValue(count) < 1)
+            {
+                return context.Fail(ExitCodes.BadInput, "--count must be at least 1.");
+            }
+
             if (!AlsModelFile.TryLoadModel(parse.GetValue(modelFile)!, context, out var model, out var failure))
             {
                 return failure;
             }
 
-            if (parse.GetValue(users) is { } usersPath)
+            if (usersPath is not null)
             {
-                return await RecommendBatchAsync(context, model, usersPath, parse.GetValue(csvOutput)!, parse.GetValue(count), !parse.GetValue(noFilterSeen), cancellationToken);
-            }
-
-            if (parse.GetValue(user) is null)
-            {
-                return context.Fail(ExitCodes.BadInput, "give a USER, or --users FILE for many.");
+                return await RecommendBatchAsync(context, model, usersPath, parse.GetValue(csvOutput)!, parse.GetValue(count), parse.GetValue(exclude) ?? [], !parse.GetValue(noFilterSeen), cancellationToken);
             }
 
             if (!UserInteractions.TryParse(parse.GetValue(items) ?? [], out var parsed, out var error))
@@ -75,11 +81,6 @@ internal static class RecommendCommand
 
             var userId = parse.GetValue(user)!;
             var n = parse.GetValue(count);
-            if (n < 1)
-            {
-                return context.Fail(ExitCodes.BadInput, "--count must be at least 1.");
-            }
-
             var result = AlsRecommendations.ForUser(model, AlsRecommendations.Popularity(model), userId, n, parse.GetValue(exclude) ?? [], !parse.GetValue(noFilterSeen), listed);
             if (parse.GetValue(json))
             {
@@ -103,14 +104,32 @@ internal static class RecommendCommand
         return command;
     }
 
-    /// <summary><c>recommend --users FILE</c>: every listed user's list, in process, as CSV.</summary>
-    private static async Task<int> RecommendBatchAsync(CliContext context, AlsModel model, string usersPath, string outputPath, int count, bool filterSeen, CancellationToken cancellationToken)
+    /// <summary>Why the options do not go together (the batch takes its users and their items from the file), or null.</summary>
+    private static string? BatchConflict(ParseResult parse, string? usersPath, Argument<string?> user, Option<string> output, Option<string[]> items, Option<bool> json, Option<string?> data)
     {
-        if (count < 1)
+        if (usersPath is null)
         {
-            return context.Fail(ExitCodes.BadInput, "--count must be at least 1.");
+            return parse.GetValue(user) is null ? "give a USER, or --users FILE for many."
+                : parse.GetResult(output) is { Implicit: false } ? "--output is for --users FILE (one USER prints to standard output)."
+                : null;
         }
 
+        return parse.GetValue(user) is not null ? "give a USER or --users FILE, not both."
+            : parse.GetValue(items) is { Length: > 0 } ? "--item is for one USER; with --users, list each user's items in the file (user,item[,weight] lines)."
+            : parse.GetValue(json) ? "--json is for one USER; --users writes user,item,rank,score,source CSV to --output."
+            : parse.GetValue(data) is not null ? "--data is for one USER; with --users, list each new user's items in the file (user,item[,weight] lines)."
+            : usersPath.Length == 0 ? "--users needs a file name."
+            : null;
+    }
+
+    /// <summary>
+    /// <c>recommend --users FILE</c>: every listed user's list, in process with one model load, streamed to CSV
+    /// (<see cref="AlsRecommendations.WriteBatch"/>) under a progress bar. Users the model does not know are folded in
+    /// from the items the file lists for them; those with none (or none the model knows) get the popular items and are
+    /// reported. The store is not read: a batch is a file in, a file out.
+    /// </summary>
+    private static async Task<int> RecommendBatchAsync(CliContext context, AlsModel model, string usersPath, string outputPath, int count, string[] exclude, bool filterSeen, CancellationToken cancellationToken)
+    {
         IReadOnlyList<RecommendationRequest> requests;
         try
         {
@@ -119,35 +138,55 @@ internal static class RecommendCommand
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return context.Fail(ExitCodes.NotFound, $"{usersPath} does not exist.");
+            return context.Fail(ExitCodes.NotFound, $"--users {usersPath} does not exist.");
         }
         catch (FormatException e)
         {
-            return context.Fail(ExitCodes.BadInput, $"{usersPath}: {e.Message}");
+            return context.Fail(ExitCodes.BadInput, $"--users {usersPath}: {e.Message}");
+        }
+
+        if (requests.Count == 0)
+        {
+            return context.Fail(ExitCodes.BadInput, $"--users {usersPath} lists no users.");
         }
 
         var clock = Stopwatch.StartNew();
-        var results = await Task.Run(() => AlsRecommendations.Batch(model, requests, count, filterSeen, cancellationToken: cancellationToken), cancellationToken);
+        BatchSummary summary = null!;
         try
         {
-            if (outputPath == "-")
+            await using var file = outputPath == "-" ? null : new StreamWriter(outputPath);
+            var writer = file ?? context.Out;
+            await context.Console.Progress().AutoClear(true).StartAsync(async progress =>
             {
-                AlsRecommendations.WriteCsv(context.Out, results);
-            }
-            else
-            {
-                await using var writer = new StreamWriter(outputPath);
-                AlsRecommendations.WriteCsv(writer, results);
-            }
+                var task = progress.AddTask("recommending", maxValue: requests.Count);
+                summary = await Task.Run(
+                    () => AlsRecommendations.WriteBatch(model, requests, count, writer, exclude, filterSeen, progress: new InlineProgress<int>(v => task.Value = v), cancellationToken: cancellationToken),
+                    cancellationToken);
+            });
+            await writer.FlushAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return context.Fail(ExitCodes.BadInput, $"--output {outputPath} cannot be written: {e.Message}");
+        }
+        catch (IOException e)
         {
             return context.Fail(ExitCodes.Failure, $"cannot write {outputPath}: {e.Message}");
         }
+        catch (OperationCanceledException)
+        {
+            return context.Fail(ExitCodes.Cancelled, "the batch was cancelled; the output holds the users written so far.");
+        }
 
-        var known = results.Count(r => r.Source == RecommendationSource.Als && !r.FoldedIn);
-        var folded = results.Count(r => r.FoldedIn);
-        context.Console.MarkupLineInterpolated($"[grey]{results.Count:N0} users in {clock.Elapsed.TotalSeconds:F2} s: {known:N0} known to the model, {folded:N0} folded in, {results.Count - known - folded:N0} popular items{(outputPath == "-" ? "" : $"; wrote {outputPath}")}[/]");
+        var seconds = clock.Elapsed.TotalSeconds;
+        context.Console.MarkupLineInterpolated(
+            $"[grey]{summary.Users:N0} users, {summary.Rows:N0} rows in {seconds:F2} s ({summary.Users / Math.Max(seconds, 1e-9):N0} users/s): {summary.Known:N0} known to the model, {summary.FoldedIn:N0} folded in, {summary.Unknown:N0} unknown (popular items){(outputPath == "-" ? "" : $"; wrote {outputPath}")}[/]");
+        if (summary.Unknown > 0)
+        {
+            context.Console.MarkupLineInterpolated(
+                $"[yellow]unknown to the model, with no item it knows listed: {string.Join(", ", summary.UnknownIds)}{(summary.Unknown > summary.UnknownIds.Count ? $" and {summary.Unknown - summary.UnknownIds.Count:N0} more" : "")}[/]");
+        }
+
         return ExitCodes.Ok;
     }
 }
