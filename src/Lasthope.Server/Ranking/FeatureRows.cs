@@ -25,7 +25,6 @@ public sealed class FeatureRows(CounterState state, SegmentScheme segments, Item
         var segmentId = SegmentId(work.Segment);
         var now = time.GetUtcNow();
         var ids = work.Command.CandidateIds;
-        var requested = work.Command.CandidateFeatures;
         var columns = binding.Count;
         Span<double> builtIns = stackalloc double[BuiltInFeatures.Count];
         var user = binding.UsesUserHistory && work.Command.UserId is { } userId ? Clicks(userId, now) : null;
@@ -36,7 +35,7 @@ public sealed class FeatureRows(CounterState state, SegmentScheme segments, Item
             var described = counters.Describe(work.Estimates[index], overall, ids[index]);
             BuiltInFeatures.Compute(work.Scores[index], rank + 1, described, segmentId, now, builtIns);
             var item = binding.UsesItems ? catalog.Find(ids[index]) : null;
-            binding.Fill(new CandidateFeatures(builtIns, requested[index], ids[index], item, user), destination.Slice(r * columns, columns));
+            binding.Fill(new CandidateFeatures(builtIns, work.Command.FeaturesOf(index), ids[index], item, user), destination.Slice(r * columns, columns));
         }
     }
 

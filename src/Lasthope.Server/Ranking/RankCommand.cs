@@ -20,8 +20,14 @@ public sealed record RankCommand
     /// <summary>Candidate ids in request order.</summary>
     public required string[] CandidateIds { get; init; }
 
-    /// <summary>Request-supplied features per candidate (null where none), parallel to <see cref="CandidateIds"/>.</summary>
+    /// <summary>
+    /// Request-supplied features per candidate (null where none), parallel to <see cref="CandidateIds"/>; empty when no
+    /// candidate has any (read it through <see cref="FeaturesOf"/>).
+    /// </summary>
     public required IReadOnlyDictionary<string, double>?[] CandidateFeatures { get; init; }
+
+    /// <summary>The request's features of candidate <paramref name="index"/>, or null.</summary>
+    public IReadOnlyDictionary<string, double>? FeaturesOf(int index) => CandidateFeatures.Length == 0 ? null : CandidateFeatures[index];
 
     public required int Count { get; init; }
 
