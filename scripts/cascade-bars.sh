@@ -12,7 +12,8 @@
 # Usage: scripts/cascade-bars.sh [capacity]   (capacity: the open-loop rate to double in step 3; default: found)
 # Environment: DATA (the data directory), PORT, STEPS (default "1 2 3 4 5"; e.g. STEPS=3 re-runs the load steps on an
 # existing DATA), SERVER (the CLI that serves, default this checkout's ./lasthope: point it at another checkout's
-# ./lasthope to measure that version with this version's load generator).
+# ./lasthope to measure that version with this version's load generator), RUNS_2X and RUNS_3X (how many runs at twice
+# and three times the capacity; default 3 each).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -60,10 +61,10 @@ capacity="${capacity:-$found}"
 if [ "$capacity" -eq 0 ]; then capacity=400; fi   # none of the sweep met 10 ms: double the lowest rate anyway
 echo "### capacity (highest rate with server p99 <= 10 ms and no errors): $found/s; doubling $capacity/s"
 echo "### closed loop, 2 in flight"; lh loadtest --url "$url" --rate 0 --concurrency 2 --duration 30 --warmup 5 2> /dev/null
-for run in 1 2 3; do
+for run in $(seq 1 "${RUNS_2X:-3}"); do
   echo "### twice the capacity: $((2 * capacity))/s, run $run"; lh loadtest --url "$url" --rate $((2 * capacity)) --duration 60 --warmup 5 2> /dev/null || true
 done
-for run in 1 2 3; do
+for run in $(seq 1 "${RUNS_3X:-3}"); do
   echo "### three times the capacity: $((3 * capacity))/s, run $run"; lh loadtest --url "$url" --rate $((3 * capacity)) --duration 60 --warmup 5 2> /dev/null || true
 done
 stop

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The server's CPU time per rank request, heuristic only and with the model at K = 300: the server process's user +
-# system time (/proc/PID/stat) over a fixed-rate load test, divided by the responses. CPU time is what a request costs
+# system time (/proc/PID/stat) over a fixed-rate load test, less what the idle server used over as long a time before
+# it (its background work: popularity lists, snapshots, the last resort's tables), divided by the responses. CPU time is what a request costs
 # the cores whatever else runs on the machine, so it can be compared between builds on a shared machine, where
 # latency cannot. Needs the data of scripts/cascade-bars.sh (14 days of history and the 500-tree model on "home").
 # Usage: DATA=/tmp/lasthope-cascade [SERVER=other/checkout/lasthope] scripts/request-cost.sh [rate] [seconds]
@@ -26,13 +27,15 @@ wrapper=$!
 for _ in $(seq 1 300); do curl -sf "$url/health/live" > /dev/null && break; sleep 0.5; done
 pid="$(pgrep -f "serve --data $work/data" | tail -n 1)"
 "$root/lasthope" loadtest --url "$url" --rate 200 --duration 10 --warmup 5 > /dev/null 2>&1   # warm the JIT
+idle_before="$(cpu "$pid")"; sleep "$seconds"; idle="$(( $(cpu "$pid") - idle_before ))"
+echo "idle server: $(awk -v c="$idle" -v t="$ticks" 'BEGIN { printf "%.2f", c / t }') s of CPU in $seconds s"
 for surface in plain home; do
   before="$(cpu "$pid")"
   out="$("$root/lasthope" loadtest --url "$url" --surface "$surface" --rate "$rate" --duration "$seconds" --warmup 0 2> /dev/null)"
   after="$(cpu "$pid")"
   responses="$(echo "$out" | sed -n 's/^measured [0-9]* s: \([0-9,]*\) responses.*/\1/p' | tr -d ,)"
   served="$(echo "$out" | awk '$1 != "all" && $2 ~ /^[0-9,]+$/ && $1 ~ /^(model|model_partial|heuristic|heuristic_fallback)$/ { printf "%s %s; ", $1, $2 }')"
-  awk -v s="$surface" -v c="$((after - before))" -v t="$ticks" -v n="$responses" -v r="$rate" -v p="$served" \
-    'BEGIN { printf "%-6s %d/s: %d responses, server CPU %.2f s, %.3f ms per response (%s)\n", s, r, n, c / t, 1000 * c / t / n, p }'
+  awk -v s="$surface" -v c="$((after - before))" -v i="$idle" -v t="$ticks" -v n="$responses" -v r="$rate" -v p="$served" \
+    'BEGIN { printf "%-6s %d/s: %d responses, server CPU %.2f s (idle %.2f), %.3f ms per response beyond idle (%s)\n", s, r, n, c / t, i / t, 1000 * (c - i) / t / n, p }'
 done
 kill "$wrapper" 2> /dev/null; wait "$wrapper" 2> /dev/null || true

@@ -15,8 +15,8 @@ namespace Lasthope.Server.Cascade;
 /// A heuristic stage may be given a longest wait too (its own deadline): past it, or when its expected wait is already
 /// longer, it gets no turn and the request is answered without one (<c>LastResort</c>).
 /// </para>
-/// Every wait for a turn is reported to the door's <see cref="AdaptiveLimit"/>: the queue in front of the turns is what
-/// it keeps short.
+/// The waits for turns are reported to the door's <see cref="AdaptiveLimit"/> (the heuristic stages', and the
+/// predictions' and texts'): the queue in front of the turns is what it keeps short.
 /// </summary>
 public sealed class ScoringGate(int slots, AdaptiveLimit? limit = null)
 {
@@ -94,15 +94,24 @@ public sealed class ScoringGate(int slots, AdaptiveLimit? limit = null)
 
     /// <summary>
     /// Waits for a model-stage turn. Returns false at once when the expected wait exceeds <paramref name="longestWait"/>
-    /// or, plus one model stage, <paramref name="remaining"/>; and false when no turn comes in time.
+    /// or, plus one model stage, <paramref name="remaining"/>; and false when no turn comes in time. The wait is
+    /// reported to the door's limit when <paramref name="reportWait"/>: predictions and texts, whose only turn this
+    /// is; not a rank request's model stage, which is shed by design when it would wait, and whose heuristic stage has
+    /// reported the queue already.
     /// </summary>
-    public async ValueTask<bool> EnterAsync(TimeSpan longestWait, TimeSpan remaining, CancellationToken cancellationToken)
+    public async ValueTask<bool> EnterAsync(TimeSpan longestWait, TimeSpan remaining, CancellationToken cancellationToken, bool reportWait = true)
     {
+        var started = Stopwatch.GetTimestamp();
         lock (_lock)
         {
             if (_free > 0)
             {
                 _free--;
+                if (reportWait)
+                {
+                    limit?.Observe(0);
+                }
+
                 return true;
             }
         }
@@ -111,6 +120,11 @@ public sealed class ScoringGate(int slots, AdaptiveLimit? limit = null)
         var waitLimit = longestWait < remaining ? longestWait : remaining;
         if (remaining <= TimeSpan.Zero || expectedWaitMs > longestWait.TotalMilliseconds || expectedWaitMs + AverageScoringMs > remaining.TotalMilliseconds)
         {
+            if (reportWait)
+            {
+                limit?.Observe(double.PositiveInfinity);
+            }
+
             return false;
         }
 
@@ -132,6 +146,10 @@ public sealed class ScoringGate(int slots, AdaptiveLimit? limit = null)
         finally
         {
             Interlocked.Decrement(ref _waiting);
+            if (reportWait)
+            {
+                limit?.Observe(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
         }
     }
 

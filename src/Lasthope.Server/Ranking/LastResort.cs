@@ -12,7 +12,7 @@ namespace Lasthope.Server.Ranking;
 /// <summary>
 /// The cheapest last hope: for every segment of the age x gender grid and the unknown segment, the heuristic's scores
 /// of its best <see cref="ServingOptions.LastResortItems"/> items, computed in the background every
-/// <see cref="ServingOptions.LastResortRefreshSeconds"/>. A request that can get no CPU turn within its budget is
+/// <see cref="ServingOptions.LastResortRefreshSeconds"/> (or ten times as long as a build took, whichever is longer). A request that can get no CPU turn within its budget is
 /// answered from it without one: a table lookup per candidate and the top of the list ordered, instead of the
 /// counters' estimates of every candidate. Its scores are at most one refresh old; a candidate outside the table
 /// scores as an item the counters do not know (the segment's prior). Other segments (explicit ones) read the unknown
@@ -97,9 +97,11 @@ public sealed partial class LastResort(CounterState state, SegmentScheme segment
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(serving.LastResortRefreshSeconds));
-        do
+        await Task.Yield(); // the first build runs beside the host's start, not inside it
+        var interval = TimeSpan.FromSeconds(serving.LastResortRefreshSeconds);
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 Refresh();
@@ -108,8 +110,12 @@ public sealed partial class LastResort(CounterState state, SegmentScheme segment
             {
                 LogRefreshFailed(logger, e); // the previous tables keep serving
             }
+
+            // A build takes items x segments estimates: with a large catalogue the tables are rebuilt less often, so
+            // that they never take more than a tenth of one core.
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await Task.Delay(took * 10 > interval ? took * 10 : interval, stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     private sealed record Table(Dictionary<string, double> Scores, double Prior, bool CountersEmpty);

@@ -101,7 +101,7 @@ public sealed partial class ModelStage(ScoringGate gate, FaultInjector faults, F
             return GaveUp(work, breaker, "model", FallbackReason.Timeout);
         }
 
-        if (!await gate.EnterAsync(TimeSpan.FromMilliseconds(serving.ShedModelAboveWaitMs), work.Remaining, token))
+        if (!await gate.EnterAsync(TimeSpan.FromMilliseconds(serving.ShedModelAboveWaitMs), work.Remaining, token, reportWait: false))
         {
             LogShed(logger, command.RequestId, "no scoring turn in time");
             return GaveUp(work, breaker, "queue", FallbackReason.Overload);
