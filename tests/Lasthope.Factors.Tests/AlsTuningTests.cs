@@ -103,13 +103,19 @@ public class AlsTuningTests
     }
 
     [Fact]
-    public void Tune_StopsAtItsBudget_WithTheBestPointSoFar_AndSaysSo()
+    public void Tune_StopsAtItsBudget_WithTheBestPointSoFar_TrainedFully_AndSaysSo()
     {
         var data = ClustersUnderNoise(seed: 5, users: 120, items: 60);
-        var result = AlsTuning.Tune(data, Options() with { Budget = TimeSpan.FromTicks(1) });
+        var options = Options() with { Budget = TimeSpan.FromTicks(1) };
+        var result = AlsTuning.Tune(data, options);
         Assert.True(result.BudgetExhausted);
-        Assert.Single(result.Trials);
-        Assert.Equal(result.Trials[0].Score, result.Score);
+
+        // The first short trial, then that point trained fully past the budget: the score is the chosen model's.
+        Assert.Equal(2, result.Trials.Count);
+        Assert.Equal(options.Base.Iterations, (int)result.Trials[1].Parameters["iterations"]);
+        Assert.True(result.Trials[0].Parameters["iterations"] < options.Base.Iterations);
+        Assert.Equal(result.Trials[1].Score, result.Score);
+        Assert.Equal((float)result.Trials[0].Parameters["regularization"], result.Chosen.Regularization);
     }
 
     [Fact]
