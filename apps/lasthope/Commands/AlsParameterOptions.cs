@@ -8,7 +8,7 @@ internal sealed class AlsParameterOptions
 {
     private static readonly AlsOptions Defaults = new();
 
-    public Option<int> Factors { get; } = new("--factors") { Description = "Factors (dimension of the vectors; when the search runs without it, chosen among 16, 32, 64 and 128; otherwise 64).", DefaultValueFactory = _ => Defaults.Factors };
+    public Option<int> Factors { get; } = new("--factors") { Description = "Factors (dimension of the vectors; when the search runs without it, chosen among 16, 32 and 64; otherwise 64).", DefaultValueFactory = _ => Defaults.Factors };
 
     public Option<float> Regularization { get; } = new("--regularization") { Description = "L2 regularization lambda (train-als: chosen with alpha by a search on a validation split when neither is given).", DefaultValueFactory = _ => Defaults.Regularization };
 

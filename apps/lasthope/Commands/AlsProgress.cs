@@ -76,7 +76,7 @@ internal static class AlsProgress
         return result;
     }
 
-    public static Option<string?> GridOption() => new("--grid") { Description = "Instead of the adaptive search, train every point of a log grid over the same box on the same validation split: REGULARIZATIONSxALPHAS, each 1-100, times the factor choices (16/32/64 without --factors, or a list: 5x5x16/32/64/128)." };
+    public static Option<string?> GridOption() => new("--grid") { Description = "Instead of the adaptive search, train every point of a log grid over the same box on the same validation split: REGULARIZATIONSxALPHAS, each 1-100, times the factor choices (16/32/64 without --factors, or a list: 5x5x16/32/64/128); it stops at --search-budget too." };
 
     /// <summary>Reads --search-budget (seconds, in (0, 1 day]) and --grid (RxA, each 1-100); bad values exit 2 naming the option.</summary>
     public static bool TryReadSearch(ParseResult parse, CliContext context, Option<double> budgetOption, Option<string?>? gridOption, out TimeSpan budget, out (int Regularizations, int Alphas, IReadOnlyList<int>? Factors)? grid, out int failure)
