@@ -66,7 +66,7 @@ public sealed record SimilarItemsDocument(string Item, string ModelVersion, IRea
 /// <param name="Iterations">Iterations trained.</param>
 /// <param name="CgSteps">Conjugate-gradient steps.</param>
 /// <param name="Seed">Seed of the initial factors.</param>
-/// <param name="ChosenBy"><c>given</c> on the command line, or <c>search</c>.</param>
+/// <param name="ChosenBy"><c>given</c> on the command line, <c>search</c> or <c>grid</c>.</param>
 public sealed record AlsParametersDocument(int Factors, float Regularization, float Alpha, int Iterations, int CgSteps, int Seed, string ChosenBy)
 {
     /// <summary>The hyperparameters of <paramref name="model"/>, chosen by <paramref name="tuning"/> when it is not null.</summary>
@@ -77,8 +77,8 @@ public sealed record AlsParametersDocument(int Factors, float Regularization, fl
         return new AlsParametersDocument(o.Factors, o.Regularization, o.Alpha, model.Training.IterationsTrained, o.CgSteps, o.Seed, ChosenByName(tuning));
     }
 
-    /// <summary><c>search</c> when a search chose the hyperparameters, else <c>given</c>.</summary>
-    public static string ChosenByName(AlsTuningResult? tuning) => tuning is null ? "given" : "search";
+    /// <summary><c>search</c> or <c>grid</c> when a search chose the hyperparameters (<see cref="AlsTuningResult.Method"/>), else <c>given</c>.</summary>
+    public static string ChosenByName(AlsTuningResult? tuning) => tuning is null ? "given" : tuning.Method;
 
     /// <summary>One line of camelCase JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, AlsJsonContext.Default.AlsParametersDocument);
@@ -116,7 +116,7 @@ public sealed record AlsValidationDocument(string Objective, double Score, int V
 /// <param name="CgSteps">Conjugate-gradient steps.</param>
 /// <param name="Seed">Seed of the initial factors.</param>
 /// <param name="FinalLoss">The last iteration's loss; null (omitted) when not computed.</param>
-/// <param name="ChosenBy"><c>given</c> or <c>search</c>.</param>
+/// <param name="ChosenBy"><c>given</c>, <c>search</c> or <c>grid</c>.</param>
 /// <param name="Search">The search, when one chose the hyperparameters.</param>
 /// <param name="Seconds">Wall time of search and training, rounded to 0.001 s.</param>
 public sealed record AlsModelDocument(

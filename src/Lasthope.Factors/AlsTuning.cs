@@ -4,7 +4,7 @@ using Lasthope.Evaluation;
 
 namespace Lasthope.Factors;
 
-/// <summary>How <see cref="AlsTuning.Tune"/> chooses the regularization and alpha of a model.</summary>
+/// <summary>How <see cref="AlsTuning.Tune"/> chooses the regularization, alpha and factors of a model.</summary>
 /// <remarks>
 /// The ranges are searched on a log scale, as Rendle, Krichene, Zhang and Koren recommend for both the
 /// regularization and the weight of the unobserved cells ("Revisiting the Performance of iALS on Item Recommendation
@@ -13,11 +13,19 @@ namespace Lasthope.Factors;
 /// Hu, Koren and Volinsky's parameterization used here (c = 1 + alpha r, unobserved cells weight 1), their unobserved
 /// weight alpha_0 is about 1 / (1 + alpha) and their lambda about ours / (1 + alpha). The default box, lambda in
 /// [0.01, 10,000] and alpha in [0.5, 1,000], holds every value reported good on MovieLens-like ratings (lambda 30,
-/// alpha 3), on msweb (lambda 1,000 and above with alpha near 100) and implicit's defaults.
+/// alpha 3), on msweb (lambda 1,000 and above with alpha near 100) and implicit's defaults. The factors are a third,
+/// discrete axis (<see cref="FactorCandidates"/>): with the regularization tuned, more factors rarely hurt (Rendle et
+/// al., section 5.3), but they cost time and on a small catalogue they add nothing.
 /// </remarks>
 public sealed record AlsTuningOptions
 {
-    /// <summary>Everything but the regularization and alpha: factors, iterations, CG steps, threads and the seed.</summary>
+    /// <summary>
+    /// The factor counts train-als searches when <c>--factors</c> is not given: 16, 32 and 64. Not 128: on msweb a
+    /// 128-factor model trained 7-9 times as long as a 64-factor one for 0.1% more NDCG@10 (docs/models.md).
+    /// </summary>
+    public static IReadOnlyList<int> DefaultFactorCandidates { get; } = [16, 32, 64];
+
+    /// <summary>Everything but the searched hyperparameters: factors (unless searched), iterations, CG steps, threads and the seed.</summary>
     public AlsOptions Base { get; init; } = new();
 
     /// <summary>The regularization range, searched on a log scale. Default [0.01, 10,000].</summary>
@@ -37,6 +45,12 @@ public sealed record AlsTuningOptions
 
     /// <summary>Search only the regularization, with this alpha.</summary>
     public float? FixedAlpha { get; init; }
+
+    /// <summary>
+    /// The factor counts to choose from, in increasing order (the pattern search steps between neighbours); null keeps
+    /// <see cref="AlsOptions.Factors"/> of <see cref="Base"/>. Default null.
+    /// </summary>
+    public IReadOnlyList<int>? FactorCandidates { get; init; }
 
     /// <summary>Share of each user's items held out for validation (users with one item keep it). Default 0.2.</summary>
     public double ValidationFraction { get; init; } = 0.2;
@@ -61,9 +75,12 @@ public sealed record AlsTuningOptions
 
     /// <summary>
     /// Wall-time budget of the search. The search is deterministic for a seed unless the budget runs out, which
-    /// the result reports (<see cref="AlsTuningResult.BudgetExhausted"/>). Default 3 minutes.
+    /// the result reports (<see cref="AlsTuningResult.BudgetExhausted"/>). Default 60 s.
     /// </summary>
-    public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(3);
+    public TimeSpan Budget { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The factor counts searched: <see cref="FactorCandidates"/>, or the base's alone.</summary>
+    public IReadOnlyList<int> FactorChoices => FactorCandidates ?? [Base.Factors];
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -78,6 +95,21 @@ public sealed record AlsTuningOptions
         if (!(MinAlpha > 0 && MaxAlpha >= MinAlpha && double.IsFinite(MaxAlpha)))
         {
             throw new ArgumentOutOfRangeException(nameof(MinAlpha), $"The alpha range [{MinAlpha}, {MaxAlpha}] must be positive and ordered.");
+        }
+
+        if (FixedRegularization is { } fr && !(fr > 0 && float.IsFinite(fr)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FixedRegularization), fr, "A fixed regularization in a search must be positive (the search works on its logarithm).");
+        }
+
+        if (FixedAlpha is { } fa && !(fa > 0 && float.IsFinite(fa)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FixedAlpha), fa, "A fixed alpha must be positive.");
+        }
+
+        if (FactorCandidates is { } factors && (factors.Count == 0 || factors.Any(f => f is < 1 or > 4096) || factors.Zip(factors.Skip(1)).Any(p => p.First >= p.Second)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FactorCandidates), $"The factor candidates [{string.Join(", ", factors)}] must be increasing, each in 1..4096.");
         }
 
         if (!(ValidationFraction is > 0 and < 1))
@@ -102,15 +134,19 @@ public sealed record AlsTuningOptions
     public string Objective => string.Create(CultureInfo.InvariantCulture, $"{Metric}@{K} on a {ValidationFraction:P0} per-user validation holdout");
 }
 
-/// <summary>What <see cref="AlsTuning.Tune"/> chose and how.</summary>
-/// <param name="Chosen">The base options with the chosen regularization and alpha: train the final model with them on all the data.</param>
+/// <summary>What <see cref="AlsTuning.Tune"/> (or <see cref="AlsTuning.TuneByGrid"/>) chose and how.</summary>
+/// <param name="Chosen">The base options with the chosen regularization, alpha and factors: train the final model with them on all the data.</param>
 /// <param name="Score">The objective of the chosen point on the validation split.</param>
 /// <param name="Objective">What was maximised.</param>
 /// <param name="Trials">Every trained point in evaluation order, with its iterations (successive halving trains short first).</param>
 /// <param name="ValidationUsers">Users scored.</param>
 /// <param name="Elapsed">Wall time of the search.</param>
 /// <param name="BudgetExhausted">The search stopped at its time budget: the choice then depends on the machine's speed.</param>
-public sealed record AlsTuningResult(AlsOptions Chosen, double Score, string Objective, IReadOnlyList<SearchTrial> Trials, int ValidationUsers, TimeSpan Elapsed, bool BudgetExhausted);
+public sealed record AlsTuningResult(AlsOptions Chosen, double Score, string Objective, IReadOnlyList<SearchTrial> Trials, int ValidationUsers, TimeSpan Elapsed, bool BudgetExhausted)
+{
+    /// <summary><c>search</c> (successive halving and the pattern search) or <c>grid</c> (every point of a log grid).</summary>
+    public string Method { get; init; } = AlsTuning.SearchMethod;
+}
 
 /// <summary>
 /// A seeded validation split of a training matrix: the training part (the same ids) and the held-out users, scored
@@ -186,9 +222,9 @@ public sealed class AlsValidationSplit
 }
 
 /// <summary>
-/// Chooses ALS's regularization and alpha for the data at hand: a search on a seeded validation split, within a
-/// time budget. What <c>lasthope train-als</c> does when it is given neither, and what <c>evaluate-recs --search</c>
-/// does.
+/// Chooses ALS's regularization, alpha and (optionally) factors for the data at hand: a search on a seeded validation
+/// split, within a time budget. What <c>lasthope train-als</c> does when it is given neither regularization nor
+/// alpha, and what <c>evaluate-recs --search</c> does.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -198,7 +234,7 @@ public sealed class AlsValidationSplit
 /// for iterations / Eta^2 (at least 2), the best 1 / Eta of them for iterations / Eta, the best 1 / Eta of those for
 /// the full count. Then a pattern search (Kolda, Lewis and Torczon 2003, "Optimization by direct search", SIAM
 /// Review 45(3)) from the best point at full training: the eight neighbours a step away along the log axes and the
-/// diagonals; move to the best of them if it is better, else halve the step.
+/// diagonals, and the next factor count up and down; move to the best of them if it is better, else halve the step.
 /// </para>
 /// <para>
 /// Every point is scored on the same held-out items of the same users, and training is deterministic for a seed, so
@@ -207,7 +243,13 @@ public sealed class AlsValidationSplit
 /// </remarks>
 public static class AlsTuning
 {
-    /// <summary>Searches the regularization and alpha for <paramref name="data"/>.</summary>
+    /// <summary>The <see cref="AlsTuningResult.Method"/> of <see cref="Tune"/>.</summary>
+    public const string SearchMethod = "search";
+
+    /// <summary>The <see cref="AlsTuningResult.Method"/> of <see cref="TuneByGrid"/>.</summary>
+    public const string GridMethod = "grid";
+
+    /// <summary>Searches the regularization, alpha and factors for <paramref name="data"/>.</summary>
     /// <param name="data">The training data (the final model should be trained on all of it with the chosen options).</param>
     /// <param name="options">Ranges, objective, budget and the fixed hyperparameters.</param>
     /// <param name="progress">Receives every trial as it finishes.</param>
@@ -221,14 +263,43 @@ public static class AlsTuning
         var split = AlsValidationSplit.Create(data, options.ValidationFraction, options.MaxValidationUsers, options.Base.Seed);
         var search = new Search(split, options, progress, clock, cancellationToken);
         search.Run();
-        var best = search.Best ?? throw new InvalidOperationException("The search scored no point: the validation split holds no user with a held-out item.");
-        var chosen = options.Base with { Regularization = best.Regularization, Alpha = best.Alpha };
-        return new AlsTuningResult(chosen, best.Score, options.Objective, search.Trials, split.Users.Count, clock.Elapsed, search.BudgetExhausted);
+        return Result(options, split, search, clock, SearchMethod);
     }
 
     /// <summary>
-    /// Trains and scores every (regularization, alpha) point at the full iteration count on <paramref name="split"/>:
-    /// the exhaustive reference a search is compared with.
+    /// Trains and scores every point of a log grid over the box of <paramref name="options"/> (<paramref name="regularizations"/>
+    /// x <paramref name="alphas"/> x the factor choices; a fixed value is one point of its axis) at the full iteration
+    /// count, on the same validation split <see cref="Tune"/> uses, within the same budget: the exhaustive reference a
+    /// search is compared with (<c>train-als --grid</c>).
+    /// </summary>
+    public static AlsTuningResult TuneByGrid(InteractionMatrix data, AlsTuningOptions options, int regularizations, int alphas, IProgress<SearchTrial>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var split = AlsValidationSplit.Create(data, options.ValidationFraction, options.MaxValidationUsers, options.Base.Seed);
+        var search = new Search(split, options, progress, clock, cancellationToken);
+        search.RunGrid(GridPoints(options, regularizations, alphas));
+        return Result(options, split, search, clock, GridMethod);
+    }
+
+    /// <summary>
+    /// The points of <see cref="TuneByGrid"/>: <paramref name="regularizations"/> log-spaced regularizations (or the fixed
+    /// one) x <paramref name="alphas"/> alphas (or the fixed one) x <see cref="AlsTuningOptions.FactorChoices"/>, the
+    /// factors varying slowest.
+    /// </summary>
+    public static IReadOnlyList<(float Regularization, float Alpha, int Factors)> GridPoints(AlsTuningOptions options, int regularizations, int alphas)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var rs = options.FixedRegularization is { } fr ? [fr] : LogSpace(options.MinRegularization, options.MaxRegularization, regularizations);
+        var alphaValues = options.FixedAlpha is { } fa ? [fa] : LogSpace(options.MinAlpha, options.MaxAlpha, alphas);
+        return [.. from f in options.FactorChoices from r in rs from a in alphaValues select (r, a, f)];
+    }
+
+    /// <summary>
+    /// Trains and scores every (regularization, alpha) point at the full iteration count on <paramref name="split"/>
+    /// with the factors of <paramref name="baseOptions"/>.
     /// </summary>
     public static SearchResult Grid(AlsValidationSplit split, AlsOptions baseOptions, IEnumerable<(float Regularization, float Alpha)> points, string metric = RecsMetrics.Ndcg, int k = 10, IProgress<SearchTrial>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -242,7 +313,7 @@ public static class AlsTuning
             var clock = Stopwatch.StartNew();
             var model = AlsTrainer.Train(split.Train, baseOptions with { Regularization = regularization, Alpha = alpha, ComputeLoss = false }, null, cancellationToken);
             var score = split.Score(model, metric, k, baseOptions.Threads, cancellationToken);
-            var trial = new SearchTrial(trials.Count, Parameters(regularization, alpha, baseOptions.Iterations), score, clock.Elapsed);
+            var trial = new SearchTrial(trials.Count, Parameters(regularization, alpha, baseOptions.Factors, baseOptions.Iterations), score, clock.Elapsed);
             trials.Add(trial);
             progress?.Report(trial);
         }
@@ -264,25 +335,44 @@ public static class AlsTuning
         return [.. Enumerable.Range(0, count).Select(i => (float)Math.Pow(10, a + ((b - a) * i / (count - 1))))];
     }
 
-    private static Dictionary<string, double> Parameters(float regularization, float alpha, int iterations) => new(StringComparer.Ordinal)
+    private static AlsTuningResult Result(AlsTuningOptions options, AlsValidationSplit split, Search search, Stopwatch clock, string method)
+    {
+        var best = search.Best ?? throw new InvalidOperationException("The search scored no point: the validation split holds no user with a held-out item.");
+        var chosen = options.Base with { Regularization = best.Regularization, Alpha = best.Alpha, Factors = best.Factors };
+        return new AlsTuningResult(chosen, best.Score, options.Objective, search.Trials, split.Users.Count, clock.Elapsed, search.BudgetExhausted) { Method = method };
+    }
+
+    private static Dictionary<string, double> Parameters(float regularization, float alpha, int factors, int iterations) => new(StringComparer.Ordinal)
     {
         ["regularization"] = regularization,
         ["alpha"] = alpha,
+        ["factors"] = factors,
         ["iterations"] = iterations,
     };
 
     /// <summary>A scored point at full training.</summary>
-    private sealed record Point(float Regularization, float Alpha, double Score);
+    private sealed record Point(float Regularization, float Alpha, int Factors, double Score);
+
+    /// <summary>A point of the search: regularization, alpha and factors.</summary>
+    private readonly record struct Candidate(float Regularization, float Alpha, int Factors);
 
     private sealed class Search(AlsValidationSplit split, AlsTuningOptions options, IProgress<SearchTrial>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
-        private readonly Dictionary<(float, float), double> _full = [];
+        /// <summary>
+        /// The pattern's directions in (log regularization, log alpha, factor index): the axes, then the diagonals,
+        /// since good (regularization, alpha) pairs lie along a diagonal ridge (a larger alpha wants a larger lambda)
+        /// that axis steps alone climb slowly; then the next factor count up and down.
+        /// </summary>
+        private static readonly (double R, double A, int F)[] Directions = [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (1, 1, 0), (-1, -1, 0), (1, -1, 0), (-1, 1, 0), (0, 0, 1), (0, 0, -1)];
+
+        private readonly Dictionary<Candidate, double> _full = [];
+        private readonly IReadOnlyList<int> _factors = options.FactorChoices;
 
         public List<SearchTrial> Trials { get; } = [];
 
         public bool BudgetExhausted { get; private set; }
 
-        /// <summary>The best point trained for the full iteration count (or, if the budget allowed none, at the longest rung reached).</summary>
+        /// <summary>The best point trained for the full iteration count.</summary>
         public Point? Best { get; private set; }
 
         private AlsOptions Base => options.Base with { ComputeLoss = false };
@@ -297,8 +387,8 @@ public static class AlsTuning
             // Successive halving: every candidate trains for the first rung's iterations, the best 1 / Eta of them for
             // the next rung's, and so on. Each rung trains from the seed's initial factors again (the same as
             // continuing, up to the extra iterations), so no more than one model is held at a time.
-            var alive = Halton(options.Candidates, lo, hi).Select(c => (c.Regularization, c.Alpha, Score: double.NaN)).ToList();
-            (float Regularization, float Alpha, double Score)? bestShort = null;
+            var alive = Halton(options.Candidates, lo, hi).Select(c => (Point: c, Score: double.NaN)).ToList();
+            (Candidate Point, double Score)? bestShort = null;
             foreach (var iterations in rungs)
             {
                 for (var i = 0; i < alive.Count; i++)
@@ -309,9 +399,7 @@ public static class AlsTuning
                         break;
                     }
 
-                    var (regularization, alpha, _) = alive[i];
-                    var model = AlsTrainer.Train(split.Train, Base with { Regularization = regularization, Alpha = alpha, Iterations = iterations }, null, cancellationToken);
-                    alive[i] = (regularization, alpha, Evaluate(model, regularization, alpha, iterations));
+                    alive[i] = (alive[i].Point, Train(alive[i].Point, iterations));
                 }
 
                 alive = [.. alive.Where(a => !double.IsNaN(a.Score)).OrderByDescending(a => a.Score)];
@@ -324,54 +412,57 @@ public static class AlsTuning
                 alive = [.. alive.Take(Math.Max(1, alive.Count / eta))];
             }
 
-            if (Best is null)
+            if (Best is null && bestShort is { } b)
             {
-                // The budget stopped the halving before any point reached full training: keep the best of the last rung.
-                Best = bestShort is { } b ? new Point(b.Regularization, b.Alpha, b.Score) : null;
+                // The budget stopped the halving before any point reached full training: train the best of the last
+                // rung fully anyway (one training past the budget), so the score reported is the chosen model's.
+                Train(b.Point, full);
                 return;
             }
 
             Refine(lo, hi);
         }
 
-        /// <summary>
-        /// The pattern's directions: the axes, then the diagonals, since good (regularization, alpha) pairs lie along a
-        /// diagonal ridge (a larger alpha wants a larger lambda) that axis steps alone climb slowly.
-        /// </summary>
-        private static readonly (double R, double A)[] Directions = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1)];
+        /// <summary>Every point at full training, in order, until the budget runs out (the first is always trained).</summary>
+        public void RunGrid(IEnumerable<(float Regularization, float Alpha, int Factors)> points)
+        {
+            foreach (var (r, a, f) in points)
+            {
+                if (OutOfTime())
+                {
+                    return;
+                }
 
-        /// <summary>Pattern search in log10 space around the best point at full training.</summary>
+                Train(new Candidate(r, a, f), Base.Iterations);
+            }
+        }
+
+        /// <summary>Pattern search in log10 space (and along the factor choices) around the best point at full training.</summary>
         private void Refine((double R, double A) lo, (double R, double A) hi)
         {
-            if (Best is null)
-            {
-                return;
-            }
-
             var step = (R: (hi.R - lo.R) / 8, A: (hi.A - lo.A) / 8);
             for (var round = 0; round < options.RefinementRounds && !OutOfTime(); round++)
             {
-                var center = Best;
+                var center = Best!;
                 var (r, a) = (Math.Log10(center.Regularization), Math.Log10(center.Alpha));
-                foreach (var (sr, sa) in Directions)
+                var f = IndexOf(center.Factors);
+                foreach (var (sr, sa, sf) in Directions)
                 {
                     var (dr, da) = (sr * step.R, sa * step.A);
-                    if ((dr == 0 && da == 0) || OutOfTime())
+                    var nf = f + sf;
+                    if ((dr == 0 && da == 0 && sf == 0) || nf < 0 || nf >= _factors.Count || OutOfTime())
                     {
                         continue;
                     }
 
-                    var nr = Math.Clamp(r + dr, lo.R, hi.R);
-                    var na = Math.Clamp(a + da, lo.A, hi.A);
-                    var regularization = (float)Math.Pow(10, nr);
-                    var alpha = (float)Math.Pow(10, na);
-                    if (_full.ContainsKey((regularization, alpha)))
+                    var candidate = new Candidate(
+                        (float)Math.Pow(10, Math.Clamp(r + dr, lo.R, hi.R)),
+                        (float)Math.Pow(10, Math.Clamp(a + da, lo.A, hi.A)),
+                        _factors[nf]);
+                    if (!_full.ContainsKey(candidate))
                     {
-                        continue;
+                        Train(candidate, Base.Iterations);
                     }
-
-                    var model = AlsTrainer.Train(split.Train, Base with { Regularization = regularization, Alpha = alpha }, null, cancellationToken);
-                    Evaluate(model, regularization, alpha, Base.Iterations);
                 }
 
                 if (ReferenceEquals(Best, center))
@@ -381,19 +472,33 @@ public static class AlsTuning
             }
         }
 
-        private double Evaluate(AlsModel model, float regularization, float alpha, int iterations)
+        private int IndexOf(int factors)
+        {
+            for (var i = 0; i < _factors.Count; i++)
+            {
+                if (_factors[i] == factors)
+                {
+                    return i;
+                }
+            }
+
+            return 0;
+        }
+
+        private double Train(Candidate c, int iterations)
         {
             var trialClock = Stopwatch.StartNew();
+            var model = AlsTrainer.Train(split.Train, Base with { Regularization = c.Regularization, Alpha = c.Alpha, Factors = c.Factors, Iterations = iterations }, null, cancellationToken);
             var score = split.Score(model, options.Metric, options.K, options.Base.Threads, cancellationToken);
-            var trial = new SearchTrial(Trials.Count, Parameters(regularization, alpha, iterations), score, trialClock.Elapsed);
+            var trial = new SearchTrial(Trials.Count, Parameters(c.Regularization, c.Alpha, c.Factors, iterations), score, trialClock.Elapsed);
             Trials.Add(trial);
             progress?.Report(trial);
             if (iterations == options.Base.Iterations && !double.IsNaN(score))
             {
-                _full[(regularization, alpha)] = score;
+                _full[c] = score;
                 if (Best is null || score > Best.Score)
                 {
-                    Best = new Point(regularization, alpha, score);
+                    Best = new Point(c.Regularization, c.Alpha, c.Factors, score);
                 }
             }
 
@@ -421,21 +526,26 @@ public static class AlsTuning
         }
 
         /// <summary>
-        /// <paramref name="count"/> points of the Halton sequence in bases 2 and 3 (Halton 1960), shifted by a seeded
-        /// random offset modulo 1 (Cranley and Patterson 1976), mapped onto the log box; distinct by construction
-        /// except on a collapsed axis, where repeats are dropped.
+        /// <paramref name="count"/> points of the Halton sequence in bases 2, 3 and 5 (Halton 1960), shifted by a
+        /// seeded random offset modulo 1 (Cranley and Patterson 1976), mapped onto the log box and, by the third
+        /// coordinate, onto the factor choices; distinct by construction except on a collapsed axis, where repeats are
+        /// dropped.
         /// </summary>
-        private List<(float Regularization, float Alpha)> Halton(int count, (double R, double A) lo, (double R, double A) hi)
+        private List<Candidate> Halton(int count, (double R, double A) lo, (double R, double A) hi)
         {
             var random = new Random(options.Base.Seed);
-            var shift = (R: random.NextDouble(), A: random.NextDouble());
-            var points = new List<(float, float)>();
-            var seen = new HashSet<(float, float)>();
+            var shift = (R: random.NextDouble(), A: random.NextDouble(), F: random.NextDouble());
+            var points = new List<Candidate>();
+            var seen = new HashSet<Candidate>();
             for (var i = 1; i <= count; i++)
             {
                 var u = Frac(RadicalInverse(i, 2) + shift.R);
                 var v = Frac(RadicalInverse(i, 3) + shift.A);
-                var point = ((float)Math.Pow(10, lo.R + (u * (hi.R - lo.R))), (float)Math.Pow(10, lo.A + (v * (hi.A - lo.A))));
+                var w = Frac(RadicalInverse(i, 5) + shift.F);
+                var point = new Candidate(
+                    (float)Math.Pow(10, lo.R + (u * (hi.R - lo.R))),
+                    (float)Math.Pow(10, lo.A + (v * (hi.A - lo.A))),
+                    _factors[Math.Min(_factors.Count - 1, (int)(w * _factors.Count))]);
                 if (seen.Add(point))
                 {
                     points.Add(point);

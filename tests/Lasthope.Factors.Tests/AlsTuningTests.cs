@@ -103,13 +103,19 @@ public class AlsTuningTests
     }
 
     [Fact]
-    public void Tune_StopsAtItsBudget_WithTheBestPointSoFar_AndSaysSo()
+    public void Tune_StopsAtItsBudget_WithTheBestPointSoFar_TrainedFully_AndSaysSo()
     {
         var data = ClustersUnderNoise(seed: 5, users: 120, items: 60);
-        var result = AlsTuning.Tune(data, Options() with { Budget = TimeSpan.FromTicks(1) });
+        var options = Options() with { Budget = TimeSpan.FromTicks(1) };
+        var result = AlsTuning.Tune(data, options);
         Assert.True(result.BudgetExhausted);
-        Assert.Single(result.Trials);
-        Assert.Equal(result.Trials[0].Score, result.Score);
+
+        // The first short trial, then that point trained fully past the budget: the score is the chosen model's.
+        Assert.Equal(2, result.Trials.Count);
+        Assert.Equal(options.Base.Iterations, (int)result.Trials[1].Parameters["iterations"]);
+        Assert.True(result.Trials[0].Parameters["iterations"] < options.Base.Iterations);
+        Assert.Equal(result.Trials[1].Score, result.Score);
+        Assert.Equal((float)result.Trials[0].Parameters["regularization"], result.Chosen.Regularization);
     }
 
     [Fact]
@@ -128,23 +134,65 @@ public class AlsTuningTests
         Assert.Equal([0.01f, 0.1f, 1f, 10f, 100f, 1000f], values.Select(v => MathF.Round(v, 4)));
     }
 
+    [Fact]
+    public void Tune_ChoosesTheFactorsToo_WithinTwoPercentOfAGridOverAllThree()
+    {
+        // Four clusters: one or two factors cannot hold them, so the factor axis matters here.
+        var data = ClustersUnderNoise(seed: 6, users: 600, items: 120);
+        var options = Options(6) with { FactorCandidates = [1, 2, 4, 8] };
+        var tuned = AlsTuning.Tune(data, options);
+        var grid = AlsTuning.TuneByGrid(data, options, 5, 5);
+        Assert.Equal(100, grid.Trials.Count);
+        Assert.Equal(AlsTuning.GridMethod, grid.Method);
+        Assert.Equal(AlsTuning.SearchMethod, tuned.Method);
+        Assert.Equal(grid.Trials.Max(t => t.Score), grid.Score);
+        Assert.Equal(grid.Chosen.Factors, (int)grid.Trials.MaxBy(t => t.Score)!.Parameters["factors"]);
+        var message = $"search {tuned.Score:F4} at ({tuned.Chosen.Regularization}, {tuned.Chosen.Alpha}, {tuned.Chosen.Factors}); grid {grid.Score:F4} at ({grid.Chosen.Regularization}, {grid.Chosen.Alpha}, {grid.Chosen.Factors})";
+        Assert.True(tuned.Score >= 0.98 * grid.Score, message);
+        Assert.Contains(tuned.Chosen.Factors, options.FactorCandidates);
+        Assert.True(tuned.Trials.Select(t => t.Parameters["factors"]).Distinct().Count() > 1, message);
+
+        // The factor axis is not flat: the best with one factor is far below the best.
+        Assert.True(grid.Trials.Where(t => t.Parameters["factors"] == 1).Max(t => t.Score) < 0.9 * grid.Score, message);
+    }
+
+    [Fact]
+    public void GridPoints_CrossTheLogAxesWithTheFactorChoices_AndKeepAFixedValue()
+    {
+        var options = Options() with { FactorCandidates = [16, 32], MinRegularization = 0.1, MaxRegularization = 1000 };
+        var points = AlsTuning.GridPoints(options, 5, 3);
+        Assert.Equal(2 * 5 * 3, points.Count);
+        Assert.Equal([0.1f, 1f, 10f, 100f, 1000f], points.Select(p => p.Regularization).Distinct().Select(r => MathF.Round(r, 3)));
+        Assert.Equal([16, 32], points.Select(p => p.Factors).Distinct());
+        var fixedAlpha = AlsTuning.GridPoints(options with { FixedAlpha = 3f }, 5, 3);
+        Assert.Equal(2 * 5, fixedAlpha.Count);
+        Assert.All(fixedAlpha, p => Assert.Equal(3f, p.Alpha));
+    }
+
     /// <summary>
-    /// The bar of train-als's defaults on real data (UCI msweb): the search train-als runs when given no
-    /// hyperparameters comes within 2% of the best NDCG@10 a 10 x 10 log grid over the same box finds on the same
-    /// validation split. The figures are recorded in docs/models.md.
+    /// The best NDCG@10 of the 100-point grid of <c>scripts/als-defaults.sh</c> on msweb's validation split (5
+    /// regularizations x 5 alphas over the search's box x 16/32/64/128 factors, seed 42): it takes minutes, so the
+    /// script runs it and this is its recorded figure (docs/models.md, "ALS defaults on msweb").
+    /// </summary>
+    private const double MswebGridBest = 0.5187;
+
+    /// <summary>
+    /// The bar of train-als's defaults on real data (UCI msweb): what train-als chooses when given no
+    /// hyperparameters (the same options, with a budget generous enough that the search is not cut short by a slow
+    /// machine) comes within 2% of the best NDCG@10 the 100-point grid of scripts/als-defaults.sh finds on the same
+    /// validation split.
     /// </summary>
     [Fact]
-    public void Tune_OnMsweb_IsWithinTwoPercentOfTheBestOfAHundredPointGrid()
+    public void Tune_OnMsweb_TrainAlsDefaults_AreWithinTwoPercentOfTheBestOfAHundredPointGrid()
     {
         var data = InteractionCsv.ReadFile(TestData.Require("msweb/interactions_train.csv")).ToMatrix();
-        var options = new AlsTuningOptions { Base = new AlsOptions() };
+        var options = new AlsTuningOptions { Base = new AlsOptions(), FactorCandidates = AlsTuningOptions.DefaultFactorCandidates, Budget = TimeSpan.FromMinutes(20) };
         var tuned = AlsTuning.Tune(data, options, cancellationToken: TestContext.Current.CancellationToken);
-        var split = AlsValidationSplit.Create(data, options.ValidationFraction, options.MaxValidationUsers, options.Base.Seed);
-        var grid = AlsTuning.Grid(split, options.Base, Points(options, 10, 10), cancellationToken: TestContext.Current.CancellationToken);
-        var message = $"msweb: search NDCG@10 {tuned.Score:F4} at regularization {tuned.Chosen.Regularization:G4}, alpha {tuned.Chosen.Alpha:G4} ({tuned.Trials.Count} trials, {tuned.Elapsed.TotalSeconds:F1} s); " +
-            $"grid best {grid.Best.Score:F4} at regularization {grid.Best.Parameters["regularization"]:G4}, alpha {grid.Best.Parameters["alpha"]:G4} ({grid.Trials.Sum(t => t.Elapsed.TotalSeconds):F1} s); ratio {tuned.Score / grid.Best.Score:F4}";
+        var message = $"msweb: search NDCG@10 {tuned.Score:F4} at regularization {tuned.Chosen.Regularization:G4}, alpha {tuned.Chosen.Alpha:G4}, factors {tuned.Chosen.Factors} " +
+            $"({tuned.Trials.Count} trials, {tuned.Elapsed.TotalSeconds:F1} s); the grid's recorded best {MswebGridBest:F4}; ratio {tuned.Score / MswebGridBest:F4}";
         TestContext.Current.TestOutputHelper?.WriteLine(message);
-        Assert.True(tuned.Score >= 0.98 * grid.Best.Score, message);
+        Assert.False(tuned.BudgetExhausted, message);
+        Assert.True(tuned.Score >= 0.98 * MswebGridBest, message);
     }
 
     private static IEnumerable<(float, float)> Points(AlsTuningOptions options, int regularizations, int alphas) =>

@@ -8,7 +8,7 @@ internal sealed class AlsParameterOptions
 {
     private static readonly AlsOptions Defaults = new();
 
-    public Option<int> Factors { get; } = new("--factors") { Description = "Factors (dimension of the vectors).", DefaultValueFactory = _ => Defaults.Factors };
+    public Option<int> Factors { get; } = new("--factors") { Description = "Factors (dimension of the vectors; when the search runs without it, chosen among 16, 32 and 64; otherwise 64).", DefaultValueFactory = _ => Defaults.Factors };
 
     public Option<float> Regularization { get; } = new("--regularization") { Description = "L2 regularization lambda (train-als: chosen with alpha by a search on a validation split when neither is given).", DefaultValueFactory = _ => Defaults.Regularization };
 
@@ -34,6 +34,18 @@ internal sealed class AlsParameterOptions
     /// </summary>
     public bool SearchRequested(ParseResult parse) =>
         parse.GetResult(Regularization) is not { Implicit: false } && parse.GetResult(Alpha) is not { Implicit: false };
+
+    /// <summary>The regularization to hold fixed in a search (--grid): the given one, or null to search it.</summary>
+    public float? GivenRegularization(ParseResult parse) => parse.GetResult(Regularization) is { Implicit: false } ? parse.GetValue(Regularization) : null;
+
+    /// <summary>The alpha to hold fixed in a search (--grid): the given one, or null to search it.</summary>
+    public float? GivenAlpha(ParseResult parse) => parse.GetResult(Alpha) is { Implicit: false } ? parse.GetValue(Alpha) : null;
+
+    /// <summary>Whether --factors was given; without it the search chooses the factors too (<see cref="AlsTuningOptions.DefaultFactorCandidates"/>).</summary>
+    public bool FactorsGiven(ParseResult parse) => parse.GetResult(Factors) is { Implicit: false };
+
+    /// <summary>The factor counts the search chooses from: none (the given count) when --factors was given.</summary>
+    public IReadOnlyList<int>? FactorCandidates(ParseResult parse) => FactorsGiven(parse) ? null : AlsTuningOptions.DefaultFactorCandidates;
 
     public void AddTo(Command command)
     {

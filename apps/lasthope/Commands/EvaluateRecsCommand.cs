@@ -261,8 +261,8 @@ internal static class EvaluateRecsCommand
     }
 
     /// <summary>
-    /// The hyperparameter search of train-als (<see cref="AlsTuning"/>) on the training part: regularization and alpha
-    /// on a validation holdout carved out of it, so the test users are never looked at.
+    /// The hyperparameter search of train-als (<see cref="AlsTuning"/>) on the training part: regularization, alpha and
+    /// (without --factors) factors on a validation holdout carved out of it, so the test users are never looked at.
     /// </summary>
     private static async Task<AlsTuningResult?> SearchAsync(ParseResult parse, EvaluateRecsOptions o, CliContext context, RecsExperiment experiment, AlsOptions baseOptions, CancellationToken cancellationToken)
     {
@@ -273,6 +273,7 @@ internal static class EvaluateRecsCommand
             Metric = parse.GetValue(o.SearchMetric)!,
             K = parse.GetValue(o.SearchK),
             Budget = TimeSpan.FromSeconds(parse.GetValue(o.SearchBudget)),
+            FactorCandidates = o.Als.FactorCandidates(parse),
         };
         try
         {

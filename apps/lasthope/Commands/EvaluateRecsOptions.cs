@@ -37,7 +37,7 @@ internal sealed class EvaluateRecsOptions
 
     public Option<double> Level { get; } = new("--level") { Description = "Confidence level of the intervals.", DefaultValueFactory = _ => 0.95 };
 
-    public Option<bool> Search { get; } = new("--search") { Description = "Choose regularization and alpha first, as train-als does without them: a search on a validation split of the training part." };
+    public Option<bool> Search { get; } = new("--search") { Description = "Choose regularization, alpha and (without --factors) factors first, as train-als does without them: a search on a validation split of the training part." };
 
     public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "Search: share of each training user's items held out for validation.", DefaultValueFactory = _ => 0.2 };
 

@@ -27,10 +27,12 @@ internal static class TrainAlsCommand
         var register = new Option<bool>("--register") { Description = "Register the model in the store of --data." };
         var activate = new Option<bool>("--activate") { Description = "Register and activate it (a running server picks it up at its next start; or use model add --server)." };
         var budget = AlsProgress.SearchBudgetOption();
-        var command = new Command("train-als", "Train implicit-feedback ALS (conjugate gradient) on user,item[,weight] interactions and write a model file. Without --regularization and --alpha, both are chosen by a search on a validation split, printed and stored in the model.");
+        var grid = AlsProgress.GridOption();
+        var command = new Command("train-als", "Train implicit-feedback ALS (conjugate gradient) on user,item[,weight] interactions and write a model file. Without --regularization and --alpha, both (and the factors, without --factors) are chosen by a search on a validation split, printed and stored in the model.");
         input.AddTo(command);
         parameters.AddTo(command);
         command.Add(budget);
+        command.Add(grid);
         command.Add(output);
         command.Add(json);
         command.Add(surface);
@@ -39,6 +41,11 @@ internal static class TrainAlsCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!parameters.TryRead(parse, context, out var options, out var failure))
+            {
+                return failure;
+            }
+
+            if (!AlsProgress.TryReadSearch(parse, context, budget, grid, out var searchBudget, out var gridShape, out failure))
             {
                 return failure;
             }
@@ -56,9 +63,17 @@ internal static class TrainAlsCommand
             AlsTuningResult? tuning = null;
             try
             {
-                if (parameters.SearchRequested(parse))
+                if (parameters.SearchRequested(parse) || gridShape is not null)
                 {
-                    tuning = await AlsProgress.TuneWithProgressAsync(context, matrix, new AlsTuningOptions { Base = options, Budget = TimeSpan.FromSeconds(parse.GetValue(budget)) }, cancellationToken);
+                    var search = new AlsTuningOptions
+                    {
+                        Base = options,
+                        Budget = searchBudget,
+                        FactorCandidates = parameters.FactorCandidates(parse),
+                        FixedRegularization = parameters.GivenRegularization(parse),
+                        FixedAlpha = parameters.GivenAlpha(parse),
+                    };
+                    tuning = await AlsProgress.TuneWithProgressAsync(context, matrix, search, cancellationToken, gridShape);
                     options = tuning.Chosen;
                 }
 
@@ -68,7 +83,7 @@ internal static class TrainAlsCommand
             {
                 return context.Fail(ExitCodes.Cancelled, "training was cancelled.");
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
             {
                 return context.Fail(ExitCodes.BadInput, e.Message);
             }
