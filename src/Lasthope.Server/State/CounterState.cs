@@ -37,6 +37,11 @@ public sealed partial class CounterState
 
     private static readonly byte[] SnapshotMagic = "LHCS"u8.ToArray();
 
+    /// <summary>The snapshot's user-history section: none (a tool's counters), or every user's events with weights.</summary>
+    private const byte HistoryNone = 0;
+
+    private const byte HistoryWithWeights = 2;
+
     private readonly CounterOptions _counterOptions;
     private readonly HeuristicOptions _heuristic;
     private readonly TimeProvider _time;
@@ -52,7 +57,7 @@ public sealed partial class CounterState
     /// <param name="counters">The counters' settings.</param>
     /// <param name="heuristic">The last-hope ranker's settings.</param>
     /// <param name="time">The clock.</param>
-    /// <param name="clicks">Where users' clicks are remembered for the user-history features (the server's; none for tools).</param>
+    /// <param name="clicks">Where users' events are remembered for the user-history features and fold-in (the server's; none for tools).</param>
     public CounterState(CounterOptions counters, HeuristicOptions heuristic, TimeProvider time, UserHistory? clicks = null)
     {
         _clicks = clicks;
@@ -344,7 +349,7 @@ public sealed partial class CounterState
                         }
 
                         Counters.WriteTo(writer);
-                        writer.Write(_clicks is not null);
+                        writer.Write(_clicks is null ? HistoryNone : HistoryWithWeights);
                         _clicks?.WriteTo(writer);
                     }
 
@@ -405,10 +410,17 @@ public sealed partial class CounterState
                 return null;
             }
 
-            var history = new UserHistory();
-            if (reader.ReadBoolean())
+            var history = _clicks?.CreateEmpty() ?? new UserHistory();
+            switch (reader.ReadByte())
             {
-                history.ReadFrom(reader);
+                case HistoryNone:
+                    break;
+                case HistoryWithWeights:
+                    history.ReadFrom(reader);
+                    break;
+                default:
+                    // 1: clicks without their weights, from before fold-in read the history; the log rebuilds it.
+                    throw new InvalidDataException("its user history is of an older format");
             }
 
             _clicks?.ReplaceWith(history);
@@ -469,9 +481,9 @@ public sealed partial class CounterState
     private void CountEvent(InteractionEvent e)
     {
         Counters.RecordClick(e.ItemId, e.Segment, e.Time, e.Weight, e.Position);
-        if (e is { UserId: { } user, Weight: > 0 })
+        if (e.UserId is { } user)
         {
-            _clicks?.Record(user, e.ItemId, e.Time);
+            _clicks?.Record(user, e.ItemId, e.Weight, e.Time);
         }
     }
 
