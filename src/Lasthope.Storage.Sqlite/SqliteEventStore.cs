@@ -30,7 +30,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore, ISn
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private readonly SqliteCommand _insertEvent;
+    private readonly EventAppender _insertEvent;
     private readonly SqliteCommand _insertRanking;
     private readonly SqliteCommand _upsertUser;
     private long _nextSequence;
@@ -41,10 +41,7 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore, ISn
         _connectionString = connectionString;
         _writer = writer;
         _nextSequence = nextSequence;
-        _insertEvent = Prepare(
-            writer,
-            "INSERT OR IGNORE INTO events(seq, event_id, type, weight, item_id, user_id, request_id, time_ticks, segment, position, surface) VALUES ($seq, $event_id, $type, $weight, $item_id, $user_id, $request_id, $time, $segment, $position, $surface)",
-            "$seq", "$event_id", "$type", "$weight", "$item_id", "$user_id", "$request_id", "$time", "$segment", "$position", "$surface");
+        _insertEvent = new EventAppender(writer);
         _insertRanking = Prepare(
             writer,
             "INSERT OR IGNORE INTO rankings(seq, request_id, time_ticks, user_id, segment, surface, served_by, fallback_reason, model_version, experiment_id, arm, item_count, body, items) VALUES ($seq, $request_id, $time, $user_id, $segment, $surface, $served_by, $fallback_reason, $model_version, $experiment_id, $arm, $item_count, $body, $items)",
@@ -176,27 +173,14 @@ public sealed class SqliteEventStore : IEventStore, IModelStore, IItemStore, ISn
         }
 
         return WriteAsync(
-            transaction =>
+            _ =>
             {
-                _insertEvent.Transaction = transaction;
-                var p = _insertEvent.Parameters;
+                // In the writer's transaction (the statement runs on its connection), committed as one.
                 var sequences = new long[events.Count];
                 for (var i = 0; i < events.Count; i++)
                 {
-                    var e = events[i];
                     var sequence = _nextSequence++;
-                    p[0].Value = sequence;
-                    p[1].Value = e.EventId;
-                    p[2].Value = e.Type;
-                    p[3].Value = e.Weight;
-                    p[4].Value = e.ItemId;
-                    p[5].Value = (object?)e.UserId ?? DBNull.Value;
-                    p[6].Value = (object?)e.RequestId ?? DBNull.Value;
-                    p[7].Value = e.Time.UtcTicks;
-                    p[8].Value = e.Segment;
-                    p[9].Value = (object?)e.Position ?? DBNull.Value;
-                    p[10].Value = (object?)e.Surface ?? DBNull.Value;
-                    sequences[i] = _insertEvent.ExecuteNonQuery() == 1 ? sequence : 0;
+                    sequences[i] = _insertEvent.Insert(sequence, events[i]) ? sequence : 0;
                 }
 
                 return sequences;
