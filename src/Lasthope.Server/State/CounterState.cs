@@ -19,7 +19,8 @@ namespace Lasthope.Server.State;
 /// </summary>
 /// <remarks>
 /// The bookkeeping: every entry at or below <see cref="AppliedThrough"/> is counted (the follower moves it: the store
-/// shows the log as a prefix, so what it has not returned below that number does not exist); above it, the sequence
+/// shows the log as a prefix, so what it has not returned below that number does not exist; so does this server's own
+/// event when its sequence number is the next one); above it, the sequence
 /// numbers of this server's own events counted ahead of the follower, and the request ids of its rankings counted at
 /// serve time that the log has not brought back yet. While a snapshot is written, writes to the counters wait in a
 /// list (nothing on the request path waits), so that the snapshot is one cut of the log with its bookkeeping.
@@ -149,10 +150,29 @@ public sealed partial class CounterState
                 }
 
                 accepted++;
-                if (sequence > _appliedThrough && _appliedAbove.Add(sequence))
+                if (sequence == _appliedThrough + 1)
                 {
-                    var e = events[i];
-                    Write(() => CountEvent(e));
+                    // Next in the log: everything up to it is counted, so the mark moves and nothing is kept for the
+                    // follower to clear (a set of every appended sequence cost a fifth of ingestion's time).
+                    _appliedThrough = sequence;
+                    while (_appliedAbove.Remove(_appliedThrough + 1))
+                    {
+                        _appliedThrough++;
+                    }
+                }
+                else if (sequence <= _appliedThrough || !_appliedAbove.Add(sequence))
+                {
+                    continue;
+                }
+
+                var e = events[i];
+                if (_deferred is { } waiting)
+                {
+                    waiting.Add(() => CountEvent(e));
+                }
+                else
+                {
+                    CountEvent(e); // no closure per event unless a snapshot is being written
                 }
             }
         }
