@@ -153,7 +153,8 @@ public sealed partial class CounterState
                 if (sequence == _appliedThrough + 1)
                 {
                     // Next in the log: everything up to it is counted, so the mark moves and nothing is kept for the
-                    // follower to clear (a set of every appended sequence cost a fifth of ingestion's time).
+                    // follower to clear (a set of every appended sequence cost about a sixth of ingestion's time, in
+                    // a profile).
                     _appliedThrough = sequence;
                     while (_appliedAbove.Remove(_appliedThrough + 1))
                     {
