@@ -139,6 +139,34 @@ public class RecommendApiTests
     }
 
     [Fact]
+    public async Task AClientsStoredInteractions_AreFoldedIn_AfterARestart_WithTheirWeights()
+    {
+        // The server folds in from memory (the store keeps no index by user): a restart must rebuild that memory from
+        // the snapshot or the log, with the events' weights.
+        var (model, bytes) = Trained.Value;
+        var directory = LoopbackServer.NewDataDirectory();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(LoopbackServer.DefaultNow);
+        var first = await LoopbackServer.StartAsync(dataDirectory: directory, clock: clock);
+        await RegisterAsync(first, bytes, "als-r");
+        await first.PostEventsAsync(
+            new { eventId = "r1", itemId = "kw-2", userId = "returning" },
+            new { eventId = "r2", itemId = "kw-7", userId = "returning", type = "conversion" },
+            new { eventId = "r3", itemId = "kw-9", userId = "someone-else" });
+        var before = Ids(await RecommendAsync(first, new { user = new { id = "returning" }, count = 3 }));
+        await first.StopKeepingDataAsync();
+
+        await using var second = await LoopbackServer.StartAsync(dataDirectory: directory, clock: clock);
+        var response = await RecommendAsync(second, new { user = new { id = "returning" }, count = 3 });
+        Assert.Contains("folded_in", response.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal(before, Ids(response));
+        var weights = second.Server.Services.GetRequiredService<Core.Events.EventTypeOptions>().Types;
+        var folded = model.FoldIn([new("kw-7", (float)weights["conversion"]), new("kw-2", (float)weights["click"])]);
+        var expected = new ScoredItem[3];
+        var n = model.Recommend(folded.Factors, expected, default, folded.SeenItems);
+        Assert.Equal(expected.Take(n).Select(s => model.Items[s.Item]), Ids(response));
+    }
+
+    [Fact]
     public async Task AUserWithNothingKnown_GetsPopularItems_AsAColdStart()
     {
         var (_, bytes) = Trained.Value;

@@ -110,6 +110,37 @@ public sealed class SqliteEventStoreTests : EventStoreContract
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA user_version";
         Assert.Equal(SqliteEventStore.SchemaVersion, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_by_user'";
+        Assert.Equal(0L, await command.ExecuteScalarAsync()); // schema 3 made it, schema 8 drops it
+    }
+
+    [Fact]
+    public async Task ASchema7File_LosesTheIndexByUser_AndStillReadsAUsersEvents()
+    {
+        // Schema 7 as it was: the events_by_user index, which made every append dirty a random page (issue 14).
+        var store = (SqliteEventStore)await OpenAsync();
+        await store.AppendEventsAsync([Event("e1", T0), Event("e2", T0) with { UserId = "u2" }, Event("e3", T0)]);
+        var path = store.DatabasePath;
+        await store.DisposeAsync();
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "CREATE INDEX events_by_user ON events(user_id, seq); PRAGMA user_version = 7;";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var migrated = await SqliteEventStore.OpenAsync(new SqliteStoreOptions { DataDirectory = _directory });
+        Track(migrated);
+        Assert.Equal(["e3", "e1"], (await migrated.ReadUserEventsAsync("u1", 5)).Select(e => e.EventId));
+        await using var check = new SqliteConnection($"Data Source={path}");
+        await check.OpenAsync();
+        await using var query = check.CreateCommand();
+        query.CommandText = "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_by_user'), (SELECT user_version FROM pragma_user_version)";
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(0, reader.GetInt32(0));
+        Assert.Equal(SqliteEventStore.SchemaVersion, reader.GetInt32(1));
     }
 
     [Fact]

@@ -12,7 +12,8 @@ namespace Lasthope.Benchmarks.Service;
 /// <summary>
 /// Events per second into the embedded SQLite store (WAL, synchronous=NORMAL: durable against a process crash),
 /// through <see cref="EventIngestor"/>, the code path of POST /v1/events: validation, attribution to a logged
-/// ranking, de-duplication by event id, the durable append, and the counter update. One operation = one event.
+/// ranking, de-duplication by event id, the durable append, and the counter and user-history update. One operation =
+/// one event.
 /// </summary>
 [MemoryDiagnoser]
 public class IngestionBenchmarks
@@ -56,7 +57,9 @@ public class IngestionBenchmarks
         }
 
         _store.AppendRankingsAsync(logs).GetAwaiter().GetResult();
-        _ingestor = new EventIngestor(_store, CounterState.CreateEmpty(options, time), recent, new UserSegments(), options.Events, time, metrics: null);
+        // The counters as the server builds them, with the users' history (the user-history features and fold-in read it).
+        var state = new CounterState(options.Counters, options.Heuristic, time, new UserHistory(options.Limits.MaxHistoryUsers, options.Recommend.MaxUserEvents));
+        _ingestor = new EventIngestor(_store, state, recent, new UserSegments(), options.Events, time, metrics: null);
         _batch = new EventInput[BatchSize];
     }
 

@@ -39,6 +39,11 @@ public interface IEventStore : IAsyncDisposable
     Task<string?> FindUserSegmentAsync(string userId, CancellationToken cancellationToken = default);
 
     /// <summary>The latest interaction events of a user, newest first, at most <paramref name="limit"/>.</summary>
+    /// <remarks>
+    /// For tools (the CLI's fold-in), not the request path: a store need keep no index by user, since one made every
+    /// append dirty a random page (the embedded store scans its log newest first). The server reads a user's events
+    /// from memory (<c>UserHistory</c>).
+    /// </remarks>
     Task<IReadOnlyList<InteractionEvent>> ReadUserEventsAsync(string userId, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Rankings and events whose event time is at or after <paramref name="since"/>, in append order.</summary>

@@ -67,7 +67,7 @@ public static class LasthopeServiceCollectionExtensions
         services.AddSingleton(sp => new ItemCatalog(
             sp.GetRequiredService<LimitsOptions>().MaxItems,
             sp.GetRequiredService<ServingOptions>().Surfaces.Values.SelectMany(s => s.ItemFeatures).ToHashSet(StringComparer.Ordinal)));
-        services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<LimitsOptions>().MaxHistoryUsers));
+        services.AddSingleton(sp => new UserHistory(sp.GetRequiredService<LimitsOptions>().MaxHistoryUsers, sp.GetRequiredService<RecommendOptions>().MaxUserEvents));
         services.AddSingleton(sp => new CounterState(sp.GetRequiredService<Counters.CounterOptions>(), sp.GetRequiredService<Counters.HeuristicOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<UserHistory>()));
         services.AddSingleton(sp => new SegmentScheme(sp.GetRequiredService<SegmentOptions>()));
         services.AddSingleton(sp =>

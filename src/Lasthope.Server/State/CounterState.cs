@@ -19,7 +19,8 @@ namespace Lasthope.Server.State;
 /// </summary>
 /// <remarks>
 /// The bookkeeping: every entry at or below <see cref="AppliedThrough"/> is counted (the follower moves it: the store
-/// shows the log as a prefix, so what it has not returned below that number does not exist); above it, the sequence
+/// shows the log as a prefix, so what it has not returned below that number does not exist; so does this server's own
+/// event when its sequence number is the next one); above it, the sequence
 /// numbers of this server's own events counted ahead of the follower, and the request ids of its rankings counted at
 /// serve time that the log has not brought back yet. While a snapshot is written, writes to the counters wait in a
 /// list (nothing on the request path waits), so that the snapshot is one cut of the log with its bookkeeping.
@@ -37,6 +38,11 @@ public sealed partial class CounterState
 
     private static readonly byte[] SnapshotMagic = "LHCS"u8.ToArray();
 
+    /// <summary>The snapshot's user-history section: none (a tool's counters), or every user's events with weights.</summary>
+    private const byte HistoryNone = 0;
+
+    private const byte HistoryWithWeights = 2;
+
     private readonly CounterOptions _counterOptions;
     private readonly HeuristicOptions _heuristic;
     private readonly TimeProvider _time;
@@ -52,7 +58,7 @@ public sealed partial class CounterState
     /// <param name="counters">The counters' settings.</param>
     /// <param name="heuristic">The last-hope ranker's settings.</param>
     /// <param name="time">The clock.</param>
-    /// <param name="clicks">Where users' clicks are remembered for the user-history features (the server's; none for tools).</param>
+    /// <param name="clicks">Where users' events are remembered for the user-history features and fold-in (the server's; none for tools).</param>
     public CounterState(CounterOptions counters, HeuristicOptions heuristic, TimeProvider time, UserHistory? clicks = null)
     {
         _clicks = clicks;
@@ -144,10 +150,30 @@ public sealed partial class CounterState
                 }
 
                 accepted++;
-                if (sequence > _appliedThrough && _appliedAbove.Add(sequence))
+                if (sequence == _appliedThrough + 1)
                 {
-                    var e = events[i];
-                    Write(() => CountEvent(e));
+                    // Next in the log: everything up to it is counted, so the mark moves and nothing is kept for the
+                    // follower to clear (a set of every appended sequence cost about a sixth of ingestion's time, in
+                    // a profile).
+                    _appliedThrough = sequence;
+                    while (_appliedAbove.Remove(_appliedThrough + 1))
+                    {
+                        _appliedThrough++;
+                    }
+                }
+                else if (sequence <= _appliedThrough || !_appliedAbove.Add(sequence))
+                {
+                    continue;
+                }
+
+                var e = events[i];
+                if (_deferred is { } waiting)
+                {
+                    waiting.Add(() => CountEvent(e));
+                }
+                else
+                {
+                    CountEvent(e); // no closure per event unless a snapshot is being written
                 }
             }
         }
@@ -344,7 +370,7 @@ public sealed partial class CounterState
                         }
 
                         Counters.WriteTo(writer);
-                        writer.Write(_clicks is not null);
+                        writer.Write(_clicks is null ? HistoryNone : HistoryWithWeights);
                         _clicks?.WriteTo(writer);
                     }
 
@@ -405,10 +431,17 @@ public sealed partial class CounterState
                 return null;
             }
 
-            var history = new UserHistory();
-            if (reader.ReadBoolean())
+            var history = _clicks?.CreateEmpty() ?? new UserHistory();
+            switch (reader.ReadByte())
             {
-                history.ReadFrom(reader);
+                case HistoryNone:
+                    break;
+                case HistoryWithWeights:
+                    history.ReadFrom(reader);
+                    break;
+                default:
+                    // 1: clicks without their weights, from before fold-in read the history; the log rebuilds it.
+                    throw new InvalidDataException("its user history is of an older format");
             }
 
             _clicks?.ReplaceWith(history);
@@ -469,9 +502,9 @@ public sealed partial class CounterState
     private void CountEvent(InteractionEvent e)
     {
         Counters.RecordClick(e.ItemId, e.Segment, e.Time, e.Weight, e.Position);
-        if (e is { UserId: { } user, Weight: > 0 })
+        if (e.UserId is { } user)
         {
-            _clicks?.Record(user, e.ItemId, e.Time);
+            _clicks?.Record(user, e.ItemId, e.Weight, e.Time);
         }
     }
 
