@@ -113,11 +113,12 @@ internal static class AlsKernels
 
     /// <summary>
     /// How many non-zeros past the end of the row being solved its product passes may prefetch (the next rows' first
-    /// fixed-side rows), and how many per block of eight.
+    /// fixed-side rows): 256 rows of 64 floats are 64 KB, which the 1 MB L2 holds beside the row's gathered block.
     /// </summary>
-    private static readonly int LookaheadRows = int.Parse(Environment.GetEnvironmentVariable("LH_LA") ?? "256", System.Globalization.CultureInfo.InvariantCulture);
+    private const int LookaheadRows = 256;
 
-    private static readonly int LookaheadPerBlock = int.Parse(Environment.GetEnvironmentVariable("LH_LB") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Rows the product passes prefetch per block of eight non-zeros.</summary>
+    private const int LookaheadPerBlock = 2;
 
     /// <summary>How one pass over a row's non-zeros turns the dot y_i . v into the coefficient of y_i.</summary>
     private interface IRowPass
@@ -250,7 +251,9 @@ internal static class AlsKernels
         {
             if (gather.IsEmpty)
             {
-                Apply<ProductPass>(ref a, f, stride, diagonalA0, fixedSide, indices, default, ref prefetched, confidence, ref p, ref q, default, default);
+                // In place (a row too long to gather): prefetch along the row, as the first pass does.
+                var along = 0;
+                Apply<ProductPass>(ref a, f, stride, diagonalA0, fixedSide, indices, indices, ref along, confidence, ref p, ref q, default, default);
             }
             else
             {
@@ -425,7 +428,7 @@ internal static class AlsKernels
             if (stride == 64)
             {
                 ref var yBase = ref fixedSide.RowRef(0);
-                Accumulate64<TPass, IndexedRows>(new IndexedRows(ref yBase, ref MemoryMarshal.GetReference(indices)), indices.Length, ref yBase, ahead, 0, ref prefetched, confidence, ref v, ref dst, dots, gather);
+                Accumulate64<TPass, IndexedRows>(new IndexedRows(ref yBase, ref MemoryMarshal.GetReference(indices)), indices.Length, ref yBase, ahead, -1, ref prefetched, confidence, ref v, ref dst, dots, gather);
             }
             else
             {
@@ -482,6 +485,13 @@ internal static class AlsKernels
     /// <see cref="PrefetchDistance"/> non-zeros ahead in <paramref name="ahead"/> are prefetched, and each row is copied
     /// to <paramref name="gather"/> (unless empty) for the passes that follow.
     /// </summary>
+    /// <param name="lookahead">
+    /// -1: prefetch along <paramref name="ahead"/>, <see cref="PrefetchDistance"/> non-zeros ahead of the pass (a pass
+    /// that reads rows in place). Otherwise the rows are in the cache, and each block prefetches
+    /// <see cref="LookaheadPerBlock"/> more rows of <paramref name="ahead"/> (the rows after this one) up to index
+    /// <paramref name="lookahead"/>.
+    /// </param>
+    /// <param name="prefetched">How many entries of <paramref name="ahead"/> have been prefetched; advanced.</param>
     private static void Accumulate64<TPass, TRows>(
         TRows rows, int n, ref float yBase, ReadOnlySpan<int> ahead, int lookahead, ref int prefetched, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
@@ -508,7 +518,7 @@ internal static class AlsKernels
         var j = 0;
         for (; j + 8 <= n; j += 8)
         {
-            if (TPass.Prefetch)
+            if (lookahead < 0)
             {
                 for (var until = Math.Min(j + PrefetchDistance + 8, aheadLength); pf < until; pf++)
                 {
@@ -589,7 +599,7 @@ internal static class AlsKernels
 
         for (; j < n; j++)
         {
-            if (TPass.Prefetch)
+            if (lookahead < 0)
             {
                 for (var until = Math.Min(j + PrefetchDistance + 1, aheadLength); pf < until; pf++)
                 {
