@@ -36,8 +36,16 @@ internal static partial class HugePages
         var end = (address + (nint)bytes) & ~(nint)(PageBytes - 1);
         if (end > start)
         {
-            // Advice, not a requirement: a failure (an old kernel, a seccomp filter) leaves ordinary pages.
-            _ = Madvise(start, (nuint)(end - start), MadviseHugePage);
+            // Advice, not a requirement: a failure (an old kernel, a seccomp filter, a libc without the symbol) leaves
+            // ordinary pages.
+            try
+            {
+                _ = Madvise(start, (nuint)(end - start), MadviseHugePage);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // No madvise to call: ordinary pages.
+            }
         }
     }
 
