@@ -69,7 +69,6 @@ internal sealed class CgWorkspace
         Scratch = new float[Math.Max(3 * stride, solver == AlsSolver.Cholesky ? stride * stride : 0)];
         Solve = solver == AlsSolver.Cholesky ? new double[(factors * factors) + factors] : [];
         Dots = loss ? new float[longestRow] : [];
-        StepDots = loss ? new float[longestRow] : [];
         GatherRows = solver == AlsSolver.ConjugateGradient && stride == 64 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Math.Min(longestRow, MaxGatherRows) : 0;
 
         // Pinned and 64-byte aligned, like the factor matrices, so gathered rows never split a cache line.
@@ -87,11 +86,14 @@ internal sealed class CgWorkspace
     /// <summary>The Cholesky solver's double-precision system.</summary>
     public double[] Solve { get; }
 
-    /// <summary>s_j per non-zero for the fused loss (empty without the loss).</summary>
+    /// <summary>The residual pass's dots y_j . x_0 for the loss (empty without the loss).</summary>
     public float[] Dots { get; }
 
-    /// <summary>The last product pass's dots for the fused loss.</summary>
-    public float[] StepDots { get; }
+    /// <summary>
+    /// How far (an index into the CSR index array) the fixed-side rows of the rows still to come have been prefetched:
+    /// the product passes of one row prefetch the start of the next rows, so that memory is read while they compute.
+    /// </summary>
+    public int Prefetched { get; set; }
 
     /// <summary>How many fixed-side rows <see cref="Gather"/> holds (0: the kernel reads rows in place).</summary>
     public int GatherRows { get; }
@@ -108,6 +110,15 @@ internal static class AlsKernels
 
     /// <summary>How many non-zeros ahead the first pass over a row prefetches the fixed-side rows it will read.</summary>
     private const int PrefetchDistance = 16;
+
+    /// <summary>
+    /// How many non-zeros past the end of the row being solved its product passes may prefetch (the next rows' first
+    /// fixed-side rows): 256 rows of 64 floats are 64 KB, which the 1 MB L2 holds beside the row's gathered block.
+    /// </summary>
+    private const int LookaheadRows = 256;
+
+    /// <summary>Rows the product passes prefetch per block of eight non-zeros.</summary>
+    private const int LookaheadPerBlock = 2;
 
     /// <summary>How one pass over a row's non-zeros turns the dot y_i . v into the coefficient of y_i.</summary>
     private interface IRowPass
@@ -178,16 +189,29 @@ internal static class AlsKernels
     /// <param name="steps">CG steps.</param>
     /// <param name="workspace">The worker's buffers (CG vectors, the fused loss's dots, the gathered rows).</param>
     /// <param name="loss">
-    /// Return the row's loss term (see <see cref="LossTerm"/>), computed from the dot products the passes already
-    /// formed instead of another pass over the non-zeros.
+    /// Return the row's loss term (see <see cref="LossTerm"/>), computed from the quantities CG already formed (see
+    /// the remarks) instead of another pass over the non-zeros.
     /// </param>
     /// <param name="diagonalA0">A0 is diagonal (the factors are in the eigenbasis of the fixed side's Gram matrix).</param>
     /// <returns>The row's loss term when <paramref name="loss"/>, else 0.</returns>
     /// <remarks>
-    /// The loss needs s_j = y_j . x_final for every non-zero j. CG moves x as x_final = x_0 + sum_k alpha_k p_k, and
-    /// the passes compute y_j . x_0 (the residual pass) and y_j . p_k (product pass k), so
-    /// s_j = (y_j . x_0) + sum_k alpha_k (y_j . p_k) is kept up to date as the steps go, at one multiply-add per
-    /// non-zero and step (equal to the direct dot product up to rounding).
+    /// <para>
+    /// The loss term needs no pass of its own. With f(x) = x^T A x - 2 b^T x, the row's term is
+    /// y^T A0 y + sum_j [c_j (p_j - s_j)^2 - s_j^2] = f(x) + sum_j c_j p_j (expand A and b, and p_j^2 = p_j). At the warm
+    /// start, A x_0 = b - r_0 gives f(x_0) = -b . x_0 - x_0 . r_0, and b . x_0 = sum_j c_j p_j (y_j . x_0) uses the
+    /// residual pass's own dots. Each CG step then lowers f by exactly alpha_k r_k . r_k (the line minimum along p_k,
+    /// with p_k . r_k = r_k . r_k; Hestenes and Stiefel 1952, or Shewchuk, "An Introduction to the Conjugate Gradient
+    /// Method Without the Agonizing Pain", 1994, section 8). So
+    /// term = sum_j c_j p_j (1 - y_j . x_0) - x_0 . r_0 - sum_k alpha_k r_k . r_k, equal to the direct sum up to
+    /// rounding. (The previous kernel kept s_j = y_j . x up to date with a multiply-add per non-zero and step, and
+    /// then summed the loss per non-zero in a scalar loop.)
+    /// </para>
+    /// <para>
+    /// The first pass prefetches the fixed-side rows <see cref="PrefetchDistance"/> non-zeros ahead of itself; the
+    /// product passes, whose rows are in the cache (gathered), prefetch the following rows' fixed-side rows, up to
+    /// <see cref="LookaheadRows"/> past this row, so that the memory reads of the next first pass overlap this row's
+    /// arithmetic. <see cref="CgWorkspace.Prefetched"/> carries how far that went from one row to the next.
+    /// </para>
     /// </remarks>
     public static double SolveConjugateGradient(
         FactorMatrix target, int row, FactorMatrix fixedSide, ReadOnlySpan<float> a0, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead,
@@ -203,7 +227,6 @@ internal static class AlsKernels
 
         var n = indices.Length;
         var s = loss ? workspace.Dots.AsSpan(0, n) : default;
-        var e = loss ? workspace.StepDots.AsSpan(0, n) : default;
         var scratch = workspace.Scratch;
         ref var r = ref scratch[0];
         ref var p = ref scratch[stride];
@@ -214,19 +237,29 @@ internal static class AlsKernels
         // With 64 factors the first pass also copies the row's fixed-side rows into one contiguous block, which the
         // product passes then stream in order (the hardware prefetchers follow it; scattered rows they cannot).
         var gather = n <= workspace.GatherRows ? workspace.Gather[..(n * 64)] : default;
-        Apply<ResidualPass>(ref a, f, stride, diagonalA0, fixedSide, indices, ahead, confidence, ref x, ref r, s, gather);
+        var prefetched = Math.Min(workspace.Prefetched, ahead.Length);
+        Apply<ResidualPass>(ref a, f, stride, diagonalA0, fixedSide, indices, ahead, ref prefetched, confidence, ref x, ref r, s, gather);
         MemoryMarshal.CreateReadOnlySpan(ref r, stride).CopyTo(MemoryMarshal.CreateSpan(ref p, stride));
         var rs = VectorMath.Dot(ref r, ref r, stride);
+
+        // The loss without another pass (see the remarks): f(x_0) + sum_j c_j p_j = sum_j c_j p_j (1 - y_j . x_0) - x_0 . r_0,
+        // then each step lowers f by alpha r . r.
+        var rowLoss = loss ? FitTerm(confidence, s) - VectorMath.Dot(ref x, ref r, stride) : 0;
+        ref var yBase = ref fixedSide.RowRef(0);
+        var lookahead = Math.Min(ahead.Length, n + LookaheadRows);
         for (var step = 0; step < steps && !(rs < CgTolerance); step++)
         {
             if (gather.IsEmpty)
             {
-                Apply<ProductPass>(ref a, f, stride, diagonalA0, fixedSide, indices, indices, confidence, ref p, ref q, e, default);
+                // In place (a row too long to gather): prefetch along the row, as the first pass does.
+                var along = 0;
+                Apply<ProductPass>(ref a, f, stride, diagonalA0, fixedSide, indices, indices, ref along, confidence, ref p, ref q, default, default);
             }
             else
             {
+                // The gathered rows are in the cache: prefetch the next rows' fixed-side rows while this pass computes.
                 A0Product(ref a, f, stride, diagonalA0, ref p, ref q, 1f);
-                Accumulate64<ProductPass, DenseRows>(new DenseRows(ref MemoryMarshal.GetReference(gather)), n, ref Unsafe.NullRef<float>(), default, confidence, ref p, ref q, e, default);
+                Accumulate64<ProductPass, DenseRows>(new DenseRows(ref MemoryMarshal.GetReference(gather)), n, ref yBase, ahead, lookahead, ref prefetched, confidence, ref p, ref q, default, default);
             }
 
             var pq = VectorMath.Dot(ref p, ref q, stride);
@@ -238,10 +271,7 @@ internal static class AlsKernels
 
             var alpha = rs / pq;
             VectorMath.Axpy(alpha, ref p, ref x, stride);
-            if (loss)
-            {
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(e, alpha, s, s);
-            }
+            rowLoss -= (double)alpha * rs;
 
             VectorMath.Axpy(-alpha, ref q, ref r, stride);
             var rsNew = VectorMath.Dot(ref r, ref r, stride);
@@ -249,7 +279,35 @@ internal static class AlsKernels
             rs = rsNew;
         }
 
-        return loss ? RowLoss(ref a, f, stride, diagonalA0, ref x, ref q, s, confidence) : 0;
+        workspace.Prefetched = Math.Max(0, prefetched - n);
+        return rowLoss;
+    }
+
+    /// <summary>sum_j c_j p_j (1 - s_j), in double: c p = 1 + |v| where v &gt; 0, else 0.</summary>
+    private static double FitTerm(ReadOnlySpan<float> confidence, ReadOnlySpan<float> dots)
+    {
+        var n = confidence.Length;
+        ref var conf = ref MemoryMarshal.GetReference(confidence);
+        ref var d = ref MemoryMarshal.GetReference(dots);
+        var sum = Vector256<double>.Zero;
+        var j = 0;
+        for (; j + 8 <= n; j += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref conf, (nuint)j);
+            var cp = Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), Vector256.Abs(v) + Vector256<float>.One, Vector256<float>.Zero);
+            var (lo, hi) = Vector256.Widen(cp);
+            var (dlo, dhi) = Vector256.Widen(Vector256.LoadUnsafe(ref d, (nuint)j));
+            sum += (lo * (Vector256<double>.One - dlo)) + (hi * (Vector256<double>.One - dhi));
+        }
+
+        var total = Vector256.Sum(sum);
+        for (; j < n; j++)
+        {
+            var v = Unsafe.Add(ref conf, j);
+            total += v > 0 ? (1.0 + Math.Abs(v)) * (1.0 - Unsafe.Add(ref d, j)) : 0;
+        }
+
+        return total;
     }
 
     /// <summary>
@@ -268,23 +326,6 @@ internal static class AlsKernels
         {
             VectorMath.SymmetricProduct(ref a0, f, stride, ref v, ref dst, scale);
         }
-    }
-
-    /// <summary>y^T A0 y + sum_j c_j (p_j - s_j)^2 - s_j^2 (see <see cref="LossTerm"/>), from the scores s_j.</summary>
-    private static double RowLoss(ref float a0, int f, int stride, bool diagonalA0, ref float y, ref float scratch, ReadOnlySpan<float> scores, ReadOnlySpan<float> confidence)
-    {
-        A0Product(ref a0, f, stride, diagonalA0, ref y, ref scratch, 1f);
-        double loss = VectorMath.Dot(ref y, ref scratch, stride);
-        for (var j = 0; j < scores.Length; j++)
-        {
-            var v = confidence[j];
-            double sj = scores[j];
-            var c = 1.0 + Math.Abs(v);
-            var err = (v > 0 ? 1.0 : 0.0) - sj;
-            loss += (c * err * err) - (sj * sj);
-        }
-
-        return loss;
     }
 
     /// <summary>
@@ -377,7 +418,7 @@ internal static class AlsKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply<TPass>(
-        ref float a0, int f, int stride, bool diagonalA0, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence,
+        ref float a0, int f, int stride, bool diagonalA0, FactorMatrix fixedSide, ReadOnlySpan<int> indices, ReadOnlySpan<int> ahead, ref int prefetched, ReadOnlySpan<float> confidence,
         ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
     {
@@ -387,7 +428,7 @@ internal static class AlsKernels
             if (stride == 64)
             {
                 ref var yBase = ref fixedSide.RowRef(0);
-                Accumulate64<TPass, IndexedRows>(new IndexedRows(ref yBase, ref MemoryMarshal.GetReference(indices)), indices.Length, ref yBase, ahead, confidence, ref v, ref dst, dots, gather);
+                Accumulate64<TPass, IndexedRows>(new IndexedRows(ref yBase, ref MemoryMarshal.GetReference(indices)), indices.Length, ref yBase, ahead, -1, ref prefetched, confidence, ref v, ref dst, dots, gather);
             }
             else
             {
@@ -444,8 +485,15 @@ internal static class AlsKernels
     /// <see cref="PrefetchDistance"/> non-zeros ahead in <paramref name="ahead"/> are prefetched, and each row is copied
     /// to <paramref name="gather"/> (unless empty) for the passes that follow.
     /// </summary>
+    /// <param name="lookahead">
+    /// -1: prefetch along <paramref name="ahead"/>, <see cref="PrefetchDistance"/> non-zeros ahead of the pass (a pass
+    /// that reads rows in place). Otherwise the rows are in the cache, and each block prefetches
+    /// <see cref="LookaheadPerBlock"/> more rows of <paramref name="ahead"/> (the rows after this one) up to index
+    /// <paramref name="lookahead"/>.
+    /// </param>
+    /// <param name="prefetched">How many entries of <paramref name="ahead"/> have been prefetched; advanced.</param>
     private static void Accumulate64<TPass, TRows>(
-        TRows rows, int n, ref float yBase, ReadOnlySpan<int> ahead, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots, Span<float> gather)
+        TRows rows, int n, ref float yBase, ReadOnlySpan<int> ahead, int lookahead, ref int prefetched, ReadOnlySpan<float> confidence, ref float v, ref float dst, Span<float> dots, Span<float> gather)
         where TPass : struct, IRowPass
         where TRows : struct, IRows, allows ref struct
     {
@@ -466,14 +514,22 @@ internal static class AlsKernels
         ref var copy = ref MemoryMarshal.GetReference(gather);
         Span<float> coefficients = stackalloc float[8];
         ref var coef = ref MemoryMarshal.GetReference(coefficients);
+        var pf = prefetched;
         var j = 0;
         for (; j + 8 <= n; j += 8)
         {
-            if (TPass.Prefetch && j + PrefetchDistance + 8 <= aheadLength)
+            if (lookahead < 0)
             {
-                for (var k = PrefetchDistance; k < PrefetchDistance + 8; k++)
+                for (var until = Math.Min(j + PrefetchDistance + 8, aheadLength); pf < until; pf++)
                 {
-                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, j + k) * 64));
+                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, pf) * 64));
+                }
+            }
+            else if (pf < lookahead)
+            {
+                for (var until = Math.Min(pf + LookaheadPerBlock, lookahead); pf < until; pf++)
+                {
+                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, pf) * 64));
                 }
             }
 
@@ -543,9 +599,12 @@ internal static class AlsKernels
 
         for (; j < n; j++)
         {
-            if (TPass.Prefetch && j + PrefetchDistance < aheadLength)
+            if (lookahead < 0)
             {
-                PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, j + PrefetchDistance) * 64));
+                for (var until = Math.Min(j + PrefetchDistance + 1, aheadLength); pf < until; pf++)
+                {
+                    PrefetchRow(ref Unsafe.Add(ref yBase, (nint)Unsafe.Add(ref next, pf) * 64));
+                }
             }
 
             ref var y = ref rows.Row(j);
@@ -578,6 +637,7 @@ internal static class AlsKernels
         d1.StoreUnsafe(ref dst, 16);
         d2.StoreUnsafe(ref dst, 32);
         d3.StoreUnsafe(ref dst, 48);
+        prefetched = pf;
     }
 
     /// <summary>

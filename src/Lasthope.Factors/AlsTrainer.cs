@@ -177,6 +177,7 @@ public static class AlsTrainer
 
                 var loss = 0.0;
                 var chunkEnd = rowStart[chunks[chunk + 1]];
+                workspace.Prefetched = 0;
                 for (var row = chunks[chunk]; row < chunks[chunk + 1]; row++)
                 {
                     var start = rowStart[row];

@@ -35,12 +35,16 @@ internal sealed class FactorMatrix
             throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows of {factors} factors exceed the largest array .NET can allocate.");
         }
 
-        _data = GC.AllocateArray<float>((int)length, pinned: true);
+        // Uninitialised, so that the huge-page advice comes before the first write faults the pages in; then zeroed.
+        _data = GC.AllocateUninitializedArray<float>((int)length, pinned: true);
         unsafe
         {
             var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
             _offset = (int)((64 - (address % 64)) % 64) / sizeof(float);
+            HugePages.Advise((nint)address, length * sizeof(float));
         }
+
+        _data.AsSpan().Clear();
     }
 
     public int Rows { get; }

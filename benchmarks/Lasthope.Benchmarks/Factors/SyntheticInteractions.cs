@@ -76,7 +76,8 @@ public static class SyntheticInteractions
 
         Parallel.For(0, shape.Users, u =>
         {
-            var rng = new Random(HashCode.Combine(seed, u));
+            // Not HashCode.Combine: .NET randomises it per process, so every run drew different data.
+            var rng = new Random(unchecked((seed * 1_000_003) + u));
             var chosen = new HashSet<int>();
             var start = offsets[u];
             while (chosen.Count < counts[u])
