@@ -367,7 +367,7 @@ public sealed unsafe class TreeModel
             return 0;
         }
 
-        if (_rank is not null && width is null)
+        if (_rank is not null && width is null && count >= RankKernels.MinDocuments)
         {
             return ScoreRanked(features, scores, count, cancellationToken);
         }

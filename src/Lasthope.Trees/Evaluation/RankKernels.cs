@@ -15,10 +15,10 @@ internal struct RankNode
     /// <summary>Byte offset of the node's row of 64 ranks in a block's ranks (a categorical node's row of 0/1).</summary>
     public int RankOffset;
 
-    /// <summary>Byte offset in the reach scratch where the left child's reach goes (a spare line when it is a leaf).</summary>
+    /// <summary>Byte offset in the reach scratch where the left child's reach goes (a spare line when it needs none).</summary>
     public int LeftReach;
 
-    /// <summary>Byte offset where the right child's reach goes (a spare line when it is a leaf).</summary>
+    /// <summary>Byte offset where the right child's reach goes (a spare line when it needs none).</summary>
     public int RightReach;
 
     /// <summary>The threshold's index among the slot's sorted distinct thresholds: go right when rank &gt; it.</summary>
@@ -55,6 +55,7 @@ internal sealed unsafe class RankLayout
 
     private readonly long[] _thresholds;
     private readonly int[] _thresholdStart;
+    private readonly long[] _pivots;
     private readonly RankNode[] _nodes;
     private readonly double[] _leafValues;
 
@@ -62,6 +63,18 @@ internal sealed unsafe class RankLayout
     {
         Forest = forest;
         (_thresholds, _thresholdStart) = (thresholds, thresholdStart);
+
+        // Pivot j of a slot is the last threshold of its bucket j (long.MaxValue past the table): 16 per slot.
+        _pivots = new long[Math.Max(1, forest.SlotCount) * 16];
+        for (var s = 0; s < forest.SlotCount; s++)
+        {
+            var length = thresholdStart[s + 1] - thresholdStart[s];
+            for (var j = 0; j < 16; j++)
+            {
+                _pivots[(s * 16) + j] = (16 * j) + 15 < length ? thresholds[thresholdStart[s] + (16 * j) + 15] : long.MaxValue;
+            }
+        }
+
         _nodes = GC.AllocateArray<RankNode>(Math.Max(1, nodes.Count), pinned: true);
         nodes.CopyTo(_nodes);
         _leafValues = GC.AllocateArray<double>(Math.Max(1, leafValues.Count), pinned: true);
@@ -93,8 +106,16 @@ internal sealed unsafe class RankLayout
 
     public double* LeafValues => (double*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_leafValues));
 
-    /// <summary>Slot s's sorted distinct threshold keys are <c>Thresholds[ThresholdStart[s] .. ThresholdStart[s + 1])</c>.</summary>
+    /// <summary>
+    /// Slot s's sorted distinct threshold keys, in buckets of 16, padded with <see cref="long.MaxValue"/> to a whole
+    /// number of buckets with at least one pad (m keys take <c>16 * (m / 16 + 1)</c> entries):
+    /// <c>Thresholds[ThresholdStart[s] .. ThresholdStart[s + 1])</c>; empty for categorical slots. No threshold key is
+    /// <see cref="long.MaxValue"/> (that is NaN's key, and thresholds are never NaN), so a pad is never below a key.
+    /// </summary>
     public ReadOnlySpan<long> Thresholds => _thresholds;
+
+    /// <summary>Per slot, 16 pivots: the last entry of each bucket of <see cref="Thresholds"/>, or long.MaxValue.</summary>
+    public ReadOnlySpan<long> Pivots => _pivots;
 
     public ReadOnlySpan<int> ThresholdStart => _thresholdStart;
 
@@ -138,6 +159,11 @@ internal sealed unsafe class RankLayout
                 bins[s][key] = bins[s].Count;
                 thresholds.Add(key);
             }
+
+            if (perSlot[s].Count > 0)
+            {
+                thresholds.AddRange(Enumerable.Repeat(long.MaxValue, (16 * ((perSlot[s].Count / 16) + 1)) - perSlot[s].Count));
+            }
         }
 
         thresholdStart[forest.SlotCount] = thresholds.Count;
@@ -180,6 +206,7 @@ internal sealed unsafe class RankLayout
 
             // A child processed right after its parent takes its reach from a register (storing it and loading it back
             // at once would put a store-to-load forwarding on the chain of every left path); others go through memory.
+            // (One store per node, of whichever child needs memory, through a blend, measured no faster than two.)
             int Reach(int parent, int child) =>
                 forest.IsLeaf(t, child) || preorder[child] == preorder[parent] + 1 ? spare : preorder[child] * Lanes;
 
@@ -265,6 +292,13 @@ internal static unsafe class RankKernels
     public static bool IsSupported { get; } = Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && Avx2.IsSupported;
 
     /// <summary>
+    /// The fewest documents a call must have for the rank kernel: a block costs the same for 1 document as for 64,
+    /// while the bitvector kernel works in groups of 16, at about 0.4 of a rank block's cost each on the benchmark's
+    /// model (docs/performance.md); smaller calls (a single prediction) go to it.
+    /// </summary>
+    public const int MinDocuments = 40;
+
+    /// <summary>
     /// Writes the ranks of <paramref name="count"/> documents whose slot keys are <paramref name="keys"/> (a block, by
     /// groups of <see cref="CompiledForest.KeyGroup"/>) into <paramref name="ranks"/>: row s holds slot s's rank per
     /// document; then each categorical node's row of 0/1.
@@ -274,25 +308,42 @@ internal static unsafe class RankKernels
         var forest = layout.Forest;
         var slots = forest.SlotCount;
         fixed (long* all = layout.Thresholds)
+        fixed (long* pivots = layout.Pivots)
         {
             var starts = layout.ThresholdStart;
             for (var s = 0; s < slots; s++)
             {
-                var m = starts[s + 1] - starts[s];
-                if (m == 0)
+                var length = starts[s + 1] - starts[s];
+                if (length == 0)
                 {
                     continue;
                 }
 
-                // All 64 lanes, two groups of 16 at a time: past the block's documents the keys are stale but the
-                // search never leaves the slot's thresholds, and those ranks are never read.
-                var t = all + starts[s];
+                // All 64 lanes: past the block's documents the keys are stale, but the search never leaves the
+                // slot's table, and those ranks are never read.
+                var table = all + starts[s];
                 var row = ranks + (s * RankLayout.Lanes);
-                for (var g = 0; g < RankLayout.Lanes / CompiledForest.KeyGroup; g += 2)
+                var x = keys + ((nint)s * CompiledForest.KeyGroup);
+                var groupStride = (nint)slots * CompiledForest.KeyGroup;
+                if (length == 16)
                 {
-                    var x0 = keys + ((((nint)g * slots) + s) * CompiledForest.KeyGroup);
-                    var x1 = x0 + ((nint)slots * CompiledForest.KeyGroup);
-                    Search32(t, m, x0, x1, row + (g * CompiledForest.KeyGroup));
+                    // At most 15 thresholds: the search runs in registers.
+                    var lo = Vector512.Load(table);
+                    var hi = Vector512.Load(table + 8);
+                    for (var g = 0; g < RankLayout.Lanes / CompiledForest.KeyGroup; g++, x += groupStride)
+                    {
+                        Store(Within(lo, hi, Vector512.Load(x)), row + (g * 16));
+                        Store(Within(lo, hi, Vector512.Load(x + 8)), row + (g * 16) + 8);
+                    }
+                }
+                else
+                {
+                    var lo = Vector512.Load(pivots + (s * 16));
+                    var hi = Vector512.Load(pivots + (s * 16) + 8);
+                    for (var g = 0; g < RankLayout.Lanes / CompiledForest.KeyGroup; g += 2, x += 2 * groupStride)
+                    {
+                        Search32(table, lo, hi, x, x + groupStride, row + (g * 16));
+                    }
                 }
             }
         }
@@ -312,53 +363,61 @@ internal static unsafe class RankKernels
     }
 
     /// <summary>
-    /// 32 searches at once, in eight vectors of four keys (16 at <paramref name="x0"/>, 16 at <paramref name="x1"/>),
-    /// into 32 bytes at <paramref name="target"/>. Branch-free lower bound: each step gathers the probe of every lane,
-    /// and lanes whose probe is below their key move up by half the remaining range. The eight chains are
-    /// independent, so the gathers overlap. Positions stay in [0, m - 1] whatever the keys.
+    /// The number of the 16 sorted values in <paramref name="lo"/>:<paramref name="hi"/> below each of 8 keys, when the
+    /// last value is never below a key (a pad or a pivot past the table): a branch-free lower bound by permutes
+    /// (<c>vpermi2q</c>), 0 to 15.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Search32(long* t, int m, long* x0, long* x1, byte* target)
+    private static Vector512<long> Within(Vector512<long> lo, Vector512<long> hi, Vector512<long> key)
     {
-        var k0 = Vector256.Load(x0);
-        var k1 = Vector256.Load(x0 + 4);
-        var k2 = Vector256.Load(x0 + 8);
-        var k3 = Vector256.Load(x0 + 12);
-        var k4 = Vector256.Load(x1);
-        var k5 = Vector256.Load(x1 + 4);
-        var k6 = Vector256.Load(x1 + 8);
-        var k7 = Vector256.Load(x1 + 12);
-        Vector256<long> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
-        for (var len = m; len > 1;)
+        var c = Vector512<long>.Zero;
+        c += Vector512.GreaterThan(key, Avx512F.PermuteVar8x64x2(lo, c + Vector512.Create(7L), hi)) & Vector512.Create(8L);
+        c += Vector512.GreaterThan(key, Avx512F.PermuteVar8x64x2(lo, c + Vector512.Create(3L), hi)) & Vector512.Create(4L);
+        c += Vector512.GreaterThan(key, Avx512F.PermuteVar8x64x2(lo, c + Vector512.Create(1L), hi)) & Vector512.Create(2L);
+        c -= Vector512.GreaterThan(key, Avx512F.PermuteVar8x64x2(lo, c, hi));
+        return c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<long> ranks, byte* target) =>
+        *(ulong*)target = Avx512F.ConvertToVector128Byte(ranks).AsUInt64().ToScalar();
+
+    /// <summary>
+    /// 32 ranks at once (16 keys at <paramref name="x0"/>, 16 at <paramref name="x1"/>) into 32 bytes at
+    /// <paramref name="target"/>, in two levels: the bucket b (0 to 15) by permutes among the 16 pivots, then the place
+    /// c within bucket b's 16 thresholds (0 to 15: its last is the pivot, which is not below the key) by four rounds of
+    /// gathers; the rank is 16b + c. The lanes' gathers are independent, so they overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Search32(long* table, Vector512<long> lo, Vector512<long> hi, long* x0, long* x1, byte* target)
+    {
+        var k0 = Vector512.Load(x0);
+        var k1 = Vector512.Load(x0 + 8);
+        var k2 = Vector512.Load(x1);
+        var k3 = Vector512.Load(x1 + 8);
+        var p0 = Within(lo, hi, k0) << 4;
+        var p1 = Within(lo, hi, k1) << 4;
+        var p2 = Within(lo, hi, k2) << 4;
+        var p3 = Within(lo, hi, k3) << 4;
+        for (var half = 8L; half > 0; half >>= 1)
         {
-            var half = len >> 1;
-            var probe = t + half - 1;
-            var step = Vector256.Create((long)half);
-            p0 += Vector256.GreaterThan(k0, Avx2.GatherVector256(probe, p0, 8)) & step;
-            p1 += Vector256.GreaterThan(k1, Avx2.GatherVector256(probe, p1, 8)) & step;
-            p2 += Vector256.GreaterThan(k2, Avx2.GatherVector256(probe, p2, 8)) & step;
-            p3 += Vector256.GreaterThan(k3, Avx2.GatherVector256(probe, p3, 8)) & step;
-            p4 += Vector256.GreaterThan(k4, Avx2.GatherVector256(probe, p4, 8)) & step;
-            p5 += Vector256.GreaterThan(k5, Avx2.GatherVector256(probe, p5, 8)) & step;
-            p6 += Vector256.GreaterThan(k6, Avx2.GatherVector256(probe, p6, 8)) & step;
-            p7 += Vector256.GreaterThan(k7, Avx2.GatherVector256(probe, p7, 8)) & step;
-            len -= half;
+            var probe = table + half - 1;
+            var step = Vector512.Create(half);
+            p0 += Vector512.GreaterThan(k0, Gather(probe, p0)) & step;
+            p1 += Vector512.GreaterThan(k1, Gather(probe, p1)) & step;
+            p2 += Vector512.GreaterThan(k2, Gather(probe, p2)) & step;
+            p3 += Vector512.GreaterThan(k3, Gather(probe, p3)) & step;
         }
 
-        // The last comparison adds 1 where the remaining threshold is below the key: 0 - (-1).
-        p0 -= Vector256.GreaterThan(k0, Avx2.GatherVector256(t, p0, 8));
-        p1 -= Vector256.GreaterThan(k1, Avx2.GatherVector256(t, p1, 8));
-        p2 -= Vector256.GreaterThan(k2, Avx2.GatherVector256(t, p2, 8));
-        p3 -= Vector256.GreaterThan(k3, Avx2.GatherVector256(t, p3, 8));
-        p4 -= Vector256.GreaterThan(k4, Avx2.GatherVector256(t, p4, 8));
-        p5 -= Vector256.GreaterThan(k5, Avx2.GatherVector256(t, p5, 8));
-        p6 -= Vector256.GreaterThan(k6, Avx2.GatherVector256(t, p6, 8));
-        p7 -= Vector256.GreaterThan(k7, Avx2.GatherVector256(t, p7, 8));
-        *(ulong*)target = Avx512F.ConvertToVector128Byte(Vector512.Create(p0, p1)).AsUInt64().ToScalar();
-        *(ulong*)(target + 8) = Avx512F.ConvertToVector128Byte(Vector512.Create(p2, p3)).AsUInt64().ToScalar();
-        *(ulong*)(target + 16) = Avx512F.ConvertToVector128Byte(Vector512.Create(p4, p5)).AsUInt64().ToScalar();
-        *(ulong*)(target + 24) = Avx512F.ConvertToVector128Byte(Vector512.Create(p6, p7)).AsUInt64().ToScalar();
+        Store(p0, target);
+        Store(p1, target + 8);
+        Store(p2, target + 16);
+        Store(p3, target + 24);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<long> Gather(long* table, Vector512<long> index) =>
+        Vector512.Create(Avx2.GatherVector256(table, index.GetLower(), 8), Avx2.GatherVector256(table, index.GetUpper(), 8));
 
     /// <summary>
     /// Adds trees [<paramref name="treeFrom"/>, <paramref name="treeTo"/>) to the accumulators
