@@ -38,20 +38,34 @@ public sealed unsafe class TreeModel
     [ThreadStatic]
     private static long[]? _threadRowKeys;
 
+    [ThreadStatic]
+    private static byte[]? _threadRanks;
+
+    [ThreadStatic]
+    private static byte[]? _threadReach;
+
     private readonly CompiledForest _forest;
 
     /// <summary>The counted choice between <see cref="_forest"/> and its lockstep compilation; null when a kernel was forced or there is no choice.</summary>
     private readonly KernelChoice? _kernelChoice;
+
+    /// <summary>The rank kernel's layout, when the machine and the model allow it: then it scores every batch.</summary>
+    private readonly RankLayout? _rank;
     private readonly string[] _featureNames;
     private readonly double[] _baseScores;
 
     /// <summary>Boosting iterations: trees per class (what a random forest's sum is divided by).</summary>
     private readonly int _iterations;
 
-    private TreeModel(SourceEnsemble source, string fingerprint, TreeKernel? kernel = null)
+    private TreeModel(SourceEnsemble source, string fingerprint, TreeKernel? kernel = null, bool rankKernel = true)
     {
         _forest = new CompiledForest(source, kernel);
-        if (kernel is null && _forest.Kernel.Contains(TreeKernel.Bitvector))
+        if (kernel is null && rankKernel && RankKernels.IsSupported)
+        {
+            _rank = RankLayout.TryBuild(_forest);
+        }
+
+        if (_rank is null && kernel is null && _forest.Kernel.Contains(TreeKernel.Bitvector))
         {
             _kernelChoice = new KernelChoice(_forest, new CompiledForest(source, TreeKernel.Lockstep), BitvectorKernels.Best);
         }
@@ -244,6 +258,16 @@ public sealed unsafe class TreeModel
     internal static TreeModel FromLightGbm(string modelText, TreeKernel kernel) =>
         new(LightGbmTextReader.Read(modelText), Hash(Encoding.UTF8.GetBytes(modelText)), kernel);
 
+    /// <summary>
+    /// A LightGBM model without the rank kernel: scored as before it existed (the counted choice between the bitvector
+    /// and lockstep kernels), for tests and benchmarks that compare the two.
+    /// </summary>
+    internal static TreeModel FromLightGbmWithoutRankKernel(string modelText) =>
+        new(LightGbmTextReader.Read(modelText), Hash(Encoding.UTF8.GetBytes(modelText)), rankKernel: false);
+
+    /// <summary>Whether batches are scored by the rank kernel (<see cref="RankKernels"/>).</summary>
+    internal bool UsesRankKernel => _rank is not null;
+
     private static string Hash(ReadOnlySpan<byte> content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 
     /// <summary>
@@ -343,6 +367,11 @@ public sealed unsafe class TreeModel
             return 0;
         }
 
+        if (_rank is not null && width is null && count >= RankKernels.MinDocuments)
+        {
+            return ScoreRanked(features, scores, count, cancellationToken);
+        }
+
         var choice = width is null ? _kernelChoice : null;
         var forest = choice?.Next ?? _forest;
         var counting = sample && choice is not null && choice.Settled is null;
@@ -403,6 +432,76 @@ public sealed unsafe class TreeModel
         }
 
         return count;
+    }
+
+    /// <summary>The rank kernel's scoring loop: keys, then ranks, then the trees, a block of 64 documents at a time.</summary>
+    private int ScoreRanked<T>(ReadOnlySpan<T> features, Span<double> scores, int count, CancellationToken cancellationToken)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var rank = _rank!;
+        var forest = _forest;
+        var featureCount = FeatureCount;
+        var classes = ClassCount;
+        var keys = Scratch(ref _threadKeys, forest.SlotCount * CompiledForest.BlockSize);
+        var ranks = Scratch(ref _threadRanks, rank.RankBytes);
+        var reach = Scratch(ref _threadReach, (rank.MaxInternal + 1) * RankLayout.Lanes);
+        var accumulators = Scratch(ref _threadAccumulators, classes * CompiledForest.BlockSize);
+        var trees = forest.TreeCount;
+        var baseScores = _baseScores;
+        fixed (T* rows = features)
+        fixed (long* x = keys)
+        fixed (byte* r = ranks)
+        fixed (byte* reachLines = reach)
+        fixed (double* a = accumulators)
+        {
+            for (var start = 0; start < count; start += CompiledForest.BlockSize)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return start;
+                }
+
+                var n = Math.Min(CompiledForest.BlockSize, count - start);
+                ForestKernels.PreprocessKeys(forest, rows + ((nint)start * featureCount), featureCount, n, x, CompiledForest.KeyGroup);
+                RankKernels.Ranks(rank, x, n, r);
+                for (var k = 0; k < classes; k++)
+                {
+                    new Span<double>(a + (k * CompiledForest.BlockSize), CompiledForest.BlockSize).Fill(baseScores[k]);
+                }
+
+                for (var t = 0; t < trees; t += CompiledForest.TreeBlockSize)
+                {
+                    if (t > 0 && cancellationToken.IsCancellationRequested)
+                    {
+                        return start;
+                    }
+
+                    RankKernels.AddTrees(rank, t, Math.Min(trees, t + CompiledForest.TreeBlockSize), r, a, reachLines);
+                }
+
+                CopyOut(a, scores, start, n, classes);
+            }
+        }
+
+        return count;
+    }
+
+    private static void CopyOut(double* a, Span<double> scores, int start, int n, int classes)
+    {
+        if (classes == 1)
+        {
+            new ReadOnlySpan<double>(a, n).CopyTo(scores.Slice(start, n));
+            return;
+        }
+
+        var target = scores.Slice(start * classes, n * classes);
+        for (var d = 0; d < n; d++)
+        {
+            for (var k = 0; k < classes; k++)
+            {
+                target[(d * classes) + k] = a[(k * CompiledForest.BlockSize) + d];
+            }
+        }
     }
 
     /// <summary>

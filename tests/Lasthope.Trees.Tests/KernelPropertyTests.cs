@@ -14,6 +14,7 @@ public sealed class KernelPropertyTests
     private static readonly Gen<int> Seeds = Gen.Int[0, int.MaxValue];
 
     [Theory]
+    [InlineData("rank", 512)]
     [InlineData("bitvector", 512)]
     [InlineData("bitvector", 256)]
     [InlineData("lockstep", 256)]
@@ -21,8 +22,9 @@ public sealed class KernelPropertyTests
     public void EveryKernel_ScoresRandomModelsExactlyAsLightGbm(string kernelName, int bits)
     {
         TreeKernel? kernel = kernelName switch { "lockstep" => TreeKernel.Lockstep, "general" => TreeKernel.General, _ => null };
-        var width = bits == 512 ? BitvectorWidth.Vector512 : BitvectorWidth.Vector256;
-        if (width == BitvectorWidth.Vector512 && BitvectorKernels.Best != BitvectorWidth.Vector512)
+        var rank = kernelName == "rank";
+        BitvectorWidth? width = rank ? null : bits == 512 ? BitvectorWidth.Vector512 : BitvectorWidth.Vector256;
+        if (bits == 512 && (BitvectorKernels.Best != BitvectorWidth.Vector512 || (rank && !RankKernels.IsSupported)))
         {
             Assert.Skip("This machine has no AVX-512.");
         }
@@ -32,6 +34,9 @@ public sealed class KernelPropertyTests
             var classes = seed % 4 == 0 ? 3 : 1;
             var text = RandomModels.Make(seed, trees: 1 + (seed % 7), maxLeaves: 90, classes);
             var model = kernel is { } k ? TreeModel.FromLightGbm(text, k) : TreeModel.FromLightGbm(text);
+
+            // Random models use a few thresholds per feature and at most 90 leaves: the rank kernel always applies.
+            Assert.Equal(rank, model.UsesRankKernel && width is null);
             using var booster = LightGbmBooster.FromString(text);
             var rows = 1 + (seed % 150);
             var x = RandomModels.Rows(seed, rows);
@@ -52,7 +57,7 @@ public sealed class KernelPropertyTests
     public void TheCountedKernelChoice_ScoresExactlyAsLightGbmWhileCountingAndAfter_AndSettlesOnceTheSampleIsCounted()
     {
         var text = RandomModels.Make(seed: 11, trees: 6, maxLeaves: 40, classes: 1);
-        var model = TreeModel.FromLightGbm(text);
+        var model = TreeModel.FromLightGbmWithoutRankKernel(text);
         using var booster = LightGbmBooster.FromString(text);
         const int rows = 100;
         var x = RandomModels.Rows(11, rows);
@@ -90,7 +95,7 @@ public sealed class KernelPropertyTests
         // Chains of 60 leaves: node i sends x <= i to leaf i and the rest on, so x = -1 stops after one node and
         // x = 1000 walks all 59. The bitvector kernel tests the 59 nodes either way.
         const int trees = 8, leaves = 60, rows = KernelChoice.SampleRows;
-        var model = TreeModel.FromLightGbm(RandomModels.Chains(trees, leaves));
+        var model = TreeModel.FromLightGbmWithoutRankKernel(RandomModels.Chains(trees, leaves));
         var x = Enumerable.Repeat(value, rows * RandomModels.Features).ToArray();
         model.Score(x, new double[rows]);
 
@@ -102,6 +107,36 @@ public sealed class KernelPropertyTests
         var actual = new double[rows];
         model.Score(x, actual);
         Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [InlineData(1, 300, 0.0, "a tree of 300 leaves")]
+    [InlineData(10, 30, 0.01, "290 distinct thresholds on f0")]
+    [InlineData(10, 26, 0.01, "250 distinct thresholds on f0")]
+    public void TheRankKernel_TakesModelsWhoseRanksAndLeafNumbersAreBytes_AndOthersScoreExactlyWithoutIt(int trees, int leaves, double shift, string what)
+    {
+        // Ranks are bytes when a slot has at most 255 distinct thresholds, leaf numbers when a tree has at most 256 leaves.
+        if (!RankKernels.IsSupported)
+        {
+            Assert.Skip("This machine has no AVX-512.");
+        }
+
+        var text = RandomModels.Chains(trees, leaves, shift);
+        var model = TreeModel.FromLightGbm(text);
+        Assert.True(model.UsesRankKernel == (leaves <= 256 && trees * (leaves - 1) <= 255), what);
+        using var booster = LightGbmBooster.FromString(text);
+        const int rows = 200;
+        var random = new Random(5);
+        var x = Enumerable.Range(0, rows * RandomModels.Features).Select(_ => random.NextDouble() < 0.1 ? double.NaN : (random.NextDouble() * 320) - 10).ToArray();
+        for (var i = 0; i < 40; i++)
+        {
+            x[random.Next(rows) * RandomModels.Features] = Math.Round(random.NextDouble() * 30, 2); // on a threshold
+        }
+
+        var expected = booster.Predict(x, rows, RandomModels.Features, LightGbmPrediction.RawScore);
+        var actual = new double[rows];
+        Assert.Equal(rows, model.Score(x, actual));
+        Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), actual.Select(BitConverter.DoubleToInt64Bits));
     }
 
     [Fact]

@@ -36,9 +36,10 @@ internal static class RandomModels
 
     /// <summary>
     /// <paramref name="trees"/> chains of <paramref name="leaves"/> leaves on f0: node i sends f0 &lt;= i to leaf i, whose
-    /// value is i, and the rest to node i + 1; the last node's right child is the last leaf.
+    /// value is i, and the rest to node i + 1; the last node's right child is the last leaf. With
+    /// <paramref name="shift"/>, tree t's thresholds are i + t * shift (distinct thresholds across trees).
     /// </summary>
-    public static string Chains(int trees, int leaves)
+    public static string Chains(int trees, int leaves, double shift = 0)
     {
         var text = new StringBuilder();
         text.Append("tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n")
@@ -51,7 +52,7 @@ internal static class RandomModels
             text.Append(Inv($"Tree={t}\nnum_leaves={leaves}\nnum_cat=0\n"))
                 .Append("split_feature=").AppendJoin(' ', Enumerable.Repeat(0, n)).Append('\n')
                 .Append("split_gain=").AppendJoin(' ', Enumerable.Repeat(1, n)).Append('\n')
-                .Append("threshold=").AppendJoin(' ', Enumerable.Range(0, n)).Append('\n')
+                .Append("threshold=").AppendJoin(' ', Enumerable.Range(0, n).Select(i => Inv($"{i + (t * shift):R}"))).Append('\n')
                 .Append("decision_type=").AppendJoin(' ', Enumerable.Repeat(0, n)).Append('\n')
                 .Append("left_child=").AppendJoin(' ', Enumerable.Range(0, n).Select(i => ~i)).Append('\n')
                 .Append("right_child=").AppendJoin(' ', Enumerable.Range(1, n).Select(i => i < n ? i : ~n)).Append('\n')

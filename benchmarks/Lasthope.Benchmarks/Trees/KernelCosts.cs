@@ -12,7 +12,8 @@ namespace Lasthope.Benchmarks.Trees;
 /// [0, 0.2] and [0, 0.05], like the ranker's served features); each kernel is timed alone, best of 8 rounds of 5
 /// passes over 400 blocks of 64 rows, and the work is counted as <see cref="KernelChoice"/> counts it. When the cost
 /// per counted unit is the same on every row set, counting predicts the clock; the table also shows what the counted
-/// choice picks and which kernel the clock found faster.
+/// choice picks and which kernel the clock found faster. The rank kernel, which replaces the choice where it applies,
+/// is timed beside them on the same rows.
 /// </summary>
 internal static unsafe class KernelCosts
 {
@@ -23,8 +24,8 @@ internal static unsafe class KernelCosts
         var text = RankingServiceBenchmarks.RankerModel();
         var bitvector = TreeModel.FromLightGbm(text, TreeKernel.Bitvector);
         var lockstep = TreeModel.FromLightGbm(text, TreeKernel.Lockstep);
-        Console.WriteLine("| rows | mean depth | lockstep iterations per 8 rows and tree | lockstep ns/row | bitvector 512 ns/row | bitvector 256 ns/row | ns per lockstep iteration | ns per bitvector node (512 / 256) | node / iteration (512 / 256) | counted choice | faster by the clock |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        Console.WriteLine("| rows | mean depth | lockstep iterations per 8 rows and tree | lockstep ns/row | bitvector 512 ns/row | bitvector 256 ns/row | ns per lockstep iteration | ns per bitvector node (512 / 256) | node / iteration (512 / 256) | counted choice | faster by the clock | rank kernel ns/row |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|");
         foreach (var scale in new[] { 1.0, 0.2, 0.05 })
         {
             var random = new Random(3);
@@ -91,7 +92,7 @@ internal static unsafe class KernelCosts
         var perNode256 = ns[2] * rows / (groups * (double)nodes);
 
         // The counted choice on the same rows, as the server makes it: a fresh model, fed blocks until it settles.
-        var chosen = TreeModel.FromLightGbm(text);
+        var chosen = TreeModel.FromLightGbmWithoutRankKernel(text);
         var scores = new double[CompiledForest.BlockSize];
         for (var b = 0; chosen.ScoringKernel is null; b++)
         {
@@ -99,8 +100,15 @@ internal static unsafe class KernelCosts
         }
 
         var fastest = ns[0] <= (Avx512Best ? ns[1] : ns[2]) ? "lockstep" : "bitvector";
+        var ranked = TreeModel.FromLightGbm(text);
+        var rank = ranked.UsesRankKernel ? Time(ranked, blocks, null) : double.NaN;
+        for (var round = 1; round < Rounds && ranked.UsesRankKernel; round++)
+        {
+            rank = Math.Min(rank, Time(ranked, blocks, null));
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {depths / (double)(rows * forest.TreeCount):F2} | {iterations * 8.0 / (rows * forest.TreeCount):F2} | {ns[0]:F0} | {ns[1]:F0} | {ns[2]:F0} | {perIteration:F2} | {perNode512:F3} / {perNode256:F3} | {perNode512 / perIteration:F3} / {perNode256 / perIteration:F3} | {chosen.ScoringKernel.ToString()!.ToLowerInvariant()} | {fastest} |"));
+            $"| {name} | {depths / (double)(rows * forest.TreeCount):F2} | {iterations * 8.0 / (rows * forest.TreeCount):F2} | {ns[0]:F0} | {ns[1]:F0} | {ns[2]:F0} | {perIteration:F2} | {perNode512:F3} / {perNode256:F3} | {perNode512 / perIteration:F3} / {perNode256 / perIteration:F3} | {chosen.ScoringKernel.ToString()!.ToLowerInvariant()} | {fastest} | {rank:F0} |"));
     }
 
     private static bool Avx512Best => BitvectorKernels.Best == BitvectorWidth.Vector512;

@@ -7,8 +7,9 @@ namespace Lasthope.Benchmarks.Trees;
 /// <summary>
 /// Scoring 1,000 documents of 300 features: Lasthope's evaluator against lib_lightgbm's own predict
 /// (LGBM_BoosterPredictForMat, raw scores, num_threads=1) on the same model and data, in the same run, both on one
-/// thread. The previous kernel (eight documents walking each tree in lockstep) runs beside the current one (the
-/// bitvector kernel), on the same model. Run:
+/// thread. The previous kernels run beside the current one (the rank kernel, which TreeModel.Score uses), on the same
+/// model: the bitvector kernel (16 documents per node test on 64-bit keys) and, before it, eight documents walking each
+/// tree in lockstep. Run:
 /// <c>dotnet run -c Release --project benchmarks/Lasthope.Benchmarks -- --filter '*TreesScoring*'</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -19,6 +20,7 @@ public class TreesScoringBenchmarks
     private float[] _xf = [];
     private double[] _scores = [];
     private TreeModel _model = null!;
+    private TreeModel _bitvector = null!;
     private TreeModel _lockstep = null!;
     private LightGbmBooster _booster = null!;
 
@@ -33,6 +35,12 @@ public class TreesScoringBenchmarks
     {
         var text = BenchmarkModels.Model(Trees, Leaves);
         _model = TreeModel.FromLightGbm(text);
+        if (!_model.UsesRankKernel)
+        {
+            throw new InvalidOperationException("The rank kernel does not apply to this model or machine (AVX-512 is needed).");
+        }
+
+        _bitvector = TreeModel.FromLightGbm(text, Lasthope.Trees.Evaluation.TreeKernel.Bitvector);
         _lockstep = TreeModel.FromLightGbm(text, Lasthope.Trees.Evaluation.TreeKernel.Lockstep);
         _booster = LightGbmBooster.FromString(text);
         _x = BenchmarkModels.Documents(BenchmarkModels.DocumentCount, seed: 99);
@@ -42,7 +50,7 @@ public class TreesScoringBenchmarks
         // Refuse to time a wrong answer.
         var expected = new double[_scores.Length];
         _booster.Predict(_x, BenchmarkModels.DocumentCount, BenchmarkModels.Features, LightGbmPrediction.RawScore, expected, threads: 1);
-        foreach (var model in new[] { _model, _lockstep })
+        foreach (var model in new[] { _model, _bitvector, _lockstep })
         {
             model.Score(_x, _scores);
             if (!expected.AsSpan().SequenceEqual(_scores))
@@ -59,16 +67,15 @@ public class TreesScoringBenchmarks
     public void LightGbmDouble() =>
         _booster.Predict(_x, BenchmarkModels.DocumentCount, BenchmarkModels.Features, LightGbmPrediction.RawScore, _scores, threads: 1);
 
-    [Benchmark(Description = "lib_lightgbm PredictForMat (float, 1 thread)")]
-    public void LightGbmFloat() =>
-        _booster.Predict(_xf, BenchmarkModels.DocumentCount, BenchmarkModels.Features, LightGbmPrediction.RawScore, _scores, threads: 1);
-
-    [Benchmark(Description = "Lasthope TreeModel.Score (double)")]
+    [Benchmark(Description = "Lasthope TreeModel.Score (rank kernel; double)")]
     public int LasthopeDouble() => _model.Score(_x, _scores);
 
-    [Benchmark(Description = "Lasthope TreeModel.Score (float)")]
+    [Benchmark(Description = "Lasthope TreeModel.Score (rank kernel; float)")]
     public int LasthopeFloat() => _model.Score(_xf, _scores);
 
-    [Benchmark(Description = "Lasthope, lockstep kernel (previous; double)")]
+    [Benchmark(Description = "Lasthope, bitvector kernel (previous; double)")]
+    public int LasthopeBitvector() => _bitvector.Score(_x, _scores);
+
+    [Benchmark(Description = "Lasthope, lockstep kernel (before it; double)")]
     public int LasthopeLockstep() => _lockstep.Score(_x, _scores);
 }
