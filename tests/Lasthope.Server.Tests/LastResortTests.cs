@@ -10,7 +10,7 @@ namespace Lasthope.Server.Tests;
 public class LastResortTests
 {
     [Fact]
-    public async Task WhenNoTurnCanComeInTime_TheLastResortAnswersAtOnce_InTheHeuristicsOrder_WithOverloadAndItsNote()
+    public async Task WhenNoTurnCanComeInTime_TheLastResortAnswersAtOnce_InTheHeuristicsOrder_WithItsNote()
     {
         await using var server = await LoopbackServer.StartAsync(new Dictionary<string, string?>
         {
@@ -43,8 +43,9 @@ public class LastResortTests
             gate.ExitHeuristic(0.2);
         }
 
-        Assert.Equal("heuristic_fallback", response.GetProperty("servedBy").GetString());
-        Assert.Equal("overload", response.GetProperty("fallbackReason").GetString());
+        // No model on this surface: the heuristic served, from its tables, and says so in the note.
+        Assert.Equal("heuristic", response.GetProperty("servedBy").GetString());
+        Assert.Equal(JsonValueKind.Null, response.GetProperty("fallbackReason").ValueKind);
         Assert.Contains("last_resort", response.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
         Assert.Equal(expected, response.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
         // How late it answers depends on the machine's load: the load test measures that (scripts/cascade-bars.sh).
@@ -72,7 +73,7 @@ public class LastResortTests
             gate.ExitHeuristic(0.2);
         }
 
-        Assert.Equal("overload", response.GetProperty("fallbackReason").GetString());
+        Assert.Contains("last_resort", response.GetProperty("notes").EnumerateArray().Select(n => n.GetString()));
         // Empty counters: every item scores the prior, and the tie-break orders them by id.
         Assert.Equal(["a", "b", "c"], response.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
     }

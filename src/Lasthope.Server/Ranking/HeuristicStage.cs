@@ -13,7 +13,7 @@ namespace Lasthope.Server.Ranking;
 /// It has a deadline of its own: it waits for its turn only while the turn can still come in time for the stage to
 /// finish by the request's deadline (the remaining time less the heuristic's average stage). A request whose turn
 /// would come later, or does not come in time, is answered at once, without a turn, by the <see cref="LastResort"/>'s
-/// precomputed table of its segment, with "overload" and the note "last_resort": never queued past its budget.
+/// precomputed table of its segment, with the note "last_resort" (and "overload" when a model was meant): never queued past its budget.
 /// </para>
 /// </summary>
 public sealed class HeuristicStage(CounterState state, ScoringGate gate, LastResort lastResort)

@@ -72,7 +72,9 @@ public sealed class RankingService(
         ModelOutcome outcome;
         if (work.LastResort)
         {
-            outcome = ModelOutcome.Fallback(FallbackReason.Overload); // no turn came in time: nothing more is computed
+            // No turn came in time: nothing more is computed. A model meant to serve did not (overload); without one,
+            // the heuristic served from its precomputed tables (the note says so), so a heuristic arm stays unmixed.
+            outcome = work.Policy.Meant ? ModelOutcome.Fallback(FallbackReason.Overload) : ModelOutcome.NotMeant;
         }
         else
         {
