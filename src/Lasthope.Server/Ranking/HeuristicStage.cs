@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Lasthope.Counters;
 using Lasthope.Server.Cascade;
 using Lasthope.Server.State;
@@ -36,7 +37,7 @@ public sealed class HeuristicStage(CounterState state, ScoringGate gate, LastRes
         }
 
         work.Mark("wait");
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         try
         {
             work.Summary = state.Ranker.Score(work.Segment, ids, work.Scores.AsSpan(0, n), work.Estimates.AsSpan(0, n));
@@ -44,7 +45,7 @@ public sealed class HeuristicStage(CounterState state, ScoringGate gate, LastRes
         }
         finally
         {
-            gate.ExitHeuristic(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            gate.ExitHeuristic(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
         work.Mark("heuristic");

@@ -23,9 +23,6 @@ public sealed partial class LastResort(CounterState state, SegmentScheme segment
     private static readonly Table Empty = new(new Dictionary<string, double>(StringComparer.Ordinal), 0, true);
     private Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
 
-    /// <summary>When the tables were last built (UTC), or null before the first build.</summary>
-    public DateTimeOffset? BuiltAt { get; private set; }
-
     /// <summary>Rebuilds every segment's table from the counters as they are now.</summary>
     public void Refresh()
     {
@@ -58,7 +55,6 @@ public sealed partial class LastResort(CounterState state, SegmentScheme segment
         }
 
         Volatile.Write(ref _tables, tables);
-        BuiltAt = DateTimeOffset.UtcNow;
     }
 
     /// <summary>
